@@ -1,18 +1,64 @@
-import { awscdk, javascript } from "projen";
+import { awscdk, javascript } from 'projen';
+
 const project = new awscdk.AwsCdkConstructLibrary({
-  author: "cdk-lifecycle-command-hook contributors",
-  authorAddress: "maintainers@example.com",
-  cdkVersion: "2.189.1",
-  defaultReleaseBranch: "main",
-  jsiiVersion: "~6.0.0",
-  name: "cdk-lifecycle-command-hook",
+  name: 'cdk-lifecycle-command-hook',
+  description:
+    'Run shell commands on EC2 Auto Scaling instances at launch or termination through a lifecycle hook, with the lifecycle action completed for you.',
+  author: 'cdk-lifecycle-command-hook contributors',
+  authorAddress: 'maintainers@example.com',
+  repositoryUrl: 'https://github.com/cdk-lifecycle-command-hook/cdk-lifecycle-command-hook.git',
+  license: 'Apache-2.0',
+  keywords: ['cdk', 'awscdk', 'autoscaling', 'lifecycle-hook', 'ssm', 'run-command'],
+  defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  repositoryUrl: "https://github.com/cdk-lifecycle-command-hook/cdk-lifecycle-command-hook.git",
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: {
+    include: ['examples/**/*.ts'],
+    compilerOptions: {},
+  },
 
-  // deps: [],                /* Runtime dependencies of this module. */
-  // description: undefined,  /* The description is just a string that helps people understand the purpose of the package. */
-  // devDeps: [],             /* Build dependencies for this module. */
-  // packageName: undefined,  /* The "name" in package.json. */
+  cdkVersion: '2.189.1',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+
+  // The handler runs on Node.js 22; the AWS SDK v3 that the runtime provides is
+  // used, so the bundle holds only this project's code.
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    awsSdkConnectionReuse: false,
+  },
+  githubOptions: { mergify: false },
+
+  devDeps: [
+    '@aws-sdk/client-auto-scaling',
+    '@aws-sdk/client-ssm',
+    '@types/aws-lambda',
+    'aws-sdk-client-mock',
+    'aws-sdk-client-mock-jest',
+  ],
+
+  publishToPypi: {
+    distName: 'cdk-lifecycle-command-hook',
+    module: 'cdk_lifecycle_command_hook',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdklifecyclecommandhook',
+    mavenGroupId: 'io.github.cdk-lifecycle-command-hook',
+    mavenArtifactId: 'cdk-lifecycle-command-hook',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-lifecycle-command-hook/cdk-lifecycle-command-hook-go',
+  },
+
+  gitignore: ['cdk.out/', '.venv/', '*.pyc', '__pycache__/'],
 });
+
+// Synthesizes the example app in examples/ into cdk.out/, offline.
+const example = project.addTask('synth:example', {
+  description: 'Synthesize the example app in examples/ into cdk.out/',
+});
+example.spawn(project.tasks.tryFind('bundle')!);
+example.exec('ts-node --project tsconfig.dev.json examples/app.ts');
+
 project.synth();

@@ -1,0 +1,178 @@
+/**
+ * The events the handler receives, and the checks that decide whether an
+ * event belongs to this hook. Pure functions: no AWS calls, no logging.
+ */
+
+export const LAUNCH_DETAIL_TYPE = 'EC2 Instance-launch Lifecycle Action';
+export const TERMINATE_DETAIL_TYPE = 'EC2 Instance-terminate Lifecycle Action';
+export const INVOCATION_DETAIL_TYPE = 'EC2 Command Invocation Status-change Notification';
+
+/** Invocation statuses after which the command will not change again. */
+export const SUCCESS_STATUS = 'Success';
+export const FAILURE_STATUSES = ['Failed', 'TimedOut', 'Cancelled', 'Undeliverable', 'Terminated'] as const;
+export const TERMINAL_STATUSES: readonly string[] = [SUCCESS_STATUS, ...FAILURE_STATUSES];
+
+export type LifecycleResult = 'CONTINUE' | 'ABANDON';
+export type Transition = 'launch' | 'terminate';
+
+/** What the handler knows about the hook it serves, from its environment. */
+export interface HookConfig {
+  readonly groupName: string;
+  readonly hookName: string;
+  readonly documentName: string;
+  readonly transition: Transition;
+  readonly failureResult: LifecycleResult;
+  readonly outputLogGroupName: string;
+  /** Longest the handler waits for a launching instance to register with SSM. */
+  readonly registrationTimeoutSeconds: number;
+  /** SendCommand's delivery timeout. */
+  readonly deliveryTimeoutSeconds: number;
+}
+
+/** A lifecycle action of this hook that needs its command. */
+export interface LifecycleAction {
+  readonly kind: 'lifecycle-action';
+  readonly instanceId: string;
+  readonly token: string;
+}
+
+/** A command of this hook's document that reached a terminal status. */
+export interface InvocationResult {
+  readonly kind: 'invocation-result';
+  readonly instanceId: string;
+  readonly commandId: string;
+  readonly status: string;
+}
+
+/** An event that is not for this hook, with the reason, for one log line. */
+export interface IgnoredEvent {
+  readonly kind: 'ignored';
+  readonly reason: string;
+}
+
+export type ClassifiedEvent = LifecycleAction | InvocationResult | IgnoredEvent;
+
+const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+const TOKEN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const COMMAND_ID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+const ENV_KEYS = {
+  groupName: 'HOOK_GROUP_NAME',
+  hookName: 'HOOK_NAME',
+  documentName: 'HOOK_DOCUMENT_NAME',
+  transition: 'HOOK_TRANSITION',
+  failureResult: 'HOOK_FAILURE_RESULT',
+  outputLogGroupName: 'HOOK_OUTPUT_LOG_GROUP',
+  registrationTimeoutSeconds: 'HOOK_REGISTRATION_TIMEOUT_SECONDS',
+  deliveryTimeoutSeconds: 'HOOK_DELIVERY_TIMEOUT_SECONDS',
+} as const;
+
+/** The environment variable names the construct sets and the handler reads. */
+export const HOOK_ENVIRONMENT = ENV_KEYS;
+
+/**
+ * Reads the hook's configuration from the function's environment.
+ * @throws when a variable is missing or malformed: the function is misconfigured.
+ */
+export function readConfig(env: Record<string, string | undefined>): HookConfig {
+  const get = (key: string): string => {
+    const value = env[key];
+    if (!value) throw new Error(`environment variable ${key} is not set`);
+    return value;
+  };
+  const transition = get(ENV_KEYS.transition);
+  if (transition !== 'launch' && transition !== 'terminate') {
+    throw new Error(`${ENV_KEYS.transition} must be launch or terminate, got ${transition}`);
+  }
+  const failureResult = get(ENV_KEYS.failureResult);
+  if (failureResult !== 'CONTINUE' && failureResult !== 'ABANDON') {
+    throw new Error(`${ENV_KEYS.failureResult} must be CONTINUE or ABANDON, got ${failureResult}`);
+  }
+  const seconds = (key: string): number => {
+    const value = Number(get(key));
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${key} must be a whole number of seconds, got ${env[key]}`);
+    return value;
+  };
+  return {
+    groupName: get(ENV_KEYS.groupName),
+    hookName: get(ENV_KEYS.hookName),
+    documentName: get(ENV_KEYS.documentName),
+    transition,
+    failureResult,
+    outputLogGroupName: get(ENV_KEYS.outputLogGroupName),
+    registrationTimeoutSeconds: seconds(ENV_KEYS.registrationTimeoutSeconds),
+    deliveryTimeoutSeconds: seconds(ENV_KEYS.deliveryTimeoutSeconds),
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function ignored(reason: string): IgnoredEvent {
+  return { kind: 'ignored', reason };
+}
+
+/**
+ * Decides what an incoming event asks of this hook. Anything that does not name
+ * this hook's group, hook or document, or whose ids are malformed, is ignored:
+ * the handler then makes no AWS call.
+ */
+export function classifyEvent(event: unknown, config: HookConfig): ClassifiedEvent {
+  if (!isRecord(event) || !isRecord(event.detail)) return ignored('not an EventBridge event with a detail object');
+  const detailType = event['detail-type'];
+  const detail = event.detail;
+
+  if (detailType === LAUNCH_DETAIL_TYPE || detailType === TERMINATE_DETAIL_TYPE) {
+    const expected = config.transition === 'launch' ? LAUNCH_DETAIL_TYPE : TERMINATE_DETAIL_TYPE;
+    if (event.source !== 'aws.autoscaling') return ignored('lifecycle event from an unexpected source');
+    if (detailType !== expected) return ignored(`lifecycle event for the other transition (${detailType})`);
+    if (detail.AutoScalingGroupName !== config.groupName) return ignored('lifecycle event for another Auto Scaling group');
+    if (detail.LifecycleHookName !== config.hookName) return ignored('lifecycle event for another lifecycle hook');
+    if (typeof detail.EC2InstanceId !== 'string' || !INSTANCE_ID.test(detail.EC2InstanceId)) {
+      return ignored('lifecycle event with a malformed EC2InstanceId');
+    }
+    if (typeof detail.LifecycleActionToken !== 'string' || !TOKEN.test(detail.LifecycleActionToken)) {
+      return ignored('lifecycle event with a malformed LifecycleActionToken');
+    }
+    return { kind: 'lifecycle-action', instanceId: detail.EC2InstanceId, token: detail.LifecycleActionToken };
+  }
+
+  if (detailType === INVOCATION_DETAIL_TYPE) {
+    if (event.source !== 'aws.ssm') return ignored('command invocation event from an unexpected source');
+    if (detail['document-name'] !== config.documentName) return ignored('command invocation of another document');
+    const instanceId = detail['instance-id'];
+    if (typeof instanceId !== 'string' || !INSTANCE_ID.test(instanceId)) {
+      return ignored('command invocation event with a malformed instance-id');
+    }
+    const commandId = detail['command-id'];
+    if (typeof commandId !== 'string' || !COMMAND_ID.test(commandId)) {
+      return ignored('command invocation event with a malformed command-id');
+    }
+    const status = detail.status;
+    if (typeof status !== 'string' || !TERMINAL_STATUSES.includes(status)) {
+      return ignored('command invocation event with a status that is not terminal');
+    }
+    return { kind: 'invocation-result', instanceId, commandId, status };
+  }
+
+  return ignored('unrecognized detail-type');
+}
+
+/** The lifecycle action result a finished command asks for. */
+export function resultForStatus(status: string, failureResult: LifecycleResult): LifecycleResult {
+  return status === SUCCESS_STATUS ? 'CONTINUE' : failureResult;
+}
+
+/** The command comment that ties a command to its lifecycle action (SSM allows 100 characters). */
+export function commentForAction(token: string): string {
+  return `lifecycle-action ${token}`;
+}
+
+/**
+ * Delay before the next check of a launching instance's SSM registration:
+ * doubling from 2 s, capped at 20 s.
+ */
+export function registrationBackoffMs(attempt: number): number {
+  return Math.min(2_000 * 2 ** attempt, 20_000);
+}

@@ -1,0 +1,180 @@
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeInstanceInformationCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import type { Context } from 'aws-lambda';
+import {
+  classifyEvent,
+  commentForAction,
+  HookConfig,
+  InvocationResult,
+  LifecycleAction,
+  LifecycleResult,
+  readConfig,
+  registrationBackoffMs,
+  resultForStatus,
+} from './events';
+
+// Clients live for the whole execution environment; the SDK's standard retry
+// mode (3 attempts, jittered backoff) handles throttling and 5xx answers.
+const autoScaling = new AutoScalingClient({});
+const ssm = new SSMClient({});
+
+/** Time kept back from the function's own timeout for completing the action. */
+const COMPLETION_RESERVE_MS = 10_000;
+
+/** What one invocation did, returned for tests and the stand-in. */
+export type Outcome =
+  | 'ignored'
+  | 'command-sent'
+  | 'command-already-sent'
+  | 'completed'
+  | 'already-completed'
+  | 'complete-refused';
+
+export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<Outcome> {
+  const config = readConfig(process.env);
+  const classified = classifyEvent(event, config);
+  switch (classified.kind) {
+    case 'ignored':
+      console.warn({ message: 'event ignored', reason: classified.reason, detailType: detailTypeOf(event) });
+      return 'ignored';
+    case 'lifecycle-action':
+      return runCommand(config, classified, context);
+    case 'invocation-result':
+      return finishAction(config, classified);
+  }
+}
+
+async function runCommand(
+  config: HookConfig,
+  action: LifecycleAction,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<Outcome> {
+  const { instanceId } = action;
+  if (config.transition === 'launch') {
+    const remainingMs = context ? context.getRemainingTimeInMillis() - COMPLETION_RESERVE_MS : Infinity;
+    const deadline = Date.now() + Math.min(config.registrationTimeoutSeconds * 1000, remainingMs);
+    const registered = await waitForRegistration(instanceId, deadline);
+    if (!registered) {
+      return completeAction(config, instanceId, config.failureResult, 'the SSM agent did not register in time');
+    }
+  }
+
+  if (await commandAlreadySent(config, action)) {
+    console.info({ message: 'command already sent for this lifecycle action', instanceId });
+    return 'command-already-sent';
+  }
+
+  try {
+    const sent = await ssm.send(new SendCommandCommand({
+      DocumentName: config.documentName,
+      InstanceIds: [instanceId],
+      Comment: commentForAction(action.token),
+      TimeoutSeconds: config.deliveryTimeoutSeconds,
+      CloudWatchOutputConfig: {
+        CloudWatchOutputEnabled: true,
+        CloudWatchLogGroupName: config.outputLogGroupName,
+      },
+    }));
+    console.info({ message: 'command sent', instanceId, commandId: sent.Command?.CommandId });
+    return 'command-sent';
+  } catch (error) {
+    if (isTransient(error)) throw error;
+    // The instance is gone or unmanaged, the document is invalid, or access is
+    // denied: no command will ever report, so end the action now.
+    return completeAction(config, instanceId, config.failureResult, `SendCommand failed: ${errorName(error)}`);
+  }
+}
+
+/** Polls SSM until the instance's agent is online, with a doubling delay, until the deadline. */
+async function waitForRegistration(instanceId: string, deadline: number): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    const info = await ssm.send(new DescribeInstanceInformationCommand({
+      Filters: [{ Key: 'InstanceIds', Values: [instanceId] }],
+    }));
+    if (info.InstanceInformationList?.some((i) => i.InstanceId === instanceId && i.PingStatus === 'Online')) {
+      if (attempt > 0) console.info({ message: 'SSM agent registered', instanceId, checks: attempt + 1 });
+      return true;
+    }
+    const delay = registrationBackoffMs(attempt);
+    if (Date.now() + delay > deadline) {
+      console.error({ message: 'SSM agent not registered before the deadline', instanceId, checks: attempt + 1 });
+      return false;
+    }
+    await sleep(delay);
+  }
+}
+
+/** A repeated lifecycle event must not run the commands twice: look for a command carrying this action's token. */
+async function commandAlreadySent(config: HookConfig, action: LifecycleAction): Promise<boolean> {
+  const listed = await ssm.send(new ListCommandsCommand({
+    InstanceId: action.instanceId,
+    Filters: [{ key: 'DocumentName', value: config.documentName }],
+  }));
+  const comment = commentForAction(action.token);
+  return (listed.Commands ?? []).some((c) => c.Comment === comment);
+}
+
+async function finishAction(config: HookConfig, invocation: InvocationResult): Promise<Outcome> {
+  const result = resultForStatus(invocation.status, config.failureResult);
+  return completeAction(config, invocation.instanceId, result, `command ${invocation.commandId} ended ${invocation.status}`);
+}
+
+async function completeAction(config: HookConfig, instanceId: string, result: LifecycleResult, reason: string): Promise<Outcome> {
+  try {
+    await autoScaling.send(new CompleteLifecycleActionCommand({
+      AutoScalingGroupName: config.groupName,
+      LifecycleHookName: config.hookName,
+      InstanceId: instanceId,
+      LifecycleActionResult: result,
+    }));
+    const log = result === 'CONTINUE' ? console.info : console.error;
+    log({ message: 'lifecycle action completed', instanceId, result, reason });
+    return 'completed';
+  } catch (error) {
+    if (isNoActiveAction(error)) {
+      console.info({ message: 'lifecycle action was already complete', instanceId, result, reason });
+      return 'already-completed';
+    }
+    if (isTransient(error)) throw error;
+    // A retry would meet the same refusal; the hook's heartbeat timeout applies the default result.
+    console.error({ message: 'CompleteLifecycleAction refused', instanceId, result, reason, error: errorName(error), detail: errorMessage(error) });
+    return 'complete-refused';
+  }
+}
+
+function isNoActiveAction(error: unknown): boolean {
+  return errorName(error) === 'ValidationError' && /No active Lifecycle Action found/i.test(errorMessage(error));
+}
+
+/** Errors worth another Lambda attempt once the SDK's own retries are spent. */
+function isTransient(error: unknown): boolean {
+  const e = error as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (e?.$retryable) return true;
+  if (['Throttling', 'ThrottlingException', 'ResourceContention', 'TooManyUpdates', 'InternalServerError'].includes(e?.name ?? '')) return true;
+  const status = e?.$metadata?.httpStatusCode;
+  return status === undefined ? errorName(error) === 'TimeoutError' || errorName(error).startsWith('ECONN') : status >= 500;
+}
+
+function errorName(error: unknown): string {
+  return (error as { name?: string })?.name ?? 'Error';
+}
+
+function errorMessage(error: unknown): string {
+  return (error as { message?: string })?.message ?? String(error);
+}
+
+function detailTypeOf(event: unknown): unknown {
+  return typeof event === 'object' && event !== null ? (event as Record<string, unknown>)['detail-type'] : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,414 @@
+import {
+  ArnFormat,
+  Duration,
+  Stack,
+  Token,
+  aws_autoscaling as autoscaling,
+  aws_events as events,
+  aws_events_targets as targets,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_sqs as sqs,
+  aws_ssm as ssm,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import {
+  HOOK_ENVIRONMENT,
+  INVOCATION_DETAIL_TYPE,
+  LAUNCH_DETAIL_TYPE,
+  TERMINAL_STATUSES,
+  TERMINATE_DETAIL_TYPE,
+} from './handler/events';
+import { LifecycleCommandFunction } from './handler/lifecycle-command-function';
+
+/** Longest heartbeat timeout Auto Scaling accepts on a lifecycle hook, in seconds. */
+const MAX_HEARTBEAT_SECONDS = 7200;
+/** Shortest command timeout: Auto Scaling's lowest heartbeat timeout. */
+const MIN_TIMEOUT_SECONDS = 30;
+/** SendCommand's delivery timeout: how long SSM tries to hand the command to the agent. */
+const DELIVERY_TIMEOUT_SECONDS = 60;
+/** Time for the status event to reach the handler and for CompleteLifecycleAction, with its retries. */
+const COMPLETION_MARGIN_SECONDS = 60;
+/** The handler's own time, on top of the registration wait for launch hooks. */
+const HANDLER_BASE_TIMEOUT_SECONDS = 60;
+const DEFAULT_REGISTRATION_TIMEOUT_SECONDS = 180;
+const MIN_REGISTRATION_TIMEOUT_SECONDS = 10;
+/** The handler waits for registration inside one invocation, so Lambda's 15 minutes bound it. */
+const MAX_REGISTRATION_TIMEOUT_SECONDS = 900 - HANDLER_BASE_TIMEOUT_SECONDS;
+const HOOK_NAME_PATTERN = /^[A-Za-z0-9\-_\/]{1,255}$/;
+const MAX_NOTIFICATION_METADATA_LENGTH = 1023;
+
+/**
+ * Properties of a `LifecycleCommandHook`.
+ */
+export interface LifecycleCommandHookProps {
+  /**
+   * The Auto Scaling group whose instances run the commands. A group of the same
+   * app, or one imported with `AutoScalingGroup.fromAutoScalingGroupName`.
+   */
+  readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
+
+  /**
+   * When the commands run: as an instance launches (it waits in `Pending:Wait`)
+   * or as it terminates (it waits in `Terminating:Wait`).
+   */
+  readonly transition: autoscaling.LifecycleTransition;
+
+  /**
+   * Shell lines run in order by `/bin/sh` on the instance, as root, through the
+   * hook's own SSM Command document. A line that exits non-zero fails the command.
+   */
+  readonly commands: string[];
+
+  /**
+   * How long the commands may run. A command still running then is stopped and
+   * counts as failed. The hook's heartbeat timeout is this plus the time for
+   * delivery and completion (and, for launch hooks, `registrationTimeout`), and
+   * must stay within Auto Scaling's 7,200 seconds.
+   */
+  readonly timeout: Duration;
+
+  /**
+   * The lifecycle action result when the commands fail, time out, or cannot be
+   * sent, and when the hook's heartbeat timeout runs out.
+   *
+   * @default - `ABANDON` for launch hooks (an instance whose bootstrap failed is
+   * terminated and replaced, never put in service); `CONTINUE` for terminate
+   * hooks (the instance terminates either way, and later hooks still run)
+   */
+  readonly defaultResult?: autoscaling.DefaultResult;
+
+  /**
+   * The name of the lifecycle hook: 1 to 255 letters, digits, `-`, `_` or `/`.
+   *
+   * @default - a name CloudFormation generates
+   */
+  readonly lifecycleHookName?: string;
+
+  /**
+   * The directory the commands start in.
+   *
+   * @default - the SSM agent's working directory for the command
+   */
+  readonly workingDirectory?: string;
+
+  /**
+   * Data Auto Scaling passes with each lifecycle event (at most 1,023 characters).
+   * The handler never logs it.
+   *
+   * @default - no metadata
+   */
+  readonly notificationMetadata?: string;
+
+  /**
+   * The log group that receives the commands' full output (stdout and stderr).
+   *
+   * @default - a new log group whose events are kept for `outputLogRetention`
+   */
+  readonly outputLogGroup?: logs.ILogGroup;
+
+  /**
+   * How long the new output log group and the handler's own log group keep
+   * their events. Ignored for `outputLogGroup` when you pass one.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Launch hooks only: how long the handler waits for a launching instance's SSM
+   * agent to register before it completes the action with `defaultResult`.
+   * Between 10 seconds and 14 minutes.
+   *
+   * @default Duration.minutes(3)
+   */
+  readonly registrationTimeout?: Duration;
+
+  /**
+   * Whether to give the group's instance role `AmazonSSMManagedInstanceCore`
+   * and the right to write the output log group. Applies only to an
+   * `AutoScalingGroup` of this app whose role the construct can reach; for an
+   * imported group, its owner grants these (see the README).
+   *
+   * @default true
+   */
+  readonly configureInstanceRole?: boolean;
+}
+
+/**
+ * Runs shell commands on each instance of an Auto Scaling group as it launches
+ * or terminates, and completes the lifecycle action when they finish.
+ *
+ * It creates the lifecycle hook, an SSM Command document holding the commands,
+ * two EventBridge rules (the group's lifecycle event, and the status of the
+ * document's command invocations), a handler function, its least-privilege role,
+ * an encrypted dead-letter queue, and a log group for the commands' output.
+ * No function waits for a command to finish: the command's own status event
+ * completes the lifecycle action.
+ */
+export class LifecycleCommandHook extends Construct {
+  /** The lifecycle hook on the group. */
+  public readonly lifecycleHook: autoscaling.ILifecycleHook;
+
+  /** The function that sends the commands and completes the lifecycle actions. */
+  public readonly handler: lambda.IFunction;
+
+  /** The name of the SSM Command document that holds the commands. */
+  public readonly documentName: string;
+
+  /** The log group that receives the commands' output. */
+  public readonly outputLogGroup: logs.ILogGroup;
+
+  /**
+   * Events that could not be delivered to the handler, or on which it failed
+   * after its retries. A message here means a lifecycle action was left to the
+   * heartbeat timeout.
+   */
+  public readonly deadLetterQueue: sqs.IQueue;
+
+  /** The heartbeat timeout of the lifecycle hook. */
+  public readonly heartbeatTimeout: Duration;
+
+  constructor(scope: Construct, id: string, props: LifecycleCommandHookProps) {
+    super(scope, id);
+
+    const isLaunch = props.transition === autoscaling.LifecycleTransition.INSTANCE_LAUNCHING;
+    validateCommands(props.commands);
+    validateHookName(props.lifecycleHookName);
+    validateOptionalText('workingDirectory', props.workingDirectory);
+    validateNotificationMetadata(props.notificationMetadata);
+    const registrationSeconds = registrationTimeoutSeconds(props.registrationTimeout, isLaunch);
+    const timeoutSeconds = commandTimeoutSeconds(props.timeout, registrationSeconds);
+    const heartbeatSeconds = timeoutSeconds + registrationSeconds + DELIVERY_TIMEOUT_SECONDS + COMPLETION_MARGIN_SECONDS;
+    this.heartbeatTimeout = Duration.seconds(heartbeatSeconds);
+
+    const defaultResult = props.defaultResult
+      ?? (isLaunch ? autoscaling.DefaultResult.ABANDON : autoscaling.DefaultResult.CONTINUE);
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const group = props.autoScalingGroup;
+    const stack = Stack.of(this);
+
+    const hook = new autoscaling.LifecycleHook(this, 'Hook', {
+      autoScalingGroup: group,
+      lifecycleTransition: props.transition,
+      lifecycleHookName: props.lifecycleHookName,
+      heartbeatTimeout: this.heartbeatTimeout,
+      defaultResult,
+      notificationMetadata: props.notificationMetadata,
+    });
+    this.lifecycleHook = hook;
+    const hookName = props.lifecycleHookName ?? hook.lifecycleHookName;
+
+    const document = new ssm.CfnDocument(this, 'Document', {
+      documentType: 'Command',
+      content: {
+        schemaVersion: '2.2',
+        description: `Commands run by a lifecycle hook as instances ${isLaunch ? 'launch' : 'terminate'}.`,
+        mainSteps: [{
+          action: 'aws:runShellScript',
+          name: 'runCommands',
+          inputs: {
+            runCommand: props.commands,
+            timeoutSeconds: String(timeoutSeconds),
+            ...(props.workingDirectory !== undefined ? { workingDirectory: props.workingDirectory } : {}),
+          },
+        }],
+      },
+    });
+    this.documentName = document.ref;
+
+    this.outputLogGroup = props.outputLogGroup ?? new logs.LogGroup(this, 'OutputLogGroup', { retention });
+
+    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.deadLetterQueue = deadLetterQueue;
+
+    const role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Sends the lifecycle hook\'s command and completes its lifecycle actions',
+    });
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'SendHookDocument',
+      actions: ['ssm:SendCommand'],
+      resources: [stack.formatArn({ service: 'ssm', resource: 'document', resourceName: this.documentName })],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'SendToGroupInstances',
+      actions: ['ssm:SendCommand'],
+      resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+      conditions: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': group.autoScalingGroupName } },
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadCommandsAndRegistration',
+      // ListCommands and DescribeInstanceInformation have no resource type: IAM accepts only "*".
+      actions: ['ssm:ListCommands', 'ssm:DescribeInstanceInformation'],
+      resources: ['*'],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'CompleteGroupLifecycleActions',
+      actions: ['autoscaling:CompleteLifecycleAction'],
+      resources: [groupArnPattern(stack, group.autoScalingGroupName)],
+    }));
+
+    const handlerLogGroup = new logs.LogGroup(this, 'HandlerLogGroup', { retention });
+    handlerLogGroup.grantWrite(role);
+    const handlerTimeoutSeconds = HANDLER_BASE_TIMEOUT_SECONDS + registrationSeconds;
+    const handler = new LifecycleCommandFunction(this, 'Handler', {
+      description: `Runs the commands of lifecycle hook ${id} and completes its lifecycle actions`,
+      role,
+      memorySize: 256,
+      timeout: Duration.seconds(handlerTimeoutSeconds),
+      logGroup: handlerLogGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      deadLetterQueue,
+      retryAttempts: 2,
+      environment: {
+        [HOOK_ENVIRONMENT.groupName]: group.autoScalingGroupName,
+        [HOOK_ENVIRONMENT.hookName]: hookName,
+        [HOOK_ENVIRONMENT.documentName]: this.documentName,
+        [HOOK_ENVIRONMENT.transition]: isLaunch ? 'launch' : 'terminate',
+        [HOOK_ENVIRONMENT.failureResult]: defaultResult,
+        [HOOK_ENVIRONMENT.outputLogGroupName]: this.outputLogGroup.logGroupName,
+        [HOOK_ENVIRONMENT.registrationTimeoutSeconds]: String(registrationSeconds),
+        [HOOK_ENVIRONMENT.deliveryTimeoutSeconds]: String(DELIVERY_TIMEOUT_SECONDS),
+      },
+    });
+    this.handler = handler;
+
+    // EventBridge retries delivery until the action could no longer be completed.
+    const target = new targets.LambdaFunction(handler, {
+      deadLetterQueue,
+      retryAttempts: 185,
+      maxEventAge: Duration.seconds(Math.min(Math.max(heartbeatSeconds, 60), 86_400)),
+    });
+    new events.Rule(this, 'LifecycleActionRule', {
+      description: `Lifecycle actions of hook ${id}`,
+      eventPattern: {
+        source: ['aws.autoscaling'],
+        detailType: [isLaunch ? LAUNCH_DETAIL_TYPE : TERMINATE_DETAIL_TYPE],
+        detail: {
+          AutoScalingGroupName: [group.autoScalingGroupName],
+          LifecycleHookName: [hookName],
+        },
+      },
+      targets: [target],
+    });
+    new events.Rule(this, 'CommandStatusRule', {
+      description: `Final statuses of the commands of hook ${id}`,
+      eventPattern: {
+        source: ['aws.ssm'],
+        detailType: [INVOCATION_DETAIL_TYPE],
+        detail: {
+          'document-name': [this.documentName],
+          'status': [...TERMINAL_STATUSES],
+        },
+      },
+      targets: [target],
+    });
+
+    if (props.configureInstanceRole ?? true) {
+      this.configureInstanceRole(group);
+    }
+  }
+
+  /** Lets the instances of a group of this app register with SSM and write the command output. */
+  private configureInstanceRole(group: autoscaling.IAutoScalingGroup) {
+    if (!(group instanceof autoscaling.AutoScalingGroup)) return;
+    let instanceRole: iam.IRole;
+    try {
+      instanceRole = group.role;
+    } catch {
+      // A group built from a launch template may not expose its role.
+      return;
+    }
+    instanceRole.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'));
+    const policy = new iam.Policy(this, 'InstanceOutputPolicy', {
+      statements: [new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [this.outputLogGroup.logGroupArn],
+      })],
+    });
+    policy.attachToRole(instanceRole);
+  }
+}
+
+function groupArnPattern(stack: Stack, groupName: string): string {
+  return stack.formatArn({
+    service: 'autoscaling',
+    resource: 'autoScalingGroup',
+    resourceName: `*:autoScalingGroupName/${groupName}`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+function validateCommands(commands: string[]) {
+  if (commands.length === 0) {
+    throw new Error('LifecycleCommandHook: commands is empty; give at least one shell line, e.g. ["systemctl stop app"].');
+  }
+  commands.forEach((command, index) => {
+    if (!Token.isUnresolved(command) && command.trim() === '') {
+      throw new Error(`LifecycleCommandHook: commands[${index}] is blank (${JSON.stringify(command)}); every command must be a non-blank shell line.`);
+    }
+  });
+}
+
+function validateHookName(name: string | undefined) {
+  if (name === undefined || Token.isUnresolved(name)) return;
+  if (!HOOK_NAME_PATTERN.test(name)) {
+    throw new Error(`LifecycleCommandHook: lifecycleHookName ${JSON.stringify(name)} is not a valid lifecycle hook name; use 1 to 255 letters, digits, '-', '_' or '/'.`);
+  }
+}
+
+function validateOptionalText(prop: string, value: string | undefined) {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (value.trim() === '') {
+    throw new Error(`LifecycleCommandHook: ${prop} is blank (${JSON.stringify(value)}); omit it or give a non-blank value.`);
+  }
+}
+
+function validateNotificationMetadata(metadata: string | undefined) {
+  if (metadata === undefined || Token.isUnresolved(metadata)) return;
+  if (metadata.length < 1 || metadata.length > MAX_NOTIFICATION_METADATA_LENGTH) {
+    throw new Error(`LifecycleCommandHook: notificationMetadata is ${metadata.length} characters long; Auto Scaling accepts 1 to ${MAX_NOTIFICATION_METADATA_LENGTH}.`);
+  }
+}
+
+function registrationTimeoutSeconds(timeout: Duration | undefined, isLaunch: boolean): number {
+  if (!isLaunch) {
+    if (timeout !== undefined) {
+      throw new Error('LifecycleCommandHook: registrationTimeout applies to launch hooks only (a terminating instance is already registered with SSM); remove it or use LifecycleTransition.INSTANCE_LAUNCHING.');
+    }
+    return 0;
+  }
+  if (timeout === undefined) return DEFAULT_REGISTRATION_TIMEOUT_SECONDS;
+  const seconds = timeout.toSeconds({ integral: false });
+  if (Token.isUnresolved(seconds)) {
+    throw new Error('LifecycleCommandHook: registrationTimeout must be known at synth time; it sets the handler\'s and the hook\'s timeouts.');
+  }
+  if (!Number.isInteger(seconds) || seconds < MIN_REGISTRATION_TIMEOUT_SECONDS || seconds > MAX_REGISTRATION_TIMEOUT_SECONDS) {
+    throw new Error(`LifecycleCommandHook: registrationTimeout is ${seconds} seconds; it must be a whole number of seconds from ${MIN_REGISTRATION_TIMEOUT_SECONDS} to ${MAX_REGISTRATION_TIMEOUT_SECONDS}.`);
+  }
+  return seconds;
+}
+
+function commandTimeoutSeconds(timeout: Duration, registrationSeconds: number): number {
+  const seconds = timeout.toSeconds({ integral: false });
+  if (Token.isUnresolved(seconds)) {
+    throw new Error('LifecycleCommandHook: timeout must be known at synth time; it sets the hook\'s heartbeat timeout.');
+  }
+  const room = registrationSeconds + DELIVERY_TIMEOUT_SECONDS + COMPLETION_MARGIN_SECONDS;
+  const max = MAX_HEARTBEAT_SECONDS - room;
+  if (!Number.isInteger(seconds) || seconds < MIN_TIMEOUT_SECONDS || seconds > max) {
+    throw new Error(
+      `LifecycleCommandHook: timeout is ${seconds} seconds; it must be a whole number of seconds from ${MIN_TIMEOUT_SECONDS} to ${max} ` +
+      `(the 7200-second heartbeat ceiling less ${room} seconds for ${registrationSeconds ? 'SSM registration, ' : ''}delivery and completion).`,
+    );
+  }
+  return seconds;
+}

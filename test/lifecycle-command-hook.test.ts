@@ -1,0 +1,387 @@
+import { App, CfnParameter, Duration, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_logs as logs } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { LifecycleCommandHook, LifecycleCommandHookProps } from '../src';
+
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+function ownedGroup(stack: Stack): autoscaling.AutoScalingGroup {
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1, natGateways: 0 });
+  return new autoscaling.AutoScalingGroup(stack, 'Group', {
+    vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+    instanceType: new ec2.InstanceType('t3.micro'),
+    machineImage: ec2.MachineImage.latestAmazonLinux2023(),
+  });
+}
+
+function importedGroup(stack: Stack): autoscaling.IAutoScalingGroup {
+  return autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Imported', 'web-fleet');
+}
+
+function newStack(): Stack {
+  return new Stack(new App(), 'Stack', { env: ENV });
+}
+
+function hookTemplate(props: Partial<LifecycleCommandHookProps> & { group?: 'owned' | 'imported' } = {}) {
+  const stack = newStack();
+  const group = props.group === 'owned' ? ownedGroup(stack) : importedGroup(stack);
+  const hook = new LifecycleCommandHook(stack, 'Drain', {
+    autoScalingGroup: group,
+    transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+    commands: ['systemctl stop application'],
+    timeout: Duration.minutes(5),
+    ...props,
+  });
+  return { stack, hook, template: Template.fromStack(stack) };
+}
+
+function documentRef() {
+  return { Ref: Match.stringLikeRegexp('^DrainDocument') };
+}
+
+describe('terminate hook on an imported group', () => {
+  const { template } = hookTemplate({ group: 'imported' });
+
+  test('creates the lifecycle hook with a heartbeat covering the command, delivery and completion', () => {
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
+      AutoScalingGroupName: 'web-fleet',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      HeartbeatTimeout: 300 + 60 + 60,
+      DefaultResult: 'CONTINUE',
+    });
+    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
+  });
+
+  test('creates a schema 2.2 shell document with the commands and their timeout', () => {
+    template.hasResourceProperties('AWS::SSM::Document', {
+      DocumentType: 'Command',
+      Content: {
+        schemaVersion: '2.2',
+        mainSteps: [{
+          action: 'aws:runShellScript',
+          name: 'runCommands',
+          inputs: { runCommand: ['systemctl stop application'], timeoutSeconds: '300' },
+        }],
+      },
+    });
+  });
+
+  test('the lifecycle rule matches exactly this group, hook and transition', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
+        'detail': {
+          AutoScalingGroupName: ['web-fleet'],
+          LifecycleHookName: [{ Ref: Match.stringLikeRegexp('^DrainHook') }],
+        },
+      },
+    });
+  });
+
+  test('the status rule matches this document and terminal statuses only', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.ssm'],
+        'detail-type': ['EC2 Command Invocation Status-change Notification'],
+        'detail': {
+          'document-name': [documentRef()],
+          'status': ['Success', 'Failed', 'TimedOut', 'Cancelled', 'Undeliverable', 'Terminated'],
+        },
+      },
+    });
+    template.resourceCountIs('AWS::Events::Rule', 2);
+  });
+
+  test('both rule targets retry and dead-letter to the encrypted queue', () => {
+    const rules = template.findResources('AWS::Events::Rule');
+    for (const rule of Object.values(rules)) {
+      expect(rule.Properties.Targets).toEqual([expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainHandler/), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 420 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainDeadLetterQueue/), 'Arn'] } },
+      })]);
+    }
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Effect: 'Deny',
+          Action: 'sqs:*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        })]),
+      },
+    });
+  });
+
+  test('the handler runs Node.js 22 with JSON logs, its own log group and the hook\'s settings', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Timeout: 60,
+      MemorySize: 256,
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' }),
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainDeadLetterQueue'), 'Arn'] } },
+      Environment: {
+        Variables: {
+          HOOK_GROUP_NAME: 'web-fleet',
+          HOOK_NAME: { Ref: Match.stringLikeRegexp('^DrainHook') },
+          HOOK_DOCUMENT_NAME: documentRef(),
+          HOOK_TRANSITION: 'terminate',
+          HOOK_FAILURE_RESULT: 'CONTINUE',
+          HOOK_OUTPUT_LOG_GROUP: { Ref: Match.stringLikeRegexp('^DrainOutputLogGroup') },
+          HOOK_REGISTRATION_TIMEOUT_SECONDS: '0',
+          HOOK_DELIVERY_TIMEOUT_SECONDS: '60',
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2 });
+  });
+
+  test('log groups keep events for one month', () => {
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    expect(Object.keys(groups)).toHaveLength(2);
+    for (const group of Object.values(groups)) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  test('the handler role holds exactly the least-privilege statements', () => {
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^DrainHandlerRole') }] },
+    });
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual(expect.arrayContaining([
+      {
+        Sid: 'SendHookDocument',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:document/', documentRefValue(template)]] },
+      },
+      {
+        Sid: 'SendToGroupInstances',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1:123456789012:instance/*']] },
+        Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': 'web-fleet' } },
+      },
+      {
+        Sid: 'ReadCommandsAndRegistration',
+        Effect: 'Allow',
+        Action: ['ssm:ListCommands', 'ssm:DescribeInstanceInformation'],
+        Resource: '*',
+      },
+      {
+        Sid: 'CompleteGroupLifecycleActions',
+        Effect: 'Allow',
+        Action: 'autoscaling:CompleteLifecycleAction',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/web-fleet']],
+        },
+      },
+    ]));
+    // Besides those four: writing its own log group and dead-lettering, nothing else.
+    const others = statements.filter((s: { Sid?: string }) => !s.Sid);
+    const otherActions = others.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).sort();
+    expect(otherActions).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage']);
+    for (const s of others) expect(s.Resource).not.toEqual('*');
+    expect(JSON.stringify(statements)).not.toContain('iam:PassRole');
+  });
+
+  test('an imported group\'s instance role is left to its owner', () => {
+    template.resourceCountIs('AWS::IAM::Role', 1);
+  });
+});
+
+function documentRefValue(template: Template) {
+  const [id] = Object.keys(template.findResources('AWS::SSM::Document'));
+  return { Ref: id };
+}
+
+describe('launch hook on an owned group', () => {
+  const { template, hook } = hookTemplate({
+    group: 'owned',
+    transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
+    commands: ['/opt/app/bootstrap.sh', 'systemctl start application'],
+    timeout: Duration.minutes(10),
+    lifecycleHookName: 'bootstrap',
+    workingDirectory: '/opt/app',
+    notificationMetadata: '{"env":"prod"}',
+  });
+
+  test('the heartbeat also covers the SSM registration wait; failures abandon by default', () => {
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
+      AutoScalingGroupName: { Ref: Match.stringLikeRegexp('^GroupASG') },
+      LifecycleHookName: 'bootstrap',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      HeartbeatTimeout: 600 + 180 + 60 + 60,
+      DefaultResult: 'ABANDON',
+      NotificationMetadata: '{"env":"prod"}',
+    });
+    expect(hook.heartbeatTimeout.toSeconds()).toBe(900);
+  });
+
+  test('the document runs the commands in the working directory', () => {
+    template.hasResourceProperties('AWS::SSM::Document', {
+      Content: Match.objectLike({
+        mainSteps: [Match.objectLike({
+          inputs: { runCommand: ['/opt/app/bootstrap.sh', 'systemctl start application'], timeoutSeconds: '600', workingDirectory: '/opt/app' },
+        })],
+      }),
+    });
+  });
+
+  test('the lifecycle rule matches the launch event of this group and hook name', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance-launch Lifecycle Action'],
+        'detail': {
+          AutoScalingGroupName: [{ Ref: Match.stringLikeRegexp('^GroupASG') }],
+          LifecycleHookName: ['bootstrap'],
+        },
+      },
+    });
+  });
+
+  test('the handler may wait for registration and completes with ABANDON on failure', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 60 + 180,
+      Environment: { Variables: Match.objectLike({ HOOK_TRANSITION: 'launch', HOOK_FAILURE_RESULT: 'ABANDON', HOOK_REGISTRATION_TIMEOUT_SECONDS: '180' }) },
+    });
+  });
+
+  test('the instance role gets SSM core and the right to write the output log group', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] },
+      ManagedPolicyArns: Match.arrayWith([
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
+      ]),
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^GroupInstanceRole') }],
+      PolicyDocument: {
+        Statement: [{
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+          Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainOutputLogGroup'), 'Arn'] },
+        }],
+      },
+    });
+  });
+
+  test('the public members point at the created resources', () => {
+    const stack = Stack.of(hook);
+    expect(stack.resolve(hook.lifecycleHook.lifecycleHookName)).toEqual({ Ref: expect.stringMatching(/^DrainHook/) });
+    expect(stack.resolve(hook.documentName)).toEqual({ Ref: expect.stringMatching(/^DrainDocument/) });
+    expect(stack.resolve(hook.handler.functionName)).toEqual({ Ref: expect.stringMatching(/^DrainHandler/) });
+    expect(stack.resolve(hook.outputLogGroup.logGroupName)).toEqual({ Ref: expect.stringMatching(/^DrainOutputLogGroup/) });
+    expect(stack.resolve(hook.deadLetterQueue.queueUrl)).toEqual({ Ref: expect.stringMatching(/^DrainDeadLetterQueue/) });
+  });
+});
+
+describe('options', () => {
+  test('configureInstanceRole: false leaves the instance role alone', () => {
+    const { template } = hookTemplate({ group: 'owned', configureInstanceRole: false });
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] } },
+    });
+    for (const role of Object.values(roles)) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    template.resourcePropertiesCountIs('AWS::IAM::Policy', { Roles: [{ Ref: Match.stringLikeRegexp('^GroupInstanceRole') }] }, 0);
+  });
+
+  test('a given output log group is used, not created; retention applies to the handler log group', () => {
+    const stack = newStack();
+    const outputLogGroup = new logs.LogGroup(stack, 'Shared', { retention: logs.RetentionDays.ONE_YEAR });
+    const hook = new LifecycleCommandHook(stack, 'Drain', {
+      autoScalingGroup: importedGroup(stack),
+      transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      commands: ['true'],
+      timeout: Duration.seconds(30),
+      outputLogGroup,
+      logRetention: logs.RetentionDays.ONE_WEEK,
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    expect(hook.outputLogGroup).toBe(outputLogGroup);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ HOOK_OUTPUT_LOG_GROUP: { Ref: Match.stringLikeRegexp('^Shared') } }) },
+    });
+  });
+
+  test('defaultResult overrides the per-transition default on the hook and in the handler', () => {
+    const { template } = hookTemplate({ defaultResult: autoscaling.DefaultResult.ABANDON });
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { DefaultResult: 'ABANDON' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ HOOK_FAILURE_RESULT: 'ABANDON' }) },
+    });
+  });
+
+  test('the longest terminate timeout fills the 7200-second heartbeat exactly', () => {
+    const { template } = hookTemplate({ timeout: Duration.seconds(7080) });
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 7200 });
+  });
+
+  test('a custom registration timeout sets the launch heartbeat and the handler timeout', () => {
+    const { template } = hookTemplate({
+      transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
+      registrationTimeout: Duration.minutes(10),
+      timeout: Duration.seconds(6480),
+    });
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 7200 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 660 });
+  });
+
+  test('two hooks on one group get separate documents, rules and handlers', () => {
+    const stack = newStack();
+    const group = ownedGroup(stack);
+    for (const [id, transition] of [['Boot', autoscaling.LifecycleTransition.INSTANCE_LAUNCHING], ['Drain', autoscaling.LifecycleTransition.INSTANCE_TERMINATING]] as const) {
+      new LifecycleCommandHook(stack, id, { autoScalingGroup: group, transition, commands: ['true'], timeout: Duration.minutes(1) });
+    }
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 2);
+    template.resourceCountIs('AWS::SSM::Document', 2);
+    template.resourceCountIs('AWS::Events::Rule', 4);
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+  });
+});
+
+describe('validation', () => {
+  const cases: Array<[string, Partial<LifecycleCommandHookProps>, RegExp]> = [
+    ['no commands', { commands: [] }, /commands is empty/],
+    ['a blank command', { commands: ['echo ok', '   '] }, /commands\[1\] is blank \(" {3}"\)/],
+    ['a timeout under 30 s', { timeout: Duration.seconds(10) }, /timeout is 10 seconds; it must be a whole number of seconds from 30 to 7080/],
+    ['a terminate timeout over the heartbeat ceiling', { timeout: Duration.seconds(7081) }, /timeout is 7081 seconds; .* from 30 to 7080 \(the 7200-second heartbeat ceiling less 120 seconds/],
+    ['a launch timeout over the ceiling less registration', {
+      transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
+      timeout: Duration.hours(2),
+    }, /timeout is 7200 seconds; .* from 30 to 6900 \(the 7200-second heartbeat ceiling less 300 seconds for SSM registration, delivery and completion\)/],
+    ['a fractional timeout', { timeout: Duration.millis(45_500) }, /timeout is 45.5 seconds/],
+    ['a hook name with a space', { lifecycleHookName: 'drain hook' }, /lifecycleHookName "drain hook" is not a valid lifecycle hook name; use 1 to 255 letters, digits/],
+    ['a hook name too long', { lifecycleHookName: 'h'.repeat(256) }, /lifecycleHookName "h{256}" is not a valid/],
+    ['an empty hook name', { lifecycleHookName: '' }, /lifecycleHookName "" is not a valid/],
+    ['a blank working directory', { workingDirectory: ' ' }, /workingDirectory is blank/],
+    ['notification metadata too long', { notificationMetadata: 'x'.repeat(1024) }, /notificationMetadata is 1024 characters long; Auto Scaling accepts 1 to 1023/],
+    ['a registration timeout on a terminate hook', { registrationTimeout: Duration.minutes(1) }, /registrationTimeout applies to launch hooks only/],
+    ['a registration timeout over 14 minutes', {
+      transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
+      registrationTimeout: Duration.minutes(15),
+    }, /registrationTimeout is 900 seconds; it must be a whole number of seconds from 10 to 840/],
+  ];
+
+  test.each(cases)('%s fails at synth time naming the prop and the value', (_name, props, message) => {
+    expect(() => hookTemplate(props)).toThrow(message);
+  });
+
+  test('unresolved tokens in commands and the hook name pass unchecked', () => {
+    const stack = newStack();
+    const name = new CfnParameter(stack, 'HookName').valueAsString;
+    const command = new CfnParameter(stack, 'Command').valueAsString;
+    expect(() => new LifecycleCommandHook(stack, 'Drain', {
+      autoScalingGroup: importedGroup(stack),
+      transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      commands: [command],
+      timeout: Duration.minutes(1),
+      lifecycleHookName: name,
+    })).not.toThrow();
+  });
+});
