@@ -13,8 +13,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   tsconfigDevFile: 'tsconfig.dev.json',
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'projenrc', '.projenrc.ts'],
+    tsconfigPath: './tsconfig.dev.json',
+    projectService: false,
+  },
   tsconfigDev: {
-    include: ['examples/**/*.ts'],
+    include: ['examples/**/*.ts', '.projenrc.ts'],
     compilerOptions: {},
   },
 

@@ -19,7 +19,7 @@ function importedGroup(stack: Stack): autoscaling.IAutoScalingGroup {
 }
 
 function newStack(): Stack {
-  return new Stack(new App(), 'Stack', { env: ENV });
+  return new Stack(new App({ context: { '@aws-cdk/aws-autoscaling:generateLaunchTemplateInsteadOfLaunchConfig': true } }), 'Stack', { env: ENV });
 }
 
 function hookTemplate(props: Partial<LifecycleCommandHookProps> & { group?: 'owned' | 'imported' } = {}) {
