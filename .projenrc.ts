@@ -24,14 +24,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     compilerOptions: {},
   },
 
-  cdkVersion: '2.189.1',
+  cdkVersion: '2.257.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
 
-  // The handler runs on Node.js 22; the AWS SDK v3 that the runtime provides is
+  // The handler runs on Node.js 24; the AWS SDK v3 that the runtime provides is
   // used, so the bundle holds only this project's code.
   lambdaOptions: {
-    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
     awsSdkConnectionReuse: false,
   },
   githubOptions: { mergify: false },
@@ -42,6 +42,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/aws-lambda',
     'aws-sdk-client-mock',
     'aws-sdk-client-mock-jest',
+    'cdk-nag@^3.0.2',
+    'vega@^6',
+    'vega-lite@^6',
+    '@resvg/resvg-js@^2.6.2',
+    // The Go bindings require aws-cdk-lib's dependencies at the versions
+    // installed here; this is the one aws-cdk-go v2.257.0 itself requires.
+    '@aws-cdk/cloud-assembly-schema@53.25.0',
   ],
 
   publishToPypi: {
@@ -66,5 +73,13 @@ const example = project.addTask('synth:example', {
 });
 example.spawn(project.tasks.tryFind('bundle')!);
 example.exec('ts-node --project tsconfig.dev.json examples/app.ts');
+
+// Every test suite, as CI runs it: bundle, jsii compile, unit tests and lint,
+// the jsii packages for every language, then the example app.
+const testAll = project.addTask('test:all', {
+  description: 'Run every test suite and synthesize the example app',
+});
+testAll.spawn(project.buildTask);
+testAll.spawn(example);
 
 project.synth();

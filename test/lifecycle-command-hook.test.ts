@@ -114,9 +114,9 @@ describe('terminate hook on an imported group', () => {
     });
   });
 
-  test('the handler runs Node.js 22 with JSON logs, its own log group and the hook\'s settings', () => {
+  test('the handler runs Node.js 24 with JSON logs, its own log group and the hook\'s settings', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Handler: 'index.handler',
       Timeout: 60,
       MemorySize: 256,
