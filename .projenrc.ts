@@ -82,4 +82,12 @@ const testAll = project.addTask('test:all', {
 testAll.spawn(project.buildTask);
 testAll.spawn(example);
 
+// Scenarios on the offline AWS stand-in.
+
+// The library as Python, Java and Go users consume it.
+
+// Compliance scans of synthesized templates.
+
+// Benchmarks.
+
 project.synth();
