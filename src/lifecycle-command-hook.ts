@@ -1,5 +1,6 @@
 import {
   ArnFormat,
+  CfnResource,
   Duration,
   Stack,
   Token,
@@ -21,6 +22,7 @@ import {
   TERMINATE_DETAIL_TYPE,
 } from './handler/events';
 import { LifecycleCommandFunction } from './handler/lifecycle-command-function';
+import { cfnResourceOf, nagFindingValue, NagSuppression, suppressNagFindings } from './nag-suppressions';
 
 /** Longest heartbeat timeout Auto Scaling accepts on a lifecycle hook, in seconds. */
 const MAX_HEARTBEAT_SECONDS = 7200;
@@ -231,28 +233,58 @@ export class LifecycleCommandHook extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Sends the lifecycle hook\'s command and completes its lifecycle actions',
     });
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'SendHookDocument',
-      actions: ['ssm:SendCommand'],
-      resources: [stack.formatArn({ service: 'ssm', resource: 'document', resourceName: this.documentName })],
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'SendToGroupInstances',
-      actions: ['ssm:SendCommand'],
-      resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
-      conditions: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': group.autoScalingGroupName } },
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'ReadCommandsAndRegistration',
-      // ListCommands and DescribeInstanceInformation have no resource type: IAM accepts only "*".
-      actions: ['ssm:ListCommands', 'ssm:DescribeInstanceInformation'],
-      resources: ['*'],
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'CompleteGroupLifecycleActions',
-      actions: ['autoscaling:CompleteLifecycleAction'],
-      resources: [groupArnPattern(stack, group.autoScalingGroupName)],
-    }));
+    const documentArn = stack.formatArn({ service: 'ssm', resource: 'document', resourceName: this.documentName });
+    const instancesArn = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
+    const groupArn = groupArnPattern(stack, group.autoScalingGroupName);
+    // The handler's own statements sit in a policy that only this construct
+    // writes to, so the wildcard suppressions on it cannot cover a statement
+    // added to the role later (those land in the role's default policy).
+    const handlerPolicy = new iam.Policy(this, 'HandlerPolicy', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'SendHookDocument',
+          actions: ['ssm:SendCommand'],
+          resources: [documentArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'SendToGroupInstances',
+          actions: ['ssm:SendCommand'],
+          // Instance ids are unknown before launch: any instance, but only those Auto Scaling tagged with this group.
+          resources: [instancesArn],
+          conditions: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': group.autoScalingGroupName } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadCommandsAndRegistration',
+          // ListCommands and DescribeInstanceInformation have no resource type: IAM accepts only "*".
+          actions: ['ssm:ListCommands', 'ssm:DescribeInstanceInformation'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'CompleteGroupLifecycleActions',
+          actions: ['autoscaling:CompleteLifecycleAction'],
+          resources: [groupArn],
+        }),
+      ],
+    });
+    suppressNagFindings(handlerPolicy.node.defaultChild as CfnResource, [
+      {
+        rule: 'AwsSolutions-IAM5',
+        finding: 'Resource::*',
+        reason: 'Only ssm:ListCommands and ssm:DescribeInstanceInformation, read-only actions that have no resource type, so IAM accepts no resource but "*".',
+      },
+      {
+        rule: 'AwsSolutions-IAM5',
+        finding: `Resource::${nagFindingValue(this, instancesArn)}`,
+        reason: 'ssm:SendCommand to instances whose ids are unknown before launch; the condition on ssm:resourceTag/aws:autoscaling:groupName limits it to instances of this group, and a second statement to this hook\'s document.',
+      },
+      {
+        rule: 'AwsSolutions-IAM5',
+        finding: `Resource::${nagFindingValue(this, groupArn)}`,
+        reason: 'The "*" stands for the group\'s id, which CloudFormation does not expose; the ARN ends in this group\'s name, so only this group\'s lifecycle actions can be completed.',
+      },
+      INLINE_POLICY_SUPPRESSION,
+    ]);
 
     const handlerLogGroup = new logs.LogGroup(this, 'HandlerLogGroup', { retention });
     handlerLogGroup.grantWrite(role);
@@ -280,6 +312,30 @@ export class LifecycleCommandHook extends Construct {
       },
     });
     this.handler = handler;
+    // The function runs only once its permissions exist.
+    handler.node.addDependency(handlerPolicy);
+    suppressNagFindings(handler.node.defaultChild as CfnResource, [
+      {
+        rule: 'NIST.800.53.R5-LambdaInsideVPC',
+        reason: 'The handler calls only the SSM and Auto Scaling APIs, over TLS with IAM authentication, and serves no network clients; a VPC would need NAT or interface endpoints that the library cannot assume exist.',
+      },
+      {
+        rule: 'NIST.800.53.R5-LambdaConcurrency',
+        reason: 'Invoked only by this hook\'s two EventBridge rules, once per lifecycle action and once per command result; reserved concurrency would take from the account\'s pool, and EventBridge retries a throttled event.',
+      },
+    ]);
+    suppressNagFindings(handlerLogGroup.node.defaultChild as CfnResource, [{
+      rule: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+      reason: 'CloudWatch Logs encrypts every log group at rest; this one holds the handler\'s one-line records (ids, statuses, error names), never command output or notification metadata.',
+    }]);
+    if (!props.outputLogGroup) {
+      suppressNagFindings(this.outputLogGroup.node.defaultChild as CfnResource, [{
+        rule: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+        reason: 'CloudWatch Logs encrypts every log group at rest; to encrypt the command output with a customer managed KMS key, pass an outputLogGroup that has one.',
+      }]);
+    }
+    const defaultPolicy = role.node.tryFindChild('DefaultPolicy');
+    if (defaultPolicy) suppressNagFindings(cfnResourceOf(defaultPolicy)!, [INLINE_POLICY_SUPPRESSION]);
 
     // EventBridge retries delivery until the action could no longer be completed.
     const target = new targets.LambdaFunction(handler, {
@@ -327,16 +383,42 @@ export class LifecycleCommandHook extends Construct {
       // A group built from a launch template may not expose its role.
       return;
     }
-    instanceRole.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'));
+    const ssmCore = iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore');
+    instanceRole.addManagedPolicy(ssmCore);
+    const instanceRoleResource = cfnResourceOf(instanceRole);
+    if (instanceRoleResource) {
+      suppressNagFindings(instanceRoleResource, [{
+        rule: 'AwsSolutions-IAM4',
+        finding: `Policy::${nagFindingValue(this, ssmCore.managedPolicyArn)}`,
+        reason: 'Added by LifecycleCommandHook: AmazonSSMManagedInstanceCore is the AWS-maintained minimum the SSM agent needs to register and receive commands; a copy would fall behind the agent.',
+      }]);
+    }
+    const outputLogGroupArn = this.outputLogGroup.logGroupArn;
     const policy = new iam.Policy(this, 'InstanceOutputPolicy', {
       statements: [new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-        resources: [this.outputLogGroup.logGroupArn],
+        resources: [outputLogGroupArn],
       })],
     });
     policy.attachToRole(instanceRole);
+    const outputLogGroupFinding = nagFindingValue(this, outputLogGroupArn);
+    suppressNagFindings(policy.node.defaultChild as CfnResource, [
+      INLINE_POLICY_SUPPRESSION,
+      // A log group passed by name has the ARN "...:log-group:NAME:*", whose "*" covers the group's log streams only.
+      ...(outputLogGroupFinding.includes('*') ? [{
+        rule: 'AwsSolutions-IAM5',
+        finding: `Resource::${outputLogGroupFinding}`,
+        reason: 'The ARN of the output log group as CloudWatch Logs writes it: the trailing "*" covers the log streams of that one group, which the SSM agent creates per command.',
+      }] : []),
+    ]);
   }
 }
+
+/** Both policies this construct creates belong to one role each and live and die with it. */
+const INLINE_POLICY_SUPPRESSION: NagSuppression = {
+  rule: 'NIST.800.53.R5-IAMNoInlinePolicy',
+  reason: 'A policy that this construct attaches to a single role, created and deleted with the hook; a managed policy would be a separate object that nothing else should attach.',
+};
 
 function groupArnPattern(stack: Stack, groupName: string): string {
   return stack.formatArn({
