@@ -1,0 +1,146 @@
+import { App, CfnResource, Duration, Stack, aws_autoscaling as autoscaling, aws_iam as iam } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+import { IConstruct } from 'constructs';
+import { LifecycleCommandHook } from '../../src';
+import { acknowledgedOn, byPathAndRule, Finding, nagFindings, shortPath } from './nag-findings';
+import { buildComplianceApp } from './stacks';
+
+const IAM5 = 'AwsSolutions-IAM5';
+const INLINE_POLICY = 'NIST.800.53.R5-IAMNoInlinePolicy';
+const LOG_GROUP_KMS = 'NIST.800.53.R5-CloudWatchLogGroupEncrypted';
+const SSM_CORE = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]';
+
+const inEnv = (service: string) => `arn:<AWS::Partition>:${service}:eu-west-1:123456789012`;
+const agnostic = (service: string) => `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>`;
+
+/** What every hook suppresses on the resources it always creates. */
+function alwaysSuppressed(hook: string, arn: (service: string) => string, groupName: string): Array<[string, string]> {
+  return [
+    [`${hook}/Handler`, 'NIST.800.53.R5-LambdaConcurrency'],
+    [`${hook}/Handler`, 'NIST.800.53.R5-LambdaInsideVPC'],
+    [`${hook}/HandlerLogGroup`, LOG_GROUP_KMS],
+    [`${hook}/HandlerPolicy`, `${IAM5}[Resource::*]`],
+    [`${hook}/HandlerPolicy`, `${IAM5}[Resource::${arn('ec2')}:instance/*]`],
+    [`${hook}/HandlerPolicy`, `${IAM5}[Resource::${arn('autoscaling')}:autoScalingGroup:*:autoScalingGroupName/${groupName}]`],
+    [`${hook}/HandlerPolicy`, INLINE_POLICY],
+    [`${hook}/HandlerRole/DefaultPolicy`, INLINE_POLICY],
+  ];
+}
+
+/**
+ * Every cdk-nag finding (AwsSolutions and NIST 800-53 R5) that the construct
+ * raises on the compliance stacks, all suppressed by the construct itself. A new
+ * finding, or a suppression that no longer meets one, fails these tests.
+ */
+const PINNED_SUPPRESSIONS: Array<[string, string]> = [
+  ...alwaysSuppressed('OwnedGroupHooks/Bootstrap', inEnv, '<GroupASG3C6DFE3B>'),
+  ['OwnedGroupHooks/Bootstrap/InstanceOutputPolicy', INLINE_POLICY],
+  // The output log group is passed by name: its ARN ends in ":*" (its log streams).
+  ['OwnedGroupHooks/Bootstrap/InstanceOutputPolicy', `${IAM5}[Resource::${inEnv('logs')}:log-group:fleet-command-output:*]`],
+  ...alwaysSuppressed('OwnedGroupHooks/Drain', inEnv, '<GroupASG3C6DFE3B>'),
+  ['OwnedGroupHooks/Drain/OutputLogGroup', LOG_GROUP_KMS],
+  ['OwnedGroupHooks/Drain/InstanceOutputPolicy', INLINE_POLICY],
+  ['OwnedGroupHooks/Group/InstanceRole', SSM_CORE],
+  ...alwaysSuppressed('ImportedGroupHooks/Bootstrap', agnostic, '<FleetName>'),
+  ['ImportedGroupHooks/Bootstrap/OutputLogGroup', LOG_GROUP_KMS],
+  ...alwaysSuppressed('ImportedGroupHooks/Drain', agnostic, 'web-fleet'),
+];
+
+const packs = () => [new AwsSolutionsChecks(), new NIST80053R5Checks()];
+
+describe('cdk-nag on the compliance stacks', () => {
+  const built = buildComplianceApp();
+  built.app.synth();
+  const hookPaths = Object.values(built.hooks).map((h) => h.node.path + '/');
+  const instanceRole = built.group.role.node.defaultChild as CfnResource;
+  const isConstructResource = (path: string) =>
+    hookPaths.some((p) => `${path}/`.startsWith(p)) || path === shortPath(instanceRole.node.path);
+  const constructResources = built.app.node.findAll()
+    .filter((c): c is CfnResource => CfnResource.isCfnResource(c))
+    .filter((r) => isConstructResource(shortPath(r.node.path)));
+  const pinned = PINNED_SUPPRESSIONS.map(([path, rule]) => ({ path, rule })).sort(byPathAndRule);
+
+  test.each(packs().map((p) => [p.readPackName, p] as const))('%s reports nothing unsuppressed, warnings included', (_name, pack) => {
+    expect(nagFindings(pack, built.app)).toEqual([]);
+  });
+
+  test('every finding on the construct\'s resources is a pinned suppression, and every pinned suppression meets a finding', () => {
+    const raw = packs()
+      .flatMap((pack) => nagFindings(pack, built.app, { ignoreAcknowledgments: true }))
+      .filter((f) => isConstructResource(f.path))
+      .map(({ path, rule }) => ({ path, rule }))
+      .sort(byPathAndRule);
+    expect(raw).toEqual(pinned);
+  });
+
+  test('the construct records exactly the pinned suppressions, each with a reason', () => {
+    const recorded = constructResources.flatMap((r) =>
+      Object.entries(acknowledgedOn(r)).map(([rule, reason]) => ({ path: shortPath(r.node.path), rule, reason })));
+    expect(recorded.map(({ path, rule }) => ({ path, rule })).sort(byPathAndRule)).toEqual(pinned);
+    for (const { reason } of recorded) {
+      // Printable ASCII, so cdk-nag 2 keeps it readable in the template rather than base64.
+      expect(reason).toMatch(/^[\x20-\x7e]{40,}$/);
+    }
+  });
+
+  test('the template carries each suppression and its reason as cdk_nag metadata, the form cdk-nag 2 reads', () => {
+    for (const stack of [built.ownedStack, built.importedStack]) {
+      const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Metadata?: Record<string, any> }>;
+      for (const resource of constructResources.filter((r) => Stack.of(r) === stack)) {
+        const rules: Array<{ id: string; reason: string; applies_to?: string[] }> =
+          resources[stack.resolve(resource.logicalId)].Metadata?.cdk_nag?.rules_to_suppress ?? [];
+        const fromTemplate = Object.fromEntries(rules.flatMap((r) =>
+          r.applies_to ? r.applies_to.map((finding) => [`${r.id}[${finding}]`, r.reason]) : [[r.id, r.reason]]));
+        expect(fromTemplate).toEqual(acknowledgedOn(resource));
+      }
+    }
+  });
+});
+
+describe('the suppressions cover only what the construct creates', () => {
+  function ownedHookApp(configure?: (group: autoscaling.AutoScalingGroup, hook: LifecycleCommandHook) => void) {
+    const { app, group, hooks } = buildComplianceApp();
+    configure?.(group, hooks['OwnedGroupHooks/Drain']);
+    app.synth();
+    return app;
+  }
+  const awsSolutions = (app: IConstruct): Finding[] => nagFindings(new AwsSolutionsChecks(), app);
+
+  test('a wildcard statement added to the handler\'s role later is reported', () => {
+    const app = ownedHookApp((_group, hook) => hook.handler.role!.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ssm:GetParameter'],
+      resources: ['*'],
+    })));
+    expect(awsSolutions(app)).toEqual([
+      { path: 'OwnedGroupHooks/Drain/HandlerRole/DefaultPolicy', rule: `${IAM5}[Resource::*]`, severity: 'error' },
+    ]);
+  });
+
+  test('another managed policy on the group\'s instance role is reported', () => {
+    const app = ownedHookApp((group) => group.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonS3ReadOnlyAccess')));
+    expect(awsSolutions(app)).toEqual([{
+      path: 'OwnedGroupHooks/Group/InstanceRole',
+      rule: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonS3ReadOnlyAccess]',
+      severity: 'error',
+    }]);
+  });
+
+  test('with configureInstanceRole: false the instance role carries no suppression, and its own finding shows', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const role = new iam.Role(stack, 'InstanceRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'));
+    const group = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Fleet', 'web-fleet');
+    new LifecycleCommandHook(stack, 'Drain', {
+      autoScalingGroup: group,
+      transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      commands: ['true'],
+      timeout: Duration.minutes(1),
+      configureInstanceRole: false,
+    });
+    app.synth();
+    expect(acknowledgedOn(role.node.defaultChild as CfnResource)).toEqual({});
+    expect(awsSolutions(app)).toEqual([{ path: 'Stack/InstanceRole', rule: SSM_CORE, severity: 'error' }]);
+  });
+});
