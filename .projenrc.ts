@@ -87,6 +87,17 @@ testAll.spawn(example);
 // The library as Python, Java and Go users consume it.
 
 // Compliance scans of synthesized templates.
+// cfn-lint and checkov, pinned in test/compliance/requirements.txt and installed
+// by the script into test/compliance/.venv, over the templates of the stacks in
+// test/compliance/stacks.ts; accepted findings are listed in
+// test/compliance/skipped-checks.yaml. (The cdk-nag tests are jest tests in
+// test/compliance/ and run with the unit tests.)
+const compliance = project.addTask('test:compliance', {
+  description: 'Scan the templates of the compliance stacks with cfn-lint and checkov',
+});
+compliance.spawn(project.tasks.tryFind('bundle')!);
+compliance.exec('test/compliance/scan.sh');
+testAll.spawn(compliance);
 
 // Benchmarks.
 
