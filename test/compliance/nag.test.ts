@@ -4,7 +4,7 @@ import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { LifecycleCommandHook } from '../../src';
 import { acknowledgedOn, byPathAndRule, Finding, nagFindings, shortPath } from './nag-findings';
-import { buildComplianceApp } from './stacks';
+import { buildComplianceApp, ENV } from './stacks';
 
 const IAM5 = 'AwsSolutions-IAM5';
 const INLINE_POLICY = 'NIST.800.53.R5-IAMNoInlinePolicy';
@@ -122,6 +122,24 @@ describe('the suppressions cover only what the construct creates', () => {
     expect(awsSolutions(app)).toEqual([{
       path: 'OwnedGroupHooks/Group/InstanceRole',
       rule: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonS3ReadOnlyAccess]',
+      severity: 'error',
+    }]);
+  });
+
+  test('a group from another stack of the app: the group ARN\'s finding, named by the export, is left to its owner', () => {
+    const { app, group } = buildComplianceApp();
+    const other = new Stack(app, 'HooksOfAnotherStack', { env: ENV });
+    new LifecycleCommandHook(other, 'Drain', {
+      autoScalingGroup: group,
+      transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      commands: ['true'],
+      timeout: Duration.minutes(1),
+    });
+    app.synth();
+    // The suppression names the group's Ref; after synthesis the policy holds an Fn::ImportValue.
+    expect(awsSolutions(app)).toEqual([{
+      path: 'HooksOfAnotherStack/Drain/HandlerPolicy',
+      rule: `${IAM5}[Resource::${inEnv('autoscaling')}:autoScalingGroup:*:autoScalingGroupName/OwnedGroupHooks:ExportsOutputRefGroupASG3C6DFE3B7A0874DF]`,
       severity: 'error',
     }]);
   });
