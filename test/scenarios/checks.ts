@@ -1,0 +1,70 @@
+/** Assertions shared by the scenarios. Each throws with the scenario's own numbers when it fails. */
+import assert from 'node:assert/strict';
+import type { ApiCall, LifecycleResult, ScenarioResult } from '../standin';
+
+export type { ScenarioResult };
+
+/** A call as the scenarios spell it: `SendCommand ok`, `CompleteLifecycleAction(ABANDON) ValidationError (retry)`. */
+export function describeCall(c: ApiCall): string {
+  const op = c.operation === 'CompleteLifecycleAction' ? `${c.operation}(${c.result})` : c.operation;
+  return `${op} ${c.error ?? 'ok'}${c.retry ? ' (retry)' : ''}`;
+}
+
+/** The calls about one instance, in the order the stand-in answered them. */
+export function callsOf(r: ScenarioResult, instance: number): string[] {
+  return r.calls.filter((c) => c.instance === instance).map(describeCall);
+}
+
+/** What each invocation about the instance returned (or how it failed), in start order. */
+export function outcomesOf(r: ScenarioResult, instance: number): string[] {
+  return r.invocations
+    .filter((i) => i.instance === instance)
+    .sort((a, b) => a.startMs - b.startMs)
+    .map((i) => (i.result === 'ok' ? String(i.value) : i.result));
+}
+
+/** Holds for every scenario: the stand-in ran to the end without an internal error. */
+export function assertRanClean(r: ScenarioResult): void {
+  assert.deepEqual(r.errors, [], 'the stand-in or a timer callback threw');
+  assert.equal(r.ending, 'idle', 'the run hit its horizon with work left');
+}
+
+export function assertFinalStates(r: ScenarioResult, expected: string | readonly string[]): void {
+  const want = typeof expected === 'string' ? r.instances.map(() => expected) : [...expected];
+  assert.deepEqual(r.instances.map((i) => i.state), want, 'final lifecycle states');
+}
+
+/** Each instance's lifecycle action ended once, with this result, by this party. */
+export function assertCompletions(r: ScenarioResult, result: LifecycleResult | readonly LifecycleResult[], by: 'api' | 'heartbeat' | 'operator' | ReadonlyArray<'api' | 'heartbeat' | 'operator'>): void {
+  const results = typeof result === 'string' ? r.instances.map(() => result) : result;
+  const bys = typeof by === 'string' ? r.instances.map(() => by) : by;
+  assert.deepEqual(
+    r.instances.map((i) => i.completions.map((c) => `${c.result} by ${c.by}`)),
+    r.instances.map((_, n) => [`${results[n]} by ${bys[n]}`]),
+    'how each lifecycle action ended',
+  );
+}
+
+export function assertCommandsPerInstance(r: ScenarioResult, expected: number | readonly number[]): void {
+  const want = typeof expected === 'number' ? r.instances.map(() => expected) : [...expected];
+  assert.deepEqual(r.instances.map((i) => i.commands), want, 'commands SSM accepted per instance');
+}
+
+/** No invocation failed, crashed or timed out, and nothing reached the dead-letter list. */
+export function assertHandlerNeverFailed(r: ScenarioResult): void {
+  const failed = r.invocations.filter((i) => i.result !== 'ok').map((i) => `${i.kind} #${i.instance}: ${i.result} ${i.error ?? ''}`);
+  assert.deepEqual(failed, [], 'invocations that did not succeed');
+  assert.equal(r.deadLetters.length, 0, 'dead letters');
+}
+
+/** Every command carries the token of the lifecycle action it serves. */
+export function assertCommandComments(r: ScenarioResult): void {
+  for (const c of r.commands) assert.match(c.comment, /^lifecycle-action [0-9a-f-]{36}$/, `comment of command ${c.id}`);
+}
+
+/** Calls of one operation that took effect, per instance. */
+export function appliedPerInstance(r: ScenarioResult, operation: string): number[] {
+  return r.instances.map((i) => r.calls.filter((c) => c.instance === i.index && c.operation === operation && c.applied).length);
+}
+
+export { assert };

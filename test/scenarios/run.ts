@@ -1,0 +1,79 @@
+/**
+ * Runs the scenarios on the offline stand-in and prints one line each.
+ *
+ *   npx projen scenarios                 # all of them
+ *   npx projen scenarios -- throttling   # those whose name contains "throttling"
+ *   npx projen scenarios -- --seed=7     # every random draw from another seed
+ *
+ * Exits non-zero when a scenario's check fails.
+ */
+import { runScenario } from '../standin';
+import type { ScenarioSummary } from '../standin';
+import { assertRanClean } from './checks';
+import { SCENARIOS } from './scenarios';
+
+const COLUMNS: Array<[string, number, (s: ScenarioSummary) => string]> = [
+  ['instances', 9, (s) => String(s.instances)],
+  ['CONTINUE', 8, (s) => String(s.continued)],
+  ['ABANDON', 7, (s) => String(s.abandoned)],
+  ['stuck', 5, (s) => String(s.stuck)],
+  ['commands', 8, (s) => String(s.commandsSent)],
+  ['API calls', 9, (s) => String(s.apiCalls)],
+  ['retries', 7, (s) => String(s.retries)],
+  ['heartbeat', 9, (s) => String(s.heartbeatTimeouts)],
+  ['Lambda retries', 14, (s) => String(s.lambdaRetries)],
+  ['DLQ', 3, (s) => String(s.deadLetters)],
+  ['virtual', 9, (s) => duration(s.virtualMs)],
+  ['real', 6, (s) => `${(s.realMs / 1000).toFixed(1)}s`],
+];
+const NAME_WIDTH = 44;
+
+function duration(ms: number): string {
+  if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)}h`;
+  if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)}m`;
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+function line(cells: string[]): string {
+  return cells.map((c, n) => (n === 0 ? c.padEnd(NAME_WIDTH) : c.padStart(COLUMNS[n - 1][1]))).join('  ');
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const seedArg = args.find((a) => a.startsWith('--seed='));
+  const seed = seedArg ? Number(seedArg.slice('--seed='.length)) : undefined;
+  const filter = args.filter((a) => a !== seedArg).join(' ').toLowerCase();
+  const chosen = SCENARIOS.filter((s) => s.options.name.toLowerCase().includes(filter));
+  if (chosen.length === 0) {
+    process.stderr.write(`no scenario matches "${filter}"\n`);
+    return 1;
+  }
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out(line(['  scenario', ...COLUMNS.map(([h]) => h)]));
+  const failures: string[] = [];
+  const started = performance.now();
+  for (const scenario of chosen) {
+    const name = scenario.options.name;
+    let failure: unknown;
+    let summary: ScenarioSummary | undefined;
+    try {
+      const result = await runScenario(seed === undefined ? scenario.options : { ...scenario.options, seed });
+      summary = result.summary;
+      assertRanClean(result);
+      scenario.check(result);
+    } catch (error) {
+      failure = error;
+    }
+    const mark = failure ? '✗' : '✓';
+    out(summary ? line([`${mark} ${name}`, ...COLUMNS.map(([, , f]) => f(summary!))]) : `${mark} ${name}`);
+    if (failure) failures.push(`✗ ${name}\n${failure instanceof Error ? failure.stack ?? failure.message : String(failure)}`);
+  }
+  out(`\n${chosen.length - failures.length} of ${chosen.length} scenarios passed in ${((performance.now() - started) / 1000).toFixed(1)} s of real time`);
+  for (const f of failures) out(`\n${f}`);
+  return failures.length === 0 ? 0 : 1;
+}
+
+main().then((code) => { process.exitCode = code; }, (error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,361 @@
+/**
+ * The fault scenarios: the handler as the npm package ships it, on the offline
+ * stand-in, with the environment the construct's template gives it. Each
+ * scenario is options (data) plus a check of final instance states, completions,
+ * commands and the exact API calls.
+ */
+import { disappearsAfter, resourceContention, throttling } from '../standin';
+import type { ScenarioOptions } from '../standin';
+import {
+  appliedPerInstance,
+  assert,
+  assertCommandComments,
+  assertCommandsPerInstance,
+  assertCompletions,
+  assertFinalStates,
+  assertHandlerNeverFailed,
+  callsOf,
+  outcomesOf,
+  ScenarioResult,
+} from './checks';
+
+export interface Scenario {
+  readonly options: ScenarioOptions;
+  /** Throws when the handler did not behave as it must. */
+  readonly check: (r: ScenarioResult) => void;
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Launch hooks: registration polls at 0, 2, 6, 14, 30, 50, 70 … s after the event (see registrationBackoffMs). */
+const LAUNCH = { transition: 'launch', timeoutSeconds: 300 } as const;
+const TERMINATE = { transition: 'terminate', timeoutSeconds: 300 } as const;
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    options: {
+      name: 'terminate happy path',
+      hook: TERMINATE,
+      instances: 3,
+      command: { durationMs: [5_000, 30_000] },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertCommandComments(r);
+      for (const i of range(3)) {
+        assert.deepEqual(callsOf(r, i), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok'], `calls of instance ${i}`);
+        assert.deepEqual(outcomesOf(r, i), ['command-sent', 'completed']);
+      }
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'launch, agent registers late',
+      hook: LAUNCH,
+      instances: 1,
+      // Registered 25 s after launch: the checks at about 0, 2, 6 and 14 s find nothing, the one at 30 s finds it online.
+      agent: { registrationDelayMs: 25_000 },
+      command: { durationMs: 10_000 },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assert.deepEqual(callsOf(r, 0), [
+        ...Array(5).fill('DescribeInstanceInformation ok'),
+        'ListCommands ok',
+        'SendCommand ok',
+        'CompleteLifecycleAction(CONTINUE) ok',
+      ]);
+      // No SendCommand before registration, so no InvalidInstanceId on the way.
+      assert.ok(r.calls.every((c) => c.error === undefined));
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'launch, agent never registers',
+      hook: LAUNCH,
+      instances: 1,
+      agent: { registrationDelayMs: 'never' },
+    },
+    check: (r) => {
+      // 12 checks (0, 2, 6, 14, 30, 50 … 170 s); the next would fall past the 180 s registration
+      // timeout, so the handler abandons then, long before the heartbeat timeout (600 s).
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'ABANDON', 'api');
+      assertCommandsPerInstance(r, 0);
+      assert.deepEqual(callsOf(r, 0), [...Array(12).fill('DescribeInstanceInformation ok'), 'CompleteLifecycleAction(ABANDON) ok']);
+      const done = r.instances[0].completions[0].atMs;
+      assert.ok(done > 170_000 && done < 180_000, `abandoned at ${done} ms, expected between the last check and the registration timeout`);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'command fails -> failure result',
+      hook: LAUNCH,
+      instances: 1,
+      agent: { registrationDelayMs: 0 },
+      command: { outcome: 'Failed', durationMs: 8_000 },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'ABANDON', 'api');
+      assertCommandsPerInstance(r, 1);
+      assert.equal(r.commands[0].status, 'Failed');
+      assert.deepEqual(callsOf(r, 0), ['DescribeInstanceInformation ok', 'ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'command times out (2-hour hook)',
+      // The longest terminate hook: 7,080 s of commands, heartbeat 7,200 s.
+      hook: { transition: 'terminate', timeoutSeconds: 7_080, defaultResult: 'ABANDON' },
+      instances: 1,
+      command: { outcome: 'hang' },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'ABANDON', 'api');
+      assert.equal(r.commands[0].status, 'TimedOut');
+      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
+      const done = r.instances[0].completions[0].atMs;
+      assert.ok(done > 7_080_000 && done < 7_200_000, `completed at ${done} ms: after the execution timeout, before the heartbeat timeout`);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'duplicate lifecycle event -> one command',
+      hook: TERMINATE,
+      instances: 2,
+      command: { durationMs: 40_000 },
+      // SSM lists a new command a second after it is sent; the copies arrive 3 to 8 s after the original.
+      ssm: { visibilityLagMs: 1_000 },
+      events: { faults: [{ kind: 'lifecycle', duplicates: 2, duplicateDelayMs: [3_000, 8_000] }] },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      for (const i of range(2)) {
+        assert.deepEqual(callsOf(r, i), ['ListCommands ok', 'SendCommand ok', 'ListCommands ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+        assert.deepEqual(outcomesOf(r, i), ['command-sent', 'command-already-sent', 'command-already-sent', 'completed']);
+      }
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'duplicate or reordered status events',
+      hook: TERMINATE,
+      instances: 5,
+      command: { durationMs: [1_000, 4_000] },
+      // Delivery delays far longer than the gaps between events reorder them; two extra copies of each final status.
+      events: {
+        delayMs: [100, 8_000],
+        faults: [{ kind: 'command-status', status: 'Success', duplicates: 2, duplicateDelayMs: [0, 6_000] }],
+      },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      for (const i of range(5)) {
+        assert.deepEqual(callsOf(r, i), [
+          'ListCommands ok',
+          'SendCommand ok',
+          'CompleteLifecycleAction(CONTINUE) ok',
+          'CompleteLifecycleAction(CONTINUE) ValidationError',
+          'CompleteLifecycleAction(CONTINUE) ValidationError',
+        ]);
+        assert.deepEqual(outcomesOf(r, i), ['command-sent', 'completed', 'already-completed', 'already-completed']);
+      }
+      // The scenario is only worth something if events really arrived out of order.
+      const statusEvents = r.events.filter((e) => e.kind === 'command-status' && e.status === 'Success');
+      const deliveries = statusEvents.flatMap((e) => e.deliveredAtMs.map((at) => ({ at, emitted: e.atMs })));
+      deliveries.sort((a, b) => a.at - b.at);
+      assert.ok(deliveries.some((d, n) => n > 0 && d.emitted < deliveries[n - 1].emitted), 'status events were delivered in emission order');
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'action completed elsewhere first',
+      hook: LAUNCH,
+      instances: 1,
+      agent: { registrationDelayMs: 0 },
+      command: { durationMs: 60_000 },
+      // An operator completes the action 20 s in, while the commands still run.
+      schedule: [{ atMs: 20_000, instances: [0], happening: 'complete-continue' }],
+    },
+    check: (r) => {
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'operator');
+      assert.deepEqual(callsOf(r, 0), [
+        'DescribeInstanceInformation ok',
+        'ListCommands ok',
+        'SendCommand ok',
+        'CompleteLifecycleAction(CONTINUE) ValidationError',
+      ]);
+      assert.deepEqual(outcomesOf(r, 0), ['command-sent', 'already-completed']);
+      assert.ok(r.logs.some((l) => l.text.includes('lifecycle action was already complete')));
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'instance gone before the send',
+      hook: LAUNCH,
+      instances: 1,
+      agent: { registrationDelayMs: 0 },
+      api: { faults: [disappearsAfter('ListCommands', [0])] },
+    },
+    check: (r) => {
+      // SendCommand is refused; the handler abandons at once instead of leaving the action to the heartbeat.
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'ABANDON', 'api');
+      assertCommandsPerInstance(r, 0);
+      assert.deepEqual(callsOf(r, 0), [
+        'DescribeInstanceInformation ok',
+        'ListCommands ok',
+        'SendCommand InvalidInstanceId',
+        'CompleteLifecycleAction(ABANDON) ok',
+      ]);
+      assert.deepEqual(outcomesOf(r, 0), ['completed']);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'throttling storm',
+      hook: TERMINATE,
+      instances: 20,
+      command: { durationMs: [5_000, 20_000] },
+      // 60 % of all calls throttled for the first 40 s: often more than the SDK's three attempts absorb.
+      api: { faults: throttling(0.6, { untilMs: 40_000 }) },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assert.deepEqual(appliedPerInstance(r, 'SendCommand'), Array(20).fill(1));
+      assert.deepEqual(appliedPerInstance(r, 'CompleteLifecycleAction'), Array(20).fill(1));
+      const errors = new Set(r.calls.filter((c) => c.error).map((c) => c.error));
+      assert.deepEqual([...errors].sort(), ['Throttling', 'ThrottlingException'], 'only throttling errors');
+      // The storm must outlast the SDK's retries somewhere, so Lambda's retries are exercised too.
+      assert.ok(r.summary.retries > 0, 'no SDK retries');
+      assert.ok(r.summary.lambdaRetries > 0, 'no Lambda retries');
+      assert.ok(r.invocations.every((i) => i.result === 'ok' || /Rate exceeded/.test(i.error ?? '')), 'failures other than throttling');
+      assert.equal(r.deadLetters.length, 0);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+    },
+  },
+  {
+    options: {
+      name: 'lost status event -> heartbeat timeout',
+      hook: { transition: 'terminate', timeoutSeconds: 60 },
+      instances: 2,
+      command: { durationMs: 10_000 },
+      events: { faults: [{ kind: 'command-status', status: 'Success', instances: [0], lose: true }] },
+    },
+    check: (r) => {
+      // Heartbeat = 60 s of commands + 120 s: the default result (CONTINUE) applies at 180 s.
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', ['heartbeat', 'api']);
+      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok']);
+      assert.deepEqual(callsOf(r, 1), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      const expired = r.instances[0].completions[0].atMs;
+      assert.ok(expired >= 180_000 && expired < 183_000, `heartbeat timeout at ${expired} ms`);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'ResourceContention on completion',
+      hook: TERMINATE,
+      instances: 1,
+      command: { durationMs: 5_000 },
+      api: { faults: [resourceContention({ times: 2 })] },
+    },
+    check: (r) => {
+      // HTTP 500 is retried by the SDK within the same invocation.
+      assert.deepEqual(callsOf(r, 0), [
+        'ListCommands ok',
+        'SendCommand ok',
+        'CompleteLifecycleAction(CONTINUE) ResourceContention',
+        'CompleteLifecycleAction(CONTINUE) ResourceContention (retry)',
+        'CompleteLifecycleAction(CONTINUE) ok (retry)',
+      ]);
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'handler crash after the send',
+      hook: TERMINATE,
+      instances: 1,
+      command: { durationMs: 90_000 },
+      // The runtime dies once SendCommand has answered: the command runs, the invocation fails.
+      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 2, effect: 'crash' }] },
+    },
+    check: (r) => {
+      // Lambda retries a minute later; the retry finds the command by its token and sends nothing.
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(outcomesOf(r, 0), ['crash', 'command-already-sent', 'completed']);
+      assert.equal(r.deadLetters.length, 0);
+    },
+  },
+  {
+    options: {
+      name: 'instance disappears mid-command',
+      hook: { transition: 'terminate', timeoutSeconds: 120 },
+      instances: 1,
+      command: { durationMs: 60_000 },
+      schedule: [{ atMs: 20_000, instances: [0], happening: 'disappear' }],
+    },
+    check: (r) => {
+      // The agent never reports; SSM times the command out at its execution timeout and the
+      // handler completes with the failure result before the heartbeat timeout would.
+      assert.equal(r.commands[0].status, 'TimedOut');
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.ok(r.logs.some((l) => /ended TimedOut/.test(l.text)));
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: '1,000 instances scale in, 5% throttling',
+      hook: TERMINATE,
+      instances: 1_000,
+      command: { durationMs: [5_000, 60_000] },
+      api: { faults: throttling(0.05) },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertCommandComments(r);
+      assert.deepEqual(appliedPerInstance(r, 'CompleteLifecycleAction'), Array(1_000).fill(1));
+      assert.equal(r.summary.stuck, 0);
+      assert.ok(r.summary.retries > 0, 'the throttling never hit');
+      assert.equal(r.deadLetters.length, 0);
+      // Every event ends with a successful invocation, whatever its earlier attempts did.
+      const last = new Map<string, string>();
+      for (const i of [...r.invocations].sort((a, b) => a.startMs - b.startMs)) last.set(i.eventId, i.result);
+      assert.deepEqual([...last.values()].filter((v) => v !== 'ok'), []);
+    },
+  },
+];

@@ -1,0 +1,123 @@
+/**
+ * EventBridge as the hook sees it: the rules of the synthesized template decide
+ * which events reach the function; each matching event is delivered at least
+ * once, after a delay drawn per delivery (so events reorder), with duplicates
+ * and losses as the options say.
+ */
+import type { VirtualClock } from './clock';
+import type { EventFault, EventOptions } from './options';
+import type { Rng } from './rng';
+import type { EventMeta } from './world';
+
+export interface EventRecord {
+  readonly id: string;
+  readonly kind: EventMeta['kind'];
+  readonly instance?: number;
+  readonly status?: string;
+  readonly atMs: number;
+  /** A rule of the hook matched it. */
+  readonly matched: boolean;
+  lost: boolean;
+  /** When each copy was handed to Lambda, virtual ms. */
+  readonly deliveredAtMs: number[];
+}
+
+export type Target = (event: Record<string, unknown>, meta: EventMeta) => void;
+
+export class EventBus {
+  readonly records: EventRecord[] = [];
+  private readonly faultHits = new Map<EventFault, { matched: number; hit: number }>();
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly rng: Rng,
+    private readonly patterns: ReadonlyArray<Record<string, unknown>>,
+    private readonly options: EventOptions,
+    private readonly target: Target,
+  ) {}
+
+  put(event: Record<string, unknown>, meta: EventMeta): void {
+    const matched = this.patterns.some((p) => matches(p, event));
+    const record: EventRecord = {
+      id: String(event.id),
+      kind: meta.kind,
+      instance: meta.instance,
+      status: meta.status,
+      atMs: this.clock.elapsed,
+      matched,
+      lost: false,
+      deliveredAtMs: [],
+    };
+    this.records.push(record);
+    if (!matched) return;
+
+    const o = this.options;
+    let lost = this.rng.chance(o.lossRate);
+    let copies = 1 + (this.rng.chance(o.duplicateRate) ? 1 : 0);
+    let extraDelay = 0;
+    let copyDelay = o.duplicateDelayMs ?? [0, 10_000];
+    for (const fault of o.faults ?? []) {
+      if (!this.applies(fault, meta)) continue;
+      if (fault.lose) lost = true;
+      copies += fault.duplicates ?? 0;
+      if (fault.delayMs !== undefined) extraDelay += this.rng.draw(fault.delayMs);
+      if (fault.duplicateDelayMs !== undefined) copyDelay = fault.duplicateDelayMs;
+    }
+    record.lost = lost;
+    if (lost) return;
+    const first = this.rng.draw(o.delayMs ?? [100, 1_500]) + extraDelay;
+    for (let copy = 0; copy < copies; copy++) {
+      const delay = copy === 0 ? first : first + this.rng.draw(copyDelay);
+      this.clock.schedule(delay, () => {
+        record.deliveredAtMs.push(this.clock.elapsed);
+        this.target(event, meta);
+      });
+    }
+  }
+
+  private applies(fault: EventFault, meta: EventMeta): boolean {
+    if (meta.kind === 'command') return false;
+    if (fault.kind && fault.kind !== meta.kind) return false;
+    if (fault.status && fault.status !== meta.status) return false;
+    if (fault.instances && (meta.instance === undefined || !fault.instances.includes(meta.instance))) return false;
+    const at = this.clock.elapsed;
+    if (fault.fromMs !== undefined && at < fault.fromMs) return false;
+    if (fault.untilMs !== undefined && at >= fault.untilMs) return false;
+    const count = this.faultHits.get(fault) ?? { matched: 0, hit: 0 };
+    this.faultHits.set(fault, count);
+    count.matched++;
+    if (count.matched <= (fault.skip ?? 0)) return false;
+    if (fault.times !== undefined && count.hit >= fault.times) return false;
+    if (fault.rate !== undefined && !this.rng.chance(fault.rate)) return false;
+    count.hit++;
+    return true;
+  }
+}
+
+/** EventBridge pattern matching: exact values, `prefix`, `anything-but` and `exists`, nested objects. */
+export function matches(pattern: Record<string, unknown>, event: unknown): boolean {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as Record<string, unknown>;
+  return Object.entries(pattern).every(([key, rule]) => {
+    const value = e[key];
+    if (Array.isArray(rule)) {
+      const values = Array.isArray(value) ? value : [value];
+      return rule.some((r) => values.some((v) => matchValue(r, v, key in e)));
+    }
+    if (typeof rule === 'object' && rule !== null) return matches(rule as Record<string, unknown>, value);
+    throw new Error(`unsupported event pattern at ${key}: ${JSON.stringify(rule)}`);
+  });
+}
+
+function matchValue(rule: unknown, value: unknown, present: boolean): boolean {
+  if (rule === null || typeof rule !== 'object') return present && rule === value;
+  const r = rule as Record<string, unknown>;
+  if ('exists' in r) return r.exists === present;
+  if (!present) return false;
+  if ('prefix' in r) return typeof value === 'string' && value.startsWith(String(r.prefix));
+  if ('anything-but' in r) {
+    const but = r['anything-but'];
+    return Array.isArray(but) ? !but.includes(value) : but !== value;
+  }
+  throw new Error(`unsupported event pattern matcher ${JSON.stringify(rule)}`);
+}

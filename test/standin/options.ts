@@ -1,0 +1,231 @@
+/**
+ * Everything a scenario can set, as plain data: the hook, the fleet, how the
+ * SSM agents and commands behave, and the faults. A new fault is a new value of
+ * these options, not new code.
+ *
+ * Instances are named by their index in the scenario (0 … instances-1); times
+ * are virtual milliseconds from the start of the scenario.
+ */
+import type { Range } from './rng';
+
+export type LifecycleResult = 'CONTINUE' | 'ABANDON';
+export type Transition = 'launch' | 'terminate';
+
+/** A Lambda handler as the Node.js runtime calls it. */
+export type Handler = (event: unknown, context: LambdaContext) => Promise<unknown>;
+
+/**
+ * Makes the handler of one execution environment (its cold start). The default
+ * loads a fresh copy of the bundled asset, so each environment has its own SDK
+ * clients, as in Lambda.
+ */
+export type HandlerFactory = () => Handler;
+
+export interface LambdaContext {
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitInMB: string;
+  readonly awsRequestId: string;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis(): number;
+}
+
+/** The hook under test, configured as a user configures the construct. */
+export interface HookOptions {
+  readonly transition: Transition;
+  /** The construct's `timeout`: the commands' execution timeout. */
+  readonly timeoutSeconds: number;
+  readonly defaultResult?: LifecycleResult;
+  /** The construct's `registrationTimeout` (launch hooks). */
+  readonly registrationTimeoutSeconds?: number;
+}
+
+/** How the SSM agent of an instance behaves. */
+export interface AgentOptions {
+  /**
+   * Launch hooks: how long after launch the agent registers with SSM (until
+   * then SendCommand answers `InvalidInstanceId`), or `never`. Instances going
+   * through a terminate hook registered long ago.
+   * @default [15_000, 45_000]
+   */
+  readonly registrationDelayMs?: Range | 'never';
+  /** From SendCommand until the agent starts the command (Pending → InProgress). @default [200, 1_500] */
+  readonly pickupMs?: Range;
+}
+
+/** How the commands behave on an instance. */
+export interface CommandOptions {
+  /** How long the commands run. @default [2_000, 20_000] */
+  readonly durationMs?: Range;
+  /**
+   * How they end: `Success`; `Failed` (a line exits non-zero); `hang` (they run
+   * until the document's execution timeout stops them: `TimedOut`).
+   * @default 'Success'
+   */
+  readonly outcome?: 'Success' | 'Failed' | 'hang';
+}
+
+/** Agent and command behaviour for some instances only. */
+export interface InstanceOverride extends AgentOptions, CommandOptions {
+  readonly instances: readonly number[];
+}
+
+/**
+ * Something that happens to an instance outside the handler:
+ * - `disappear`: the EC2 instance is terminated behind Auto Scaling's back (its
+ *   agent goes offline for good; a pending lifecycle action stays until it is
+ *   completed or times out, and the instance ends `Terminated`);
+ * - `agent-offline` / `agent-online`: the SSM agent loses / regains its connection;
+ * - `complete-continue` / `complete-abandon`: someone else completes the
+ *   lifecycle action (an operator, another tool).
+ */
+export type Happening = 'disappear' | 'agent-offline' | 'agent-online' | 'complete-continue' | 'complete-abandon';
+
+/** A happening at a fixed virtual time. */
+export interface ScheduledHappening {
+  readonly atMs: number;
+  readonly instances: readonly number[];
+  readonly happening: Happening;
+}
+
+/** Which calls a fault applies to, and how often. All fields narrow; none set matches every call. */
+export interface Selector {
+  /** The instances (by index) whose calls or events it applies to. */
+  readonly instances?: readonly number[];
+  /** Only from / until this virtual time. */
+  readonly fromMs?: number;
+  readonly untilMs?: number;
+  /** Probability that a matching call or event is hit. @default 1 */
+  readonly rate?: number;
+  /** Matching calls or events let through before it starts. @default 0 */
+  readonly skip?: number;
+  /** Most times it hits. @default unlimited */
+  readonly times?: number;
+}
+
+/** An error the stand-in answers with. */
+export interface InjectedError {
+  /** The error code on the wire, e.g. `Throttling` (Auto Scaling), `ThrottlingException` (SSM), `ResourceContention`. */
+  readonly code: string;
+  /** HTTP status. @default 500 for ResourceContention, InternalServerError, InternalFailure, ServiceUnavailable; otherwise 400 */
+  readonly status?: number;
+  readonly message?: string;
+  /** The call takes effect first and the error is answered anyway (a lost response). @default false */
+  readonly afterApplying?: boolean;
+}
+
+/** A fault on API calls to the stand-in. */
+export interface ApiFault extends Selector {
+  /** Operation names, e.g. `SendCommand`, `CompleteLifecycleAction`. @default all */
+  readonly operations?: readonly string[];
+  /** Answer with this error instead of (or after) performing the call. */
+  readonly error?: InjectedError;
+  /** Extra latency, virtual ms. */
+  readonly delayMs?: Range;
+  /** Happens to the call's instance just before the call is processed. */
+  readonly before?: Happening;
+  /** Happens to the call's instance just after the call is processed. */
+  readonly after?: Happening;
+}
+
+export type EventKind = 'lifecycle' | 'command-status';
+
+/** A fault on EventBridge delivery of some events. */
+export interface EventFault extends Selector {
+  /** `lifecycle`: the Auto Scaling lifecycle events; `command-status`: SSM command invocation status events. @default both */
+  readonly kind?: EventKind;
+  /** For `command-status`: only events of this status. */
+  readonly status?: string;
+  /** The event is never delivered. */
+  readonly lose?: boolean;
+  /** Extra copies delivered. */
+  readonly duplicates?: number;
+  /** How much later each copy arrives than the original. @default EventOptions.duplicateDelayMs */
+  readonly duplicateDelayMs?: Range;
+  /** Extra delay of the original. */
+  readonly delayMs?: Range;
+}
+
+/** EventBridge delivery: at least once, after a delay, in no guaranteed order. */
+export interface EventOptions {
+  /** From the event until the function is invoked, drawn per delivery (so events reorder). @default [100, 1_500] */
+  readonly delayMs?: Range;
+  /** Probability that any event is delivered twice. @default 0 */
+  readonly duplicateRate?: number;
+  /** How much later a duplicate arrives. @default [0, 10_000] */
+  readonly duplicateDelayMs?: Range;
+  /** Probability that any event is lost. @default 0 */
+  readonly lossRate?: number;
+  readonly faults?: readonly EventFault[];
+}
+
+/** A fault in the function itself. */
+export interface LambdaFault extends Selector {
+  readonly kind?: EventKind;
+  /** Only this attempt of an event (1 is the first delivery, 2 and 3 Lambda's retries). */
+  readonly attempt?: number;
+  /**
+   * When it strikes: once the response to this many API calls of the
+   * invocation has arrived (0: before the handler runs).
+   */
+  readonly afterCalls: number;
+  /**
+   * `crash`: the runtime dies (the invocation fails at once and the environment
+   * is discarded); `hang`: the handler makes no more progress and Lambda stops
+   * it at its timeout.
+   */
+  readonly effect: 'crash' | 'hang';
+}
+
+export interface LambdaOptions {
+  /** Most execution environments at once; events wait in Lambda's queue beyond it. @default 100 */
+  readonly concurrency?: number;
+  /** Virtual duration of a cold start. @default 200 */
+  readonly initMs?: number;
+  /** Waits before Lambda's asynchronous retries of a failed event. @default [60_000, 120_000] */
+  readonly retryDelaysMs?: readonly number[];
+  readonly faults?: readonly LambdaFault[];
+}
+
+export interface ApiOptions {
+  /** Time each API call takes, virtual ms. @default [15, 60] */
+  readonly latencyMs?: Range;
+  readonly faults?: readonly ApiFault[];
+}
+
+export interface SsmOptions {
+  /**
+   * Run Command's eventual consistency: for this long after SendCommand the
+   * command is missing from ListCommands and ListCommandInvocations, and
+   * GetCommandInvocation answers `InvocationDoesNotExist`. @default 0
+   */
+  readonly visibilityLagMs?: number;
+}
+
+export interface ScenarioOptions {
+  readonly name: string;
+  readonly hook: HookOptions;
+  /** How many instances go through the hook. */
+  readonly instances: number;
+  /** Instances enter the hook spread evenly over this long. @default 0 (all at once) */
+  readonly spreadMs?: number;
+  readonly agent?: AgentOptions;
+  readonly command?: CommandOptions;
+  readonly overrides?: readonly InstanceOverride[];
+  readonly api?: ApiOptions;
+  readonly ssm?: SsmOptions;
+  readonly events?: EventOptions;
+  readonly lambda?: LambdaOptions;
+  readonly schedule?: readonly ScheduledHappening[];
+  /** Seed of every random draw of the stand-in and of the SDK's retry jitter. @default 1 */
+  readonly seed?: number;
+  /** Stop after this much virtual time even if work remains; instances still waiting count as stuck. @default 49 hours */
+  readonly horizonMs?: number;
+  /** The function under test. @default the bundled handler asset */
+  readonly handler?: HandlerFactory;
+  /** Print the handler's log lines as they happen. @default false */
+  readonly verbose?: boolean;
+}

@@ -1,0 +1,358 @@
+/**
+ * The stand-in's HTTP endpoint, on a loopback port chosen at start. It speaks
+ * the two wire protocols the SDK v3 clients use: Auto Scaling's awsQuery
+ * (form-encoded POST, XML answers and XML errors) and SSM's JSON 1.1
+ * (`X-Amz-Target: AmazonSSM.<Operation>`). Every call waits its latency on the
+ * virtual clock ("parked"), then faults apply, the world performs it, and the
+ * call is recorded.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as querystring from 'node:querystring';
+import type { VirtualClock } from './clock';
+import { RealDate } from './clock';
+import type { ApiFault, ApiOptions, Happening, InjectedError } from './options';
+import type { Rng } from './rng';
+import { INVOCATION_HEADER } from './tracker';
+import { ApiError, World } from './world';
+
+export type Service = 'autoscaling' | 'ssm';
+
+/** One API call as the stand-in saw it. */
+export interface ApiCall {
+  readonly seq: number;
+  /** Virtual ms from the start, when the call was answered. */
+  readonly atMs: number;
+  readonly service: Service;
+  readonly operation: string;
+  /** Index of the instance the call is about. */
+  readonly instance?: number;
+  /** The SDK's attempt number (`amz-sdk-request`): above 1 for the SDK's own retries. */
+  readonly attempt: number;
+  readonly retry: boolean;
+  /** The Lambda invocation that made the call. */
+  readonly invocation?: string;
+  readonly status: number;
+  /** The error code answered, if any. */
+  readonly error?: string;
+  /** Whether the call took effect (or, for reads, was answered with data). */
+  readonly applied: boolean;
+  /** Whether the error came from a fault option rather than the world's rules. */
+  readonly injected: boolean;
+  /** CompleteLifecycleAction: the result asked for. */
+  readonly result?: string;
+  /** SendCommand: the command created. */
+  readonly commandId?: string;
+}
+
+const AUTOSCALING_OPERATIONS: Record<string, (w: World, p: Record<string, unknown>, invocation?: string) => Record<string, unknown>> = {
+  CompleteLifecycleAction: (w, p, inv) => w.completeLifecycleAction(p, inv),
+  RecordLifecycleActionHeartbeat: (w, p) => w.recordLifecycleActionHeartbeat(p),
+  DescribeAutoScalingInstances: (w, p) => w.describeAutoScalingInstances(p),
+};
+
+const SSM_OPERATIONS: Record<string, (w: World, p: Record<string, unknown>, invocation?: string) => Record<string, unknown>> = {
+  SendCommand: (w, p, inv) => w.sendCommand(p, inv),
+  ListCommands: (w, p) => w.listCommands(p),
+  ListCommandInvocations: (w, p) => w.listCommandInvocations(p),
+  GetCommandInvocation: (w, p) => w.getCommandInvocation(p),
+  DescribeInstanceInformation: (w, p) => w.describeInstanceInformation(p),
+  CancelCommand: (w, p) => w.cancelCommand(p),
+};
+
+/** The operations the stand-in serves, by service. */
+export const OPERATIONS: Readonly<Record<Service, readonly string[]>> = {
+  autoscaling: Object.keys(AUTOSCALING_OPERATIONS),
+  ssm: Object.keys(SSM_OPERATIONS),
+};
+
+/** Which list parameters of the awsQuery operations are lists (`Name.member.N`). */
+const QUERY_LISTS = new Set(['InstanceIds']);
+const SERVER_ERRORS = new Set(['ResourceContention', 'InternalServerError', 'InternalFailure', 'ServiceUnavailable']);
+
+interface Decoded {
+  readonly service: Service;
+  readonly operation: string;
+  readonly params: Record<string, unknown>;
+}
+
+export class StandInServer {
+  readonly calls: ApiCall[] = [];
+  /** Requests received and waiting on the virtual clock: the clock may advance while they wait. */
+  parked = 0;
+  private readonly server: http.Server;
+  private readonly faultHits = new Map<ApiFault, { matched: number; hit: number }>();
+  private requestCounter = 0;
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly world: World,
+    private readonly rng: Rng,
+    private readonly options: ApiOptions,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.server = http.createServer((req, res) => this.receive(req, res));
+    // Connections stay open for the whole run: a keep-alive timeout on real time could
+    // close a socket the SDK is about to reuse and turn into a spurious retry.
+    this.server.keepAliveTimeout = 0;
+    this.server.headersTimeout = 0;
+    this.server.requestTimeout = 0;
+  }
+
+  /** Starts listening on a free loopback port; returns the endpoint URL. */
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private receive(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        this.handle(req, res, Buffer.concat(chunks).toString('utf8'));
+      } catch (error) {
+        this.onError(error);
+        res.statusCode = 500;
+        res.end();
+      }
+    });
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
+    const decoded = decode(req, body);
+    if (!decoded.ok) {
+      respondError(res, decoded.service, new ApiError(decoded.code, decoded.message), this.clock.now, this.requestId());
+      return;
+    }
+    const { service, operation, params } = decoded.value;
+    const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
+    const invocation = req.headers[INVOCATION_HEADER] as string | undefined;
+    const instance = this.world.instanceOfCall(operation, params);
+
+    // Faults are decided when the call arrives; the call then takes its latency.
+    const arrivedMs = this.clock.elapsed;
+    let delay = this.rng.draw(this.options.latencyMs ?? [15, 60]);
+    let error: InjectedError | undefined;
+    const before: Happening[] = [];
+    const after: Happening[] = [];
+    for (const fault of this.options.faults ?? []) {
+      if (!this.faultApplies(fault, operation, instance?.index, arrivedMs)) continue;
+      if (fault.delayMs !== undefined) delay += this.rng.draw(fault.delayMs);
+      if (fault.error && !error) error = fault.error;
+      if (fault.before) before.push(fault.before);
+      if (fault.after) after.push(fault.after);
+    }
+
+    this.parked++;
+    this.clock.schedule(delay, () => {
+      this.parked--;
+      try {
+        this.perform({ service, operation, params }, res, { attempt, invocation, instance: instance?.index, error, before, after });
+      } catch (e) {
+        this.onError(e);
+        res.statusCode = 500;
+        res.end();
+      }
+    });
+  }
+
+  private perform(
+    call: Decoded,
+    res: http.ServerResponse,
+    ctx: { attempt: number; invocation?: string; instance?: number; error?: InjectedError; before: Happening[]; after: Happening[] },
+  ): void {
+    const { service, operation, params } = call;
+    const subject = ctx.instance !== undefined ? this.world.instances[ctx.instance] : undefined;
+    if (subject) for (const h of ctx.before) this.world.happen(subject, h);
+
+    const table = service === 'ssm' ? SSM_OPERATIONS : AUTOSCALING_OPERATIONS;
+    const op = table[operation];
+    let output: Record<string, unknown> | undefined;
+    let failure: ApiError | undefined;
+    let injected = false;
+    if (ctx.error && !ctx.error.afterApplying) {
+      failure = injectedError(ctx.error);
+      injected = true;
+    } else if (!op) {
+      failure = service === 'ssm'
+        ? new ApiError('UnknownOperationException', `Operation ${operation} is not supported by the stand-in`)
+        : new ApiError('InvalidAction', `The action ${operation} is not valid for this web service.`);
+    } else {
+      try {
+        output = op(this.world, params, ctx.invocation);
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        failure = e;
+      }
+      if (ctx.error && !failure) {
+        failure = injectedError(ctx.error);
+        injected = true;
+      }
+    }
+    const applied = output !== undefined;
+
+    this.calls.push({
+      seq: this.calls.length,
+      atMs: this.clock.elapsed,
+      service,
+      operation,
+      instance: ctx.instance,
+      attempt: ctx.attempt,
+      retry: ctx.attempt > 1,
+      invocation: ctx.invocation,
+      status: failure ? failure.status : 200,
+      error: failure?.code,
+      applied,
+      injected,
+      result: operation === 'CompleteLifecycleAction' ? String(params.LifecycleActionResult) : undefined,
+      commandId: operation === 'SendCommand' && applied ? String((output!.Command as Record<string, unknown>).CommandId) : undefined,
+    });
+
+    if (subject) for (const h of ctx.after) this.world.happen(subject, h);
+
+    const requestId = this.requestId();
+    if (failure) respondError(res, service, failure, this.clock.now, requestId);
+    else respond(res, service, operation, output!, this.clock.now, requestId);
+  }
+
+  private faultApplies(fault: ApiFault, operation: string, instance: number | undefined, atMs: number): boolean {
+    if (fault.operations && !fault.operations.includes(operation)) return false;
+    if (fault.instances && (instance === undefined || !fault.instances.includes(instance))) return false;
+    if (fault.fromMs !== undefined && atMs < fault.fromMs) return false;
+    if (fault.untilMs !== undefined && atMs >= fault.untilMs) return false;
+    const count = this.faultHits.get(fault) ?? { matched: 0, hit: 0 };
+    this.faultHits.set(fault, count);
+    count.matched++;
+    if (count.matched <= (fault.skip ?? 0)) return false;
+    if (fault.times !== undefined && count.hit >= fault.times) return false;
+    if (fault.rate !== undefined && !this.rng.chance(fault.rate)) return false;
+    count.hit++;
+    return true;
+  }
+
+  private requestId(): string {
+    this.requestCounter++;
+    return `${this.rng.hex(8)}-${this.rng.hex(4)}-4${this.rng.hex(3)}-a${this.rng.hex(3)}-${String(this.requestCounter).padStart(12, '0')}`;
+  }
+}
+
+function injectedError(e: InjectedError): ApiError {
+  const status = e.status ?? (SERVER_ERRORS.has(e.code) ? 500 : 400);
+  const message = e.message ?? (/^Throttling/.test(e.code) ? 'Rate exceeded' : `${e.code} (injected by the stand-in)`);
+  return new ApiError(e.code, message, status);
+}
+
+type DecodeResult = { ok: true; value: Decoded } | { ok: false; service: Service; code: string; message: string };
+
+function decode(req: http.IncomingMessage, body: string): DecodeResult {
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') {
+    const [prefix, operation] = target.split('.');
+    if (prefix !== 'AmazonSSM' || !operation) return { ok: false, service: 'ssm', code: 'UnknownOperationException', message: `Unknown target ${target}` };
+    if (!String(req.headers['content-type']).startsWith('application/x-amz-json-1.1')) {
+      return { ok: false, service: 'ssm', code: 'SerializationException', message: 'Expected application/x-amz-json-1.1' };
+    }
+    try {
+      return { ok: true, value: { service: 'ssm', operation, params: body ? JSON.parse(body) : {} } };
+    } catch {
+      return { ok: false, service: 'ssm', code: 'SerializationException', message: 'Malformed JSON' };
+    }
+  }
+  if (req.method !== 'POST' || !String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
+    return { ok: false, service: 'autoscaling', code: 'InvalidAction', message: 'Expected a form-encoded POST' };
+  }
+  const form = querystring.parse(body);
+  const operation = String(form.Action ?? '');
+  if (form.Version !== '2011-01-01') return { ok: false, service: 'autoscaling', code: 'InvalidAction', message: `Unsupported version ${String(form.Version)}` };
+  return { ok: true, value: { service: 'autoscaling', operation, params: decodeQuery(form) } };
+}
+
+/** Turns `Name.member.N=value` pairs into lists; other keys stay flat (no operation served needs nested structures). */
+function decodeQuery(form: querystring.ParsedUrlQuery): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  const lists: Record<string, Array<[number, string]>> = {};
+  for (const [key, value] of Object.entries(form)) {
+    if (key === 'Action' || key === 'Version') continue;
+    const v = Array.isArray(value) ? value[value.length - 1] : value ?? '';
+    const m = /^(\w+)\.member\.(\d+)$/.exec(key);
+    if (m && QUERY_LISTS.has(m[1])) (lists[m[1]] ??= []).push([Number(m[2]), v]);
+    else params[key] = v;
+  }
+  for (const [name, items] of Object.entries(lists)) params[name] = items.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  return params;
+}
+
+function baseHeaders(res: http.ServerResponse, nowMs: number, requestId: string): void {
+  // The Date header carries virtual time, as a real endpoint's would carry real time.
+  res.sendDate = false;
+  res.setHeader('Date', new RealDate(nowMs).toUTCString());
+  res.setHeader('x-amzn-RequestId', requestId);
+}
+
+function respond(
+  res: http.ServerResponse,
+  service: Service,
+  operation: string,
+  output: Record<string, unknown>,
+  nowMs: number,
+  requestId: string,
+): void {
+  baseHeaders(res, nowMs, requestId);
+  if (service === 'ssm') {
+    res.setHeader('Content-Type', 'application/x-amz-json-1.1');
+    // JSON 1.1 timestamps are epoch seconds; the replacer sees the raw value before Date.toJSON.
+    res.end(JSON.stringify(output, function (this: Record<string, unknown>, key: string, v: unknown) {
+      const raw = this[key];
+      return raw instanceof RealDate ? raw.getTime() / 1000 : v;
+    }));
+    return;
+  }
+  res.setHeader('Content-Type', 'text/xml');
+  res.end(
+    `<${operation}Response xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">`
+    + `<${operation}Result>${toXml(output)}</${operation}Result>`
+    + `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>`
+    + `</${operation}Response>`,
+  );
+}
+
+function respondError(res: http.ServerResponse, service: Service, error: ApiError, nowMs: number, requestId: string): void {
+  baseHeaders(res, nowMs, requestId);
+  res.statusCode = error.status;
+  if (service === 'ssm') {
+    res.setHeader('Content-Type', 'application/x-amz-json-1.1');
+    res.end(JSON.stringify({ __type: error.code, message: error.message }));
+    return;
+  }
+  res.setHeader('Content-Type', 'text/xml');
+  res.end(
+    '<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">'
+    + `<Error><Type>${error.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${escapeXml(error.code)}</Code><Message>${escapeXml(error.message)}</Message></Error>`
+    + `<RequestId>${requestId}</RequestId>`
+    + '</ErrorResponse>',
+  );
+}
+
+/** The small XML the awsQuery answers need: objects become elements, lists `member` elements, dates ISO 8601. */
+function toXml(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (value instanceof RealDate) return value.toISOString();
+  if (Array.isArray(value)) return value.map((v) => `<member>${toXml(v)}</member>`).join('');
+  if (typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `<${k}>${toXml(v)}</${k}>`)
+      .join('');
+  }
+  return escapeXml(String(value));
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
