@@ -11,9 +11,9 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler } from '../../src/handler/lifecycle-command.lambda';
 import { ACCOUNT, HookTemplate, hookTemplates, REGION } from './hook-template';
 import { Authorization, evaluateCall, Statement } from './iam-evaluator';
+import { handler } from '../../src/handler/lifecycle-command.lambda';
 
 const autoScaling = mockClient(AutoScalingClient);
 const ssm = mockClient(SSMClient);

@@ -2,9 +2,9 @@ import { App, CfnResource, Duration, Stack, aws_autoscaling as autoscaling, aws_
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { LifecycleCommandHook } from '../../src';
 import { acknowledgedOn, byPathAndRule, Finding, nagFindings, shortPath } from './nag-findings';
 import { buildComplianceApp, ENV } from './stacks';
+import { LifecycleCommandHook } from '../../src';
 
 const IAM5 = 'AwsSolutions-IAM5';
 const INLINE_POLICY = 'NIST.800.53.R5-IAMNoInlinePolicy';

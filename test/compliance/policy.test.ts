@@ -1,7 +1,7 @@
 // What the handler's role, the dead-letter queue and the log groups of each hook
 // of the compliance stacks allow, read from the synthesized templates.
-import { Authorization, evaluate, evaluateCall, glob, Statement } from './iam-evaluator';
 import { ACCOUNT, FLEET_NAME, HookTemplate, hookTemplates, REGION } from './hook-template';
+import { Authorization, evaluate, evaluateCall, glob, Statement } from './iam-evaluator';
 
 const templates = hookTemplates();
 
