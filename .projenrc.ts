@@ -64,7 +64,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     moduleName: 'github.com/cdk-lifecycle-command-hook/cdk-lifecycle-command-hook-go',
   },
 
-  gitignore: ['cdk.out/', '.venv/', '*.pyc', '__pycache__/'],
+  gitignore: ['cdk.out/', '.venv/', '*.pyc', '__pycache__/', '.jsii.tabl.json', 'test/java/target/'],
 });
 
 // Synthesizes the example app in examples/ into cdk.out/, offline.
@@ -85,6 +85,33 @@ testAll.spawn(example);
 // Scenarios on the offline AWS stand-in.
 
 // The library as Python, Java and Go users consume it.
+// The README's TypeScript examples must compile (with rosetta/default.ts-fixture):
+// jsii-rosetta translates them for the other languages' docs, so a broken
+// example fails the build instead of showing up broken in Python or Java.
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile and translate the README examples with jsii-rosetta, strictly',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosetta);
+
+// Consumer test suites against the artifacts in dist/: a pytest suite in a
+// virtual environment of its own, a Maven project, a Go module. Each runs alone
+// after `npx projen build`. With CI set, the build packages only js, so test:all
+// packages the language first.
+const onlyInCi = 'node -e "if (!process.env.CI) process.exit(1)"';
+for (const [language, suite] of [
+  ['python', 'Test the Python wheel with pytest in a virtual environment of its own'],
+  ['java', 'Build and test a Maven project against the Java artifact'],
+  ['go', 'Build and test a Go module against the generated Go package'],
+] as const) {
+  const test = project.addTask(`test:${language}`, {
+    description: suite,
+    exec: `bash test/${language}/run.sh`,
+    receiveArgs: true,
+  });
+  testAll.spawn(project.tasks.tryFind(`package:${language}`)!, { condition: onlyInCi });
+  testAll.spawn(test);
+}
 
 // Compliance scans of synthesized templates.
 // cfn-lint and checkov, pinned in test/compliance/requirements.txt and installed

@@ -1,0 +1,67 @@
+"""Runs the README's Python example verbatim, as `cdk synth` would run a user's
+app.py in an empty directory, then reads what it synthesized into cdk.out/."""
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_python_example() -> str:
+    text = README.read_text(encoding="utf-8")
+    section = re.search(r"^### Python\n(.*?)(?=^#{1,3} )", text, re.MULTILINE | re.DOTALL)
+    assert section, "README.md has no '### Python' section"
+    blocks = re.findall(r"^```python\n(.*?)^```$", section.group(1), re.MULTILINE | re.DOTALL)
+    assert len(blocks) == 1, f"expected one python block in the README's Python section, found {len(blocks)}"
+    return blocks[0]
+
+
+def test_readme_python_example_synthesizes_both_hooks(tmp_path):
+    (tmp_path / "app.py").write_text(readme_python_example(), encoding="utf-8")
+    # The output directory is what `cdk synth` passes to the app.
+    env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "cdk.out")}
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+
+    templates = list((tmp_path / "cdk.out").glob("*.template.json"))
+    assert [t.name for t in templates] == ["WebFleetHooks.template.json"]
+    resources = json.loads(templates[0].read_text())["Resources"]
+
+    hooks = sorted(
+        (r["Properties"] for r in resources.values() if r["Type"] == "AWS::AutoScaling::LifecycleHook"),
+        key=lambda p: p["LifecycleTransition"],
+    )
+    assert hooks == [
+        {
+            "AutoScalingGroupName": "web-fleet",
+            "DefaultResult": "ABANDON",
+            "HeartbeatTimeout": 900 + 180 + 60 + 60,
+            "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+        },
+        {
+            "AutoScalingGroupName": "web-fleet",
+            "DefaultResult": "CONTINUE",
+            "HeartbeatTimeout": 300 + 60 + 60,
+            "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
+        },
+    ]
+    commands = sorted(
+        r["Properties"]["Content"]["mainSteps"][0]["inputs"]["runCommand"]
+        for r in resources.values() if r["Type"] == "AWS::SSM::Document"
+    )
+    assert commands == [["/opt/app/bootstrap.sh"], ["systemctl stop application"]]
+
+    # The handler's code ships in the wheel and lands in the cloud assembly.
+    functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 2
+    assets = json.loads((tmp_path / "cdk.out" / "WebFleetHooks.assets.json").read_text())["files"]
+    for function in functions:
+        asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+        handler = tmp_path / "cdk.out" / assets[asset_hash]["source"]["path"] / "index.js"
+        assert handler.is_file(), f"{handler} missing"
+        assert "CompleteLifecycleAction" in handler.read_text()
