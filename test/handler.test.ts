@@ -212,11 +212,48 @@ describe('lifecycle event', () => {
     expect(logs.join('\n')).toContain(`SendCommand failed: ${name}`);
   });
 
-  test('throttling that outlasts the SDK\'s retries is rethrown so Lambda retries the event', async () => {
+  test('throttling that outlasts the retries is rethrown so Lambda retries the event', async () => {
     configure('terminate', 'CONTINUE');
     ssm.on(SendCommandCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));
     await expect(run(lifecycleEvent('terminate'))).rejects.toThrow('Rate exceeded');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 3);
     expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+  });
+
+  test('a SendCommand whose answer was lost is not sent again once ListCommands shows the command', async () => {
+    // GIVEN SSM creates the command but the answer is a 500
+    configure('terminate', 'CONTINUE');
+    ssm.on(SendCommandCommand).rejectsOnce(awsError('InternalServerError', 'internal error', 500));
+    ssm.on(ListCommandsCommand)
+      .resolvesOnce({ Commands: [] })
+      .resolves({ Commands: [{ CommandId: COMMAND, Comment: `lifecycle-action ${TOKEN}` }] });
+    // WHEN the lifecycle event arrives
+    const outcome = await run(lifecycleEvent('terminate'));
+    // THEN the handler looked before repeating, found the command and sent nothing more
+    expect(outcome).toBe('command-sent');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 2);
+    expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+  });
+
+  test('a SendCommand that failed with a 500 and created nothing is sent again', async () => {
+    configure('terminate', 'CONTINUE');
+    ssm.on(SendCommandCommand)
+      .rejectsOnce(awsError('InternalServerError', 'internal error', 500))
+      .resolves({ Command: { CommandId: COMMAND } });
+    expect(await run(lifecycleEvent('terminate'))).toBe('command-sent');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 2);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 2);
+  });
+
+  test('a throttled SendCommand is repeated without looking for the command: it was refused', async () => {
+    configure('terminate', 'CONTINUE');
+    ssm.on(SendCommandCommand)
+      .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded', 400))
+      .resolves({ Command: { CommandId: COMMAND } });
+    expect(await run(lifecycleEvent('terminate'))).toBe('command-sent');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 2);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 1);
   });
 
   test('notification metadata never reaches the logs', async () => {

@@ -176,3 +176,12 @@ export function commentForAction(token: string): string {
 export function registrationBackoffMs(attempt: number): number {
   return Math.min(2_000 * 2 ** attempt, 20_000);
 }
+
+/**
+ * Delay before the handler's own next attempt at SendCommand (before jitter):
+ * 500 ms then 1 s after throttling; 1 s then 2 s after an answer that may have
+ * been lost, so that a command that did go through shows in ListCommands.
+ */
+export function sendRetryDelayMs(attempt: number, throttled: boolean): number {
+  return (throttled ? 500 : 1_000) * 2 ** (attempt - 1);
+}

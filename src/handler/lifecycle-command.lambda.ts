@@ -19,12 +19,20 @@ import {
   readConfig,
   registrationBackoffMs,
   resultForStatus,
+  sendRetryDelayMs,
 } from './events';
 
 // Clients live for the whole execution environment; the SDK's standard retry
 // mode (3 attempts, jittered backoff) handles throttling and 5xx answers.
 const autoScaling = new AutoScalingClient({});
 const ssm = new SSMClient({});
+// SendCommand has no client token: an SDK retry after a 5xx or a dropped
+// connection could run the commands a second time. This client never retries;
+// sendCommand retries itself and first looks for a command that got through.
+const ssmSendOnce = new SSMClient({ maxAttempts: 1 });
+
+/** Attempts at SendCommand within one invocation, as the SDK's standard mode makes. */
+const SEND_ATTEMPTS = 3;
 
 /** Time kept back from the function's own timeout for completing the action. */
 const COMPLETION_RESERVE_MS = 10_000;
@@ -73,23 +81,47 @@ async function runCommand(
   }
 
   try {
-    const sent = await ssm.send(new SendCommandCommand({
-      DocumentName: config.documentName,
-      InstanceIds: [instanceId],
-      Comment: commentForAction(action.token),
-      TimeoutSeconds: config.deliveryTimeoutSeconds,
-      CloudWatchOutputConfig: {
-        CloudWatchOutputEnabled: true,
-        CloudWatchLogGroupName: config.outputLogGroupName,
-      },
-    }));
-    console.info({ message: 'command sent', instanceId, commandId: sent.Command?.CommandId });
+    await sendCommand(config, action);
     return 'command-sent';
   } catch (error) {
     if (isTransient(error)) throw error;
     // The instance is gone or unmanaged, the document is invalid, or access is
     // denied: no command will ever report, so end the action now.
     return completeAction(config, instanceId, config.failureResult, `SendCommand failed: ${errorName(error)}`);
+  }
+}
+
+/**
+ * Sends the hook's document to the instance, at most once. A throttled attempt
+ * was refused and is simply repeated; after any other transient error the
+ * command may exist already, so ListCommands is asked before sending again.
+ * @throws the last transient error when every attempt failed, or the first permanent one.
+ */
+async function sendCommand(config: HookConfig, action: LifecycleAction): Promise<void> {
+  const { instanceId } = action;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const sent = await ssmSendOnce.send(new SendCommandCommand({
+        DocumentName: config.documentName,
+        InstanceIds: [instanceId],
+        Comment: commentForAction(action.token),
+        TimeoutSeconds: config.deliveryTimeoutSeconds,
+        CloudWatchOutputConfig: {
+          CloudWatchOutputEnabled: true,
+          CloudWatchLogGroupName: config.outputLogGroupName,
+        },
+      }));
+      console.info({ message: 'command sent', instanceId, commandId: sent.Command?.CommandId });
+      return;
+    } catch (error) {
+      if (!isTransient(error) || attempt >= SEND_ATTEMPTS) throw error;
+      const throttled = isThrottling(error);
+      await sleep(sendRetryDelayMs(attempt, throttled) * (0.5 + Math.random() / 2));
+      if (!throttled && await commandAlreadySent(config, action)) {
+        console.info({ message: 'command sent; its answer was lost', instanceId, error: errorName(error) });
+        return;
+      }
+    }
   }
 }
 
@@ -158,9 +190,16 @@ function isNoActiveAction(error: unknown): boolean {
 function isTransient(error: unknown): boolean {
   const e = error as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
   if (e?.$retryable) return true;
-  if (['Throttling', 'ThrottlingException', 'ResourceContention', 'TooManyUpdates', 'InternalServerError'].includes(e?.name ?? '')) return true;
+  if (['Throttling', 'ThrottlingException', 'ResourceContention', 'ResourceContentionFault', 'TooManyUpdates', 'InternalServerError'].includes(e?.name ?? '')) return true;
   const status = e?.$metadata?.httpStatusCode;
   return status === undefined ? errorName(error) === 'TimeoutError' || errorName(error).startsWith('ECONN') : status >= 500;
+}
+
+/** Throttled requests were refused, so repeating them cannot run anything twice. */
+function isThrottling(error: unknown): boolean {
+  const e = error as { name?: string; $retryable?: { throttling?: boolean } };
+  return e?.$retryable?.throttling === true
+    || ['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded'].includes(e?.name ?? '');
 }
 
 function errorName(error: unknown): string {

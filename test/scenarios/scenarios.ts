@@ -299,6 +299,37 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
+      name: 'SendCommand answers 500 -> one command',
+      hook: TERMINATE,
+      instances: 2,
+      command: { durationMs: 10_000 },
+      api: {
+        faults: [
+          // Instance 0: SSM creates the command, then the answer is lost in a 500.
+          { operations: ['SendCommand'], instances: [0], times: 1, error: { code: 'InternalServerError', afterApplying: true } },
+          // Instance 1: a 500 that created nothing.
+          { operations: ['SendCommand'], instances: [1], times: 1, error: { code: 'InternalServerError' } },
+        ],
+      },
+    },
+    check: (r) => {
+      // SendCommand has no client token: before repeating it the handler looks for the command.
+      assertCommandsPerInstance(r, 1);
+      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand InternalServerError', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 1), [
+        'ListCommands ok',
+        'SendCommand InternalServerError',
+        'ListCommands ok',
+        'SendCommand ok (retry)',
+        'CompleteLifecycleAction(CONTINUE) ok',
+      ]);
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
       name: 'handler crash after the send',
       hook: TERMINATE,
       instances: 1,

@@ -29,6 +29,7 @@ export interface ApiCall {
   readonly instance?: number;
   /** The SDK's attempt number (`amz-sdk-request`): above 1 for the SDK's own retries. */
   readonly attempt: number;
+  /** The SDK's retry, or the handler's own repeat of a request that failed in the same invocation. */
   readonly retry: boolean;
   /** The Lambda invocation that made the call. */
   readonly invocation?: string;
@@ -83,6 +84,8 @@ export class StandInServer {
   private readonly server: http.Server;
   private readonly faultHits = new Map<ApiFault, { matched: number; hit: number }>();
   private requestCounter = 0;
+  /** Requests (invocation, operation, body) that were answered with an error. */
+  private readonly failedRequests = new Set<string>();
 
   constructor(
     private readonly clock: VirtualClock,
@@ -134,6 +137,9 @@ export class StandInServer {
     const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
     const invocation = req.headers[INVOCATION_HEADER] as string | undefined;
     const instance = this.world.instanceOfCall(operation, params);
+    // A retry is the SDK's next attempt, or the same request again from the same invocation after it failed.
+    const sameRequest = `${invocation ?? '-'} ${operation} ${body}`;
+    const retry = attempt > 1 || this.failedRequests.has(sameRequest);
 
     // Faults are decided when the call arrives; the call then takes its latency.
     const arrivedMs = this.clock.elapsed;
@@ -153,7 +159,8 @@ export class StandInServer {
     this.clock.schedule(delay, () => {
       this.parked--;
       try {
-        this.perform({ service, operation, params }, res, { attempt, invocation, instance: instance?.index, error, before, after });
+        const failed = this.perform({ service, operation, params }, res, { attempt, retry, invocation, instance: instance?.index, error, before, after });
+        if (failed) this.failedRequests.add(sameRequest);
       } catch (e) {
         this.onError(e);
         res.statusCode = 500;
@@ -165,8 +172,8 @@ export class StandInServer {
   private perform(
     call: Decoded,
     res: http.ServerResponse,
-    ctx: { attempt: number; invocation?: string; instance?: number; error?: InjectedError; before: Happening[]; after: Happening[] },
-  ): void {
+    ctx: { attempt: number; retry: boolean; invocation?: string; instance?: number; error?: InjectedError; before: Happening[]; after: Happening[] },
+  ): boolean {
     const { service, operation, params } = call;
     const subject = ctx.instance !== undefined ? this.world.instances[ctx.instance] : undefined;
     if (subject) for (const h of ctx.before) this.world.happen(subject, h);
@@ -204,7 +211,7 @@ export class StandInServer {
       operation,
       instance: ctx.instance,
       attempt: ctx.attempt,
-      retry: ctx.attempt > 1,
+      retry: ctx.retry,
       invocation: ctx.invocation,
       status: failure ? failure.status : 200,
       error: failure?.code,
@@ -219,6 +226,7 @@ export class StandInServer {
     const requestId = this.requestId();
     if (failure) respondError(res, service, failure, this.clock.now, requestId);
     else respond(res, service, operation, output!, this.clock.now, requestId);
+    return failure !== undefined;
   }
 
   private faultApplies(fault: ApiFault, operation: string, instance: number | undefined, atMs: number): boolean {
