@@ -159,7 +159,8 @@ export class StandInServer {
     this.clock.schedule(delay, () => {
       this.parked--;
       try {
-        const failed = this.perform({ service, operation, params }, res, { attempt, retry, invocation, instance: instance?.index, error, before, after });
+        const ctx = { attempt, retry, invocation, instance: instance?.index, error, before, after };
+        const failed = this.perform({ service, operation, params }, res, ctx);
         if (failed) this.failedRequests.add(sameRequest);
       } catch (e) {
         this.onError(e);
