@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import yaml
@@ -127,6 +128,7 @@ def main():
             if entry["matched"] == 0:
                 problems.append(f"{args.skips.name}: {tool} {entry['id']} on {entry['resources']} matches no finding; remove it")
 
+    print(f"cfn-lint {version('cfn-lint')}, checkov {version('checkov')}")
     print(f"scanned {', '.join(t.name for t in templates)}")
     print(f"checkov: {checkov_summary}")
     for tool, entries in skips.items():
