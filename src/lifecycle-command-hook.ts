@@ -404,8 +404,9 @@ export class LifecycleCommandHook extends Construct {
     const outputLogGroupFinding = nagFindingValue(this, outputLogGroupArn);
     suppressNagFindings(policy.node.defaultChild as CfnResource, [
       INLINE_POLICY_SUPPRESSION,
-      // A log group passed by name has the ARN "...:log-group:NAME:*", whose "*" covers the group's log streams only.
-      ...(outputLogGroupFinding.includes('*') ? [{
+      // A log group passed by name has the ARN "...:log-group:NAME:*", whose "*" covers that group's log streams only;
+      // any other "*" (a pattern of log group names) stays a finding for the user to judge.
+      ...(/:log-group:[^*]+:\*$/.test(outputLogGroupFinding) ? [{
         rule: 'AwsSolutions-IAM5',
         finding: `Resource::${outputLogGroupFinding}`,
         reason: 'The ARN of the output log group as CloudWatch Logs writes it: the trailing "*" covers the log streams of that one group, which the SSM agent creates per command.',
@@ -414,7 +415,7 @@ export class LifecycleCommandHook extends Construct {
   }
 }
 
-/** Both policies this construct creates belong to one role each and live and die with it. */
+/** Every policy this construct creates belongs to a single role and lives and dies with the hook. */
 const INLINE_POLICY_SUPPRESSION: NagSuppression = {
   rule: 'NIST.800.53.R5-IAMNoInlinePolicy',
   reason: 'A policy that this construct attaches to a single role, created and deleted with the hook; a managed policy would be a separate object that nothing else should attach.',

@@ -1,4 +1,4 @@
-import { App, CfnResource, Duration, Stack, aws_autoscaling as autoscaling, aws_iam as iam } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, Stack, aws_autoscaling as autoscaling, aws_iam as iam, aws_logs as logs } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
@@ -122,6 +122,24 @@ describe('the suppressions cover only what the construct creates', () => {
     expect(awsSolutions(app)).toEqual([{
       path: 'OwnedGroupHooks/Group/InstanceRole',
       rule: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonS3ReadOnlyAccess]',
+      severity: 'error',
+    }]);
+  });
+
+  test('an output log group ARN with a wildcard in the name is reported', () => {
+    const { app, group } = buildComplianceApp();
+    const stack = Stack.of(group);
+    new LifecycleCommandHook(stack, 'Broad', {
+      autoScalingGroup: group,
+      transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      commands: ['true'],
+      timeout: Duration.minutes(1),
+      outputLogGroup: logs.LogGroup.fromLogGroupArn(stack, 'AnyGroup', `arn:aws:logs:${ENV.region}:${ENV.account}:log-group:fleet-*`),
+    });
+    app.synth();
+    expect(awsSolutions(app)).toEqual([{
+      path: 'OwnedGroupHooks/Broad/InstanceOutputPolicy',
+      rule: `${IAM5}[Resource::arn:aws:logs:eu-west-1:123456789012:log-group:fleet-*:*]`,
       severity: 'error',
     }]);
   });
