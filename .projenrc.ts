@@ -83,6 +83,15 @@ testAll.spawn(project.buildTask);
 testAll.spawn(example);
 
 // Scenarios on the offline AWS stand-in.
+// The bundled handler against test/standin/ (Auto Scaling, SSM, EventBridge and
+// Lambda on a virtual clock), one line per scenario of test/scenarios/; extra
+// arguments pick scenarios by name, --seed=N changes every random draw.
+const scenarios = project.addTask('scenarios', {
+  description: 'Run the fault scenarios on the offline AWS stand-in and print one line each',
+});
+scenarios.spawn(project.tasks.tryFind('bundle')!);
+scenarios.exec('ts-node --project tsconfig.dev.json test/scenarios/run.ts', { receiveArgs: true });
+testAll.spawn(scenarios);
 
 // The library as Python, Java and Go users consume it.
 // The README's TypeScript examples must compile (with rosetta/default.ts-fixture):
