@@ -39,7 +39,7 @@ function line(cells: string[]): string {
 }
 
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
+  const args = process.argv.slice(2).filter((a) => a !== '--');
   const seedArg = args.find((a) => a.startsWith('--seed='));
   const seed = seedArg ? Number(seedArg.slice('--seed='.length)) : undefined;
   const filter = args.filter((a) => a !== seedArg).join(' ').toLowerCase();
