@@ -233,6 +233,24 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
+      name: 'agent offline when the command is sent',
+      hook: TERMINATE,
+      instances: 10,
+      command: { durationMs: [5_000, 30_000] },
+      schedule: [{ atMs: 0, instances: [3], happening: 'agent-offline' }],
+    },
+    check: (r) => {
+      // SendCommand refuses an instance whose agent is not connected; the handler ends its action at once.
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, range(10).map((i) => (i === 3 ? 0 : 1)));
+      assert.deepEqual(callsOf(r, 3), ['ListCommands ok', 'SendCommand InvalidInstanceId', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.ok(r.logs.some((l) => l.text.includes('SendCommand failed: InvalidInstanceId')));
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
       name: 'throttling storm',
       hook: TERMINATE,
       instances: 20,
