@@ -18,6 +18,7 @@ import {
   outcomesOf,
   ScenarioResult,
 } from './checks';
+import { pollingHandler } from './polling-handler';
 
 export interface Scenario {
   readonly options: ScenarioOptions;
@@ -382,6 +383,43 @@ export const SCENARIOS: readonly Scenario[] = [
       assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.ok(r.logs.some((l) => /ended TimedOut/.test(l.text)));
       assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'polling handler on every stand-in operation',
+      // Another function on the same stand-in: it keeps the invocation open while the commands run.
+      handler: pollingHandler,
+      hook: { transition: 'terminate', timeoutSeconds: 120 },
+      instances: 2,
+      command: { durationMs: [20_000, 40_000] },
+      ssm: { visibilityLagMs: 500 },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      for (const inv of r.invocations.filter((i) => i.kind === 'lifecycle')) {
+        assert.equal(inv.result, 'ok', inv.error ?? 'invocation failed');
+        const seen = inv.value as Record<string, unknown>;
+        assert.deepEqual({ ...seen, heartbeats: undefined }, {
+          lifecycleState: 'Terminating:Wait',
+          pingStatus: 'Online',
+          lastPingIsDate: true,
+          requestedIsDate: true,
+          sentStatus: 'Pending',
+          rightAfterSend: 'InvocationDoesNotExist',
+          finalStatus: 'Success',
+          heartbeats: undefined,
+          listedComment: true,
+          pluginStatus: 'Success',
+          secondCompletion: `ValidationError: No active Lifecycle Action found with instance ID ${r.instances[inv.instance!].id}`,
+        });
+        // Polling every 5 s through 20-40 s of commands, a heartbeat each time.
+        assert.ok(Number(seen.heartbeats) >= 4 && Number(seen.heartbeats) <= 9, `heartbeats ${String(seen.heartbeats)}`);
+        // The invocation is billed for the whole wait.
+        assert.ok(inv.billedMs! >= 20_000, `billed ${inv.billedMs} ms`);
+      }
     },
   },
   {

@@ -84,7 +84,7 @@ export class StandInServer {
   private readonly server: http.Server;
   private readonly faultHits = new Map<ApiFault, { matched: number; hit: number }>();
   private requestCounter = 0;
-  /** Requests (invocation, operation, body) that were answered with an error. */
+  /** Requests (invocation, operation, body) whose last answer was an error. */
   private readonly failedRequests = new Set<string>();
 
   constructor(
@@ -162,6 +162,7 @@ export class StandInServer {
         const ctx = { attempt, retry, invocation, instance: instance?.index, error, before, after };
         const failed = this.perform({ service, operation, params }, res, ctx);
         if (failed) this.failedRequests.add(sameRequest);
+        else this.failedRequests.delete(sameRequest);
       } catch (e) {
         this.onError(e);
         res.statusCode = 500;
