@@ -368,6 +368,48 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
+      name: 'handler hangs -> Lambda timeout and retry',
+      hook: TERMINATE,
+      instances: 1,
+      command: { durationMs: 10_000 },
+      // The first invocation for the status event makes no progress at all.
+      lambda: { faults: [{ kind: 'command-status', attempt: 1, afterCalls: 0, effect: 'hang' }] },
+    },
+    check: (r) => {
+      // Lambda stops it at the function's timeout (60 s for a terminate hook) and retries a minute later.
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(outcomesOf(r, 0), ['command-sent', 'timeout', 'completed']);
+      const timedOut = r.invocations.find((i) => i.result === 'timeout')!;
+      assert.equal(timedOut.billedMs, 60_000);
+      assert.equal(r.deadLetters.length, 0);
+    },
+  },
+  {
+    options: {
+      name: 'persistent throttling -> dead letter, heartbeat decides',
+      hook: { transition: 'terminate', timeoutSeconds: 300 },
+      instances: 2,
+      command: { durationMs: 10_000 },
+      // Auto Scaling throttles every completion for instance 0, for good.
+      api: { faults: throttling(1, { operations: ['CompleteLifecycleAction'], instances: [0] }) },
+    },
+    check: (r) => {
+      // Three invocations of three SDK attempts each, then the event is a dead letter;
+      // the heartbeat timeout (300 s + 120 s) applies CONTINUE and nothing stays waiting.
+      const attempt = ['CompleteLifecycleAction(CONTINUE) Throttling', 'CompleteLifecycleAction(CONTINUE) Throttling (retry)', 'CompleteLifecycleAction(CONTINUE) Throttling (retry)'];
+      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', ...attempt, ...attempt, ...attempt]);
+      assert.deepEqual(outcomesOf(r, 0), ['command-sent', 'error', 'error', 'error']);
+      assert.deepEqual(r.deadLetters.map((d) => [d.kind, d.instance, d.attempts]), [['command-status', 0, 3]]);
+      assert.deepEqual(callsOf(r, 1), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', ['heartbeat', 'api']);
+      assert.equal(r.summary.stuck, 0);
+    },
+  },
+  {
+    options: {
       name: 'instance disappears mid-command',
       hook: { transition: 'terminate', timeoutSeconds: 120 },
       instances: 1,
