@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the Go consumer against the package that
 # `npx projen package:go` generates into dist/go (see the replace in go.mod).
-# Extra arguments go to `go test`.
+# Extra arguments go to `go test`. go.sum pins the dependencies; after the
+# generated package's requirements change, run `go mod tidy` here.
 set -euo pipefail
 cd "$(dirname "$0")"
 
