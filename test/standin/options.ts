@@ -181,6 +181,10 @@ export interface LambdaFault extends Selector {
 }
 
 export interface LambdaOptions {
+  /** The function's timeout. @default the synthesized template's */
+  readonly timeoutSeconds?: number;
+  /** The function's memory, reported to the handler and in the results. @default the synthesized template's */
+  readonly memoryMB?: number;
   /** Most execution environments at once; events wait in Lambda's queue beyond it. @default 100 */
   readonly concurrency?: number;
   /** Virtual duration of a cold start. @default 200 */

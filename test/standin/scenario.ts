@@ -74,6 +74,8 @@ export interface ScenarioSummary {
   readonly invocations: number;
   /** Sum of billed handler time, virtual ms. */
   readonly billedMs: number;
+  /** The function's memory, for GB-seconds. */
+  readonly memoryMB: number;
   readonly virtualMs: number;
   readonly realMs: number;
 }
@@ -142,8 +144,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   bus = new EventBus(clock, rng, template.eventPatterns, options.events ?? {}, (event, meta) => lambda!.invoke(event, meta));
   lambda = new LambdaService(clock, rng, {
     functionName: NAMES.functionName,
-    timeoutSeconds: template.functionTimeoutSeconds,
-    memoryMB: template.memoryMB,
+    timeoutSeconds: options.lambda?.timeoutSeconds ?? template.functionTimeoutSeconds,
+    memoryMB: options.lambda?.memoryMB ?? template.memoryMB,
     retryAttempts: template.retryAttempts,
     account: NAMES.account,
     region: NAMES.region,
@@ -170,6 +172,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const restoreConsole = captureConsole(clock, logs, options.verbose ?? false);
   const random = Math.random;
   Math.random = () => sdkRng.next();
+  // In Lambda an unhandled rejection kills the runtime; here it fails the scenario instead of the process.
+  const onUnhandled = (reason: unknown) => internalErrors.push(new Error(`unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`));
+  process.on('unhandledRejection', onUnhandled);
   tracker.activate();
   clock.install();
 
@@ -193,6 +198,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   } finally {
     clock.uninstall();
     tracker.deactivate();
+    process.off('unhandledRejection', onUnhandled);
     Math.random = random;
     restoreConsole();
     restoreEnv();
@@ -216,6 +222,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     deadLetters: lambda.deadLetters.length,
     invocations: lambda.invocations.length,
     billedMs: lambda.invocations.reduce((sum, i) => sum + (i.billedMs ?? 0), 0),
+    memoryMB: options.lambda?.memoryMB ?? template.memoryMB,
     virtualMs: clock.elapsed,
     realMs: performance.now() - realStart,
   };
