@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { VirtualClock } from './clock';
 import { EventBus, EventRecord } from './eventbridge';
@@ -165,6 +166,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     AWS_SECRET_ACCESS_KEY: 'stand-in-secret-access-key-not-a-real-one',
     AWS_SESSION_TOKEN: undefined,
     AWS_PROFILE: undefined,
+    // As in Lambda: no shared config files and no settings that change the SDK's defaults
+    // (a developer's retry_mode or max_attempts would change every retry the scenarios count).
+    AWS_CONFIG_FILE: path.join(os.tmpdir(), 'standin-no-such-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(os.tmpdir(), 'standin-no-such-aws-credentials'),
+    AWS_MAX_ATTEMPTS: undefined,
+    AWS_RETRY_MODE: undefined,
+    AWS_DEFAULTS_MODE: undefined,
+    AWS_USE_FIPS_ENDPOINT: undefined,
+    AWS_USE_DUALSTACK_ENDPOINT: undefined,
     AWS_LAMBDA_FUNCTION_NAME: NAMES.functionName,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(template.memoryMB),
   });
