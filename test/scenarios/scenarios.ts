@@ -349,6 +349,38 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
+      name: 'connection reset on SendCommand -> one command',
+      hook: TERMINATE,
+      instances: 2,
+      command: { durationMs: 10_000 },
+      api: {
+        faults: [
+          // Instance 0: the command is created, then the connection drops before the answer.
+          { operations: ['SendCommand'], instances: [0], times: 1, reset: 'after' },
+          // Instance 1: the connection drops before SSM sees the call.
+          { operations: ['SendCommand'], instances: [1], times: 1, reset: 'before' },
+        ],
+      },
+    },
+    check: (r) => {
+      // A dropped connection is transient: the handler neither gives up on the action nor sends twice.
+      assertCommandsPerInstance(r, 1);
+      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ConnectionReset', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 1), [
+        'ListCommands ok',
+        'SendCommand ConnectionReset',
+        'ListCommands ok',
+        'SendCommand ok (retry)',
+        'CompleteLifecycleAction(CONTINUE) ok',
+      ]);
+      assert.equal(r.commands.filter((c) => c.status === 'Success').length, 2, 'both commands ran');
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
       name: 'handler crash after the send',
       hook: TERMINATE,
       instances: 1,

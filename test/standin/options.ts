@@ -125,6 +125,11 @@ export interface ApiFault extends Selector {
   readonly error?: InjectedError;
   /** Extra latency, virtual ms. */
   readonly delayMs?: Range;
+  /**
+   * The connection is reset instead of answered (the SDK sees `ECONNRESET`):
+   * `before` the call takes effect, or `after` it (the answer is lost).
+   */
+  readonly reset?: 'before' | 'after';
   /** Happens to the call's instance just before the call is processed. */
   readonly before?: Happening;
   /** Happens to the call's instance just after the call is processed. */

@@ -145,12 +145,14 @@ export class StandInServer {
     const arrivedMs = this.clock.elapsed;
     let delay = this.rng.draw(this.options.latencyMs ?? [15, 60]);
     let error: InjectedError | undefined;
+    let reset: 'before' | 'after' | undefined;
     const before: Happening[] = [];
     const after: Happening[] = [];
     for (const fault of this.options.faults ?? []) {
       if (!this.faultApplies(fault, operation, instance?.index, arrivedMs)) continue;
       if (fault.delayMs !== undefined) delay += this.rng.draw(fault.delayMs);
       if (fault.error && !error) error = fault.error;
+      if (fault.reset && !reset) reset = fault.reset;
       if (fault.before) before.push(fault.before);
       if (fault.after) after.push(fault.after);
     }
@@ -159,7 +161,7 @@ export class StandInServer {
     this.clock.schedule(delay, () => {
       this.parked--;
       try {
-        const ctx = { attempt, retry, invocation, instance: instance?.index, error, before, after };
+        const ctx = { attempt, retry, invocation, instance: instance?.index, error, reset, before, after };
         const failed = this.perform({ service, operation, params }, res, ctx);
         if (failed) this.failedRequests.add(sameRequest);
         else this.failedRequests.delete(sameRequest);
@@ -174,7 +176,16 @@ export class StandInServer {
   private perform(
     call: Decoded,
     res: http.ServerResponse,
-    ctx: { attempt: number; retry: boolean; invocation?: string; instance?: number; error?: InjectedError; before: Happening[]; after: Happening[] },
+    ctx: {
+      attempt: number;
+      retry: boolean;
+      invocation?: string;
+      instance?: number;
+      error?: InjectedError;
+      reset?: 'before' | 'after';
+      before: Happening[];
+      after: Happening[];
+    },
   ): boolean {
     const { service, operation, params } = call;
     const subject = ctx.instance !== undefined ? this.world.instances[ctx.instance] : undefined;
@@ -185,8 +196,8 @@ export class StandInServer {
     let output: Record<string, unknown> | undefined;
     let failure: ApiError | undefined;
     let injected = false;
-    if (ctx.error && !ctx.error.afterApplying) {
-      failure = injectedError(ctx.error);
+    if (ctx.reset === 'before' || (ctx.error && !ctx.error.afterApplying)) {
+      failure = ctx.reset ? CONNECTION_RESET : injectedError(ctx.error!);
       injected = true;
     } else if (!op) {
       failure = service === 'ssm'
@@ -199,7 +210,10 @@ export class StandInServer {
         if (!(e instanceof ApiError)) throw e;
         failure = e;
       }
-      if (ctx.error && !failure) {
+      if (ctx.reset === 'after') {
+        failure = CONNECTION_RESET;
+        injected = true;
+      } else if (ctx.error && !failure) {
         failure = injectedError(ctx.error);
         injected = true;
       }
@@ -225,6 +239,10 @@ export class StandInServer {
 
     if (subject) for (const h of ctx.after) this.world.happen(subject, h);
 
+    if (ctx.reset) {
+      res.socket?.destroy();
+      return true;
+    }
     const requestId = this.requestId();
     if (failure) respondError(res, service, failure, this.clock.now, requestId);
     else respond(res, service, operation, output!, this.clock.now, requestId);
@@ -251,6 +269,9 @@ export class StandInServer {
     return `${this.rng.hex(8)}-${this.rng.hex(4)}-4${this.rng.hex(3)}-a${this.rng.hex(3)}-${String(this.requestCounter).padStart(12, '0')}`;
   }
 }
+
+/** Recorded for a call whose connection was reset; never sent (there is no answer). */
+const CONNECTION_RESET = new ApiError('ConnectionReset', 'the connection was reset', 0);
 
 function injectedError(e: InjectedError): ApiError {
   const status = e.status ?? (SERVER_ERRORS.has(e.code) ? 500 : 400);
