@@ -256,6 +256,21 @@ describe('lifecycle event', () => {
     expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 1);
   });
 
+  test('a network error on SendCommand (a DNS failure) is retried, not taken as a refusal', async () => {
+    // GIVEN a lookup failure, which the SDK does not rename and does not retry for this client
+    configure('launch', 'ABANDON');
+    ssm.on(DescribeInstanceInformationCommand).resolves(online);
+    ssm.on(SendCommandCommand)
+      .rejectsOnce(Object.assign(new Error('getaddrinfo EAI_AGAIN ssm.eu-west-1.amazonaws.com'), { code: 'EAI_AGAIN' }))
+      .resolves({ Command: { CommandId: COMMAND } });
+    // WHEN the launch event arrives
+    const outcome = await run(lifecycleEvent('launch'));
+    // THEN the command goes out on the next attempt and the launch is not abandoned
+    expect(outcome).toBe('command-sent');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 2);
+    expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+  });
+
   test('notification metadata never reaches the logs', async () => {
     configure('terminate', 'CONTINUE');
     await run(lifecycleEvent('terminate'));

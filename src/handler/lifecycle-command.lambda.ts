@@ -31,6 +31,9 @@ const ssm = new SSMClient({});
 // sendCommand retries itself and first looks for a command that got through.
 const ssmSendOnce = new SSMClient({ maxAttempts: 1 });
 
+/** Connection and DNS failures: the request may not have reached AWS, or its answer was lost. */
+const NETWORK_ERROR_CODES = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'];
+
 /** Attempts at SendCommand within one invocation, as the SDK's standard mode makes. */
 const SEND_ATTEMPTS = 3;
 
@@ -188,11 +191,13 @@ function isNoActiveAction(error: unknown): boolean {
 
 /** Errors worth another Lambda attempt once the SDK's own retries are spent. */
 function isTransient(error: unknown): boolean {
-  const e = error as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
   if (e?.$retryable) return true;
+  // Node's network errors keep their name `Error`; the SDK renames only some of them TimeoutError.
+  if (NETWORK_ERROR_CODES.includes(e?.code ?? '')) return true;
   if (['Throttling', 'ThrottlingException', 'ResourceContention', 'ResourceContentionFault', 'TooManyUpdates', 'InternalServerError'].includes(e?.name ?? '')) return true;
   const status = e?.$metadata?.httpStatusCode;
-  return status === undefined ? errorName(error) === 'TimeoutError' || errorName(error).startsWith('ECONN') : status >= 500;
+  return status === undefined ? errorName(error) === 'TimeoutError' : status >= 500;
 }
 
 /** Throttled requests were refused, so repeating them cannot run anything twice. */
