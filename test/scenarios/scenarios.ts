@@ -114,6 +114,23 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
+      name: 'command cancelled -> failure result',
+      hook: { transition: 'terminate', timeoutSeconds: 600, defaultResult: 'ABANDON' },
+      instances: 1,
+      command: { durationMs: 300_000 },
+      schedule: [{ atMs: 60_000, instances: [0], happening: 'cancel-commands' }],
+    },
+    check: (r) => {
+      assert.equal(r.commands[0].status, 'Cancelled');
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'ABANDON', 'api');
+      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
+      assert.ok(r.instances[0].completions[0].atMs < 70_000, 'completed soon after the cancellation');
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
       name: 'command times out (2-hour hook)',
       // The longest terminate hook: 7,080 s of commands, heartbeat 7,200 s.
       hook: { transition: 'terminate', timeoutSeconds: 7_080, defaultResult: 'ABANDON' },

@@ -80,9 +80,10 @@ export interface InstanceOverride extends AgentOptions, CommandOptions {
  *   completed or times out, and the instance ends `Terminated`);
  * - `agent-offline` / `agent-online`: the SSM agent loses / regains its connection;
  * - `complete-continue` / `complete-abandon`: someone else completes the
- *   lifecycle action (an operator, another tool).
+ *   lifecycle action (an operator, another tool);
+ * - `cancel-commands`: someone cancels the instance's unfinished commands (`Cancelled`).
  */
-export type Happening = 'disappear' | 'agent-offline' | 'agent-online' | 'complete-continue' | 'complete-abandon';
+export type Happening = 'disappear' | 'agent-offline' | 'agent-online' | 'complete-continue' | 'complete-abandon' | 'cancel-commands';
 
 /** A happening at a fixed virtual time. */
 export interface ScheduledHappening {

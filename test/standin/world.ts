@@ -265,6 +265,15 @@ export class World {
       case 'complete-abandon':
         this.complete(instance, 'ABANDON', 'operator');
         break;
+      case 'cancel-commands':
+        for (const id of instance.commandIds) {
+          const inv = this.commandById.get(id)?.invocations.find((i) => i.instance === instance);
+          if (inv && !TERMINAL.includes(inv.status)) {
+            this.waitingForAgent.delete(inv);
+            this.finish(inv, 'Cancelled');
+          }
+        }
+        break;
     }
   }
 
