@@ -21,7 +21,8 @@ export interface ExecutionContext {
 
 interface Timer {
   readonly id: number;
-  at: number;
+  readonly at: number;
+  readonly delayMs: number;
   readonly seq: number;
   readonly fn: () => void;
   readonly context: ExecutionContext | undefined;
@@ -95,15 +96,8 @@ export class VirtualClock {
     if (!timer) return;
     timer.cancelled = true;
     this.byId.delete(id);
-    const renewed = this.add(timer.repeatMs ?? 0, timer.fn, timer.context, timer.repeatMs, id);
+    const renewed = this.add(timer.delayMs, timer.fn, timer.context, timer.repeatMs, id);
     this.byId.set(id, renewed);
-  }
-
-  /** Timers still to fire, excluding those of dead owners. */
-  get pending(): number {
-    let n = 0;
-    for (const t of this.heap) if (!t.cancelled && (t.context?.owner.alive ?? true)) n++;
-    return n;
   }
 
   /** Replaces the global timer functions and `Date` with virtual ones. */
@@ -209,6 +203,7 @@ export class VirtualClock {
     const timer: Timer = {
       id: reuseId ?? this.nextId++,
       at: this.nowMs + delay,
+      delayMs: delay,
       seq: this.nextSeq++,
       fn,
       context,
