@@ -26,7 +26,6 @@ const COLUMNS: Array<[string, number, (s: ScenarioSummary) => string]> = [
   ['virtual', 9, (s) => duration(s.virtualMs)],
   ['real', 6, (s) => `${(s.realMs / 1000).toFixed(1)}s`],
 ];
-const NAME_WIDTH = 44;
 
 function duration(ms: number): string {
   if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)}h`;
@@ -34,8 +33,8 @@ function duration(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-function line(cells: string[]): string {
-  return cells.map((c, n) => (n === 0 ? c.padEnd(NAME_WIDTH) : c.padStart(COLUMNS[n - 1][1]))).join('  ');
+function line(nameWidth: number, cells: string[]): string {
+  return cells.map((c, n) => (n === 0 ? c.padEnd(nameWidth) : c.padStart(COLUMNS[n - 1][1]))).join('  ');
 }
 
 async function main(): Promise<number> {
@@ -49,7 +48,8 @@ async function main(): Promise<number> {
     return 1;
   }
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  out(line(['  scenario', ...COLUMNS.map(([h]) => h)]));
+  const nameWidth = 2 + Math.max(...chosen.map((s) => s.options.name.length));
+  out(line(nameWidth, ['  scenario', ...COLUMNS.map(([h]) => h)]));
   const failures: string[] = [];
   const started = performance.now();
   for (const scenario of chosen) {
@@ -65,7 +65,7 @@ async function main(): Promise<number> {
       failure = error;
     }
     const mark = failure ? '✗' : '✓';
-    out(summary ? line([`${mark} ${name}`, ...COLUMNS.map(([, , f]) => f(summary!))]) : `${mark} ${name}`);
+    out(summary ? line(nameWidth, [`${mark} ${name}`, ...COLUMNS.map(([, , f]) => f(summary!))]) : `${mark} ${name}`);
     if (failure) failures.push(`✗ ${name}\n${failure instanceof Error ? failure.stack ?? failure.message : String(failure)}`);
   }
   out(`\n${chosen.length - failures.length} of ${chosen.length} scenarios passed in ${((performance.now() - started) / 1000).toFixed(1)} s of real time`);
