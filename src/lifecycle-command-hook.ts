@@ -300,6 +300,8 @@ export class LifecycleCommandHook extends Construct {
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       deadLetterQueue,
       retryAttempts: 2,
+      // An event older than the heartbeat timeout names an action that has already ended.
+      maxEventAge: this.heartbeatTimeout,
       environment: {
         [HOOK_ENVIRONMENT.groupName]: group.autoScalingGroupName,
         [HOOK_ENVIRONMENT.hookName]: hookName,

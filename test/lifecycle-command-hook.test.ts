@@ -135,7 +135,7 @@ describe('terminate hook on an imported group', () => {
         },
       },
     });
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2 });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 420 });
   });
 
   test('log groups keep events for one month', () => {
