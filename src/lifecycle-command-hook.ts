@@ -153,6 +153,9 @@ export class LifecycleCommandHook extends Construct {
   /** The lifecycle hook on the group. */
   public readonly lifecycleHook: autoscaling.ILifecycleHook;
 
+  /** The name of the lifecycle hook. */
+  public readonly lifecycleHookName: string;
+
   /** The function that sends the commands and completes the lifecycle actions. */
   public readonly handler: lambda.IFunction;
 
@@ -201,6 +204,7 @@ export class LifecycleCommandHook extends Construct {
     });
     this.lifecycleHook = hook;
     const hookName = props.lifecycleHookName ?? hook.lifecycleHookName;
+    this.lifecycleHookName = hookName;
 
     const document = new ssm.CfnDocument(this, 'Document', {
       documentType: 'Command',

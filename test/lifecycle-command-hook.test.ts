@@ -271,6 +271,7 @@ describe('launch hook on an owned group', () => {
   test('the public members point at the created resources', () => {
     const stack = Stack.of(hook);
     expect(stack.resolve(hook.lifecycleHook.lifecycleHookName)).toEqual({ Ref: expect.stringMatching(/^DrainHook/) });
+    expect(hook.lifecycleHookName).toBe('bootstrap');
     expect(stack.resolve(hook.documentName)).toEqual({ Ref: expect.stringMatching(/^DrainDocument/) });
     expect(stack.resolve(hook.handler.functionName)).toEqual({ Ref: expect.stringMatching(/^DrainHandler/) });
     expect(stack.resolve(hook.outputLogGroup.logGroupName)).toEqual({ Ref: expect.stringMatching(/^DrainOutputLogGroup/) });
