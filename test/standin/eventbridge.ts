@@ -37,7 +37,9 @@ export class EventBus {
   ) {}
 
   put(event: Record<string, unknown>, meta: EventMeta): void {
-    const matched = this.patterns.some((p) => matches(p, event));
+    const kinds = this.options.kinds;
+    const routed = kinds === undefined || (meta.kind !== 'command' && kinds.includes(meta.kind));
+    const matched = routed && this.patterns.some((p) => matches(p, event));
     const record: EventRecord = {
       id: String(event.id),
       kind: meta.kind,

@@ -41,6 +41,11 @@ export interface HookOptions {
   readonly defaultResult?: LifecycleResult;
   /** The construct's `registrationTimeout` (launch hooks). */
   readonly registrationTimeoutSeconds?: number;
+  /**
+   * The hook's heartbeat timeout, for a hook made by hand with a fixed one.
+   * @default the construct's, derived from `timeoutSeconds`
+   */
+  readonly heartbeatTimeoutSeconds?: number;
 }
 
 /** How the SSM agent of an instance behaves. */
@@ -165,6 +170,11 @@ export interface EventOptions {
   readonly duplicateDelayMs?: Range;
   /** Probability that any event is lost. @default 0 */
   readonly lossRate?: number;
+  /**
+   * Which kinds of events have a rule that invokes the function, for a function
+   * invoked by the lifecycle event only (`['lifecycle']`). @default every rule of the template
+   */
+  readonly kinds?: readonly EventKind[];
   readonly faults?: readonly EventFault[];
 }
 

@@ -117,7 +117,9 @@ const HOURS = 3_600_000;
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const realStart = performance.now();
-  const template = synthesizeHook(options.hook, NAMES);
+  const { heartbeatTimeoutSeconds, ...constructProps } = options.hook;
+  const template = synthesizeHook(constructProps, NAMES);
+  const memoryMB = options.lambda?.memoryMB ?? template.memoryMB;
   const seed = options.seed ?? 1;
   const rng = new Rng(seed);
   // The SDK's retry jitter draws from Math.random: a separate seeded stream keeps runs repeatable.
@@ -133,7 +135,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     groupName: NAMES.groupName,
     hookName: NAMES.hookName,
     transition: template.transition,
-    heartbeatTimeoutSeconds: template.heartbeatTimeoutSeconds,
+    heartbeatTimeoutSeconds: heartbeatTimeoutSeconds ?? template.heartbeatTimeoutSeconds,
     defaultResult: template.defaultResult,
     documentName: NAMES.documentName,
     executionTimeoutSeconds: template.executionTimeoutSeconds,
@@ -146,7 +148,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   lambda = new LambdaService(clock, rng, {
     functionName: NAMES.functionName,
     timeoutSeconds: options.lambda?.timeoutSeconds ?? template.functionTimeoutSeconds,
-    memoryMB: options.lambda?.memoryMB ?? template.memoryMB,
+    memoryMB,
     retryAttempts: template.retryAttempts,
     account: NAMES.account,
     region: NAMES.region,
@@ -176,7 +178,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     AWS_USE_FIPS_ENDPOINT: undefined,
     AWS_USE_DUALSTACK_ENDPOINT: undefined,
     AWS_LAMBDA_FUNCTION_NAME: NAMES.functionName,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(template.memoryMB),
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMB),
   });
   const logs: LogLine[] = [];
   const restoreConsole = captureConsole(clock, logs, options.verbose ?? false);
@@ -232,7 +234,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     deadLetters: lambda.deadLetters.length,
     invocations: lambda.invocations.length,
     billedMs: lambda.invocations.reduce((sum, i) => sum + (i.billedMs ?? 0), 0),
-    memoryMB: options.lambda?.memoryMB ?? template.memoryMB,
+    memoryMB,
     virtualMs: clock.elapsed,
     realMs: performance.now() - realStart,
   };
