@@ -90,7 +90,7 @@ def run_checkov(templates):
 def summary_line(reports):
     passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
     failed = sum(r.get("summary", {}).get("failed", 0) for r in reports)
-    return f"{passed} passed, {failed} failed before skips"
+    return f"{passed} checks passed, {failed} findings before the accepted skips"
 
 
 def judge(tool, findings, skips, paths):
