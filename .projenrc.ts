@@ -136,5 +136,16 @@ compliance.exec('test/compliance/scan.sh');
 testAll.spawn(compliance);
 
 // Benchmarks.
+// Figures, never a pass or a fail: the shipped handler beside the hand-made
+// fixed-sleep and polling designs on the offline stand-in, at scale, the
+// handler's size and load time, and synth cost. Writes bench/RESULTS.md and
+// bench/compute.png; extra arguments go to bench/run.ts (--seed=N). Not part
+// of test:all: benchmarks are not tests.
+const bench = project.addTask('bench', {
+  description: 'Run the benchmarks and write bench/RESULTS.md and bench/compute.png',
+});
+bench.spawn(project.tasks.tryFind('bundle')!);
+bench.exec('ts-node --project tsconfig.dev.json bench/run.ts', { receiveArgs: true });
+project.addPackageIgnore('/bench/');
 
 project.synth();

@@ -34,7 +34,7 @@ export async function renderComputeChart(points: ComputePoint[], pngPath: string
         axis: { values: [5, 60, 300, 1200, 5400] },
       },
       y: { field: 'gbSeconds', type: 'quantitative', scale: { type: 'log' }, title: 'Lambda GB-s per action' },
-      color: { field: 'design', type: 'nominal', title: 'design' },
+      color: { field: 'design', type: 'nominal', title: 'design', legend: { labelLimit: 280 } },
     },
   };
   const compiled = vegaLite.compile(spec as any).spec;

@@ -1,0 +1,221 @@
+// The three designs on the offline stand-in, in the same run: Lambda compute,
+// API calls, delay and outcome per lifecycle action for commands of 5 s to
+// 90 min, and the same designs at 10, 100 and 1,000 simultaneous actions with
+// 5% throttling. Everything runs on the stand-in's virtual clock with seeded
+// randomness, so the figures repeat on any machine.
+import { runScenario, throttling } from '../test/standin';
+import type { HandlerFactory, ScenarioOptions, ScenarioResult, Transition } from '../test/standin';
+import { FIXED_SLEEP, fixedSleepHandler } from './designs/fixed-sleep';
+import { POLLING, pollingHandler } from './designs/polling';
+
+export type DesignName = 'shipped (event-driven)' | 'fixed sleep' | 'polling every 5 s';
+
+export interface Design {
+  readonly name: DesignName;
+  /** Scenario options that make the stand-in run this design. */
+  readonly options: (transition: Transition, hookTimeoutSeconds: number) => Pick<ScenarioOptions, 'hook' | 'lambda' | 'events'> & { handler?: HandlerFactory };
+}
+
+/**
+ * The construct's `timeout` a user would give for a command of this length:
+ * a quarter more than it takes, at least the construct's 30 s.
+ */
+export function hookTimeoutFor(commandSeconds: number): number {
+  return Math.max(30, Math.ceil(commandSeconds * 1.25));
+}
+
+export const DESIGNS: readonly Design[] = [
+  {
+    name: 'shipped (event-driven)',
+    // The bundled handler with the template's memory, timeout, rules and heartbeat.
+    options: (transition, timeoutSeconds) => ({ hook: { transition, timeoutSeconds } }),
+  },
+  {
+    name: 'fixed sleep',
+    options: (transition, timeoutSeconds) => ({
+      hook: { transition, timeoutSeconds, heartbeatTimeoutSeconds: FIXED_SLEEP.heartbeatTimeoutSeconds },
+      handler: fixedSleepHandler(FIXED_SLEEP),
+      lambda: { memoryMB: FIXED_SLEEP.memoryMB, timeoutSeconds: FIXED_SLEEP.timeoutSeconds },
+      events: { kinds: ['lifecycle'] },
+    }),
+  },
+  {
+    name: 'polling every 5 s',
+    options: (transition, timeoutSeconds) => ({
+      hook: { transition, timeoutSeconds, heartbeatTimeoutSeconds: POLLING.heartbeatTimeoutSeconds },
+      handler: pollingHandler(POLLING),
+      lambda: { memoryMB: POLLING.memoryMB, timeoutSeconds: POLLING.timeoutSeconds },
+      events: { kinds: ['lifecycle'] },
+    }),
+  },
+];
+
+export type Outcome = 'correct' | 'wrong' | 'heartbeat' | 'stuck';
+
+export interface ActionRow {
+  readonly design: DesignName;
+  readonly transition: Transition;
+  readonly commandSeconds: number;
+  readonly actions: number;
+  readonly memoryMB: number;
+  /** Mean Lambda GB-s per lifecycle action. */
+  readonly gbSeconds: number;
+  readonly apiCalls: number;
+  readonly commands: number;
+  readonly invocations: number;
+  /** Cold starts (new execution environments) per action; Lambda bills their init phase too. */
+  readonly coldStarts: number;
+  /** Mean ms from the command's end to the completion that took effect; negative: before the command ended. */
+  readonly delayMs: number;
+  readonly outcomes: Readonly<Record<Outcome, number>>;
+}
+
+export interface ScaleRow {
+  readonly design: DesignName;
+  readonly actions: number;
+  readonly apiCalls: number;
+  readonly retries: number;
+  readonly gbSecondsPerAction: number;
+  /** Virtual ms until the last lifecycle action completed (by anyone). */
+  readonly lastCompletionMs: number;
+  readonly stuck: number;
+  readonly heartbeat: number;
+  readonly wrong: number;
+  readonly commands: number;
+  readonly lambdaRetries: number;
+  readonly deadLetters: number;
+  readonly realMs: number;
+}
+
+export const COMMAND_SECONDS = [5, 60, 300, 1_200, 5_400];
+const TERMINAL = ['Success', 'Failed', 'TimedOut', 'Cancelled', 'Undeliverable'];
+
+function gbSeconds(r: ScenarioResult): number {
+  // Lambda bills each invocation per 1 ms at the function's memory.
+  const ms = r.invocations.reduce((sum, i) => sum + Math.ceil(i.billedMs ?? 0), 0);
+  return (ms / 1000) * (r.summary.memoryMB / 1024);
+}
+
+/**
+ * How each instance's lifecycle action ended. The command's end is when its
+ * first command would have finished on its own: its final status event, or,
+ * when the instance was terminated under it, its start plus its duration.
+ */
+function judge(r: ScenarioResult, commandMs: number): Array<{ outcome: Outcome; delayMs?: number }> {
+  return r.instances.map((instance) => {
+    const completion = instance.completions[0];
+    if (!completion) return { outcome: 'stuck' };
+    const events = r.events.filter((e) => e.kind === 'command-status' && e.instance === instance.index);
+    const started = events.find((e) => e.status === 'InProgress');
+    const ended = events.find((e) => e.status !== undefined && TERMINAL.includes(e.status));
+    const endMs = ended?.status === 'Success' || ended?.status === 'Failed'
+      ? ended.atMs
+      : started ? started.atMs + commandMs : undefined;
+    const delayMs = endMs === undefined ? undefined : completion.atMs - endMs;
+    if (completion.by === 'heartbeat') return { outcome: 'heartbeat', delayMs };
+    if (delayMs === undefined || delayMs < 0) return { outcome: 'wrong', delayMs };
+    // Every command of the benchmark succeeds: the right result is CONTINUE.
+    return { outcome: completion.result === 'CONTINUE' ? 'correct' : 'wrong', delayMs };
+  });
+}
+
+function checkRan(r: ScenarioResult): void {
+  if (r.errors.length > 0) throw new Error(`${r.summary.name}: the stand-in failed:\n${r.errors.join('\n')}`);
+}
+
+/** One design, `actions` lifecycle actions spread over a minute so that each has the function to itself. */
+async function measureAction(design: Design, transition: Transition, commandSeconds: number, seed: number, actions: number): Promise<ActionRow> {
+  const r = await runScenario({
+    name: `${design.name}, ${transition}, ${commandSeconds} s command`,
+    ...design.options(transition, hookTimeoutFor(commandSeconds)),
+    instances: actions,
+    spreadMs: 60_000,
+    command: { durationMs: commandSeconds * 1000, outcome: 'Success' },
+    seed,
+  });
+  checkRan(r);
+  const judged = judge(r, commandSeconds * 1000);
+  const outcomes: Record<Outcome, number> = { correct: 0, wrong: 0, heartbeat: 0, stuck: 0 };
+  for (const j of judged) outcomes[j.outcome]++;
+  const delays = judged.map((j) => j.delayMs).filter((d): d is number => d !== undefined);
+  return {
+    design: design.name,
+    transition,
+    commandSeconds,
+    actions,
+    memoryMB: r.summary.memoryMB,
+    gbSeconds: gbSeconds(r) / actions,
+    apiCalls: r.calls.length / actions,
+    commands: r.summary.commandsSent / actions,
+    invocations: r.invocations.length / actions,
+    coldStarts: r.invocations.filter((i) => i.coldStart).length / actions,
+    delayMs: delays.length ? delays.reduce((a, b) => a + b, 0) / delays.length : NaN,
+    outcomes,
+  };
+}
+
+/** Per lifecycle action of a terminate hook, for each command duration and design. */
+export async function measureActions(seed: number, actions = 10): Promise<ActionRow[]> {
+  const rows: ActionRow[] = [];
+  for (const commandSeconds of COMMAND_SECONDS) {
+    for (const design of DESIGNS) rows.push(await measureAction(design, 'terminate', commandSeconds, seed, actions));
+  }
+  return rows;
+}
+
+/**
+ * A launch hook: the instance's SSM agent registers 15-45 s after launch. The
+ * shipped handler checks registration before it sends; the hand-made designs
+ * send at once, are refused, and wait for Lambda's retry a minute later.
+ */
+export async function measureLaunch(seed: number, commandSeconds = [60, 300], actions = 10): Promise<ActionRow[]> {
+  const rows: ActionRow[] = [];
+  for (const seconds of commandSeconds) {
+    for (const design of DESIGNS) rows.push(await measureAction(design, 'launch', seconds, seed, actions));
+  }
+  return rows;
+}
+
+/** Many simultaneous actions (a scale-in of the whole group) with 5% of calls throttled. */
+export async function measureScale(seed: number, counts = [10, 100, 1_000], commandSeconds = 60): Promise<ScaleRow[]> {
+  const rows: ScaleRow[] = [];
+  for (const actions of counts) {
+    for (const design of DESIGNS) {
+      const r = await runScenario({
+        name: `${design.name}, ${actions} actions`,
+        ...design.options('terminate', hookTimeoutFor(commandSeconds)),
+        instances: actions,
+        command: { durationMs: commandSeconds * 1000, outcome: 'Success' },
+        api: { faults: throttling(0.05) },
+        seed,
+      });
+      checkRan(r);
+      const judged = judge(r, commandSeconds * 1000);
+      const completions = r.instances.flatMap((i) => i.completions.map((c) => c.atMs));
+      rows.push({
+        design: design.name,
+        actions,
+        apiCalls: r.summary.apiCalls,
+        retries: r.summary.retries,
+        gbSecondsPerAction: gbSeconds(r) / actions,
+        lastCompletionMs: completions.length ? Math.max(...completions) : NaN,
+        stuck: r.summary.stuck,
+        heartbeat: judged.filter((j) => j.outcome === 'heartbeat').length,
+        wrong: judged.filter((j) => j.outcome === 'wrong').length,
+        commands: r.summary.commandsSent,
+        lambdaRetries: r.summary.lambdaRetries,
+        deadLetters: r.summary.deadLetters,
+        realMs: r.summary.realMs,
+      });
+    }
+  }
+  return rows;
+}
+
+if (require.main === module) {
+  void (async () => {
+    console.table(await measureActions(1));
+    console.table(await measureLaunch(1));
+    console.table(await measureScale(1));
+  })();
+}
