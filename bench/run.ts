@@ -303,7 +303,7 @@ ${ratios.join('\n')}
 
 ## Per lifecycle action, terminate hook (simulated)
 
-Ten actions per row, spread over a minute, so each has the function to itself.
+Ten actions per row, entering the hook over a minute, far below the function's concurrency.
 
 ${actionTable(actions)}
 
