@@ -1,7 +1,9 @@
 import {
+  Annotations,
   ArnFormat,
   CfnResource,
   Duration,
+  Names,
   Stack,
   Token,
   aws_autoscaling as autoscaling,
@@ -84,7 +86,7 @@ export interface LifecycleCommandHookProps {
   /**
    * The name of the lifecycle hook: 1 to 255 letters, digits, `-`, `_` or `/`.
    *
-   * @default - a name CloudFormation generates
+   * @default - a name unique to the stack and the construct path, fixed at synth time
    */
   readonly lifecycleHookName?: string;
 
@@ -194,33 +196,51 @@ export class LifecycleCommandHook extends Construct {
     const group = props.autoScalingGroup;
     const stack = Stack.of(this);
 
+    // A name known at synth time lets the rules and the handler refer to the
+    // hook without depending on it, so the hook can depend on them instead:
+    // it then exists only while something is there to complete its actions.
+    const hookName = props.lifecycleHookName ?? Names.uniqueResourceName(this, { maxLength: 255, separator: '-' });
     const hook = new autoscaling.LifecycleHook(this, 'Hook', {
       autoScalingGroup: group,
       lifecycleTransition: props.transition,
-      lifecycleHookName: props.lifecycleHookName,
+      lifecycleHookName: hookName,
       heartbeatTimeout: this.heartbeatTimeout,
       defaultResult,
       notificationMetadata: props.notificationMetadata,
     });
     this.lifecycleHook = hook;
-    const hookName = props.lifecycleHookName ?? hook.lifecycleHookName;
     this.lifecycleHookName = hookName;
 
+    const content = {
+      schemaVersion: '2.2',
+      description: `Commands run by a lifecycle hook as instances ${isLaunch ? 'launch' : 'terminate'}.`,
+      // Declared like AWS-RunShellScript's, so that SSM sets the command's
+      // expiry from it rather than from its own one-hour default.
+      parameters: {
+        executionTimeout: {
+          type: 'String',
+          default: String(timeoutSeconds),
+          description: 'How long the commands may run, in seconds.',
+          allowedPattern: '^[0-9]{1,6}$',
+        },
+      },
+      mainSteps: [{
+        action: 'aws:runShellScript',
+        name: 'runCommands',
+        inputs: {
+          runCommand: props.commands,
+          timeoutSeconds: '{{ executionTimeout }}',
+          ...(props.workingDirectory !== undefined ? { workingDirectory: props.workingDirectory } : {}),
+        },
+      }],
+    };
+    validateDocumentSize(content);
     const document = new ssm.CfnDocument(this, 'Document', {
       documentType: 'Command',
-      content: {
-        schemaVersion: '2.2',
-        description: `Commands run by a lifecycle hook as instances ${isLaunch ? 'launch' : 'terminate'}.`,
-        mainSteps: [{
-          action: 'aws:runShellScript',
-          name: 'runCommands',
-          inputs: {
-            runCommand: props.commands,
-            timeoutSeconds: String(timeoutSeconds),
-            ...(props.workingDirectory !== undefined ? { workingDirectory: props.workingDirectory } : {}),
-          },
-        }],
-      },
+      content,
+      // An update adds a version under the same name, so that the status events
+      // of commands still running on the old version still match this hook.
+      updateMethod: 'NewVersion',
     });
     this.documentName = document.ref;
 
@@ -349,7 +369,7 @@ export class LifecycleCommandHook extends Construct {
       retryAttempts: 185,
       maxEventAge: Duration.seconds(Math.min(Math.max(heartbeatSeconds, 60), 86_400)),
     });
-    new events.Rule(this, 'LifecycleActionRule', {
+    const lifecycleRule = new events.Rule(this, 'LifecycleActionRule', {
       description: `Lifecycle actions of hook ${id}`,
       eventPattern: {
         source: ['aws.autoscaling'],
@@ -361,7 +381,7 @@ export class LifecycleCommandHook extends Construct {
       },
       targets: [target],
     });
-    new events.Rule(this, 'CommandStatusRule', {
+    const statusRule = new events.Rule(this, 'CommandStatusRule', {
       description: `Final statuses of the commands of hook ${id}`,
       eventPattern: {
         source: ['aws.ssm'],
@@ -374,20 +394,28 @@ export class LifecycleCommandHook extends Construct {
       targets: [target],
     });
 
+    hook.node.addDependency(lifecycleRule, statusRule, handler, handlerPolicy);
     if (props.configureInstanceRole ?? true) {
-      this.configureInstanceRole(group);
+      const instancePolicy = this.configureInstanceRole(group, props.configureInstanceRole !== undefined);
+      if (instancePolicy) hook.node.addDependency(instancePolicy);
     }
   }
 
   /** Lets the instances of a group of this app register with SSM and write the command output. */
-  private configureInstanceRole(group: autoscaling.IAutoScalingGroup) {
-    if (!(group instanceof autoscaling.AutoScalingGroup)) return;
+  private configureInstanceRole(group: autoscaling.IAutoScalingGroup, explicit: boolean): iam.Policy | undefined {
+    // An imported group's role is its owner's to configure (see the README).
+    if (!(group instanceof autoscaling.AutoScalingGroup)) return undefined;
     let instanceRole: iam.IRole;
     try {
       instanceRole = group.role;
     } catch {
       // A group built from a launch template may not expose its role.
-      return;
+      const message = 'configureInstanceRole: the group\'s launch template does not expose its role, so the construct cannot grant it '
+        + 'AmazonSSMManagedInstanceCore and the right to write the output log group; grant them on the instance role yourself, '
+        + 'or set configureInstanceRole: false.';
+      if (explicit) throw new Error(`LifecycleCommandHook: ${message}`);
+      Annotations.of(this).addWarningV2('cdk-lifecycle-command-hook:instanceRoleNotConfigured', message);
+      return undefined;
     }
     const ssmCore = iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore');
     instanceRole.addManagedPolicy(ssmCore);
@@ -401,10 +429,23 @@ export class LifecycleCommandHook extends Construct {
     }
     const outputLogGroupArn = this.outputLogGroup.logGroupArn;
     const policy = new iam.Policy(this, 'InstanceOutputPolicy', {
-      statements: [new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-        resources: [outputLogGroupArn],
-      })],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+          resources: [outputLogGroupArn],
+        }),
+        // The agent calls CreateLogGroup before each upload and takes
+        // "already exists" as success; refused, it uploads nothing.
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogGroup'],
+          resources: [Stack.of(this).formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: this.outputLogGroup.logGroupName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          })],
+        }),
+      ],
     });
     policy.attachToRole(instanceRole);
     const outputLogGroupFinding = nagFindingValue(this, outputLogGroupArn);
@@ -418,6 +459,7 @@ export class LifecycleCommandHook extends Construct {
         reason: 'The ARN of the output log group as CloudWatch Logs writes it: the trailing "*" covers the log streams of that one group, which the SSM agent creates per command.',
       }] : []),
     ]);
+    return policy;
   }
 }
 
@@ -444,7 +486,25 @@ function validateCommands(commands: string[]) {
     if (!Token.isUnresolved(command) && command.trim() === '') {
       throw new Error(`LifecycleCommandHook: commands[${index}] is blank (${JSON.stringify(command)}); every command must be a non-blank shell line.`);
     }
+    const parameter = Token.isUnresolved(command) ? null : DOCUMENT_PARAMETER.exec(command);
+    if (parameter) {
+      throw new Error(`LifecycleCommandHook: commands[${index}] contains ${JSON.stringify(parameter[0])}, which SSM reads as a parameter of the document, and the document declares none by that name; `
+        + 'use {{ssm:NAME}} for a Parameter Store value, or write the braces another way in the shell (e.g. "{""{").');
+    }
   });
+}
+
+/** `{{ name }}` that SSM would resolve as a document parameter; `{{ssm:…}}`, `{{ssm-secure:…}}` and CloudFormation's `{{resolve:…}}` are meant. */
+const DOCUMENT_PARAMETER = /\{\{(?!\s*(ssm:|ssm-secure:|resolve:))[^}]*\}\}/;
+
+/** SSM refuses Command documents larger than 64 KB. */
+const MAX_DOCUMENT_BYTES = 64 * 1024;
+
+function validateDocumentSize(content: object) {
+  const bytes = Buffer.byteLength(JSON.stringify(content), 'utf8');
+  if (bytes > MAX_DOCUMENT_BYTES) {
+    throw new Error(`LifecycleCommandHook: commands make an SSM document of ${bytes} bytes; SSM accepts at most ${MAX_DOCUMENT_BYTES}. Move long scripts to a file on the instance (or an S3 object) and call it.`);
+  }
 }
 
 function validateHookName(name: string | undefined) {

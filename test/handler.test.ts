@@ -115,6 +115,7 @@ describe('lifecycle event', () => {
     expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
     expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
       DocumentName: DOCUMENT,
+      DocumentVersion: '$LATEST',
       InstanceIds: [INSTANCE],
       Comment: `lifecycle-action ${TOKEN}`,
       TimeoutSeconds: 60,
@@ -162,15 +163,30 @@ describe('lifecycle event', () => {
     expect(outcome).toBe('completed');
     expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
     expect(autoScaling).toHaveReceivedCommandTimes(CompleteLifecycleActionCommand, 1);
+    // by the action's token, so that only this action can be ended
     expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, {
       AutoScalingGroupName: GROUP,
       LifecycleHookName: HOOK,
-      InstanceId: INSTANCE,
+      LifecycleActionToken: TOKEN,
       LifecycleActionResult: 'ABANDON',
     });
-    // 60 s of backoff: checks at 0, 2, 6, 14, 30 and 50 s, and none past the deadline
-    expect(ssm).toHaveReceivedCommandTimes(DescribeInstanceInformationCommand, 6);
+    expect(autoScaling.commandCalls(CompleteLifecycleActionCommand)[0].args[0].input.InstanceId).toBeUndefined();
+    // 60 s of backoff: checks at 0, 2, 6, 14, 30 and 50 s, and a last one at the deadline
+    expect(ssm).toHaveReceivedCommandTimes(DescribeInstanceInformationCommand, 7);
     expect(logs.join('\n')).toMatch(/SSM agent did not register in time/);
+  });
+
+  test('launch: an agent that comes online just before the deadline still gets the command', async () => {
+    configure('launch', 'ABANDON');
+    const notYet = { InstanceInformationList: [] };
+    ssm.on(DescribeInstanceInformationCommand)
+      .resolvesOnce(notYet).resolvesOnce(notYet).resolvesOnce(notYet)
+      .resolvesOnce(notYet).resolvesOnce(notYet).resolvesOnce(notYet)
+      .resolves(online);
+    // the seventh check, at the 60 s deadline, finds it online
+    expect(await run(lifecycleEvent('launch'))).toBe('command-sent');
+    expect(ssm).toHaveReceivedCommandTimes(DescribeInstanceInformationCommand, 7);
+    expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
   });
 
   test('launch: the registration wait stops before the function\'s own timeout', async () => {
@@ -180,8 +196,8 @@ describe('lifecycle event', () => {
     const result = handler(lifecycleEvent('launch'), { getRemainingTimeInMillis: () => 15_000 });
     await jest.runAllTimersAsync();
     expect(await result).toBe('completed');
-    // 5 s left after the completion reserve: checks at 0 and 2 s only
-    expect(ssm).toHaveReceivedCommandTimes(DescribeInstanceInformationCommand, 2);
+    // 5 s left after the completion reserve: checks at 0, 2 and 5 s
+    expect(ssm).toHaveReceivedCommandTimes(DescribeInstanceInformationCommand, 3);
   });
 
   test('a repeated event for an action that already has its command sends nothing', async () => {
@@ -206,7 +222,7 @@ describe('lifecycle event', () => {
     ssm.on(SendCommandCommand).rejects(awsError(name, `${name} from SSM`, status));
     expect(await run(lifecycleEvent('terminate'))).toBe('completed');
     expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, {
-      InstanceId: INSTANCE,
+      LifecycleActionToken: TOKEN,
       LifecycleActionResult: 'ABANDON',
     });
     expect(logs.join('\n')).toContain(`SendCommand failed: ${name}`);

@@ -1,5 +1,5 @@
 import { App, CfnParameter, Duration, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_logs as logs } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { LifecycleCommandHook, LifecycleCommandHookProps } from '../src';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -52,18 +52,35 @@ describe('terminate hook on an imported group', () => {
     template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
   });
 
-  test('creates a schema 2.2 shell document with the commands and their timeout', () => {
+  test('creates a schema 2.2 shell document with the commands and their timeout as its execution timeout', () => {
     template.hasResourceProperties('AWS::SSM::Document', {
       DocumentType: 'Command',
+      UpdateMethod: 'NewVersion',
       Content: {
         schemaVersion: '2.2',
+        description: 'Commands run by a lifecycle hook as instances terminate.',
+        parameters: {
+          executionTimeout: Match.objectLike({ type: 'String', default: '300' }),
+        },
         mainSteps: [{
           action: 'aws:runShellScript',
           name: 'runCommands',
-          inputs: { runCommand: ['systemctl stop application'], timeoutSeconds: '300' },
+          inputs: { runCommand: ['systemctl stop application'], timeoutSeconds: '{{ executionTimeout }}' },
         }],
       },
     });
+  });
+
+  test('the hook is created after, and deleted before, the rules, the handler and its permissions', () => {
+    const [hook] = Object.values(template.findResources('AWS::AutoScaling::LifecycleHook'));
+    const dependsOn: string[] = hook.DependsOn;
+    for (const prefix of ['DrainLifecycleActionRule', 'DrainCommandStatusRule', 'DrainHandler', 'DrainHandlerPolicy']) {
+      expect(dependsOn.some((id) => id.startsWith(prefix))).toBe(true);
+    }
+    // Both invoke permissions, which the rules' targets add to the handler.
+    const permissions = Object.keys(template.findResources('AWS::Lambda::Permission'));
+    expect(permissions).toHaveLength(2);
+    expect(dependsOn).toEqual(expect.arrayContaining(permissions));
   });
 
   test('the lifecycle rule matches exactly this group, hook and transition', () => {
@@ -73,7 +90,7 @@ describe('terminate hook on an imported group', () => {
         'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
         'detail': {
           AutoScalingGroupName: ['web-fleet'],
-          LifecycleHookName: [{ Ref: Match.stringLikeRegexp('^DrainHook') }],
+          LifecycleHookName: [Match.stringLikeRegexp('^Stack-Drain-[0-9A-F]{8}$')],
         },
       },
     });
@@ -125,7 +142,7 @@ describe('terminate hook on an imported group', () => {
       Environment: {
         Variables: {
           HOOK_GROUP_NAME: 'web-fleet',
-          HOOK_NAME: { Ref: Match.stringLikeRegexp('^DrainHook') },
+          HOOK_NAME: Match.stringLikeRegexp('^Stack-Drain-[0-9A-F]{8}$'),
           HOOK_DOCUMENT_NAME: documentRef(),
           HOOK_TRANSITION: 'terminate',
           HOOK_FAILURE_RESULT: 'CONTINUE',
@@ -223,8 +240,9 @@ describe('launch hook on an owned group', () => {
     template.hasResourceProperties('AWS::SSM::Document', {
       Content: Match.objectLike({
         mainSteps: [Match.objectLike({
-          inputs: { runCommand: ['/opt/app/bootstrap.sh', 'systemctl start application'], timeoutSeconds: '600', workingDirectory: '/opt/app' },
+          inputs: { runCommand: ['/opt/app/bootstrap.sh', 'systemctl start application'], timeoutSeconds: '{{ executionTimeout }}', workingDirectory: '/opt/app' },
         })],
+        parameters: { executionTimeout: Match.objectLike({ default: '600' }) },
       }),
     });
   });
@@ -263,6 +281,16 @@ describe('launch hook on an owned group', () => {
           Effect: 'Allow',
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
           Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainOutputLogGroup'), 'Arn'] },
+        }, {
+          // The agent creates the group before each upload, and takes "already exists" as success.
+          Effect: 'Allow',
+          Action: 'logs:CreateLogGroup',
+          Resource: {
+            'Fn::Join': ['', [
+              'arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:',
+              { Ref: Match.stringLikeRegexp('^DrainOutputLogGroup') },
+            ]],
+          },
         }],
       },
     });
@@ -270,7 +298,7 @@ describe('launch hook on an owned group', () => {
 
   test('the public members point at the created resources', () => {
     const stack = Stack.of(hook);
-    expect(stack.resolve(hook.lifecycleHook.lifecycleHookName)).toEqual({ Ref: expect.stringMatching(/^DrainHook/) });
+    expect(stack.resolve((hook.lifecycleHook as autoscaling.LifecycleHook).lifecycleHookName)).toEqual({ Ref: expect.stringMatching(/^DrainHook/) });
     expect(hook.lifecycleHookName).toBe('bootstrap');
     expect(stack.resolve(hook.documentName)).toEqual({ Ref: expect.stringMatching(/^DrainDocument/) });
     expect(stack.resolve(hook.handler.functionName)).toEqual({ Ref: expect.stringMatching(/^DrainHandler/) });
@@ -350,6 +378,10 @@ describe('validation', () => {
   const cases: Array<[string, Partial<LifecycleCommandHookProps>, RegExp]> = [
     ['no commands', { commands: [] }, /commands is empty/],
     ['a blank command', { commands: ['echo ok', '   '] }, /commands\[1\] is blank \(" {3}"\)/],
+    ['a command with an undeclared document parameter', { commands: ['echo {{ InstanceId }}'] },
+      /commands\[0\] contains "\{\{ InstanceId \}\}", which SSM reads as a parameter of the document/],
+    ['commands over the 64 KB document limit', { commands: Array.from({ length: 70 }, () => 'x'.repeat(1000)) },
+      /commands make an SSM document of \d+ bytes; SSM accepts at most 65536/],
     ['a timeout under 30 s', { timeout: Duration.seconds(10) }, /timeout is 10 seconds; it must be a whole number of seconds from 30 to 7080/],
     ['a terminate timeout over the heartbeat ceiling', { timeout: Duration.seconds(7081) }, /timeout is 7081 seconds; .* from 30 to 7080 \(the 7200-second heartbeat ceiling less 120 seconds/],
     ['a launch timeout over the ceiling less registration', {
@@ -384,5 +416,39 @@ describe('validation', () => {
       timeout: Duration.minutes(1),
       lifecycleHookName: name,
     })).not.toThrow();
+  });
+
+  test('Parameter Store and CloudFormation references in commands are allowed', () => {
+    expect(() => hookTemplate({ commands: ['echo {{ssm:/app/stage}}', 'echo {{resolve:ssm:/app/stage}}', 'awk "{print $1}"'] })).not.toThrow();
+  });
+});
+
+describe('an owned group whose launch template does not expose its role', () => {
+  function groupWithoutRole(stack: Stack) {
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1, natGateways: 0 });
+    const launchTemplate = new ec2.LaunchTemplate(stack, 'Template', {
+      instanceType: new ec2.InstanceType('t3.micro'),
+      machineImage: ec2.MachineImage.latestAmazonLinux2023(),
+    });
+    return new autoscaling.AutoScalingGroup(stack, 'Group', { vpc, launchTemplate });
+  }
+  const props = {
+    transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+    commands: ['true'],
+    timeout: Duration.minutes(1),
+  };
+
+  test('by default, a warning says what to grant', () => {
+    const stack = newStack();
+    new LifecycleCommandHook(stack, 'Drain', { ...props, autoScalingGroup: groupWithoutRole(stack) });
+    Annotations.fromStack(stack).hasWarning('/Stack/Drain', Match.stringLikeRegexp(
+      'configureInstanceRole: the group\'s launch template does not expose its role.*AmazonSSMManagedInstanceCore',
+    ));
+  });
+
+  test('configureInstanceRole: true fails at synth time', () => {
+    const stack = newStack();
+    expect(() => new LifecycleCommandHook(stack, 'Drain', { ...props, autoScalingGroup: groupWithoutRole(stack), configureInstanceRole: true }))
+      .toThrow(/configureInstanceRole: the group's launch template does not expose its role/);
   });
 });

@@ -74,7 +74,7 @@ async function runCommand(
     const deadline = Date.now() + Math.min(config.registrationTimeoutSeconds * 1000, remainingMs);
     const registered = await waitForRegistration(instanceId, deadline);
     if (!registered) {
-      return completeAction(config, instanceId, config.failureResult, 'the SSM agent did not register in time');
+      return completeAction(config, instanceId, config.failureResult, 'the SSM agent did not register in time', action.token);
     }
   }
 
@@ -90,7 +90,7 @@ async function runCommand(
     if (isTransient(error)) throw error;
     // The instance is gone or unmanaged, the document is invalid, or access is
     // denied: no command will ever report, so end the action now.
-    return completeAction(config, instanceId, config.failureResult, `SendCommand failed: ${errorName(error)}`);
+    return completeAction(config, instanceId, config.failureResult, `SendCommand failed: ${errorName(error)}`, action.token);
   }
 }
 
@@ -106,6 +106,8 @@ async function sendCommand(config: HookConfig, action: LifecycleAction): Promise
     try {
       const sent = await ssmSendOnce.send(new SendCommandCommand({
         DocumentName: config.documentName,
+        // The document gains a version on each update of the hook's commands.
+        DocumentVersion: '$LATEST',
         InstanceIds: [instanceId],
         Comment: commentForAction(action.token),
         TimeoutSeconds: config.deliveryTimeoutSeconds,
@@ -138,12 +140,13 @@ async function waitForRegistration(instanceId: string, deadline: number): Promis
       if (attempt > 0) console.info({ message: 'SSM agent registered', instanceId, checks: attempt + 1 });
       return true;
     }
-    const delay = registrationBackoffMs(attempt);
-    if (Date.now() + delay > deadline) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
       console.error({ message: 'SSM agent not registered before the deadline', instanceId, checks: attempt + 1 });
       return false;
     }
-    await sleep(delay);
+    // The last wait is cut short so that the last check falls on the deadline.
+    await sleep(Math.min(registrationBackoffMs(attempt), remaining));
   }
 }
 
@@ -162,12 +165,23 @@ async function finishAction(config: HookConfig, invocation: InvocationResult): P
   return completeAction(config, invocation.instanceId, result, `command ${invocation.commandId} ended ${invocation.status}`);
 }
 
-async function completeAction(config: HookConfig, instanceId: string, result: LifecycleResult, reason: string): Promise<Outcome> {
+/**
+ * Completes the instance's pending action of this hook. With the action's token
+ * it completes that action only: a late or repeated event for an earlier action
+ * of the same instance (warm pools launch an instance twice) cannot end a newer one.
+ */
+async function completeAction(
+  config: HookConfig,
+  instanceId: string,
+  result: LifecycleResult,
+  reason: string,
+  token?: string,
+): Promise<Outcome> {
   try {
     await autoScaling.send(new CompleteLifecycleActionCommand({
       AutoScalingGroupName: config.groupName,
       LifecycleHookName: config.hookName,
-      InstanceId: instanceId,
+      ...(token ? { LifecycleActionToken: token } : { InstanceId: instanceId }),
       LifecycleActionResult: result,
     }));
     const log = result === 'CONTINUE' ? console.info : console.error;

@@ -137,7 +137,12 @@ describe('the suppressions cover only what the construct creates', () => {
       outputLogGroup: logs.LogGroup.fromLogGroupArn(stack, 'AnyGroup', `arn:aws:logs:${ENV.region}:${ENV.account}:log-group:fleet-*`),
     });
     app.synth();
+    // Both the writing statement and the CreateLogGroup statement name the pattern.
     expect(awsSolutions(app)).toEqual([{
+      path: 'OwnedGroupHooks/Broad/InstanceOutputPolicy',
+      rule: `${IAM5}[Resource::arn:<AWS::Partition>:logs:eu-west-1:123456789012:log-group:fleet-*]`,
+      severity: 'error',
+    }, {
       path: 'OwnedGroupHooks/Broad/InstanceOutputPolicy',
       rule: `${IAM5}[Resource::arn:aws:logs:eu-west-1:123456789012:log-group:fleet-*:*]`,
       severity: 'error',

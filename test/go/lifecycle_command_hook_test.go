@@ -68,9 +68,10 @@ func TestTerminateHookOnNewGroupAndLaunchHookOnImportedGroup(t *testing.T) {
 	template.HasResourceProperties(jsii.String("AWS::SSM::Document"), map[string]interface{}{
 		"DocumentType": "Command",
 		"Content": map[string]interface{}{
+			"parameters": map[string]interface{}{"executionTimeout": map[string]interface{}{"default": "300"}},
 			"mainSteps": []interface{}{map[string]interface{}{
 				"action": "aws:runShellScript",
-				"inputs": map[string]interface{}{"runCommand": []string{"systemctl stop application"}, "timeoutSeconds": "300"},
+				"inputs": map[string]interface{}{"runCommand": []string{"systemctl stop application"}, "timeoutSeconds": "{{ executionTimeout }}"},
 			}},
 		},
 	})

@@ -13,30 +13,31 @@ TERMINAL_STATUSES = ["Success", "Failed", "TimedOut", "Cancelled", "Undeliverabl
 def test_terminate_hook_on_a_new_group(hook_app):
     group_ref = hook_app.ref(hook_app.group.auto_scaling_group_name)
     hook = hook_app.resource(hook_app.drain.lifecycle_hook.lifecycle_hook_name)
-    assert hook == {
-        "Type": "AWS::AutoScaling::LifecycleHook",
-        "Properties": {
-            "AutoScalingGroupName": group_ref,
-            "DefaultResult": "CONTINUE",
-            "HeartbeatTimeout": 300 + 60 + 60,
-            "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
-        },
+    assert hook["Type"] == "AWS::AutoScaling::LifecycleHook"
+    assert hook["Properties"] == {
+        "AutoScalingGroupName": group_ref,
+        "DefaultResult": "CONTINUE",
+        "HeartbeatTimeout": 300 + 60 + 60,
+        "LifecycleHookName": hook_app.drain.lifecycle_hook_name,
+        "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
     }
+    # The hook exists only while its handler and rules do.
+    handler_id = hook_app.ref(hook_app.drain.handler.function_name)["Ref"]
+    assert handler_id in hook["DependsOn"]
     assert hook_app.drain.heartbeat_timeout.to_seconds() == 420
 
 
 def test_launch_hook_on_an_imported_group(hook_app):
     hook = hook_app.resource(hook_app.bootstrap.lifecycle_hook.lifecycle_hook_name)
-    assert hook == {
-        "Type": "AWS::AutoScaling::LifecycleHook",
-        "Properties": {
-            "AutoScalingGroupName": "web-fleet",
-            "DefaultResult": "ABANDON",
-            "HeartbeatTimeout": 900 + 180 + 60 + 60,
-            "LifecycleHookName": "bootstrap",
-            "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
-        },
+    assert hook["Type"] == "AWS::AutoScaling::LifecycleHook"
+    assert hook["Properties"] == {
+        "AutoScalingGroupName": "web-fleet",
+        "DefaultResult": "ABANDON",
+        "HeartbeatTimeout": 900 + 180 + 60 + 60,
+        "LifecycleHookName": "bootstrap",
+        "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
     }
+    assert hook_app.bootstrap.lifecycle_hook_name == "bootstrap"
     assert hook_app.bootstrap.heartbeat_timeout.to_seconds() == 1200
 
 
@@ -44,22 +45,32 @@ def test_each_hook_has_its_own_shell_document(hook_app):
     drain = hook_app.resource(hook_app.drain.document_name)["Properties"]
     assert drain == {
         "DocumentType": "Command",
+        "UpdateMethod": "NewVersion",
         "Content": {
             "schemaVersion": "2.2",
             "description": "Commands run by a lifecycle hook as instances terminate.",
+            "parameters": {
+                "executionTimeout": {
+                    "type": "String",
+                    "default": "300",
+                    "description": "How long the commands may run, in seconds.",
+                    "allowedPattern": "^[0-9]{1,6}$",
+                },
+            },
             "mainSteps": [{
                 "action": "aws:runShellScript",
                 "name": "runCommands",
-                "inputs": {"runCommand": ["systemctl stop application", "sync"], "timeoutSeconds": "300"},
+                "inputs": {"runCommand": ["systemctl stop application", "sync"], "timeoutSeconds": "{{ executionTimeout }}"},
             }],
         },
     }
     bootstrap = hook_app.resource(hook_app.bootstrap.document_name)["Properties"]
     assert bootstrap["Content"]["mainSteps"][0]["inputs"] == {
         "runCommand": ["/opt/app/bootstrap.sh", "curl --fail --retry 10 http://localhost/health"],
-        "timeoutSeconds": "900",
+        "timeoutSeconds": "{{ executionTimeout }}",
         "workingDirectory": "/opt/app",
     }
+    assert bootstrap["Content"]["parameters"]["executionTimeout"]["default"] == "900"
 
 
 def _rules_of(hook_app, hook):
@@ -81,7 +92,7 @@ def test_rules_match_only_this_group_hook_and_document(hook_app):
         "detail-type": ["EC2 Instance-terminate Lifecycle Action"],
         "detail": {
             "AutoScalingGroupName": [hook_app.ref(hook_app.group.auto_scaling_group_name)],
-            "LifecycleHookName": [hook_app.ref(hook_app.drain.lifecycle_hook.lifecycle_hook_name)],
+            "LifecycleHookName": [hook_app.drain.lifecycle_hook_name],
         },
     }
     assert drain["aws.ssm"]["EventPattern"] == {
@@ -110,7 +121,7 @@ def test_handlers_get_their_hook_settings(hook_app):
     assert drain["Timeout"] == 60
     assert drain["Environment"]["Variables"] == {
         "HOOK_GROUP_NAME": hook_app.ref(hook_app.group.auto_scaling_group_name),
-        "HOOK_NAME": hook_app.ref(hook_app.drain.lifecycle_hook.lifecycle_hook_name),
+        "HOOK_NAME": hook_app.drain.lifecycle_hook_name,
         "HOOK_DOCUMENT_NAME": hook_app.ref(hook_app.drain.document_name),
         "HOOK_TRANSITION": "terminate",
         "HOOK_FAILURE_RESULT": "CONTINUE",

@@ -92,8 +92,15 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
   const hookProps = hookResource.Properties!;
 
   const [, doc] = only(resources, 'AWS::SSM::Document');
-  const content = doc.Properties!.Content as { mainSteps: Array<{ inputs: { timeoutSeconds?: string } }> };
-  const executionTimeoutSeconds = Number(content.mainSteps[0].inputs.timeoutSeconds ?? 3600);
+  const content = doc.Properties!.Content as {
+    parameters?: Record<string, { default?: string }>;
+    mainSteps: Array<{ inputs: { timeoutSeconds?: string } }>;
+  };
+  // As SSM does: a step's `{{ name }}` takes the parameter's default when the command gives no value.
+  const stepTimeout = content.mainSteps[0].inputs.timeoutSeconds;
+  const parameter = /^\{\{\s*(\w+)\s*\}\}$/.exec(stepTimeout ?? '');
+  const executionTimeoutSeconds = Number((parameter ? content.parameters?.[parameter[1]]?.default : stepTimeout) ?? 3600);
+  if (!Number.isFinite(executionTimeoutSeconds)) throw new Error(`the document's execution timeout ${stepTimeout} is not a number`);
 
   const eventPatterns = Object.values(resources)
     .filter((r) => r.Type === 'AWS::Events::Rule')

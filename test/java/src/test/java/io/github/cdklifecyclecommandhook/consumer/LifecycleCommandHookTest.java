@@ -75,9 +75,11 @@ class LifecycleCommandHookTest {
                 "DefaultResult", "ABANDON"));
         template.hasResourceProperties("AWS::SSM::Document", Map.of(
                 "DocumentType", "Command",
-                "Content", Map.of("mainSteps", List.of(Map.of(
-                        "action", "aws:runShellScript",
-                        "inputs", Map.of("runCommand", List.of("/opt/app/bootstrap.sh"), "timeoutSeconds", "900"))))));
+                "Content", Map.of(
+                        "parameters", Map.of("executionTimeout", Map.of("default", "900")),
+                        "mainSteps", List.of(Map.of(
+                                "action", "aws:runShellScript",
+                                "inputs", Map.of("runCommand", List.of("/opt/app/bootstrap.sh"), "timeoutSeconds", "{{ executionTimeout }}"))))));
         template.resourceCountIs("AWS::Events::Rule", 4);
         template.resourcePropertiesCountIs("AWS::Lambda::Function", Map.of("Runtime", "nodejs24.x"), 2);
 
@@ -86,6 +88,7 @@ class LifecycleCommandHookTest {
         // ILifecycleHook carries the name in its reference in aws-cdk-lib 2.257.
         assertEquals(Map.of("Ref", "BootstrapHook084086CE"),
                 stack.resolve(bootstrap.getLifecycleHook().getLifecycleHookRef().getLifecycleHookName()));
+        assertEquals("bootstrap", bootstrap.getLifecycleHookName());
     }
 
     @Test
