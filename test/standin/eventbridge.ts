@@ -7,6 +7,7 @@
 import type { VirtualClock } from './clock';
 import type { EventFault, EventOptions } from './options';
 import type { Rng } from './rng';
+import { FaultGate } from './selector';
 import type { EventMeta } from './world';
 
 export interface EventRecord {
@@ -26,7 +27,7 @@ export type Target = (event: Record<string, unknown>, meta: EventMeta) => void;
 
 export class EventBus {
   readonly records: EventRecord[] = [];
-  private readonly faultHits = new Map<EventFault, { matched: number; hit: number }>();
+  private readonly faultGate: FaultGate<EventFault>;
 
   constructor(
     private readonly clock: VirtualClock,
@@ -34,7 +35,9 @@ export class EventBus {
     private readonly patterns: ReadonlyArray<Record<string, unknown>>,
     private readonly options: EventOptions,
     private readonly target: Target,
-  ) {}
+  ) {
+    this.faultGate = new FaultGate(rng);
+  }
 
   put(event: Record<string, unknown>, meta: EventMeta): void {
     const kinds = this.options.kinds;
@@ -81,19 +84,9 @@ export class EventBus {
     if (meta.kind === 'command') return false;
     if (fault.kind && fault.kind !== meta.kind) return false;
     if (fault.status && fault.status !== meta.status) return false;
-    if (fault.instances && (meta.instance === undefined || !fault.instances.includes(meta.instance))) return false;
-    const at = this.clock.elapsed;
-    if (fault.fromMs !== undefined && at < fault.fromMs) return false;
-    if (fault.untilMs !== undefined && at >= fault.untilMs) return false;
-    const count = this.faultHits.get(fault) ?? { matched: 0, hit: 0 };
-    this.faultHits.set(fault, count);
-    count.matched++;
-    if (count.matched <= (fault.skip ?? 0)) return false;
-    if (fault.times !== undefined && count.hit >= fault.times) return false;
-    if (fault.rate !== undefined && !this.rng.chance(fault.rate)) return false;
-    count.hit++;
-    return true;
+    return this.faultGate.fires(fault, meta.instance, this.clock.elapsed);
   }
+
 }
 
 /** EventBridge pattern matching: exact values, `prefix`, `anything-but` and `exists`, nested objects. */

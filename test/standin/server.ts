@@ -13,6 +13,7 @@ import type { VirtualClock } from './clock';
 import { RealDate } from './clock';
 import type { ApiFault, ApiOptions, Happening, InjectedError } from './options';
 import type { Rng } from './rng';
+import { FaultGate } from './selector';
 import { INVOCATION_HEADER } from './tracker';
 import { ApiError, World } from './world';
 
@@ -82,7 +83,7 @@ export class StandInServer {
   /** Requests received and waiting on the virtual clock: the clock may advance while they wait. */
   parked = 0;
   private readonly server: http.Server;
-  private readonly faultHits = new Map<ApiFault, { matched: number; hit: number }>();
+  private readonly faultGate: FaultGate<ApiFault>;
   private requestCounter = 0;
   /** Requests (invocation, operation, body) whose last answer was an error. */
   private readonly failedRequests = new Set<string>();
@@ -94,6 +95,7 @@ export class StandInServer {
     private readonly options: ApiOptions,
     private readonly onError: (error: unknown) => void,
   ) {
+    this.faultGate = new FaultGate(rng);
     this.server = http.createServer((req, res) => this.receive(req, res));
     // Connections stay open for the whole run: a keep-alive timeout on real time could
     // close a socket the SDK is about to reuse and turn into a spurious retry.
@@ -251,18 +253,9 @@ export class StandInServer {
 
   private faultApplies(fault: ApiFault, operation: string, instance: number | undefined, atMs: number): boolean {
     if (fault.operations && !fault.operations.includes(operation)) return false;
-    if (fault.instances && (instance === undefined || !fault.instances.includes(instance))) return false;
-    if (fault.fromMs !== undefined && atMs < fault.fromMs) return false;
-    if (fault.untilMs !== undefined && atMs >= fault.untilMs) return false;
-    const count = this.faultHits.get(fault) ?? { matched: 0, hit: 0 };
-    this.faultHits.set(fault, count);
-    count.matched++;
-    if (count.matched <= (fault.skip ?? 0)) return false;
-    if (fault.times !== undefined && count.hit >= fault.times) return false;
-    if (fault.rate !== undefined && !this.rng.chance(fault.rate)) return false;
-    count.hit++;
-    return true;
+    return this.faultGate.fires(fault, instance, atMs);
   }
+
 
   private requestId(): string {
     this.requestCounter++;
