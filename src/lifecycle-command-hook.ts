@@ -217,11 +217,12 @@ export class LifecycleCommandHook extends Construct {
       // Declared like AWS-RunShellScript's, so that SSM sets the command's
       // expiry from it rather than from its own one-hour default.
       parameters: {
-        executionTimeout: {
+        [EXECUTION_TIMEOUT_PARAMETER]: {
           type: 'String',
           default: String(timeoutSeconds),
           description: 'How long the commands may run, in seconds.',
-          allowedPattern: '^[0-9]{1,6}$',
+          // The range AWS-RunShellScript allows: 1 to 172,800 seconds.
+          allowedPattern: '([1-9][0-9]{0,4})|(1[0-6][0-9]{4})|(17[0-1][0-9]{3})|(172[0-7][0-9]{2})|(172800)',
         },
       },
       mainSteps: [{
@@ -229,7 +230,7 @@ export class LifecycleCommandHook extends Construct {
         name: 'runCommands',
         inputs: {
           runCommand: props.commands,
-          timeoutSeconds: '{{ executionTimeout }}',
+          timeoutSeconds: `{{ ${EXECUTION_TIMEOUT_PARAMETER} }}`,
           ...(props.workingDirectory !== undefined ? { workingDirectory: props.workingDirectory } : {}),
         },
       }],
@@ -335,6 +336,7 @@ export class LifecycleCommandHook extends Construct {
         [HOOK_ENVIRONMENT.outputLogGroupName]: this.outputLogGroup.logGroupName,
         [HOOK_ENVIRONMENT.registrationTimeoutSeconds]: String(registrationSeconds),
         [HOOK_ENVIRONMENT.deliveryTimeoutSeconds]: String(DELIVERY_TIMEOUT_SECONDS),
+        [HOOK_ENVIRONMENT.executionTimeoutSeconds]: String(timeoutSeconds),
       },
     });
     this.handler = handler;
@@ -438,12 +440,13 @@ export class LifecycleCommandHook extends Construct {
         // "already exists" as success; refused, it uploads nothing.
         new iam.PolicyStatement({
           actions: ['logs:CreateLogGroup'],
+          // The log group's ARN in both forms CloudWatch Logs uses, with and without the trailing ":*".
           resources: [Stack.of(this).formatArn({
             service: 'logs',
             resource: 'log-group',
             resourceName: this.outputLogGroup.logGroupName,
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          })],
+          }), outputLogGroupArn],
         }),
       ],
     });
@@ -486,16 +489,24 @@ function validateCommands(commands: string[]) {
     if (!Token.isUnresolved(command) && command.trim() === '') {
       throw new Error(`LifecycleCommandHook: commands[${index}] is blank (${JSON.stringify(command)}); every command must be a non-blank shell line.`);
     }
-    const parameter = Token.isUnresolved(command) ? null : DOCUMENT_PARAMETER.exec(command);
-    if (parameter) {
-      throw new Error(`LifecycleCommandHook: commands[${index}] contains ${JSON.stringify(parameter[0])}, which SSM reads as a parameter of the document, and the document declares none by that name; `
-        + 'use {{ssm:NAME}} for a Parameter Store value, or write the braces another way in the shell (e.g. "{""{").');
+    if (Token.isUnresolved(command)) return;
+    for (const [reference, name] of command.matchAll(DOCUMENT_PARAMETER)) {
+      if (name === EXECUTION_TIMEOUT_PARAMETER) continue;
+      throw new Error(`LifecycleCommandHook: commands[${index}] contains ${JSON.stringify(reference)}, which SSM would replace with the document parameter "${name}", `
+        + 'and the document declares no such parameter; write the braces another way in the shell (e.g. "{""{").');
     }
   });
 }
 
-/** `{{ name }}` that SSM would resolve as a document parameter; `{{ssm:…}}`, `{{ssm-secure:…}}` and CloudFormation's `{{resolve:…}}` are meant. */
-const DOCUMENT_PARAMETER = /\{\{(?!\s*(ssm:|ssm-secure:|resolve:))[^}]*\}\}/;
+/**
+ * `{{ name }}` with a name of letters and digits: the SSM agent replaces it with
+ * the document parameter of that name. Other braces (Go templates such as
+ * `{{.ID}}`, awk, jq) reach the shell as written.
+ */
+const DOCUMENT_PARAMETER = /\{\{\s*([a-zA-Z0-9]+)\s*\}\}/g;
+
+/** The document's one parameter: the commands' execution timeout, in seconds. */
+const EXECUTION_TIMEOUT_PARAMETER = 'executionTimeout';
 
 /** SSM refuses Command documents larger than 64 KB. */
 const MAX_DOCUMENT_BYTES = 64 * 1024;

@@ -29,6 +29,7 @@ function configure(transition: 'launch' | 'terminate', failureResult: 'CONTINUE'
     HOOK_OUTPUT_LOG_GROUP: 'hook-output',
     HOOK_REGISTRATION_TIMEOUT_SECONDS: '60',
     HOOK_DELIVERY_TIMEOUT_SECONDS: '60',
+    HOOK_EXECUTION_TIMEOUT_SECONDS: '300',
   });
 }
 
@@ -119,6 +120,7 @@ describe('lifecycle event', () => {
       InstanceIds: [INSTANCE],
       Comment: `lifecycle-action ${TOKEN}`,
       TimeoutSeconds: 60,
+      Parameters: { executionTimeout: ['300'] },
       CloudWatchOutputConfig: { CloudWatchOutputEnabled: true, CloudWatchLogGroupName: 'hook-output' },
     });
     expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, {

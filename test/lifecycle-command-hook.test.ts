@@ -149,6 +149,7 @@ describe('terminate hook on an imported group', () => {
           HOOK_OUTPUT_LOG_GROUP: { Ref: Match.stringLikeRegexp('^DrainOutputLogGroup') },
           HOOK_REGISTRATION_TIMEOUT_SECONDS: '0',
           HOOK_DELIVERY_TIMEOUT_SECONDS: '60',
+          HOOK_EXECUTION_TIMEOUT_SECONDS: '300',
         },
       },
     });
@@ -285,12 +286,12 @@ describe('launch hook on an owned group', () => {
           // The agent creates the group before each upload, and takes "already exists" as success.
           Effect: 'Allow',
           Action: 'logs:CreateLogGroup',
-          Resource: {
+          Resource: [{
             'Fn::Join': ['', [
               'arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:',
               { Ref: Match.stringLikeRegexp('^DrainOutputLogGroup') },
             ]],
-          },
+          }, { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainOutputLogGroup'), 'Arn'] }],
         }],
       },
     });
@@ -379,7 +380,7 @@ describe('validation', () => {
     ['no commands', { commands: [] }, /commands is empty/],
     ['a blank command', { commands: ['echo ok', '   '] }, /commands\[1\] is blank \(" {3}"\)/],
     ['a command with an undeclared document parameter', { commands: ['echo {{ InstanceId }}'] },
-      /commands\[0\] contains "\{\{ InstanceId \}\}", which SSM reads as a parameter of the document/],
+      /commands\[0\] contains "\{\{ InstanceId \}\}", which SSM would replace with the document parameter "InstanceId", and the document declares no such parameter/],
     ['commands over the 64 KB document limit', { commands: Array.from({ length: 70 }, () => 'x'.repeat(1000)) },
       /commands make an SSM document of \d+ bytes; SSM accepts at most 65536/],
     ['a timeout under 30 s', { timeout: Duration.seconds(10) }, /timeout is 10 seconds; it must be a whole number of seconds from 30 to 7080/],
@@ -419,7 +420,16 @@ describe('validation', () => {
   });
 
   test('Parameter Store and CloudFormation references in commands are allowed', () => {
-    expect(() => hookTemplate({ commands: ['echo {{ssm:/app/stage}}', 'echo {{resolve:ssm:/app/stage}}', 'awk "{print $1}"'] })).not.toThrow();
+    expect(() => hookTemplate({
+      commands: [
+        'echo {{ssm:/app/stage}}',
+        'echo {{resolve:ssm:/app/stage}}',
+        'awk "{print $1}"',
+        "docker inspect -f '{{.State.Health.Status}}' app",
+        "jq '{a:{b:1}}'",
+        'echo "timeout {{ executionTimeout }}"',
+      ],
+    })).not.toThrow();
   });
 });
 

@@ -27,6 +27,8 @@ export interface HookConfig {
   readonly registrationTimeoutSeconds: number;
   /** SendCommand's delivery timeout. */
   readonly deliveryTimeoutSeconds: number;
+  /** How long the commands may run: the document's `executionTimeout` parameter. */
+  readonly executionTimeoutSeconds: number;
 }
 
 /** A lifecycle action of this hook that needs its command. */
@@ -65,6 +67,7 @@ const ENV_KEYS = {
   outputLogGroupName: 'HOOK_OUTPUT_LOG_GROUP',
   registrationTimeoutSeconds: 'HOOK_REGISTRATION_TIMEOUT_SECONDS',
   deliveryTimeoutSeconds: 'HOOK_DELIVERY_TIMEOUT_SECONDS',
+  executionTimeoutSeconds: 'HOOK_EXECUTION_TIMEOUT_SECONDS',
 } as const;
 
 /** The environment variable names the construct sets and the handler reads. */
@@ -102,6 +105,7 @@ export function readConfig(env: Record<string, string | undefined>): HookConfig 
     outputLogGroupName: get(ENV_KEYS.outputLogGroupName),
     registrationTimeoutSeconds: seconds(ENV_KEYS.registrationTimeoutSeconds),
     deliveryTimeoutSeconds: seconds(ENV_KEYS.deliveryTimeoutSeconds),
+    executionTimeoutSeconds: seconds(ENV_KEYS.executionTimeoutSeconds),
   };
 }
 

@@ -111,6 +111,9 @@ async function sendCommand(config: HookConfig, action: LifecycleAction): Promise
         InstanceIds: [instanceId],
         Comment: commentForAction(action.token),
         TimeoutSeconds: config.deliveryTimeoutSeconds,
+        // Given, not left to the document's default, so that SSM's expiry of the
+        // command (delivery plus execution timeout) covers the whole run.
+        Parameters: { executionTimeout: [String(config.executionTimeoutSeconds)] },
         CloudWatchOutputConfig: {
           CloudWatchOutputEnabled: true,
           CloudWatchLogGroupName: config.outputLogGroupName,

@@ -54,7 +54,7 @@ def test_each_hook_has_its_own_shell_document(hook_app):
                     "type": "String",
                     "default": "300",
                     "description": "How long the commands may run, in seconds.",
-                    "allowedPattern": "^[0-9]{1,6}$",
+                    "allowedPattern": "([1-9][0-9]{0,4})|(1[0-6][0-9]{4})|(17[0-1][0-9]{3})|(172[0-7][0-9]{2})|(172800)",
                 },
             },
             "mainSteps": [{
@@ -128,6 +128,7 @@ def test_handlers_get_their_hook_settings(hook_app):
         "HOOK_OUTPUT_LOG_GROUP": hook_app.ref(hook_app.drain.output_log_group.log_group_name),
         "HOOK_REGISTRATION_TIMEOUT_SECONDS": "0",
         "HOOK_DELIVERY_TIMEOUT_SECONDS": "60",
+        "HOOK_EXECUTION_TIMEOUT_SECONDS": "300",
     }
     bootstrap = hook_app.resource(hook_app.bootstrap.handler.function_arn)["Properties"]
     assert bootstrap["Timeout"] == 60 + 180
@@ -140,6 +141,7 @@ def test_handlers_get_their_hook_settings(hook_app):
         "HOOK_OUTPUT_LOG_GROUP": hook_app.ref(hook_app.bootstrap.output_log_group.log_group_name),
         "HOOK_REGISTRATION_TIMEOUT_SECONDS": "180",
         "HOOK_DELIVERY_TIMEOUT_SECONDS": "60",
+        "HOOK_EXECUTION_TIMEOUT_SECONDS": "900",
     }
     # The dead-letter queue members point at the queues the functions use.
     assert drain["DeadLetterConfig"]["TargetArn"] == hook_app.ref(hook_app.drain.dead_letter_queue.queue_arn)
