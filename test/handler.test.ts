@@ -230,6 +230,36 @@ describe('lifecycle event', () => {
     expect(logs.join('\n')).toContain(`SendCommand failed: ${name}`);
   });
 
+  test('a refused registration check completes the action at once with the failure result', async () => {
+    configure('launch', 'ABANDON');
+    ssm.on(DescribeInstanceInformationCommand).rejects(awsError('AccessDeniedException', 'not authorized', 400));
+    expect(await run(lifecycleEvent('launch'))).toBe('completed');
+    expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
+    expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, {
+      LifecycleActionToken: TOKEN,
+      LifecycleActionResult: 'ABANDON',
+    });
+    expect(logs.join('\n')).toContain('DescribeInstanceInformation failed: AccessDeniedException');
+  });
+
+  test('a refused ListCommands completes the action at once with the failure result', async () => {
+    configure('terminate', 'CONTINUE');
+    ssm.on(ListCommandsCommand).rejects(awsError('AccessDeniedException', 'not authorized', 400));
+    expect(await run(lifecycleEvent('terminate'))).toBe('completed');
+    expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
+    expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, {
+      LifecycleActionToken: TOKEN,
+      LifecycleActionResult: 'CONTINUE',
+    });
+  });
+
+  test('throttling of the registration check that outlasts the SDK\'s retries is rethrown', async () => {
+    configure('launch', 'ABANDON');
+    ssm.on(DescribeInstanceInformationCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));
+    await expect(run(lifecycleEvent('launch'))).rejects.toThrow('Rate exceeded');
+    expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+  });
+
   test('throttling that outlasts the retries is rethrown so Lambda retries the event', async () => {
     configure('terminate', 'CONTINUE');
     ssm.on(SendCommandCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));

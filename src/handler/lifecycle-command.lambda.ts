@@ -69,28 +69,31 @@ async function runCommand(
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<Outcome> {
   const { instanceId } = action;
-  if (config.transition === 'launch') {
-    const remainingMs = context ? context.getRemainingTimeInMillis() - COMPLETION_RESERVE_MS : Infinity;
-    const deadline = Date.now() + Math.min(config.registrationTimeoutSeconds * 1000, remainingMs);
-    const registered = await waitForRegistration(instanceId, deadline);
-    if (!registered) {
-      return completeAction(config, instanceId, config.failureResult, 'the SSM agent did not register in time', action.token);
-    }
-  }
-
-  if (await commandAlreadySent(config, action)) {
-    console.info({ message: 'command already sent for this lifecycle action', instanceId });
-    return 'command-already-sent';
-  }
-
+  let step = 'DescribeInstanceInformation';
   try {
+    if (config.transition === 'launch') {
+      const remainingMs = context ? context.getRemainingTimeInMillis() - COMPLETION_RESERVE_MS : Infinity;
+      const deadline = Date.now() + Math.min(config.registrationTimeoutSeconds * 1000, remainingMs);
+      const registered = await waitForRegistration(instanceId, deadline);
+      if (!registered) {
+        return await completeAction(config, instanceId, config.failureResult, 'the SSM agent did not register in time', action.token);
+      }
+    }
+
+    step = 'ListCommands';
+    if (await commandAlreadySent(config, action)) {
+      console.info({ message: 'command already sent for this lifecycle action', instanceId });
+      return 'command-already-sent';
+    }
+
+    step = 'SendCommand';
     await sendCommand(config, action);
     return 'command-sent';
   } catch (error) {
     if (isTransient(error)) throw error;
     // The instance is gone or unmanaged, the document is invalid, or access is
     // denied: no command will ever report, so end the action now.
-    return completeAction(config, instanceId, config.failureResult, `SendCommand failed: ${errorName(error)}`, action.token);
+    return completeAction(config, instanceId, config.failureResult, `${step} failed: ${errorName(error)}`, action.token);
   }
 }
 
