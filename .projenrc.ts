@@ -10,6 +10,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   license: 'Apache-2.0',
   keywords: ['cdk', 'awscdk', 'autoscaling', 'lifecycle-hook', 'ssm', 'run-command'],
   defaultReleaseBranch: 'main',
+  // No release workflow until the repository has a hosted home with publishing
+  // credentials; the packages for every language are built and tested all the same.
+  release: false,
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   tsconfigDevFile: 'tsconfig.dev.json',
