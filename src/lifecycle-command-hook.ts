@@ -434,7 +434,7 @@ export class LifecycleCommandHook extends Construct {
     const unreachable = (why: string, who: string) => {
       const message = `configureInstanceRole: ${why}, so the construct cannot grant it `
         + `AmazonSSMManagedInstanceCore and the right to write the output log group; ${who} must grant them on the instance role `
-        + '(the README\'s "Instance permissions" has the policy), and configureInstanceRole: false says so.';
+        + '(the README\'s "Instance permissions" has the policy); set configureInstanceRole: false once they are granted.';
       if (explicit) throw new Error(`LifecycleCommandHook: ${message}`);
       Annotations.of(this).addWarningV2('cdk-lifecycle-command-hook:instanceRoleNotConfigured', message);
       return undefined;
