@@ -42,10 +42,10 @@ const MIN_REGISTRATION_TIMEOUT_SECONDS = 10;
 /** The handler waits for registration inside one invocation, so Lambda's 15 minutes bound it. */
 const MAX_REGISTRATION_TIMEOUT_SECONDS = 900 - HANDLER_BASE_TIMEOUT_SECONDS;
 const HOOK_NAME_PATTERN = /^[A-Za-z0-9\-_\/]{1,255}$/;
-/** Auto Scaling's limit on NotificationMetadata (API model): 1 to 4,000 characters... */
+/** Auto Scaling's limit on NotificationMetadata (API model, AnyPrintableAsciiStringMaxLen4000): 1 to 4,000 characters... */
 const MAX_NOTIFICATION_METADATA_LENGTH = 4000;
-/** ...each printable ASCII, space to tilde. */
-const NOTIFICATION_METADATA_CHARACTER = /^[\x20-\x7e]$/;
+/** ...each printable ASCII (space to tilde), tab, line feed or carriage return. */
+const NOTIFICATION_METADATA_CHARACTER = /^[\t\n\r\x20-\x7e]$/;
 
 /**
  * Properties of a `LifecycleCommandHook`.
@@ -112,9 +112,9 @@ export interface LifecycleCommandHookProps {
   readonly workingDirectory?: string;
 
   /**
-   * Data Auto Scaling passes with each lifecycle event: 1 to 4,000 printable
-   * ASCII characters (space to `~`; no tabs or line breaks). The handler never
-   * logs it.
+   * Data Auto Scaling passes with each lifecycle event: 1 to 4,000
+   * characters, each printable ASCII (space to `~`), a tab or a line break.
+   * The handler never logs it.
    *
    * @default - no metadata
    */
@@ -593,7 +593,7 @@ function validateOptionalText(prop: string, value: string | undefined) {
 
 function validateNotificationMetadata(metadata: string | undefined) {
   if (metadata === undefined || Token.isUnresolved(metadata)) return;
-  const allowed = `Auto Scaling accepts 1 to ${MAX_NOTIFICATION_METADATA_LENGTH} printable ASCII characters (space to "~")`;
+  const allowed = `Auto Scaling accepts 1 to ${MAX_NOTIFICATION_METADATA_LENGTH} characters, each printable ASCII (space to "~"), a tab or a line break`;
   if (metadata.length < 1 || metadata.length > MAX_NOTIFICATION_METADATA_LENGTH) {
     throw new Error(`LifecycleCommandHook: notificationMetadata is ${metadata.length} characters long; ${allowed}.`);
   }
@@ -601,8 +601,8 @@ function validateNotificationMetadata(metadata: string | undefined) {
   if (index >= 0) {
     const character = [...metadata][index];
     const code = `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-    throw new Error(`LifecycleCommandHook: notificationMetadata has ${JSON.stringify(character)} (${code}) at character ${index}; ${allowed}, `
-      + 'no tabs, line breaks or other characters; encode anything else, e.g. as base64.');
+    throw new Error(`LifecycleCommandHook: notificationMetadata has ${JSON.stringify(character)} (${code}) at character ${index}; ${allowed}; `
+      + 'encode anything else, e.g. as base64.');
   }
 }
 

@@ -409,10 +409,10 @@ describe('validation', () => {
     ['an empty hook name', { lifecycleHookName: '' }, /lifecycleHookName "" is not a valid/],
     ['a blank working directory', { workingDirectory: ' ' }, /workingDirectory is blank/],
     ['notification metadata too long', { notificationMetadata: 'x'.repeat(4001) },
-      /notificationMetadata is 4001 characters long; Auto Scaling accepts 1 to 4000 printable ASCII characters/],
+      /notificationMetadata is 4001 characters long; Auto Scaling accepts 1 to 4000 characters, each printable ASCII/],
     ['empty notification metadata', { notificationMetadata: '' }, /notificationMetadata is 0 characters long; Auto Scaling accepts 1 to 4000/],
-    ['notification metadata with a line break', { notificationMetadata: '{"env":\n"prod"}' },
-      /notificationMetadata has "\\n" \(U\+000A\) at character 7; Auto Scaling accepts 1 to 4000 printable ASCII characters \(space to "~"\)/],
+    ['notification metadata with a control character', { notificationMetadata: '{"env":\u001b"prod"}' },
+      /notificationMetadata has "\\u001b" \(U\+001B\) at character 7; Auto Scaling accepts 1 to 4000 characters, each printable ASCII \(space to "~"\), a tab or a line break; encode anything else/],
     ['notification metadata with a non-ASCII character', { notificationMetadata: 'café' }, /notificationMetadata has "é" \(U\+00E9\) at character 3/],
     ['commands as a string', { commands: 'systemctl stop app' as any },
       /commands is of type string \("systemctl stop app"\); give a list of shell lines, e.g. \["systemctl stop app"\]/],
@@ -453,6 +453,13 @@ describe('validation', () => {
       timeout: Duration.minutes(1),
       configureInstanceRole: false,
     })).toThrow(/commands is a list token; give a list known at synth time/);
+  });
+
+  test('notification metadata of 4,000 characters with tabs and line breaks is accepted', () => {
+    const json = '{\r\n\t"env": "prod"\r\n}';
+    const metadata = json.padEnd(4000, ' ');
+    const { template } = hookTemplate({ notificationMetadata: metadata });
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { NotificationMetadata: metadata });
   });
 
   test('Parameter Store and CloudFormation references in commands are allowed', () => {

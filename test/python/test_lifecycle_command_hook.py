@@ -196,10 +196,10 @@ INVALID_PROPS = [
         id="configure_instance_role=True on an imported group",
     ),
     pytest.param(
-        {"notification_metadata": "env=prod\n"},
-        'LifecycleCommandHook: notificationMetadata has "\\n" (U+000A) at character 8; Auto Scaling accepts 1 to 4000 '
-        'printable ASCII characters (space to "~"), no tabs, line breaks or other characters; encode anything else, e.g. as base64.',
-        id="notification metadata with a line break",
+        {"notification_metadata": "env=café"},
+        'LifecycleCommandHook: notificationMetadata has "é" (U+00E9) at character 7; Auto Scaling accepts 1 to 4000 '
+        'characters, each printable ASCII (space to "~"), a tab or a line break; encode anything else, e.g. as base64.',
+        id="notification metadata with a non-ASCII character",
     ),
 ]
 
