@@ -67,7 +67,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     moduleName: 'github.com/cdk-lifecycle-command-hook/cdk-lifecycle-command-hook-go',
   },
 
-  gitignore: ['cdk.out/', '.venv/', '*.pyc', '__pycache__/', '.jsii.tabl.json', 'test/java/target/'],
+  gitignore: ['cdk.out/', '.venv/', '*.pyc', '__pycache__/', '.jsii.tabl.json', 'test/java/target/', 'test/node24/node_modules/'],
 });
 
 // Synthesizes the example app in examples/ into cdk.out/, offline.
@@ -95,6 +95,18 @@ const scenarios = project.addTask('scenarios', {
 scenarios.spawn(project.tasks.tryFind('bundle')!);
 scenarios.exec('ts-node --project tsconfig.dev.json test/scenarios/run.ts', { receiveArgs: true });
 testAll.spawn(scenarios);
+
+// The handler's unit tests and the scenarios again on Node.js 24, the handler's
+// Lambda runtime, from a registry package that ships the binary (installed by
+// the script into test/node24/node_modules, off the project's PATH); the build
+// stays on the machine's Node.js. NODE24_TESTS=skip skips it where no such
+// package exists (only Linux x64 and arm64 have one).
+const node24 = project.addTask('test:node24', {
+  description: 'Run the handler\'s unit tests and the stand-in scenarios on Node.js 24, the Lambda runtime',
+});
+node24.spawn(project.tasks.tryFind('bundle')!);
+node24.exec('bash test/node24/run.sh');
+testAll.spawn(node24);
 
 // The library as Python, Java and Go users consume it.
 // The README's TypeScript examples must compile (with rosetta/default.ts-fixture):

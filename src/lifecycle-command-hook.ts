@@ -25,6 +25,7 @@ import {
 } from './handler/events';
 import { LifecycleCommandFunction } from './handler/lifecycle-command-function';
 import { cfnResourceOf, nagFindingValue, NagSuppression, suppressNagFindings } from './nag-suppressions';
+import { commandScript, EXIT_ON_ERROR } from './script';
 
 /** Longest heartbeat timeout Auto Scaling accepts on a lifecycle hook, in seconds. */
 const MAX_HEARTBEAT_SECONDS = 7200;
@@ -41,7 +42,10 @@ const MIN_REGISTRATION_TIMEOUT_SECONDS = 10;
 /** The handler waits for registration inside one invocation, so Lambda's 15 minutes bound it. */
 const MAX_REGISTRATION_TIMEOUT_SECONDS = 900 - HANDLER_BASE_TIMEOUT_SECONDS;
 const HOOK_NAME_PATTERN = /^[A-Za-z0-9\-_\/]{1,255}$/;
-const MAX_NOTIFICATION_METADATA_LENGTH = 1023;
+/** Auto Scaling's limit on NotificationMetadata (API model, AnyPrintableAsciiStringMaxLen4000): 1 to 4,000 characters... */
+const MAX_NOTIFICATION_METADATA_LENGTH = 4000;
+/** ...each printable ASCII (space to tilde), tab, line feed or carriage return. */
+const NOTIFICATION_METADATA_CHARACTER = /^[\t\n\r\x20-\x7e]$/;
 
 /**
  * Properties of a `LifecycleCommandHook`.
@@ -60,8 +64,18 @@ export interface LifecycleCommandHookProps {
   readonly transition: autoscaling.LifecycleTransition;
 
   /**
-   * Shell lines run in order by `/bin/sh` on the instance, as root, through the
-   * hook's own SSM Command document. A line that exits non-zero fails the command.
+   * Shell lines run in order on the instance, as root, through the hook's own
+   * SSM Command document, as one `/bin/sh` script that starts with `set -e`.
+   *
+   * A line that exits non-zero stops the script and fails the command, except
+   * where `set -e` does not apply: a command tested by `if`, `while` or
+   * `until`, any command of an `&&` or `||` list but the last, any stage of a
+   * pipeline but the last, and a command negated with `!`. End a line with
+   * `|| true` to let it fail. A first line that is a shebang (`#!/bin/bash`)
+   * picks the interpreter: `set -e` follows it when it names a POSIX shell
+   * (`sh`, `bash`, `dash`, `ksh`, `zsh`, also through `/usr/bin/env`); for any
+   * other interpreter (`python3`) the lines are that program, its exit status
+   * decides, and the construct adds a synth warning.
    */
   readonly commands: string[];
 
@@ -98,7 +112,8 @@ export interface LifecycleCommandHookProps {
   readonly workingDirectory?: string;
 
   /**
-   * Data Auto Scaling passes with each lifecycle event (at most 1,023 characters).
+   * Data Auto Scaling passes with each lifecycle event: 1 to 4,000
+   * characters, each printable ASCII (space to `~`), a tab or a line break.
    * The handler never logs it.
    *
    * @default - no metadata
@@ -108,7 +123,7 @@ export interface LifecycleCommandHookProps {
   /**
    * The log group that receives the commands' full output (stdout and stderr).
    *
-   * @default - a new log group whose events are kept for `outputLogRetention`
+   * @default - a new log group whose events are kept for `logRetention`
    */
   readonly outputLogGroup?: logs.ILogGroup;
 
@@ -132,8 +147,10 @@ export interface LifecycleCommandHookProps {
   /**
    * Whether to give the group's instance role `AmazonSSMManagedInstanceCore`
    * and the right to write the output log group. Applies only to an
-   * `AutoScalingGroup` of this app whose role the construct can reach; for an
-   * imported group, its owner grants these (see the README).
+   * `AutoScalingGroup` of this app whose role the construct can reach. For an
+   * imported group, or one whose launch template hides its role, its owner
+   * grants these (see the README): `true` set explicitly then fails at synth
+   * time, and the default adds a synth warning.
    *
    * @default true
    */
@@ -211,6 +228,15 @@ export class LifecycleCommandHook extends Construct {
     this.lifecycleHook = hook;
     this.lifecycleHookName = hookName;
 
+    // Every line counts: the agent takes the script's exit status as the
+    // command's result, and without `set -e` that is the last line's alone.
+    const script = commandScript(props.commands);
+    if (script.foreignInterpreter !== undefined) {
+      Annotations.of(this).addWarningV2('cdk-lifecycle-command-hook:commandsNotShell',
+        `commands[0] is a shebang for ${script.foreignInterpreter}, not a POSIX shell: the commands run as one ${script.foreignInterpreter} program `
+        + `and its exit status alone decides the command's result; the construct cannot add "${EXIT_ON_ERROR}". `
+        + 'Make that program exit non-zero on any failure.');
+    }
     const content = {
       schemaVersion: '2.2',
       description: `Commands run by a lifecycle hook as instances ${isLaunch ? 'launch' : 'terminate'}.`,
@@ -229,7 +255,7 @@ export class LifecycleCommandHook extends Construct {
         action: 'aws:runShellScript',
         name: 'runCommands',
         inputs: {
-          runCommand: props.commands,
+          runCommand: script.runCommand,
           timeoutSeconds: `{{ ${EXECUTION_TIMEOUT_PARAMETER} }}`,
           ...(props.workingDirectory !== undefined ? { workingDirectory: props.workingDirectory } : {}),
         },
@@ -405,19 +431,24 @@ export class LifecycleCommandHook extends Construct {
 
   /** Lets the instances of a group of this app register with SSM and write the command output. */
   private configureInstanceRole(group: autoscaling.IAutoScalingGroup, explicit: boolean): iam.Policy | undefined {
-    // An imported group's role is its owner's to configure (see the README).
-    if (!(group instanceof autoscaling.AutoScalingGroup)) return undefined;
+    const unreachable = (why: string, who: string) => {
+      const message = `configureInstanceRole: ${why}, so the construct cannot grant it `
+        + `AmazonSSMManagedInstanceCore and the right to write the output log group; ${who} must grant them on the instance role `
+        + '(the README\'s "Instance permissions" has the policy); set configureInstanceRole: false once they are granted.';
+      if (explicit) throw new Error(`LifecycleCommandHook: ${message}`);
+      Annotations.of(this).addWarningV2('cdk-lifecycle-command-hook:instanceRoleNotConfigured', message);
+      return undefined;
+    };
+    // An imported group's role is its owner's to configure.
+    if (!(group instanceof autoscaling.AutoScalingGroup)) {
+      return unreachable('the group is imported, not an AutoScalingGroup of this app, and its instance role is out of reach', 'the group\'s owner');
+    }
     let instanceRole: iam.IRole;
     try {
       instanceRole = group.role;
     } catch {
       // A group built from a launch template may not expose its role.
-      const message = 'configureInstanceRole: the group\'s launch template does not expose its role, so the construct cannot grant it '
-        + 'AmazonSSMManagedInstanceCore and the right to write the output log group; grant them on the instance role yourself, '
-        + 'or set configureInstanceRole: false.';
-      if (explicit) throw new Error(`LifecycleCommandHook: ${message}`);
-      Annotations.of(this).addWarningV2('cdk-lifecycle-command-hook:instanceRoleNotConfigured', message);
-      return undefined;
+      return unreachable('the group\'s launch template does not expose its role', 'you');
     }
     const ssmCore = iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore');
     instanceRole.addManagedPolicy(ssmCore);
@@ -482,9 +513,22 @@ function groupArnPattern(stack: Stack, groupName: string): string {
 }
 
 function validateCommands(commands: string[]) {
+  // jsii checks the types for the other languages; plain JavaScript reaches here with anything.
+  if (!Array.isArray(commands)) {
+    throw new Error(`LifecycleCommandHook: commands is ${describeValue(commands)}; give a list of shell lines, e.g. ["systemctl stop app"].`);
+  }
+  if (Token.isUnresolved(commands)) {
+    throw new Error('LifecycleCommandHook: commands is a list token; give a list known at synth time (each line may hold tokens), '
+      + `because the construct puts "${EXIT_ON_ERROR}" after a first-line shebang or before the first line.`);
+  }
   if (commands.length === 0) {
     throw new Error('LifecycleCommandHook: commands is empty; give at least one shell line, e.g. ["systemctl stop app"].');
   }
+  commands.forEach((command: unknown, index) => {
+    if (typeof command !== 'string') {
+      throw new Error(`LifecycleCommandHook: commands[${index}] is ${describeValue(command)}; every command must be a string, one shell line.`);
+    }
+  });
   commands.forEach((command, index) => {
     if (!Token.isUnresolved(command) && command.trim() === '') {
       throw new Error(`LifecycleCommandHook: commands[${index}] is blank (${JSON.stringify(command)}); every command must be a non-blank shell line.`);
@@ -493,9 +537,24 @@ function validateCommands(commands: string[]) {
     for (const [reference, name] of command.matchAll(DOCUMENT_PARAMETER)) {
       if (name === EXECUTION_TIMEOUT_PARAMETER) continue;
       throw new Error(`LifecycleCommandHook: commands[${index}] contains ${JSON.stringify(reference)}, which SSM would replace with the document parameter "${name}", `
-        + 'and the document declares no such parameter; write the braces another way in the shell (e.g. "{""{").');
+        + `and the document declares no such parameter. To give the shell the braces, put an empty quoted string between them: ${escapedReference(reference)} `
+        + `(inside double quotes: ${escapedReference(reference, '""')}); the shell prints ${reference}.`);
     }
   });
+}
+
+/** `{{ name }}` as `{''{ name }}`: SSM no longer sees a parameter, and the shell drops the empty quotes. */
+function escapedReference(reference: string, quotes = "''"): string {
+  return `{${quotes}${reference.slice(1)}`;
+}
+
+/** A value of the wrong type, for an error message: its type and, when short, the value. */
+function describeValue(value: unknown): string {
+  const type = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+  let text: string | undefined;
+  try { text = JSON.stringify(value); } catch { text = undefined; }
+  if (text === undefined || text.length > 80) return `of type ${type}`;
+  return `of type ${type} (${text})`;
 }
 
 /**
@@ -534,8 +593,16 @@ function validateOptionalText(prop: string, value: string | undefined) {
 
 function validateNotificationMetadata(metadata: string | undefined) {
   if (metadata === undefined || Token.isUnresolved(metadata)) return;
+  const allowed = `Auto Scaling accepts 1 to ${MAX_NOTIFICATION_METADATA_LENGTH} characters, each printable ASCII (space to "~"), a tab or a line break`;
   if (metadata.length < 1 || metadata.length > MAX_NOTIFICATION_METADATA_LENGTH) {
-    throw new Error(`LifecycleCommandHook: notificationMetadata is ${metadata.length} characters long; Auto Scaling accepts 1 to ${MAX_NOTIFICATION_METADATA_LENGTH}.`);
+    throw new Error(`LifecycleCommandHook: notificationMetadata is ${metadata.length} characters long; ${allowed}.`);
+  }
+  const index = [...metadata].findIndex((c) => !NOTIFICATION_METADATA_CHARACTER.test(c));
+  if (index >= 0) {
+    const character = [...metadata][index];
+    const code = `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new Error(`LifecycleCommandHook: notificationMetadata has ${JSON.stringify(character)} (${code}) at character ${index}; ${allowed}; `
+      + 'encode anything else, e.g. as base64.');
   }
 }
 

@@ -65,7 +65,7 @@ describe('terminate hook on an imported group', () => {
         mainSteps: [{
           action: 'aws:runShellScript',
           name: 'runCommands',
-          inputs: { runCommand: ['systemctl stop application'], timeoutSeconds: '{{ executionTimeout }}' },
+          inputs: { runCommand: ['set -e', 'systemctl stop application'], timeoutSeconds: '{{ executionTimeout }}' },
         }],
       },
     });
@@ -204,8 +204,22 @@ describe('terminate hook on an imported group', () => {
     expect(JSON.stringify(statements)).not.toContain('iam:PassRole');
   });
 
-  test('an imported group\'s instance role is left to its owner', () => {
+  test('an imported group\'s instance role is left to its owner, and a warning says what to grant', () => {
     template.resourceCountIs('AWS::IAM::Role', 1);
+    const { stack } = hookTemplate({ group: 'imported' });
+    Annotations.fromStack(stack).hasWarning('/Stack/Drain', Match.stringLikeRegexp(
+      'configureInstanceRole: the group is imported.*AmazonSSMManagedInstanceCore.*the group\'s owner must grant them',
+    ));
+  });
+
+  test('configureInstanceRole: true on an imported group fails at synth time', () => {
+    expect(() => hookTemplate({ group: 'imported', configureInstanceRole: true }))
+      .toThrow(/configureInstanceRole: the group is imported, not an AutoScalingGroup of this app/);
+  });
+
+  test('configureInstanceRole: false on an imported group says nothing', () => {
+    const { stack } = hookTemplate({ group: 'imported', configureInstanceRole: false });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
 });
 
@@ -241,7 +255,7 @@ describe('launch hook on an owned group', () => {
     template.hasResourceProperties('AWS::SSM::Document', {
       Content: Match.objectLike({
         mainSteps: [Match.objectLike({
-          inputs: { runCommand: ['/opt/app/bootstrap.sh', 'systemctl start application'], timeoutSeconds: '{{ executionTimeout }}', workingDirectory: '/opt/app' },
+          inputs: { runCommand: ['set -e', '/opt/app/bootstrap.sh', 'systemctl start application'], timeoutSeconds: '{{ executionTimeout }}', workingDirectory: '/opt/app' },
         })],
         parameters: { executionTimeout: Match.objectLike({ default: '600' }) },
       }),
@@ -380,7 +394,7 @@ describe('validation', () => {
     ['no commands', { commands: [] }, /commands is empty/],
     ['a blank command', { commands: ['echo ok', '   '] }, /commands\[1\] is blank \(" {3}"\)/],
     ['a command with an undeclared document parameter', { commands: ['echo {{ InstanceId }}'] },
-      /commands\[0\] contains "\{\{ InstanceId \}\}", which SSM would replace with the document parameter "InstanceId", and the document declares no such parameter/],
+      /commands\[0\] contains "\{\{ InstanceId \}\}", which SSM would replace with the document parameter "InstanceId", and the document declares no such parameter. To give the shell the braces, put an empty quoted string between them: \{''\{ InstanceId \}\} \(inside double quotes: \{""\{ InstanceId \}\}\)/],
     ['commands over the 64 KB document limit', { commands: Array.from({ length: 70 }, () => 'x'.repeat(1000)) },
       /commands make an SSM document of \d+ bytes; SSM accepts at most 65536/],
     ['a timeout under 30 s', { timeout: Duration.seconds(10) }, /timeout is 10 seconds; it must be a whole number of seconds from 30 to 7080/],
@@ -394,7 +408,17 @@ describe('validation', () => {
     ['a hook name too long', { lifecycleHookName: 'h'.repeat(256) }, /lifecycleHookName "h{256}" is not a valid/],
     ['an empty hook name', { lifecycleHookName: '' }, /lifecycleHookName "" is not a valid/],
     ['a blank working directory', { workingDirectory: ' ' }, /workingDirectory is blank/],
-    ['notification metadata too long', { notificationMetadata: 'x'.repeat(1024) }, /notificationMetadata is 1024 characters long; Auto Scaling accepts 1 to 1023/],
+    ['notification metadata too long', { notificationMetadata: 'x'.repeat(4001) },
+      /notificationMetadata is 4001 characters long; Auto Scaling accepts 1 to 4000 characters, each printable ASCII/],
+    ['empty notification metadata', { notificationMetadata: '' }, /notificationMetadata is 0 characters long; Auto Scaling accepts 1 to 4000/],
+    ['notification metadata with a control character', { notificationMetadata: '{"env":\u001b"prod"}' },
+      /notificationMetadata has "\\u001b" \(U\+001B\) at character 7; Auto Scaling accepts 1 to 4000 characters, each printable ASCII \(space to "~"\), a tab or a line break; encode anything else/],
+    ['notification metadata with a non-ASCII character', { notificationMetadata: 'café' }, /notificationMetadata has "é" \(U\+00E9\) at character 3/],
+    ['commands as a string', { commands: 'systemctl stop app' as any },
+      /commands is of type string \("systemctl stop app"\); give a list of shell lines, e.g. \["systemctl stop app"\]/],
+    ['commands missing', { commands: undefined as any }, /commands is of type undefined; give a list of shell lines/],
+    ['a command that is not a string', { commands: ['echo ok', 42] as any },
+      /commands\[1\] is of type number \(42\); every command must be a string, one shell line/],
     ['a registration timeout on a terminate hook', { registrationTimeout: Duration.minutes(1) }, /registrationTimeout applies to launch hooks only/],
     ['a registration timeout over 14 minutes', {
       transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
@@ -417,6 +441,25 @@ describe('validation', () => {
       timeout: Duration.minutes(1),
       lifecycleHookName: name,
     })).not.toThrow();
+  });
+
+  test('a list token for commands is refused: the construct must see the first line', () => {
+    const stack = newStack();
+    const commands = new CfnParameter(stack, 'Commands', { type: 'CommaDelimitedList' }).valueAsList;
+    expect(() => new LifecycleCommandHook(stack, 'Drain', {
+      autoScalingGroup: importedGroup(stack),
+      transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      commands,
+      timeout: Duration.minutes(1),
+      configureInstanceRole: false,
+    })).toThrow(/commands is a list token; give a list known at synth time/);
+  });
+
+  test('notification metadata of 4,000 characters with tabs and line breaks is accepted', () => {
+    const json = '{\r\n\t"env": "prod"\r\n}';
+    const metadata = json.padEnd(4000, ' ');
+    const { template } = hookTemplate({ notificationMetadata: metadata });
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { NotificationMetadata: metadata });
   });
 
   test('Parameter Store and CloudFormation references in commands are allowed', () => {
@@ -460,5 +503,47 @@ describe('an owned group whose launch template does not expose its role', () => 
     const stack = newStack();
     expect(() => new LifecycleCommandHook(stack, 'Drain', { ...props, autoScalingGroup: groupWithoutRole(stack), configureInstanceRole: true }))
       .toThrow(/configureInstanceRole: the group's launch template does not expose its role/);
+  });
+});
+
+describe('every command line counts', () => {
+  function runCommand(commands: string[]) {
+    const { template, stack } = hookTemplate({ commands, configureInstanceRole: false });
+    const [document] = Object.values(template.findResources('AWS::SSM::Document'));
+    return { lines: document.Properties.Content.mainSteps[0].inputs.runCommand as string[], annotations: Annotations.fromStack(stack) };
+  }
+
+  test('the lines run under set -e', () => {
+    expect(runCommand(['/opt/app/bootstrap.sh', 'curl --fail http://localhost/health']).lines)
+      .toEqual(['set -e', '/opt/app/bootstrap.sh', 'curl --fail http://localhost/health']);
+  });
+
+  test.each([
+    ['#!/bin/bash'],
+    ['#!/bin/sh -x'],
+    ['#! /usr/bin/zsh'],
+    ['#!/usr/bin/env bash'],
+    ['#!/usr/bin/env -S bash -o pipefail'],
+    ['#!/usr/bin/env -i PATH=/usr/bin dash'],
+  ])('a shebang for a POSIX shell (%s) stays first, set -e follows it', (shebang) => {
+    const { lines, annotations } = runCommand([shebang, 'false', 'echo ok']);
+    expect(lines).toEqual([shebang, 'set -e', 'false', 'echo ok']);
+    annotations.hasNoWarning('*', Match.anyValue());
+  });
+
+  test.each([
+    ['#!/usr/bin/env python3', 'python3'],
+    ['#!/usr/bin/perl -w', 'perl'],
+    ['#!/usr/bin/fish', 'fish'],
+  ])('a shebang for another interpreter (%s) keeps the lines as they are, with a warning', (shebang, interpreter) => {
+    const { lines, annotations } = runCommand([shebang, 'print("ok")']);
+    expect(lines).toEqual([shebang, 'print("ok")']);
+    annotations.hasWarning('/Stack/Drain', Match.stringLikeRegexp(
+      `commands\\[0\\] is a shebang for ${interpreter}, not a POSIX shell: .* its exit status alone decides the command's result`,
+    ));
+  });
+
+  test('a shebang anywhere but the first line is a comment, and set -e comes first', () => {
+    expect(runCommand(['echo start', '#!/usr/bin/env python3']).lines).toEqual(['set -e', 'echo start', '#!/usr/bin/env python3']);
   });
 });

@@ -71,7 +71,7 @@ func TestTerminateHookOnNewGroupAndLaunchHookOnImportedGroup(t *testing.T) {
 			"parameters": map[string]interface{}{"executionTimeout": map[string]interface{}{"default": "300"}},
 			"mainSteps": []interface{}{map[string]interface{}{
 				"action": "aws:runShellScript",
-				"inputs": map[string]interface{}{"runCommand": []string{"systemctl stop application"}, "timeoutSeconds": "{{ executionTimeout }}"},
+				"inputs": map[string]interface{}{"runCommand": []string{"set -e", "systemctl stop application"}, "timeoutSeconds": "{{ executionTimeout }}"},
 			}},
 		},
 	})

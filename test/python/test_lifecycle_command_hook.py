@@ -60,13 +60,13 @@ def test_each_hook_has_its_own_shell_document(hook_app):
             "mainSteps": [{
                 "action": "aws:runShellScript",
                 "name": "runCommands",
-                "inputs": {"runCommand": ["systemctl stop application", "sync"], "timeoutSeconds": "{{ executionTimeout }}"},
+                "inputs": {"runCommand": ["set -e", "systemctl stop application", "sync"], "timeoutSeconds": "{{ executionTimeout }}"},
             }],
         },
     }
     bootstrap = hook_app.resource(hook_app.bootstrap.document_name)["Properties"]
     assert bootstrap["Content"]["mainSteps"][0]["inputs"] == {
-        "runCommand": ["/opt/app/bootstrap.sh", "curl --fail --retry 10 http://localhost/health"],
+        "runCommand": ["set -e", "/opt/app/bootstrap.sh", "curl --fail --retry 10 http://localhost/health"],
         "timeoutSeconds": "{{ executionTimeout }}",
         "workingDirectory": "/opt/app",
     }
@@ -186,6 +186,20 @@ INVALID_PROPS = [
         "LifecycleCommandHook: registrationTimeout applies to launch hooks only (a terminating instance is "
         "already registered with SSM); remove it or use LifecycleTransition.INSTANCE_LAUNCHING.",
         id="registration timeout on a terminate hook",
+    ),
+    pytest.param(
+        {"configure_instance_role": True},
+        "LifecycleCommandHook: configureInstanceRole: the group is imported, not an AutoScalingGroup of this app, "
+        "and its instance role is out of reach, so the construct cannot grant it AmazonSSMManagedInstanceCore and "
+        "the right to write the output log group; the group's owner must grant them on the instance role "
+        "(the README's \"Instance permissions\" has the policy); set configureInstanceRole: false once they are granted.",
+        id="configure_instance_role=True on an imported group",
+    ),
+    pytest.param(
+        {"notification_metadata": "env=café"},
+        'LifecycleCommandHook: notificationMetadata has "é" (U+00E9) at character 7; Auto Scaling accepts 1 to 4000 '
+        'characters, each printable ASCII (space to "~"), a tab or a line break; encode anything else, e.g. as base64.',
+        id="notification metadata with a non-ASCII character",
     ),
 ]
 

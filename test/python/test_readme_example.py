@@ -56,7 +56,7 @@ def test_readme_python_example_synthesizes_both_hooks(tmp_path):
         r["Properties"]["Content"]["mainSteps"][0]["inputs"]["runCommand"]
         for r in resources.values() if r["Type"] == "AWS::SSM::Document"
     )
-    assert commands == [["/opt/app/bootstrap.sh"], ["systemctl stop application"]]
+    assert commands == [["set -e", "/opt/app/bootstrap.sh"], ["set -e", "systemctl stop application"]]
 
     # The handler's code ships in the wheel and lands in the cloud assembly.
     functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]

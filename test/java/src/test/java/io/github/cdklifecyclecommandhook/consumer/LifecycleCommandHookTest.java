@@ -79,7 +79,7 @@ class LifecycleCommandHookTest {
                         "parameters", Map.of("executionTimeout", Map.of("default", "900")),
                         "mainSteps", List.of(Map.of(
                                 "action", "aws:runShellScript",
-                                "inputs", Map.of("runCommand", List.of("/opt/app/bootstrap.sh"), "timeoutSeconds", "{{ executionTimeout }}"))))));
+                                "inputs", Map.of("runCommand", List.of("set -e", "/opt/app/bootstrap.sh"), "timeoutSeconds", "{{ executionTimeout }}"))))));
         template.resourceCountIs("AWS::Events::Rule", 4);
         template.resourcePropertiesCountIs("AWS::Lambda::Function", Map.of("Runtime", "nodejs24.x"), 2);
 
