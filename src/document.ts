@@ -114,8 +114,8 @@ export function validatePowerShellCommands(commands: string[], isUnresolved: (va
     const trimmed = command.trim();
     const problem = /`$/.test(trimmed) ? 'ends with a backtick, continuing its statement on the next element'
       : /\|$/.test(trimmed) ? 'ends with a pipe, continuing its pipeline on the next element'
-        : /@["']$/.test(trimmed) ? 'opens a here-string that the next elements would close'
-          : /^(else|elseif|catch|finally)\b/i.test(trimmed) ? `starts with "${trimmed.split(/[\s{(]/)[0]}", continuing the statement of the element before it`
+        : /(^|[\s=(,;])@["']$/.test(trimmed) ? 'opens a here-string that the next elements would close'
+          : /^(else|elseif|catch|finally)(\s|\{|\(|$)/i.test(trimmed) ? `starts with "${trimmed.split(/[\s{(]/)[0]}", continuing the statement of the element before it`
             : undefined;
     if (problem) {
       throw new Error(`LifecycleCommandHook: commands[${index}] ${problem}; with shell CommandShell.POWERSHELL each element must be complete PowerShell, `

@@ -122,6 +122,10 @@ describe('PowerShell commands are checked at synth time', () => {
     expect(powerShell(['Write-Output {{ name }}'])).toThrow('commands[0] contains "{{ name }}"');
     expect(powerShell(['docker ps --format "{{.ID}}"', 'if ($a) { b } else { c }'])).not.toThrow();
   });
+
+  test('look-alikes inside a complete line pass', () => {
+    expect(powerShell(["Write-Output '@'", 'else-tool.exe --check', 'Write-Output "a|b"', '$x = @"\nhere\n"@'])).not.toThrow();
+  });
 });
 
 describe('stages', () => {
