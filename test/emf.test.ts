@@ -59,6 +59,8 @@ describe('outcome lines on stdout', () => {
       reason: 'command 0f1e ended Failed',
     });
     expect(line._aws.Timestamp).toBe(NOW);
+    // Lambda's log-level filter reads level and an RFC 3339 timestamp from lines written to stdout.
+    expect(line.timestamp).toBe('2026-11-29T12:00:30.000Z');
     expect(publishedMetrics(line)).toEqual([
       { namespace: METRIC_NAMESPACE, name: 'ActionsCompleted', unit: 'Count', value: 1, dimensions: { AutoScalingGroupName: 'web-fleet', LifecycleHookName: 'drain', Result: 'ABANDON' } },
       { namespace: METRIC_NAMESPACE, name: 'ActionsCompleted', unit: 'Count', value: 1, dimensions: { AutoScalingGroupName: 'web-fleet', LifecycleHookName: 'drain' } },

@@ -7,7 +7,10 @@
  *
  * The lines go to `process.stdout` whole: with Lambda's JSON log format,
  * `console.*` would nest the object under `message`, where CloudWatch no
- * longer finds `_aws`.
+ * longer finds `_aws`. Lambda's log-level filter reads such a line's `level`
+ * (and uses its RFC 3339 `timestamp`), so every line carries both; the
+ * construct sets the function's application log level to INFO, which lets
+ * every outcome line, and so every metric, through.
  */
 import { HOOK_METRICS, HookMetric, METRIC_DIMENSIONS, METRIC_NAMESPACE, NotSentReason } from './metrics';
 
@@ -77,6 +80,7 @@ export function emfDocument(
   });
   const metricValues = Object.fromEntries(metrics.map(({ metric, value }) => [HOOK_METRICS[metric].name, value]));
   return {
+    timestamp: new Date(now).toISOString(),
     ...fields,
     ...values,
     ...metricValues,
