@@ -170,7 +170,9 @@ export function commandEnded(
 /**
  * The handler completed a lifecycle action: `ActionsCompleted` + 1 by result
  * and in total, and `ActionDuration` since the lifecycle event's `time` when
- * that time is known.
+ * that time is given. Give no `eventTime` for an action of a stage that does
+ * not run the commands: completed at once, it would pull the duration of the
+ * actions that do run them towards zero.
  */
 export function actionCompleted(
   hook: MetricHook,
