@@ -471,7 +471,8 @@ export class LifecycleCommandHook extends Construct {
   /**
    * The time from the lifecycle event to the handler's completion of the
    * action, in milliseconds: the registration wait, the commands' run, and the
-   * delivery of the events in between.
+   * delivery of the events in between. Actions of a stage not in `stages`,
+   * completed at once, are left out.
    *
    * @default - average over 5 minutes
    */
