@@ -1,1 +1,3 @@
 export * from './lifecycle-command-hook';
+export * from './lifecycle-stage';
+export * from './command-shell';

@@ -7,6 +7,7 @@ import {
   Stack,
   Token,
   aws_autoscaling as autoscaling,
+  aws_cloudwatch as cloudwatch,
   aws_events as events,
   aws_events_targets as targets,
   aws_iam as iam,
@@ -16,7 +17,10 @@ import {
   aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { CommandShell } from './command-shell';
+import { commandDocumentContent, EXECUTION_TIMEOUT_PARAMETER, validatePowerShellCommands } from './document';
 import {
+  FAILURE_STATUSES,
   HOOK_ENVIRONMENT,
   INVOCATION_DETAIL_TYPE,
   LAUNCH_DETAIL_TYPE,
@@ -24,8 +28,11 @@ import {
   TERMINATE_DETAIL_TYPE,
 } from './handler/events';
 import { LifecycleCommandFunction } from './handler/lifecycle-command-function';
+import { HOOK_METRICS, METRIC_DIMENSIONS, METRIC_NAMESPACE } from './handler/metrics';
+import { LifecycleStage } from './lifecycle-stage';
 import { cfnResourceOf, nagFindingValue, NagSuppression, suppressNagFindings } from './nag-suppressions';
 import { commandScript, EXIT_ON_ERROR } from './script';
+import { stagesEnvironmentValue } from './stage-choice';
 
 /** Longest heartbeat timeout Auto Scaling accepts on a lifecycle hook, in seconds. */
 const MAX_HEARTBEAT_SECONDS = 7200;
@@ -64,20 +71,44 @@ export interface LifecycleCommandHookProps {
   readonly transition: autoscaling.LifecycleTransition;
 
   /**
-   * Shell lines run in order on the instance, as root, through the hook's own
-   * SSM Command document, as one `/bin/sh` script that starts with `set -e`.
+   * Lines run in order by `shell` on the instance (as root on Linux, as
+   * SYSTEM on Windows), through the hook's own SSM Command document.
    *
-   * A line that exits non-zero stops the script and fails the command, except
-   * where `set -e` does not apply: a command tested by `if`, `while` or
-   * `until`, any command of an `&&` or `||` list but the last, any stage of a
-   * pipeline but the last, and a command negated with `!`. End a line with
-   * `|| true` to let it fail. A first line that is a shebang (`#!/bin/bash`)
-   * picks the interpreter: `set -e` follows it when it names a POSIX shell
-   * (`sh`, `bash`, `dash`, `ksh`, `zsh`, also through `/usr/bin/env`); for any
-   * other interpreter (`python3`) the lines are that program, its exit status
-   * decides, and the construct adds a synth warning.
+   * With `CommandShell.SH` (the default) they run as one `/bin/sh` script
+   * that starts with `set -e`. A line that exits non-zero stops the script and
+   * fails the command, except where `set -e` does not apply: a command tested
+   * by `if`, `while` or `until`, any command of an `&&` or `||` list but the
+   * last, any stage of a pipeline but the last, and a command negated with
+   * `!`. End a line with `|| true` to let it fail. A first line that is a
+   * shebang (`#!/bin/bash`) picks the interpreter: `set -e` follows it when it
+   * names a POSIX shell (`sh`, `bash`, `dash`, `ksh`, `zsh`, also through
+   * `/usr/bin/env`); for any other interpreter (`python3`) the lines are that
+   * program, its exit status decides, and the construct adds a synth warning.
+   * With `CommandShell.POWERSHELL`, see `shell`.
    */
   readonly commands: string[];
+
+  /**
+   * The shell that runs `commands`. With `CommandShell.POWERSHELL`, each
+   * element of `commands` must be complete PowerShell (a statement, or a block
+   * with newlines inside it): its exit code is checked after it.
+   *
+   * @default CommandShell.SH
+   */
+  readonly shell?: CommandShell;
+
+  /**
+   * The stages whose lifecycle events run the commands. With a warm pool, a
+   * launch hook fires as an instance enters the pool, as it leaves the pool for
+   * the group, and as it launches straight into the group; a terminate hook
+   * fires as an instance returns to the pool and as it terminates. The action
+   * of a stage not listed is completed at once with `CONTINUE`, without a
+   * command. Only stages of the hook's `transition` are allowed.
+   *
+   * @default - every stage of the transition: all three for a launch hook,
+   * both for a terminate hook
+   */
+  readonly stages?: LifecycleStage[];
 
   /**
    * How long the commands may run. A command still running then is stopped and
@@ -194,11 +225,17 @@ export class LifecycleCommandHook extends Construct {
   /** The heartbeat timeout of the lifecycle hook. */
   public readonly heartbeatTimeout: Duration;
 
+  /** The name of the group, the value of the metrics' `AutoScalingGroupName` dimension. */
+  private readonly groupName: string;
+
   constructor(scope: Construct, id: string, props: LifecycleCommandHookProps) {
     super(scope, id);
 
     const isLaunch = props.transition === autoscaling.LifecycleTransition.INSTANCE_LAUNCHING;
     validateCommands(props.commands);
+    const shell = props.shell ?? CommandShell.SH;
+    if (shell === CommandShell.POWERSHELL) validatePowerShellCommands(props.commands, (command) => Token.isUnresolved(command));
+    const stages = stagesEnvironmentValue(props.stages, props.transition);
     validateHookName(props.lifecycleHookName);
     validateOptionalText('workingDirectory', props.workingDirectory);
     validateNotificationMetadata(props.notificationMetadata);
@@ -211,6 +248,7 @@ export class LifecycleCommandHook extends Construct {
       ?? (isLaunch ? autoscaling.DefaultResult.ABANDON : autoscaling.DefaultResult.CONTINUE);
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const group = props.autoScalingGroup;
+    this.groupName = group.autoScalingGroupName;
     const stack = Stack.of(this);
 
     // A name known at synth time lets the rules and the handler refer to the
@@ -230,37 +268,20 @@ export class LifecycleCommandHook extends Construct {
 
     // Every line counts: the agent takes the script's exit status as the
     // command's result, and without `set -e` that is the last line's alone.
-    const script = commandScript(props.commands);
-    if (script.foreignInterpreter !== undefined) {
+    const script = shell === CommandShell.SH ? commandScript(props.commands) : undefined;
+    if (script?.foreignInterpreter !== undefined) {
       Annotations.of(this).addWarningV2('cdk-lifecycle-command-hook:commandsNotShell',
         `commands[0] is a shebang for ${script.foreignInterpreter}, not a POSIX shell: the commands run as one ${script.foreignInterpreter} program `
         + `and its exit status alone decides the command's result; the construct cannot add "${EXIT_ON_ERROR}". `
         + 'Make that program exit non-zero on any failure.');
     }
-    const content = {
-      schemaVersion: '2.2',
-      description: `Commands run by a lifecycle hook as instances ${isLaunch ? 'launch' : 'terminate'}.`,
-      // Declared like AWS-RunShellScript's, so that SSM sets the command's
-      // expiry from it rather than from its own one-hour default.
-      parameters: {
-        [EXECUTION_TIMEOUT_PARAMETER]: {
-          type: 'String',
-          default: String(timeoutSeconds),
-          description: 'How long the commands may run, in seconds.',
-          // The range AWS-RunShellScript allows: 1 to 172,800 seconds.
-          allowedPattern: '([1-9][0-9]{0,4})|(1[0-6][0-9]{4})|(17[0-1][0-9]{3})|(172[0-7][0-9]{2})|(172800)',
-        },
-      },
-      mainSteps: [{
-        action: 'aws:runShellScript',
-        name: 'runCommands',
-        inputs: {
-          runCommand: script.runCommand,
-          timeoutSeconds: `{{ ${EXECUTION_TIMEOUT_PARAMETER} }}`,
-          ...(props.workingDirectory !== undefined ? { workingDirectory: props.workingDirectory } : {}),
-        },
-      }],
-    };
+    const content = commandDocumentContent({
+      shell,
+      commands: props.commands,
+      timeoutSeconds,
+      isLaunch,
+      workingDirectory: props.workingDirectory,
+    });
     validateDocumentSize(content);
     const document = new ssm.CfnDocument(this, 'Document', {
       documentType: 'Command',
@@ -363,6 +384,7 @@ export class LifecycleCommandHook extends Construct {
         [HOOK_ENVIRONMENT.registrationTimeoutSeconds]: String(registrationSeconds),
         [HOOK_ENVIRONMENT.deliveryTimeoutSeconds]: String(DELIVERY_TIMEOUT_SECONDS),
         [HOOK_ENVIRONMENT.executionTimeoutSeconds]: String(timeoutSeconds),
+        [HOOK_ENVIRONMENT.stages]: stages,
       },
     });
     this.handler = handler;
@@ -427,6 +449,149 @@ export class LifecycleCommandHook extends Construct {
       const instancePolicy = this.configureInstanceRole(group, props.configureInstanceRole !== undefined);
       if (instancePolicy) hook.node.addDependency(instancePolicy);
     }
+  }
+
+  /**
+   * Return the given named metric of this hook.
+   *
+   * The handler publishes the hook's metrics in its log lines (CloudWatch's
+   * embedded metric format), in the namespace `LifecycleCommandHook`, with the
+   * dimensions `AutoScalingGroupName` and `LifecycleHookName`. A metric
+   * appears in CloudWatch once the handler has published it.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: this.metricDimensions(),
+      statistic: 'Sum',
+      ...props,
+    }).attachTo(this);
+  }
+
+  /**
+   * The number of lifecycle actions the handler completed, with either result
+   * or with the one given. Includes actions of a stage not in `stages`
+   * (completed with `CONTINUE` without a command).
+   *
+   * @param result count only the actions completed with this result
+   * @default - sum over 5 minutes
+   */
+  public metricActionsCompleted(result?: autoscaling.DefaultResult, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const dimensionsMap = result === undefined ? this.metricDimensions() : this.metricDimensions({ [METRIC_DIMENSIONS.result]: result });
+    return this.metric(HOOK_METRICS.actionsCompleted.name, { dimensionsMap, ...props });
+  }
+
+  /**
+   * The number of lifecycle actions the handler completed with `ABANDON`: on a
+   * launch hook with the default `defaultResult`, the launches whose commands
+   * failed, timed out or could not be sent, each terminated and replaced.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricActionsAbandoned(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricActionsCompleted(autoscaling.DefaultResult.ABANDON, props);
+  }
+
+  /**
+   * The time from the lifecycle event to the handler's completion of the
+   * action, in milliseconds: the registration wait, the commands' run, and the
+   * delivery of the events in between. Actions of a stage not in `stages`,
+   * completed at once, are left out.
+   *
+   * @default - average over 5 minutes
+   */
+  public metricActionDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(HOOK_METRICS.actionDuration.name, { statistic: 'Average', ...props });
+  }
+
+  /**
+   * The number of commands the handler sent, one per lifecycle action that
+   * runs the commands.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricCommandsSent(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(HOOK_METRICS.commandsSent.name, props);
+  }
+
+  /**
+   * The number of commands that ended in any status but `Success`: failed,
+   * timed out (during delivery or execution) or cancelled.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricCommandsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(HOOK_METRICS.commandsFailed.name, props);
+  }
+
+  /**
+   * The number of lifecycle actions whose command could not be sent (the
+   * instance's SSM agent did not register in time, the instance was gone or
+   * unmanaged, access was denied), each completed at once with `defaultResult`.
+   * The metric `CommandsNotSent` with a `Reason` dimension counts them by reason.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricCommandsNotSent(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(HOOK_METRICS.commandsNotSent.name, props);
+  }
+
+  /**
+   * The number of lifecycle actions that a reconciliation pass found
+   * unfinished, their events lost or failed, and completed.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricActionsRepaired(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(HOOK_METRICS.actionsRepaired.name, props);
+  }
+
+  /**
+   * The number of events in the dead-letter queue (its
+   * `ApproximateNumberOfMessagesVisible`): events the handler could not take,
+   * whose lifecycle actions were left to the heartbeat timeout.
+   *
+   * @default - maximum over 5 minutes
+   */
+  public metricDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(props);
+  }
+
+  /**
+   * Defines an EventBridge rule that fires when a command of this hook ends in
+   * any status but `Success` on an instance: `Failed`, `TimedOut`,
+   * `Cancelled` (and `Undeliverable` or `Terminated`, should SSM ever send
+   * them as a status). The event is SSM's "EC2 Command Invocation
+   * Status-change Notification"; its detail names the `instance-id`, the
+   * `command-id` and the `status`. Route it to SNS, a chat channel, or any
+   * target EventBridge supports.
+   *
+   * @param id the construct id of the rule, within this hook
+   * @param options the rule's target, description, name and any extra event pattern
+   */
+  public onCommandFailed(id: string, options: events.OnEventOptions = {}): events.Rule {
+    const rule = new events.Rule(this, id, options);
+    rule.addEventPattern({
+      source: ['aws.ssm'],
+      detailType: [INVOCATION_DETAIL_TYPE],
+      detail: {
+        'document-name': [this.documentName],
+        'status': [...FAILURE_STATUSES],
+      },
+    });
+    rule.addTarget(options.target);
+    return rule;
+  }
+
+  private metricDimensions(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      [METRIC_DIMENSIONS.groupName]: this.groupName,
+      [METRIC_DIMENSIONS.hookName]: this.lifecycleHookName,
+      ...extra,
+    };
   }
 
   /** Lets the instances of a group of this app register with SSM and write the command output. */
@@ -563,9 +728,6 @@ function describeValue(value: unknown): string {
  * `{{.ID}}`, awk, jq) reach the shell as written.
  */
 const DOCUMENT_PARAMETER = /\{\{\s*([a-zA-Z0-9]+)\s*\}\}/g;
-
-/** The document's one parameter: the commands' execution timeout, in seconds. */
-const EXECUTION_TIMEOUT_PARAMETER = 'executionTimeout';
 
 /** SSM refuses Command documents larger than 64 KB. */
 const MAX_DOCUMENT_BYTES = 64 * 1024;

@@ -68,6 +68,8 @@ const ENV_KEYS = {
   registrationTimeoutSeconds: 'HOOK_REGISTRATION_TIMEOUT_SECONDS',
   deliveryTimeoutSeconds: 'HOOK_DELIVERY_TIMEOUT_SECONDS',
   executionTimeoutSeconds: 'HOOK_EXECUTION_TIMEOUT_SECONDS',
+  /** The stages whose events run the commands, comma-separated; read by `readStages` in stages.ts. */
+  stages: 'HOOK_STAGES',
 } as const;
 
 /** The environment variable names the construct sets and the handler reads. */

@@ -1,0 +1,126 @@
+/**
+ * The hook's SSM Command document: one step that runs the commands with the
+ * chosen shell, their execution timeout as a document parameter, and the
+ * script around the commands that makes any failing line fail the command.
+ */
+import { CommandShell } from './command-shell';
+import { commandScript } from './script';
+
+/** The document's one parameter: the commands' execution timeout, in seconds. */
+export const EXECUTION_TIMEOUT_PARAMETER = 'executionTimeout';
+
+/** The name of the document's one step; for schema 2.2 it is the invocation's plugin name. */
+export const STEP_NAME = 'runCommands';
+
+export interface CommandDocumentOptions {
+  readonly shell: CommandShell;
+  readonly commands: string[];
+  readonly timeoutSeconds: number;
+  readonly isLaunch: boolean;
+  readonly workingDirectory?: string;
+}
+
+/** The content of the hook's Command document (schema 2.2). */
+export function commandDocumentContent(options: CommandDocumentOptions) {
+  const powerShell = options.shell === CommandShell.POWERSHELL;
+  return {
+    schemaVersion: '2.2',
+    description: `Commands run by a lifecycle hook as instances ${options.isLaunch ? 'launch' : 'terminate'}.`,
+    // Declared like AWS-RunShellScript's, so that SSM sets the command's
+    // expiry from it rather than from its own one-hour default.
+    parameters: {
+      [EXECUTION_TIMEOUT_PARAMETER]: {
+        type: 'String',
+        default: String(options.timeoutSeconds),
+        description: 'How long the commands may run, in seconds.',
+        // The range AWS-RunShellScript allows: 1 to 172,800 seconds.
+        allowedPattern: '([1-9][0-9]{0,4})|(1[0-6][0-9]{4})|(17[0-1][0-9]{3})|(172[0-7][0-9]{2})|(172800)',
+      },
+    },
+    mainSteps: [{
+      action: powerShell ? 'aws:runPowerShellScript' : 'aws:runShellScript',
+      name: STEP_NAME,
+      inputs: {
+        runCommand: powerShell ? powerShellScript(options.commands) : shellScript(options.commands),
+        timeoutSeconds: `{{ ${EXECUTION_TIMEOUT_PARAMETER} }}`,
+        ...(options.workingDirectory !== undefined ? { workingDirectory: options.workingDirectory } : {}),
+      },
+    }],
+  };
+}
+
+/**
+ * The `sh` script: the commands under `set -e`, after a first-line shebang
+ * (see `commandScript`).
+ */
+export function shellScript(commands: string[]): string[] {
+  return commandScript(commands).runCommand;
+}
+
+/**
+ * Defined first in the PowerShell script: the exit code for a line whose last
+ * native command exited non-zero. The code is kept, except codes the SSM agent
+ * would read as something other than a failure: 3010 (reboot, on Windows),
+ * and codes whose low byte is 0 (success once `pwsh` on Linux truncates it),
+ * 168 (success, skip the remaining steps) or 194 (reboot, on Linux); those
+ * become 1. The line and its own code go to stderr.
+ */
+export const POWERSHELL_EXIT_CODE_FUNCTION = 'function Get-LifecycleCommandExitCode([int]$Line, [int]$Code) { '
+  + '[Console]::Error.WriteLine("Line $Line of the hook\'s commands exited with code $Code."); '
+  + 'if ($Code -eq 3010 -or (($Code -band 0xFF) -in 0, 168, 194)) { return 1 }; return $Code }';
+
+/**
+ * Any error that ends a line (a `throw`, a command not found, and, with
+ * `$ErrorActionPreference = 'Stop'`, any cmdlet error) ends the script with
+ * exit code 1, naming the line.
+ */
+export const POWERSHELL_TRAP = 'trap { [Console]::Error.WriteLine("Line $LifecycleCommandLine of the hook\'s commands failed: $_"); exit 1 }';
+
+/**
+ * The PowerShell script: each command is one unit, preceded by a line that
+ * records its number and clears `$LASTEXITCODE`, and followed by a check of
+ * `$LASTEXITCODE`. `$ErrorActionPreference = 'Stop'` makes cmdlet errors
+ * terminating, which the trap turns into exit code 1; native commands never
+ * raise errors in Windows PowerShell 5.1 (the SSM agent's PowerShell on
+ * Windows), so their exit codes are checked after each line. The global
+ * `$LASTEXITCODE` is the one PowerShell sets: a command that assigns
+ * `$LASTEXITCODE` in the script's scope cannot hide a later failure.
+ */
+export function powerShellScript(commands: string[]): string[] {
+  const lines = [
+    '$ErrorActionPreference = \'Stop\'',
+    POWERSHELL_EXIT_CODE_FUNCTION,
+    POWERSHELL_TRAP,
+  ];
+  commands.forEach((command, index) => {
+    const line = index + 1;
+    lines.push(
+      `$LifecycleCommandLine = ${line}; $global:LASTEXITCODE = 0`,
+      command,
+      `if ($global:LASTEXITCODE -ne 0) { exit (Get-LifecycleCommandExitCode ${line} $global:LASTEXITCODE) }`,
+    );
+  });
+  return lines;
+}
+
+/**
+ * Commands that would not stay one unit once the script puts its checks
+ * between them: a statement continued on the next element. Put such a
+ * statement in one element, with newlines inside it.
+ * @throws at synth time, naming the element.
+ */
+export function validatePowerShellCommands(commands: string[], isUnresolved: (value: string) => boolean) {
+  commands.forEach((command, index) => {
+    if (isUnresolved(command)) return;
+    const trimmed = command.trim();
+    const problem = /`$/.test(trimmed) ? 'ends with a backtick, continuing its statement on the next element'
+      : /\|$/.test(trimmed) ? 'ends with a pipe, continuing its pipeline on the next element'
+        : /(^|[\s=(,;])@["']$/.test(trimmed) ? 'opens a here-string that the next elements would close'
+          : /^(else|elseif|catch|finally)(\s|\{|\(|$)/i.test(trimmed) ? `starts with "${trimmed.split(/[\s{(]/)[0]}", continuing the statement of the element before it`
+            : undefined;
+    if (problem) {
+      throw new Error(`LifecycleCommandHook: commands[${index}] ${problem}; with shell CommandShell.POWERSHELL each element must be complete PowerShell, `
+        + 'since the check of its exit code runs after it. Put the whole statement in one element, with newlines inside it.');
+    }
+  });
+}
