@@ -101,13 +101,14 @@ export const SCENARIOS: readonly Scenario[] = [
       hook: LAUNCH,
       instances: 1,
       agent: { registrationDelayMs: 0 },
-      command: { outcome: 'Failed', durationMs: 8_000 },
+      command: { durationMs: 8_000 },
+      programs: { 'lifecycle-step': { exitCode: 3 } },
     },
     check: (r) => {
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'ABANDON', 'api');
       assertCommandsPerInstance(r, 1);
-      assert.equal(r.commands[0].status, 'Failed');
+      assert.deepEqual([r.commands[0].status, r.commands[0].responseCode], ['Failed', 3]);
       assert.deepEqual(callsOf(r, 0), ['DescribeInstanceInformation ok', 'ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
       assertHandlerNeverFailed(r);
     },
@@ -135,7 +136,7 @@ export const SCENARIOS: readonly Scenario[] = [
       // The longest terminate hook: 7,080 s of commands, heartbeat 7,200 s.
       hook: { transition: 'terminate', timeoutSeconds: 7_080, defaultResult: 'ABANDON' },
       instances: 1,
-      command: { outcome: 'hang' },
+      programs: { 'lifecycle-step': { hang: true } },
     },
     check: (r) => {
       assertFinalStates(r, 'Terminated');

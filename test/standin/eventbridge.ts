@@ -2,13 +2,21 @@
  * EventBridge as the hook sees it: the rules of the synthesized template decide
  * which events reach the function; each matching event is delivered at least
  * once, after a delay drawn per delivery (so events reorder), with duplicates
- * and losses as the options say.
+ * and losses as the options say. An event it cannot hand to the target within
+ * the target's maximum event age goes to the target's dead-letter queue.
+ *
+ * Sources: Amazon EventBridge User Guide, "Events from AWS services" (Auto
+ * Scaling and Systems Manager events are delivered on a best-effort basis),
+ * "Event retry policy and using dead-letter queues" (MaximumEventAgeInSeconds,
+ * MaximumRetryAttempts, 24 hours by default), "Amazon EventBridge event
+ * patterns" (the matchers below).
  */
 import type { VirtualClock } from './clock';
 import type { EventFault, EventOptions } from './options';
 import type { Rng } from './rng';
 import { FaultGate } from './selector';
-import type { EventMeta } from './world';
+import type { DeadLetter } from './lambda';
+import type { EventMeta } from './model';
 
 export interface EventRecord {
   readonly id: string;
@@ -19,6 +27,8 @@ export interface EventRecord {
   /** A rule of the hook matched it. */
   readonly matched: boolean;
   lost: boolean;
+  /** Copies EventBridge gave up on because they were older than the target's maximum event age. */
+  expired: number;
   /** When each copy was handed to Lambda, virtual ms. */
   readonly deliveredAtMs: number[];
 }
@@ -27,6 +37,8 @@ export type Target = (event: Record<string, unknown>, meta: EventMeta) => void;
 
 export class EventBus {
   readonly records: EventRecord[] = [];
+  /** Events sent to the target's dead-letter queue. */
+  readonly deadLetters: DeadLetter[] = [];
   private readonly faultGate: FaultGate<EventFault>;
 
   constructor(
@@ -51,6 +63,7 @@ export class EventBus {
       atMs: this.clock.elapsed,
       matched,
       lost: false,
+      expired: 0,
       deliveredAtMs: [],
     };
     this.records.push(record);
@@ -71,8 +84,22 @@ export class EventBus {
     record.lost = lost;
     if (lost) return;
     const first = this.rng.draw(o.delayMs ?? [100, 1_500]) + extraDelay;
+    const maxAgeMs = (o.maximumEventAgeSeconds ?? 86_400) * 1000;
     for (let copy = 0; copy < copies; copy++) {
       const delay = copy === 0 ? first : first + this.rng.draw(copyDelay);
+      if (delay > maxAgeMs) {
+        // EventBridge stops retrying the target once the event is older than its maximum age.
+        record.expired++;
+        this.deadLetters.push({
+          eventId: record.id,
+          kind: meta.kind === 'command' ? 'other' : meta.kind,
+          instance: meta.instance,
+          attempts: 0,
+          error: 'MaximumEventAgeExceeded',
+          by: 'eventbridge',
+        });
+        continue;
+      }
       this.clock.schedule(delay, () => {
         record.deliveredAtMs.push(this.clock.elapsed);
         this.target(event, meta);

@@ -10,7 +10,7 @@ import type { TimerOwner, VirtualClock } from './clock';
 import type { EventKind, Handler, HandlerFactory, LambdaContext, LambdaFault, LambdaOptions } from './options';
 import type { Rng } from './rng';
 import type { InvocationContext } from './tracker';
-import type { EventMeta } from './world';
+import type { EventMeta } from './model';
 
 export interface InvocationRecord {
   /** The request id, also sent with every API call the invocation makes. */
@@ -44,6 +44,8 @@ export interface DeadLetter {
   readonly instance?: number;
   readonly attempts: number;
   readonly error: string;
+  /** Who gave up: Lambda (retries exhausted, or the event too old) or EventBridge (the target's maximum event age). */
+  readonly by: 'lambda' | 'eventbridge';
 }
 
 export interface FunctionConfig {
@@ -51,6 +53,8 @@ export interface FunctionConfig {
   readonly timeoutSeconds: number;
   readonly memoryMB: number;
   readonly retryAttempts: number;
+  /** Older events are discarded to the dead-letter queue, retries included. */
+  readonly maximumEventAgeSeconds: number;
   readonly account: string;
   readonly region: string;
 }
@@ -67,6 +71,8 @@ interface Queued {
   readonly meta: EventMeta;
   readonly attempt: number;
   readonly queuedAtMs: number;
+  /** When Lambda first received the event: its age counts from here. */
+  readonly receivedAtMs: number;
 }
 
 interface Running {
@@ -97,7 +103,7 @@ export class LambdaService {
 
   /** An asynchronous invocation, as an EventBridge rule target makes it. */
   invoke(event: Record<string, unknown>, meta: EventMeta): void {
-    this.queue.push({ event, meta, attempt: 1, queuedAtMs: this.clock.elapsed });
+    this.queue.push({ event, meta, attempt: 1, queuedAtMs: this.clock.elapsed, receivedAtMs: this.clock.elapsed });
     this.pump();
   }
 
@@ -121,10 +127,21 @@ export class LambdaService {
 
   private pump(): void {
     while (this.queue.length > 0) {
+      const next = this.queue[0];
+      if (this.tooOld(next)) {
+        this.queue.shift();
+        this.deadLetter(next, 'EventAgeExceeded', next.attempt - 1);
+        continue;
+      }
       const env = this.takeEnvironment();
       if (!env) return;
       this.start(env, this.queue.shift()!);
     }
+  }
+
+  /** Lambda discards an event older than the function's maximum event age ("Configuring error handling for asynchronous invocation"). */
+  private tooOld(queued: Queued): boolean {
+    return this.clock.elapsed - queued.receivedAtMs > this.config.maximumEventAgeSeconds * 1000;
   }
 
   private takeEnvironment(): Environment | undefined {
@@ -250,14 +267,19 @@ export class LambdaService {
         this.pump();
       });
     } else {
-      this.deadLetters.push({
-        eventId: String(queued.event.id),
-        kind: queued.meta.kind === 'command' ? 'other' : queued.meta.kind,
-        instance: queued.meta.instance,
-        attempts: queued.attempt,
-        error,
-      });
+      this.deadLetter(queued, error);
     }
+  }
+
+  private deadLetter(queued: Queued, error: string, attempts = queued.attempt): void {
+    this.deadLetters.push({
+      eventId: String(queued.event.id),
+      kind: queued.meta.kind === 'command' ? 'other' : queued.meta.kind,
+      instance: queued.meta.instance,
+      attempts,
+      error,
+      by: 'lambda',
+    });
   }
 
   private pickFault(record: InvocationRecord, meta: EventMeta): LambdaFault | undefined {

@@ -44,11 +44,25 @@ export interface InstanceReport {
   readonly commands: number;
 }
 
+/** One command and its result on its instance (the handler sends each command to one instance). */
 export interface CommandReport {
   readonly id: string;
   readonly instance: number;
   readonly comment: string;
+  /** The command's status. */
   readonly status: string;
+  /** The invocation's details: `DeliveryTimedOut`, `ExecutionTimedOut`, `Undeliverable`, or the status. */
+  readonly statusDetails: string;
+  /** The script's exit status as the agent reported it (-1: it never ran, or never reported). */
+  readonly responseCode: number;
+  /** The execution timeout the agent applied, seconds. */
+  readonly executionTimeoutSeconds: number;
+  /** Virtual ms from the start: sent, and ended (if it did). */
+  readonly requestedAtMs: number;
+  readonly endedAtMs?: number;
+  /** The programs the script called, in order. */
+  readonly ran: readonly string[];
+  readonly stdout: string;
   /** The Lambda invocation that sent it. */
   readonly sentBy?: string;
 }
@@ -137,19 +151,24 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     transition: template.transition,
     heartbeatTimeoutSeconds: heartbeatTimeoutSeconds ?? template.heartbeatTimeoutSeconds,
     defaultResult: template.defaultResult,
-    documentName: NAMES.documentName,
-    executionTimeoutSeconds: template.executionTimeoutSeconds,
+    warmPool: options.warmPool,
+    document: { ...template.document, name: NAMES.documentName },
     visibilityLagMs: options.ssm?.visibilityLagMs ?? 0,
     agent: options.agent ?? {},
     command: options.command ?? {},
+    programs: options.programs ?? {},
     overrides: options.overrides ?? [],
   }, (event, meta) => bus!.put(event, meta));
-  bus = new EventBus(clock, rng, template.eventPatterns, options.events ?? {}, (event, meta) => lambda!.invoke(event, meta));
+  bus = new EventBus(clock, rng, template.eventPatterns, {
+    ...options.events,
+    maximumEventAgeSeconds: options.events?.maximumEventAgeSeconds ?? template.targetMaximumEventAgeSeconds,
+  }, (event, meta) => lambda!.invoke(event, meta));
   lambda = new LambdaService(clock, rng, {
     functionName: NAMES.functionName,
     timeoutSeconds: options.lambda?.timeoutSeconds ?? template.functionTimeoutSeconds,
     memoryMB,
     retryAttempts: template.retryAttempts,
+    maximumEventAgeSeconds: options.lambda?.maximumEventAgeSeconds ?? template.maximumEventAgeSeconds,
     account: NAMES.account,
     region: NAMES.region,
   }, options.lambda ?? {}, options.handler ?? bundledHandler());
@@ -203,6 +222,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         for (const i of s.instances) world.happen(world.instances[i], s.happening);
       });
     }
+    for (const d of options.during ?? []) clock.schedule(d.atMs, () => d.run(world.control()));
     ending = await clock.run({
       busy: () => tracker.inflight > server.parked,
       untilElapsedMs: options.horizonMs ?? 49 * HOURS,
@@ -215,6 +235,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     restoreConsole();
     restoreEnv();
     await server.stop();
+    world.dispose();
   }
 
   const errors = [...internalErrors, ...clock.errors].map((e) => (e instanceof Error ? e.stack ?? e.message : String(e)));
@@ -231,7 +252,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     retries: server.calls.filter((c) => c.retry).length,
     heartbeatTimeouts: completions.filter((c) => c.by === 'heartbeat').length,
     lambdaRetries: lambda.invocations.filter((i) => i.attempt > 1).length,
-    deadLetters: lambda.deadLetters.length,
+    deadLetters: lambda.deadLetters.length + bus.deadLetters.length,
     invocations: lambda.invocations.length,
     billedMs: lambda.invocations.reduce((sum, i) => sum + (i.billedMs ?? 0), 0),
     memoryMB,
@@ -243,15 +264,25 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     instances,
     calls: server.calls,
     invocations: lambda.invocations,
-    deadLetters: lambda.deadLetters,
+    deadLetters: [...bus.deadLetters, ...lambda.deadLetters],
     events: bus.records,
-    commands: world.commands.map((c) => ({
-      id: c.id,
-      instance: c.invocations[0].instance.index,
-      comment: c.comment,
-      status: c.status,
-      sentBy: c.sentBy,
-    })),
+    commands: world.commands.map((c) => {
+      const inv = c.invocations[0];
+      return {
+        id: c.id,
+        instance: inv.instance.index,
+        comment: c.comment,
+        status: c.status,
+        statusDetails: inv.statusDetails,
+        responseCode: inv.responseCode,
+        executionTimeoutSeconds: c.executionTimeoutSeconds,
+        requestedAtMs: c.requestedAt - clock.now + clock.elapsed,
+        endedAtMs: inv.endedAt !== undefined ? inv.endedAt - clock.now + clock.elapsed : undefined,
+        ran: inv.ran,
+        stdout: inv.stdout,
+        sentBy: c.sentBy,
+      };
+    }),
     logs,
     ending,
     errors,

@@ -48,18 +48,18 @@ export interface ApiCall {
 }
 
 const AUTOSCALING_OPERATIONS: Record<string, (w: World, p: Record<string, unknown>, invocation?: string) => Record<string, unknown>> = {
-  CompleteLifecycleAction: (w, p, inv) => w.completeLifecycleAction(p, inv),
-  RecordLifecycleActionHeartbeat: (w, p) => w.recordLifecycleActionHeartbeat(p),
-  DescribeAutoScalingInstances: (w, p) => w.describeAutoScalingInstances(p),
+  CompleteLifecycleAction: (w, p, inv) => w.autoscaling.completeLifecycleAction(p, inv),
+  RecordLifecycleActionHeartbeat: (w, p) => w.autoscaling.recordLifecycleActionHeartbeat(p),
+  DescribeAutoScalingInstances: (w, p) => w.autoscaling.describeAutoScalingInstances(p),
 };
 
 const SSM_OPERATIONS: Record<string, (w: World, p: Record<string, unknown>, invocation?: string) => Record<string, unknown>> = {
-  SendCommand: (w, p, inv) => w.sendCommand(p, inv),
-  ListCommands: (w, p) => w.listCommands(p),
-  ListCommandInvocations: (w, p) => w.listCommandInvocations(p),
-  GetCommandInvocation: (w, p) => w.getCommandInvocation(p),
-  DescribeInstanceInformation: (w, p) => w.describeInstanceInformation(p),
-  CancelCommand: (w, p) => w.cancelCommand(p),
+  SendCommand: (w, p, inv) => w.runCommand.sendCommand(p, inv),
+  ListCommands: (w, p) => w.runCommand.listCommands(p),
+  ListCommandInvocations: (w, p) => w.runCommand.listCommandInvocations(p),
+  GetCommandInvocation: (w, p) => w.runCommand.getCommandInvocation(p),
+  DescribeInstanceInformation: (w, p) => w.agents.describeInstanceInformation(p),
+  CancelCommand: (w, p) => w.runCommand.cancelCommand(p),
 };
 
 /** The operations the stand-in serves, by service. */
