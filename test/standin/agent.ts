@@ -237,7 +237,7 @@ export class Agents {
       const given = this.programs[name];
       const list: readonly ProgramBehaviour[] = given === undefined ? [] : Array.isArray(given) ? given : [given as ProgramBehaviour];
       const b = list.find((x) => (x.instances === undefined || x.instances.includes(instance)) && (x.runs === undefined || x.runs.includes(run)));
-      return [name, b?.exitCode ?? 0, b?.hang ?? false, b?.stdout ?? ''];
+      return [name, b?.exitCode ?? 0, b?.hang ?? false, b?.stdout ?? '', b?.missing ?? false];
     }));
   }
 
@@ -247,7 +247,8 @@ export class Agents {
     if (dir) return dir;
     dir = path.join(this.rootDir(), `bin-${this.bins.size}`);
     fs.mkdirSync(dir);
-    for (const [name, exitCode, hang, stdout] of JSON.parse(profile) as Array<[string, number, boolean, string]>) {
+    for (const [name, exitCode, hang, stdout, missing] of JSON.parse(profile) as Array<[string, number, boolean, string, boolean]>) {
+      if (missing) continue;
       const lines = ['#!/bin/sh', `printf '%s\\n' ${quote(name)} >> "$STANDIN_TRACE"`];
       if (stdout) lines.push(`printf '%s\\n' ${quote(stdout)}`);
       // A hang never returns; the mark tells the agent so, and the stub then dies so the real run ends.
@@ -261,5 +262,5 @@ export class Agents {
 }
 
 function quote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
+  return `'${s.replace(/'/g, '\'\\\'\'')}'`;
 }

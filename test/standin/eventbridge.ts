@@ -12,11 +12,11 @@
  * patterns" (the matchers below).
  */
 import type { VirtualClock } from './clock';
-import type { EventFault, EventOptions } from './options';
-import type { Rng } from './rng';
-import { FaultGate } from './selector';
 import type { DeadLetter } from './lambda';
 import type { EventMeta } from './model';
+import type { EventFault, EventOptions } from './options';
+import type { Rng } from './rng';
+import { CallHistory, FaultGate } from './selector';
 
 export interface EventRecord {
   readonly id: string;
@@ -47,8 +47,9 @@ export class EventBus {
     private readonly patterns: ReadonlyArray<Record<string, unknown>>,
     private readonly options: EventOptions,
     private readonly target: Target,
+    history: CallHistory,
   ) {
-    this.faultGate = new FaultGate(rng);
+    this.faultGate = new FaultGate(rng, history);
   }
 
   put(event: Record<string, unknown>, meta: EventMeta): void {

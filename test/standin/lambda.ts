@@ -7,10 +7,11 @@
  */
 import type http from 'node:http';
 import type { TimerOwner, VirtualClock } from './clock';
+import type { EventMeta } from './model';
 import type { EventKind, Handler, HandlerFactory, LambdaContext, LambdaFault, LambdaOptions } from './options';
 import type { Rng } from './rng';
+import { CallHistory, FaultGate } from './selector';
 import type { InvocationContext } from './tracker';
-import type { EventMeta } from './model';
 
 export interface InvocationRecord {
   /** The request id, also sent with every API call the invocation makes. */
@@ -91,7 +92,7 @@ export class LambdaService {
   private readonly queue: Queued[] = [];
   private readonly envs: Environment[] = [];
   private readonly running = new Map<string, Running>();
-  private readonly faultHits = new Map<LambdaFault, { matched: number; hit: number }>();
+  private readonly faultGate: FaultGate<LambdaFault>;
 
   constructor(
     private readonly clock: VirtualClock,
@@ -99,7 +100,10 @@ export class LambdaService {
     private readonly config: FunctionConfig,
     private readonly options: LambdaOptions,
     private readonly factory: HandlerFactory,
-  ) {}
+    history: CallHistory,
+  ) {
+    this.faultGate = new FaultGate(rng, history);
+  }
 
   /** An asynchronous invocation, as an EventBridge rule target makes it. */
   invoke(event: Record<string, unknown>, meta: EventMeta): void {
@@ -283,23 +287,11 @@ export class LambdaService {
   }
 
   private pickFault(record: InvocationRecord, meta: EventMeta): LambdaFault | undefined {
-    for (const fault of this.options.faults ?? []) {
-      if (fault.kind && fault.kind !== meta.kind) continue;
-      if (fault.attempt !== undefined && fault.attempt !== record.attempt) continue;
-      if (fault.instances && (meta.instance === undefined || !fault.instances.includes(meta.instance))) continue;
-      if (fault.fromMs !== undefined && record.startMs < fault.fromMs) continue;
-      if (fault.untilMs !== undefined && record.startMs >= fault.untilMs) continue;
-      const count = this.faultHits.get(fault) ?? { matched: 0, hit: 0 };
-      this.faultHits.set(fault, count);
-      count.matched++;
-      if (count.matched <= (fault.skip ?? 0)) continue;
-      if (fault.times !== undefined && count.hit >= fault.times) continue;
-      if (fault.rate !== undefined && !this.rng.chance(fault.rate)) continue;
-      count.hit++;
-      return fault;
-    }
-    return undefined;
+    return (this.options.faults ?? []).find((fault) => (!fault.kind || fault.kind === meta.kind)
+      && (fault.attempt === undefined || fault.attempt === record.attempt)
+      && this.faultGate.fires(fault, meta.instance, record.startMs));
   }
+
 }
 
 function describe(error: unknown): string {

@@ -69,6 +69,8 @@ export interface ProgramBehaviour {
   readonly hang?: boolean;
   /** What it prints on standard output. */
   readonly stdout?: string;
+  /** It is not installed: the shell answers `command not found` (exit 127). @default false */
+  readonly missing?: boolean;
   /** The instances (by index) where it behaves so. @default all */
   readonly instances?: readonly number[];
   /** Only on these runs of the commands on the instance (1: the first command sent to it). @default every run */

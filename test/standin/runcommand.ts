@@ -23,10 +23,10 @@
  * - an instance that stops mid-run stays InProgress until the command expires: no
  *   AWS page says so directly; it follows from the agent being the only reporter.
  */
-import type { VirtualClock } from './clock';
-import { RealDate } from './clock';
 import type { Agents } from './agent';
 import { statusOfExit } from './agent';
+import type { VirtualClock } from './clock';
+import { RealDate } from './clock';
 import type { Emit, Instance } from './model';
 import { ApiError, INSTANCE_ID, asArray, date, envelope, iso, paginate } from './model';
 import type { Rng } from './rng';

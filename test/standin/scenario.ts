@@ -12,6 +12,7 @@ import { EventBus, EventRecord } from './eventbridge';
 import { DeadLetter, InvocationRecord, LambdaService } from './lambda';
 import type { Handler, HandlerFactory, ScenarioOptions } from './options';
 import { Rng } from './rng';
+import { CallHistory } from './selector';
 import { ApiCall, StandInServer } from './server';
 import { ResourceNames, synthesizeHook } from './template';
 import { RequestTracker } from './tracker';
@@ -63,6 +64,7 @@ export interface CommandReport {
   /** The programs the script called, in order. */
   readonly ran: readonly string[];
   readonly stdout: string;
+  readonly stderr: string;
   /** The Lambda invocation that sent it. */
   readonly sentBy?: string;
 }
@@ -141,6 +143,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const clock = new VirtualClock();
   const internalErrors: unknown[] = [];
 
+  const history = new CallHistory();
   let bus: EventBus | undefined;
   let lambda: LambdaService | undefined;
   const world = new World(clock, rng, {
@@ -162,7 +165,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   bus = new EventBus(clock, rng, template.eventPatterns, {
     ...options.events,
     maximumEventAgeSeconds: options.events?.maximumEventAgeSeconds ?? template.targetMaximumEventAgeSeconds,
-  }, (event, meta) => lambda!.invoke(event, meta));
+  }, (event, meta) => lambda!.invoke(event, meta), history);
   lambda = new LambdaService(clock, rng, {
     functionName: NAMES.functionName,
     timeoutSeconds: options.lambda?.timeoutSeconds ?? template.functionTimeoutSeconds,
@@ -171,8 +174,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     maximumEventAgeSeconds: options.lambda?.maximumEventAgeSeconds ?? template.maximumEventAgeSeconds,
     account: NAMES.account,
     region: NAMES.region,
-  }, options.lambda ?? {}, options.handler ?? bundledHandler());
-  const server = new StandInServer(clock, world, rng, options.api ?? {}, (e) => internalErrors.push(e));
+  }, options.lambda ?? {}, options.handler ?? bundledHandler(), history);
+  const server = new StandInServer(clock, world, rng, options.api ?? {}, (e) => internalErrors.push(e), history);
   const tracker = new RequestTracker(clock, lambda.observeRequest);
   const endpoint = await server.start();
 
@@ -280,6 +283,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         endedAtMs: inv.endedAt !== undefined ? inv.endedAt - clock.now + clock.elapsed : undefined,
         ran: inv.ran,
         stdout: inv.stdout,
+        stderr: inv.stderr,
         sentBy: c.sentBy,
       };
     }),

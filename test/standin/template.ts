@@ -7,8 +7,8 @@
  */
 import { App, Duration, Stack, aws_autoscaling as autoscaling } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { HookOptions, LifecycleResult, Transition } from './options';
 import { DEFAULT_PROGRAM } from './agent';
+import type { HookOptions, LifecycleResult, Transition } from './options';
 import type { CommandDocument } from './runcommand';
 import { LifecycleCommandHook } from '../../src';
 

@@ -43,7 +43,9 @@ export class World {
     this.agents = new Agents(clock, rng, config.region, config.programs, this.instances, {
       online: (instance) => this.runCommand.agentOnline(instance),
     });
-    this.runCommand = new RunCommand(clock, rng, config.account, config.region, config.document, config.visibilityLagMs, this.byId, this.agents, emit);
+    this.runCommand = new RunCommand(
+      clock, rng, config.account, config.region, config.document, config.visibilityLagMs, this.byId, this.agents, emit,
+    );
     this.autoscaling.connect({
       started: (instance) => {
         instance.ec2Running = true;
