@@ -4,7 +4,7 @@
  * scenario is options (data) plus a check of final instance states, completions,
  * commands and the exact API calls.
  */
-import { disappearsAfter, resourceContention, throttling } from '../standin';
+import { disappearsAfter, namesOf, resourceContention, throttling } from '../standin';
 import type { ScenarioOptions } from '../standin';
 import {
   appliedPerInstance,
@@ -810,6 +810,61 @@ export const SCENARIOS: readonly Scenario[] = [
       ]);
       assertCommandsPerInstance(r, 0);
       assertCompletions(r, 'CONTINUE', 'heartbeat');
+    },
+  },
+  {
+    options: {
+      name: 'a launch hook and a terminate hook on one group',
+      hook: { ...LAUNCH, commands: ['bootstrap'] },
+      hooks: [{ ...TERMINATE, commands: ['drain'] }],
+      instances: 2,
+      agent: { registrationDelayMs: 0 },
+      command: { durationMs: 5_000 },
+      programs: { bootstrap: {}, drain: {} },
+      scaleInAfterMs: 60_000,
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.hook} ${c.state} ${c.result} by ${c.by}`)), Array(2).fill([
+        'standin-hook Pending:Wait CONTINUE by api',
+        'standin-hook-2 Terminating:Wait CONTINUE by api',
+      ]));
+      // Each hook's function ran its own document.
+      for (const c of r.commands) {
+        const sender = r.invocations.find((i) => i.id === c.sentBy)!;
+        assert.deepEqual([c.ran.join(' '), sender.functionName], c.document === namesOf(0).documentName
+          ? ['bootstrap', namesOf(0).functionName]
+          : ['drain', namesOf(1).functionName]);
+      }
+      assertCommandsPerInstance(r, 2);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'two terminate hooks: ABANDON on one skips the other',
+      hook: { ...TERMINATE, commands: ['drain'] },
+      hooks: [{ ...TERMINATE, defaultResult: 'ABANDON', commands: ['backup'] }],
+      instances: 2,
+      command: { durationMs: 5_000 },
+      // On instance 1 the backup fails (its hook's failure result is ABANDON) while the drain still runs.
+      programs: { drain: { hang: true, instances: [1] }, backup: { exitCode: 1, instances: [1] } },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.hook} ${c.result} by ${c.by}`).sort()), [
+        ['standin-hook CONTINUE by api', 'standin-hook-2 CONTINUE by api'],
+        ['standin-hook-2 ABANDON by api'],
+      ]);
+      // The first hook's action was skipped: its handler later finds none. The instance terminated
+      // mid-run, so the drain stays InProgress until it expires.
+      const drain = r.commands.find((c) => c.instance === 1 && c.ran.includes('drain'))!;
+      assert.deepEqual([drain.status, drain.statusDetails], ['TimedOut', 'ExecutionTimedOut']);
+      assert.deepEqual(callsOf(r, 1).filter((c) => c.startsWith('Complete')).sort(), [
+        'CompleteLifecycleAction(ABANDON) ok',
+        'CompleteLifecycleAction(CONTINUE) ValidationError',
+      ]);
+      assertHandlerNeverFailed(r);
     },
   },
   {

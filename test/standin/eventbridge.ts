@@ -15,7 +15,7 @@ import type { VirtualClock } from './clock';
 import type { DeadLetter } from './lambda';
 import type { EventMeta } from './model';
 import type { EventFault, EventOptions } from './options';
-import type { Rng } from './rng';
+import type { Range, Rng } from './rng';
 import { CallHistory, FaultGate } from './selector';
 
 export interface EventRecord {
@@ -33,7 +33,13 @@ export interface EventRecord {
   readonly deliveredAtMs: number[];
 }
 
-export type Target = (event: Record<string, unknown>, meta: EventMeta) => void;
+/** A function and the rules that invoke it. */
+export interface Target {
+  readonly patterns: ReadonlyArray<Record<string, unknown>>;
+  /** The rule target's RetryPolicy MaximumEventAgeInSeconds. */
+  readonly maximumEventAgeSeconds: number;
+  readonly invoke: (event: Record<string, unknown>, meta: EventMeta) => void;
+}
 
 export class EventBus {
   readonly records: EventRecord[] = [];
@@ -44,9 +50,8 @@ export class EventBus {
   constructor(
     private readonly clock: VirtualClock,
     private readonly rng: Rng,
-    private readonly patterns: ReadonlyArray<Record<string, unknown>>,
+    private readonly targets: readonly Target[],
     private readonly options: EventOptions,
-    private readonly target: Target,
     history: CallHistory,
   ) {
     this.faultGate = new FaultGate(rng, history);
@@ -55,7 +60,8 @@ export class EventBus {
   put(event: Record<string, unknown>, meta: EventMeta): void {
     const kinds = this.options.kinds;
     const routed = kinds === undefined || (meta.kind !== 'command' && kinds.includes(meta.kind));
-    const matched = routed && this.patterns.some((p) => matches(p, event));
+    const targets = routed ? this.targets.filter((t) => t.patterns.some((p) => matches(p, event))) : [];
+    const matched = targets.length > 0;
     const record: EventRecord = {
       id: String(event.id),
       kind: meta.kind,
@@ -84,8 +90,22 @@ export class EventBus {
     }
     record.lost = lost;
     if (lost) return;
+    for (const target of targets) this.deliver(event, meta, record, target, copies, extraDelay, copyDelay);
+  }
+
+  /** Hands the copies of an event to one target, each after its own delay. */
+  private deliver(
+    event: Record<string, unknown>,
+    meta: EventMeta,
+    record: EventRecord,
+    target: Target,
+    copies: number,
+    extraDelay: number,
+    copyDelay: Range,
+  ): void {
+    const o = this.options;
     const first = this.rng.draw(o.delayMs ?? [100, 1_500]) + extraDelay;
-    const maxAgeMs = (o.maximumEventAgeSeconds ?? 86_400) * 1000;
+    const maxAgeMs = (o.maximumEventAgeSeconds ?? target.maximumEventAgeSeconds) * 1000;
     for (let copy = 0; copy < copies; copy++) {
       const delay = copy === 0 ? first : first + this.rng.draw(copyDelay);
       if (delay > maxAgeMs) {
@@ -103,7 +123,7 @@ export class EventBus {
       }
       this.clock.schedule(delay, () => {
         record.deliveredAtMs.push(this.clock.elapsed);
-        this.target(event, meta);
+        target.invoke(event, meta);
       });
     }
   }

@@ -16,6 +16,8 @@ import type { InvocationContext } from './tracker';
 export interface InvocationRecord {
   /** The request id, also sent with every API call the invocation makes. */
   readonly id: string;
+  /** The function invoked. */
+  readonly functionName: string;
   readonly env: number;
   /** 1 for the first delivery of an event; 2, 3 for Lambda's retries. */
   readonly attempt: number;
@@ -56,6 +58,8 @@ export interface FunctionConfig {
   readonly retryAttempts: number;
   /** Older events are discarded to the dead-letter queue, retries included. */
   readonly maximumEventAgeSeconds: number;
+  /** The function's environment variables: set in the process while its code runs. */
+  readonly environment: Readonly<Record<string, string>>;
   readonly account: string;
   readonly region: string;
 }
@@ -166,6 +170,7 @@ export class LambdaService {
     const detail = queued.event.detail as Record<string, unknown> | undefined;
     const record: InvocationRecord = {
       id: this.rng.uuid(),
+      functionName: this.config.functionName,
       env: env.id,
       attempt: queued.attempt,
       eventId: String(queued.event.id),
@@ -185,6 +190,7 @@ export class LambdaService {
 
     if (record.coldStart) {
       try {
+        this.useEnvironment();
         this.clock.context.run(context, () => { env.handler = this.factory(); });
       } catch (error) {
         this.end(run, 'error', `Runtime.ImportModuleError: ${describe(error)}`);
@@ -222,6 +228,8 @@ export class LambdaService {
       getRemainingTimeInMillis: () => Math.max(0, deadline - this.clock.now),
     };
     if (run.frozen) return;
+    // Functions share this process: the handler reads its configuration from the environment as it starts.
+    this.useEnvironment();
     this.clock.context.run(context, () => {
       let settled: Promise<unknown>;
       try {
@@ -233,6 +241,13 @@ export class LambdaService {
         (value) => this.end(run, 'ok', undefined, value),
         (error: unknown) => this.end(run, 'error', describe(error)),
       );
+    });
+  }
+
+  private useEnvironment(): void {
+    Object.assign(process.env, this.config.environment, {
+      AWS_LAMBDA_FUNCTION_NAME: this.config.functionName,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.config.memoryMB),
     });
   }
 

@@ -31,9 +31,12 @@ export interface Completion {
   readonly invocation?: string;
   /** The wait state the action was in (`Pending:Wait`, `Warmed:Pending:Wait`, `Terminating:Wait`). */
   readonly state: LifecycleState;
+  /** The hook whose action it was. */
+  readonly hook: string;
 }
 
 export interface LifecycleAction {
+  readonly hook: string;
   readonly token: string;
   readonly startedAt: number;
   readonly globalDeadline: number;
@@ -50,7 +53,8 @@ export interface Instance {
   /** False once the EC2 instance is terminated. */
   exists: boolean;
   agent: AgentStatus;
-  action?: LifecycleAction;
+  /** Pending lifecycle actions, one per hook of the current transition. */
+  readonly actions: LifecycleAction[];
   /** Every lifecycle action of the instance, in order. */
   readonly completions: Completion[];
   readonly commandIds: string[];

@@ -151,8 +151,11 @@ export interface WorldControl {
   instance(index: number): { readonly id: string; readonly state: string; readonly agent: string; readonly ec2Running: boolean };
   /** Applies a happening to an instance, as `schedule` does. */
   happen(index: number, happening: Happening): void;
-  /** Completes the instance's pending lifecycle action "by an operator" (as the CLI would, outside the handler). */
-  complete(index: number, result: LifecycleResult): void;
+  /**
+   * Completes the instance's pending lifecycle action of this hook (default:
+   * the first pending) "by an operator", as the CLI would, outside the handler.
+   */
+  complete(index: number, result: LifecycleResult, hook?: string): void;
 }
 
 /** Scenario code run at a virtual time. */
@@ -321,6 +324,19 @@ export interface SsmOptions {
 export interface ScenarioOptions {
   readonly name: string;
   readonly hook: HookOptions;
+  /**
+   * Further hooks on the same group, each its own construct with its own
+   * function, document and rules (named `standin-hook-2`, `-3` …). Hooks of the
+   * same transition run at once; the instance moves on when all have completed,
+   * and ABANDON on any ends the others (a terminate hook's ABANDON skips the
+   * remaining hooks). @default none
+   */
+  readonly hooks?: readonly HookOptions[];
+  /**
+   * With launch and terminate hooks: the group scales an instance in this long
+   * after it went into service. @default never
+   */
+  readonly scaleInAfterMs?: Range;
   /** How many instances go through the hook. */
   readonly instances: number;
   /** The group has a warm pool (see `WarmPoolOptions`). @default none */

@@ -19,7 +19,7 @@ const DOCUMENT: CommandDocument = {
 function instance(index = 0): Instance {
   const id = `i-0${'a'.repeat(15)}${index}`;
   const state = 'InService';
-  return { index, id, state, ec2Running: true, exists: true, agent: 'Online', completions: [], commandIds: [], agentOptions: {}, commandOptions: {} };
+  return { index, id, state, ec2Running: true, exists: true, agent: 'Online', actions: [], completions: [], commandIds: [], agentOptions: {}, commandOptions: {} };
 }
 
 function setUp(programs: Record<string, ProgramBehaviour> = {}) {
@@ -27,7 +27,7 @@ function setUp(programs: Record<string, ProgramBehaviour> = {}) {
   const rng = new Rng(1);
   const i = instance();
   const agents = new Agents(clock, rng, 'eu-west-1', programs, [i], { online: () => undefined });
-  const rc = new RunCommand(clock, rng, '123456789012', 'eu-west-1', DOCUMENT, 0, new Map([[i.id, i]]), agents, () => undefined);
+  const rc = new RunCommand(clock, rng, '123456789012', 'eu-west-1', [DOCUMENT], 0, new Map([[i.id, i]]), agents, () => undefined);
   return { agents, rc, i };
 }
 

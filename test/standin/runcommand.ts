@@ -66,6 +66,7 @@ export interface Command {
   readonly id: string;
   readonly documentName: string;
   readonly documentVersion: string;
+  readonly document: CommandDocument;
   readonly comment: string;
   readonly requestedAt: number;
   readonly visibleAt: number;
@@ -109,18 +110,21 @@ export class RunCommand {
   private readonly commandById = new Map<string, Command>();
   /** Invocations the agent could not be reached for, waiting for it to come back. */
   private readonly waitingForAgent = new Set<Invocation>();
+  private readonly documents = new Map<string, CommandDocument>();
 
   constructor(
     private readonly clock: VirtualClock,
     private readonly rng: Rng,
     private readonly account: string,
     private readonly region: string,
-    readonly document: CommandDocument,
+    documents: readonly CommandDocument[],
     private readonly visibilityLagMs: number,
     private readonly byId: ReadonlyMap<string, Instance>,
     private readonly agents: Agents,
     private readonly emit: Emit,
-  ) {}
+  ) {
+    for (const d of documents) this.documents.set(d.name, d);
+  }
 
   /** The agent connected: commands that could not reach it start now. */
   agentOnline(instance: Instance): void {
@@ -157,8 +161,8 @@ export class RunCommand {
   }
 
   sendCommand(p: Record<string, unknown>, invocation?: string): Record<string, unknown> {
-    const doc = this.document;
-    if (p.DocumentName !== doc.name) {
+    const doc = this.documents.get(String(p.DocumentName));
+    if (!doc) {
       throw new ApiError('InvalidDocument', `Document with name ${String(p.DocumentName)} does not exist.`);
     }
     const version = p.DocumentVersion === undefined ? '$DEFAULT' : String(p.DocumentVersion);
@@ -174,7 +178,7 @@ export class RunCommand {
     if (!(deliveryTimeoutSeconds >= 30 && deliveryTimeoutSeconds <= 2_592_000)) {
       throw new ApiError('ValidationException', '1 validation error detected: Value at \'timeoutSeconds\' failed to satisfy constraint: Member must have value between 30 and 2592000');
     }
-    const parameters = this.validateParameters(p.Parameters);
+    const parameters = validateParameters(doc, p.Parameters);
     const instances = ids.map((id) => this.byId.get(id));
     const invalid = ids.filter((_id, n) => {
       const i = instances[n];
@@ -188,6 +192,7 @@ export class RunCommand {
       id: this.rng.uuid(),
       documentName: doc.name,
       documentVersion: version,
+      document: doc,
       comment,
       requestedAt: this.clock.now,
       visibleAt: this.clock.now + this.visibilityLagMs,
@@ -218,33 +223,6 @@ export class RunCommand {
     return { Command: this.commandShape(command) };
   }
 
-  /** SendCommand's Parameters against the document's: declared names only, values matching allowedPattern. */
-  private validateParameters(given: unknown): Record<string, readonly string[]> {
-    const declared = this.document.parameters;
-    const out: Record<string, readonly string[]> = {};
-    if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
-      throw new ApiError('InvalidParameters', 'Parameters must be a map of parameter names to lists of values.');
-    }
-    for (const [name, values] of Object.entries((given ?? {}) as Record<string, unknown>)) {
-      const spec = declared[name];
-      if (!spec) throw new ApiError('InvalidParameters', `Parameter "${name}" is not declared by document ${this.document.name}.`);
-      if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) {
-        throw new ApiError('InvalidParameters', `Parameter "${name}" must be a list of strings.`);
-      }
-      // The whole value must match: AWS-RunShellScript's own executionTimeout pattern only makes sense that way.
-      const pattern = spec.allowedPattern !== undefined ? new RegExp(`^(?:${spec.allowedPattern})$`) : undefined;
-      const bad = pattern ? (values as string[]).find((v) => !pattern.test(v)) : undefined;
-      if (bad !== undefined) {
-        throw new ApiError('InvalidParameters', `Parameter "${name}" value "${bad}" does not match the allowed pattern ${spec.allowedPattern}.`);
-      }
-      out[name] = values as string[];
-    }
-    for (const [name, spec] of Object.entries(declared)) {
-      if (out[name] === undefined && spec.default === undefined) throw new ApiError('InvalidParameters', `Parameter "${name}" is required.`);
-    }
-    return out;
-  }
-
   /** The agent picks the command up, or SSM finds it unreachable and will try again (Delayed). */
   private start(inv: Invocation): void {
     if (inv.status !== 'Pending' && inv.status !== 'Delayed') return;
@@ -258,7 +236,7 @@ export class RunCommand {
     const run = instance.commandIds.indexOf(command.id) + 1;
     inv.startedAt = this.clock.now;
     this.transition(inv, 'InProgress');
-    const result = this.agents.run(instance, this.document.runCommand, run);
+    const result = this.agents.run(instance, command.document.runCommand, run);
     inv.ran = result.ran;
     inv.stdout = result.stdout.slice(0, MAX_STDOUT);
     inv.stderr = result.stderr.slice(0, MAX_STDERR);
@@ -369,7 +347,7 @@ export class RunCommand {
         Status: i.status,
         StatusDetails: i.statusDetails,
         CloudWatchOutputConfig: { CloudWatchOutputEnabled: c.outputLogGroup !== undefined, CloudWatchLogGroupName: c.outputLogGroup ?? '' },
-        ...(p.Details ? { CommandPlugins: [this.pluginShape(i)] } : {}),
+        ...(p.Details ? { CommandPlugins: [pluginShape(c, i)] } : {}),
       })),
       ...(next ? { NextToken: next } : {}),
     };
@@ -381,7 +359,7 @@ export class RunCommand {
     if (!command || !inv || this.clock.now < command.visibleAt) {
       throw new ApiError('InvocationDoesNotExist', 'An error occurred (InvocationDoesNotExist) when calling the GetCommandInvocation operation');
     }
-    if (p.PluginName !== undefined && p.PluginName !== this.document.stepName) {
+    if (p.PluginName !== undefined && p.PluginName !== command.document.stepName) {
       throw new ApiError('InvalidPluginName', `The plugin name ${String(p.PluginName)} is not valid.`);
     }
     return {
@@ -390,7 +368,7 @@ export class RunCommand {
       Comment: command.comment,
       DocumentName: command.documentName,
       DocumentVersion: command.documentVersion,
-      PluginName: this.document.stepName,
+      PluginName: command.document.stepName,
       ResponseCode: inv.responseCode,
       ExecutionStartDateTime: inv.startedAt !== undefined ? iso(inv.startedAt) : '',
       ExecutionElapsedTime: inv.startedAt !== undefined ? elapsed((inv.endedAt ?? this.clock.now) - inv.startedAt) : '',
@@ -452,19 +430,47 @@ export class RunCommand {
     };
   }
 
-  private pluginShape(i: Invocation): Record<string, unknown> {
-    return {
-      Name: this.document.stepName,
-      Status: i.status,
-      StatusDetails: i.statusDetails,
-      ResponseCode: i.responseCode,
-      ...(i.startedAt !== undefined ? { ResponseStartDateTime: date(i.startedAt) } : {}),
-      ...(i.endedAt !== undefined ? { ResponseFinishDateTime: date(i.endedAt) } : {}),
-      Output: TERMINAL.includes(i.status) ? i.stdout : '',
-    };
-  }
 }
 
+/** SendCommand's Parameters against the document's: declared names only, values matching allowedPattern. */
+function validateParameters(document: CommandDocument, given: unknown): Record<string, readonly string[]> {
+  const declared = document.parameters;
+  const out: Record<string, readonly string[]> = {};
+  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+    throw new ApiError('InvalidParameters', 'Parameters must be a map of parameter names to lists of values.');
+  }
+  for (const [name, values] of Object.entries((given ?? {}) as Record<string, unknown>)) {
+    const spec = declared[name];
+    if (!spec) throw new ApiError('InvalidParameters', `Parameter "${name}" is not declared by document ${document.name}.`);
+    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) {
+      throw new ApiError('InvalidParameters', `Parameter "${name}" must be a list of strings.`);
+    }
+    // The whole value must match: AWS-RunShellScript's own executionTimeout pattern only makes sense that way.
+    const pattern = spec.allowedPattern !== undefined ? new RegExp(`^(?:${spec.allowedPattern})$`) : undefined;
+    const bad = pattern ? (values as string[]).find((v) => !pattern.test(v)) : undefined;
+    if (bad !== undefined) {
+      throw new ApiError('InvalidParameters', `Parameter "${name}" value "${bad}" does not match the allowed pattern ${spec.allowedPattern}.`);
+    }
+    out[name] = values as string[];
+  }
+  for (const [name, spec] of Object.entries(declared)) {
+    if (out[name] === undefined && spec.default === undefined) throw new ApiError('InvalidParameters', `Parameter "${name}" is required.`);
+  }
+  return out;
+}
+
+
+function pluginShape(c: Command, i: Invocation): Record<string, unknown> {
+  return {
+    Name: c.document.stepName,
+    Status: i.status,
+    StatusDetails: i.statusDetails,
+    ResponseCode: i.responseCode,
+    ...(i.startedAt !== undefined ? { ResponseStartDateTime: date(i.startedAt) } : {}),
+    ...(i.endedAt !== undefined ? { ResponseFinishDateTime: date(i.endedAt) } : {}),
+    Output: TERMINAL.includes(i.status) ? i.stdout : '',
+  };
+}
 /** When a command expires: delivery timeout + execution timeout after it was sent. */
 export function expiresAt(c: Command): number {
   return c.requestedAt + (c.deliveryTimeoutSeconds + c.executionTimeoutSeconds) * 1000;

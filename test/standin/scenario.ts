@@ -50,6 +50,8 @@ export interface CommandReport {
   readonly id: string;
   readonly instance: number;
   readonly comment: string;
+  /** The document it ran: one per hook. */
+  readonly document: string;
   /** The command's status. */
   readonly status: string;
   /** The invocation's details: `DeliveryTimedOut`, `ExecutionTimedOut`, `Undeliverable`, or the status. */
@@ -131,10 +133,29 @@ export const NAMES: ResourceNames = {
 
 const HOURS = 3_600_000;
 
+/** The physical names of the n-th hook (0: the scenario's `hook`, then its `hooks`). */
+export function namesOf(n: number): ResourceNames {
+  if (n === 0) return NAMES;
+  const suffix = `-${n + 1}`;
+  return {
+    ...NAMES,
+    hookName: NAMES.hookName + suffix,
+    documentName: NAMES.documentName + suffix,
+    outputLogGroupName: NAMES.outputLogGroupName + suffix,
+    functionName: NAMES.functionName + suffix,
+  };
+}
+
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const realStart = performance.now();
-  const { heartbeatTimeoutSeconds, ...constructProps } = options.hook;
-  const template = synthesizeHook(constructProps, NAMES);
+  // Each hook is its own construct, as a user adds them: its own function, document and rules.
+  const hooks = [options.hook, ...(options.hooks ?? [])].map((hook, n) => {
+    const { heartbeatTimeoutSeconds, ...constructProps } = hook;
+    const names = namesOf(n);
+    const template = synthesizeHook(constructProps, names);
+    return { names, template, heartbeatTimeoutSeconds: heartbeatTimeoutSeconds ?? template.heartbeatTimeoutSeconds };
+  });
+  const template = hooks[0].template;
   const memoryMB = options.lambda?.memoryMB ?? template.memoryMB;
   const seed = options.seed ?? 1;
   const rng = new Rng(seed);
@@ -145,41 +166,49 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
   const history = new CallHistory();
   let bus: EventBus | undefined;
-  let lambda: LambdaService | undefined;
   const world = new World(clock, rng, {
     account: NAMES.account,
     region: NAMES.region,
     groupName: NAMES.groupName,
-    hookName: NAMES.hookName,
-    transition: template.transition,
-    heartbeatTimeoutSeconds: heartbeatTimeoutSeconds ?? template.heartbeatTimeoutSeconds,
-    defaultResult: template.defaultResult,
+    hooks: hooks.map((h) => ({
+      name: h.names.hookName,
+      transition: h.template.transition,
+      heartbeatTimeoutSeconds: h.heartbeatTimeoutSeconds,
+      defaultResult: h.template.defaultResult,
+    })),
     warmPool: options.warmPool,
-    document: { ...template.document, name: NAMES.documentName },
+    scaleInAfterMs: options.scaleInAfterMs,
+    documents: hooks.map((h) => ({ ...h.template.document, name: h.names.documentName })),
     visibilityLagMs: options.ssm?.visibilityLagMs ?? 0,
     agent: options.agent ?? {},
     command: options.command ?? {},
     programs: options.programs ?? {},
     overrides: options.overrides ?? [],
   }, (event, meta) => bus!.put(event, meta));
-  bus = new EventBus(clock, rng, template.eventPatterns, {
-    ...options.events,
-    maximumEventAgeSeconds: options.events?.maximumEventAgeSeconds ?? template.targetMaximumEventAgeSeconds,
-  }, (event, meta) => lambda!.invoke(event, meta), history);
-  lambda = new LambdaService(clock, rng, {
-    functionName: NAMES.functionName,
-    timeoutSeconds: options.lambda?.timeoutSeconds ?? template.functionTimeoutSeconds,
-    memoryMB,
-    retryAttempts: template.retryAttempts,
-    maximumEventAgeSeconds: options.lambda?.maximumEventAgeSeconds ?? template.maximumEventAgeSeconds,
+  const handlerFactory = options.handler ?? bundledHandler();
+  const lambdas = hooks.map((h) => new LambdaService(clock, rng, {
+    functionName: h.names.functionName,
+    timeoutSeconds: options.lambda?.timeoutSeconds ?? h.template.functionTimeoutSeconds,
+    memoryMB: options.lambda?.memoryMB ?? h.template.memoryMB,
+    retryAttempts: h.template.retryAttempts,
+    maximumEventAgeSeconds: options.lambda?.maximumEventAgeSeconds ?? h.template.maximumEventAgeSeconds,
+    environment: h.template.environment,
     account: NAMES.account,
     region: NAMES.region,
-  }, options.lambda ?? {}, options.handler ?? bundledHandler(), history);
+  }, options.lambda ?? {}, handlerFactory, history));
+  bus = new EventBus(clock, rng, hooks.map((h, n) => ({
+    patterns: h.template.eventPatterns,
+    maximumEventAgeSeconds: h.template.targetMaximumEventAgeSeconds,
+    invoke: (event, meta) => lambdas[n].invoke(event, meta),
+  })), options.events ?? {}, history);
   const server = new StandInServer(clock, world, rng, options.api ?? {}, (e) => internalErrors.push(e), history);
-  const tracker = new RequestTracker(clock, lambda.observeRequest);
+  const tracker = new RequestTracker(clock, (context, request) => lambdas.forEach((l) => l.observeRequest(context, request)));
   const endpoint = await server.start();
 
+  // Every function's variables are restored at the end; each function sets its own as its code runs.
+  const functionKeys = Object.fromEntries(hooks.flatMap((h) => Object.keys(h.template.environment)).map((k) => [k, undefined]));
   const restoreEnv = setEnvironment({
+    ...functionKeys,
     ...template.environment,
     AWS_ENDPOINT_URL: endpoint,
     AWS_ENDPOINT_URL_SSM: undefined,
@@ -242,6 +271,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   }
 
   const errors = [...internalErrors, ...clock.errors].map((e) => (e instanceof Error ? e.stack ?? e.message : String(e)));
+  const invocations = lambdas.length === 1 ? lambdas[0].invocations : lambdas.flatMap((l) => l.invocations).sort((a, b) => a.startMs - b.startMs);
+  const deadLetters = [...bus.deadLetters, ...lambdas.flatMap((l) => l.deadLetters)];
   const instances = world.instances.map(report);
   const completions = instances.flatMap((i) => i.completions);
   const summary: ScenarioSummary = {
@@ -254,10 +285,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     apiCalls: server.calls.length,
     retries: server.calls.filter((c) => c.retry).length,
     heartbeatTimeouts: completions.filter((c) => c.by === 'heartbeat').length,
-    lambdaRetries: lambda.invocations.filter((i) => i.attempt > 1).length,
-    deadLetters: lambda.deadLetters.length + bus.deadLetters.length,
-    invocations: lambda.invocations.length,
-    billedMs: lambda.invocations.reduce((sum, i) => sum + (i.billedMs ?? 0), 0),
+    lambdaRetries: invocations.filter((i) => i.attempt > 1).length,
+    deadLetters: deadLetters.length,
+    invocations: invocations.length,
+    billedMs: invocations.reduce((sum, i) => sum + (i.billedMs ?? 0), 0),
     memoryMB,
     virtualMs: clock.elapsed,
     realMs: performance.now() - realStart,
@@ -266,8 +297,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     summary,
     instances,
     calls: server.calls,
-    invocations: lambda.invocations,
-    deadLetters: [...bus.deadLetters, ...lambda.deadLetters],
+    invocations,
+    deadLetters,
     events: bus.records,
     commands: world.commands.map((c) => {
       const inv = c.invocations[0];
@@ -275,6 +306,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         id: c.id,
         instance: inv.instance.index,
         comment: c.comment,
+        document: c.documentName,
         status: c.status,
         statusDetails: inv.statusDetails,
         responseCode: inv.responseCode,

@@ -18,7 +18,8 @@ export { ApiError } from './model';
 export type { Completion, Instance, LifecycleState, EventMeta, Emit } from './model';
 
 export interface WorldConfig extends AutoScalingConfig {
-  readonly document: CommandDocument;
+  /** The hooks' documents. */
+  readonly documents: readonly CommandDocument[];
   readonly visibilityLagMs: number;
   readonly agent: AgentOptions;
   readonly command: CommandOptions;
@@ -44,7 +45,7 @@ export class World {
       online: (instance) => this.runCommand.agentOnline(instance),
     });
     this.runCommand = new RunCommand(
-      clock, rng, config.account, config.region, config.document, config.visibilityLagMs, this.byId, this.agents, emit,
+      clock, rng, config.account, config.region, config.documents, config.visibilityLagMs, this.byId, this.agents, emit,
     );
     this.autoscaling.connect({
       started: (instance) => {
@@ -78,7 +79,7 @@ export class World {
         else (commandOptions as Record<string, unknown>)[k] = v;
       }
     }
-    const launching = this.config.transition === 'launch';
+    const launching = this.autoscaling.launches;
     const instance: Instance = {
       index,
       id: `i-0${this.rng.hex(16)}`,
@@ -86,6 +87,7 @@ export class World {
       ec2Running: !launching,
       exists: true,
       agent: launching ? 'unregistered' : 'Online',
+      actions: [],
       completions: [],
       commandIds: [],
       agentOptions,
@@ -113,10 +115,10 @@ export class World {
         if (instance.ec2Running) this.agents.setStatus(instance, 'Online');
         break;
       case 'complete-continue':
-        this.autoscaling.complete(instance, 'CONTINUE', 'operator');
+        this.autoscaling.completeAny(instance, 'CONTINUE', 'operator');
         break;
       case 'complete-abandon':
-        this.autoscaling.complete(instance, 'ABANDON', 'operator');
+        this.autoscaling.completeAny(instance, 'ABANDON', 'operator');
         break;
       case 'cancel-commands':
         this.runCommand.cancelAll(instance);
@@ -139,7 +141,11 @@ export class World {
         return { id: i.id, state: i.state, agent: i.agent, ec2Running: i.ec2Running };
       },
       happen: (index, happening) => world.happen(at(index), happening),
-      complete: (index, result: LifecycleResult) => world.autoscaling.complete(at(index), result, 'operator'),
+      complete: (index, result: LifecycleResult, hook?: string) => {
+        const i = at(index);
+        const action = i.actions.find((a) => hook === undefined || a.hook === hook);
+        if (action) world.autoscaling.complete(i, action, result, 'operator');
+      },
     };
   }
 
@@ -152,7 +158,7 @@ export class World {
       case 'RecordLifecycleActionHeartbeat':
         id = params.InstanceId;
         if (id === undefined && typeof params.LifecycleActionToken === 'string') {
-          return this.instances.find((i) => i.action?.token === params.LifecycleActionToken);
+          return this.instances.find((i) => i.actions.some((a) => a.token === params.LifecycleActionToken));
         }
         break;
       case 'SendCommand':
