@@ -641,6 +641,25 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
+      name: 'best-effort delivery: 5% of lifecycle events lost',
+      hook: { transition: 'terminate', timeoutSeconds: 60 },
+      instances: 100,
+      command: { durationMs: [2_000, 10_000] },
+      events: { lossRate: { lifecycle: 0.05 } },
+    },
+    check: (r) => {
+      // Exactly the instances whose event was lost wait for the heartbeat timeout; nothing else does.
+      const lost = r.events.filter((e) => e.kind === 'lifecycle' && e.lost).map((e) => e.instance).sort((a, b) => a! - b!);
+      assert.ok(lost.length > 0, 'no event was lost');
+      assert.deepEqual(r.instances.filter((i) => i.completions[0].by === 'heartbeat').map((i) => i.index), lost);
+      assert.equal(r.events.filter((e) => e.kind === 'command-status' && e.lost).length, 0);
+      assertFinalStates(r, 'Terminated');
+      assertCommandsPerInstance(r, r.instances.map((i) => (lost.includes(i.index) ? 0 : 1)));
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
       name: 'agent online but never picks up -> DeliveryTimedOut',
       hook: { transition: 'terminate', timeoutSeconds: 60, defaultResult: 'ABANDON' },
       instances: 2,

@@ -77,8 +77,8 @@ export class EventBus {
     if (!matched) return;
 
     const o = this.options;
-    let lost = this.rng.chance(o.lossRate);
-    let copies = 1 + (this.rng.chance(o.duplicateRate) ? 1 : 0);
+    let lost = this.rng.chance(rateFor(o.lossRate, meta));
+    let copies = 1 + (this.rng.chance(rateFor(o.duplicateRate, meta)) ? 1 : 0);
     let extraDelay = 0;
     let copyDelay = o.duplicateDelayMs ?? [0, 10_000];
     for (const fault of o.faults ?? []) {
@@ -135,6 +135,12 @@ export class EventBus {
     return this.faultGate.fires(fault, meta.instance, this.clock.elapsed);
   }
 
+}
+
+/** A rate given for all events or by kind (command-level status events have no kind of their own). */
+function rateFor(rate: EventOptions['lossRate'], meta: EventMeta): number | undefined {
+  if (rate === undefined || typeof rate === 'number') return rate;
+  return meta.kind === 'command' ? undefined : rate[meta.kind];
 }
 
 /** EventBridge pattern matching: exact values, `prefix`, `anything-but` and `exists`, nested objects. */

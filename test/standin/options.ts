@@ -238,12 +238,15 @@ export interface EventFault extends Selector {
 export interface EventOptions {
   /** From the event until the function is invoked, drawn per delivery (so events reorder). @default [100, 1_500] */
   readonly delayMs?: Range;
-  /** Probability that any event is delivered twice. @default 0 */
-  readonly duplicateRate?: number;
+  /** Probability that an event is delivered twice: one for all, or by event kind. @default 0 */
+  readonly duplicateRate?: number | Readonly<Partial<Record<EventKind, number>>>;
   /** How much later a duplicate arrives. @default [0, 10_000] */
   readonly duplicateDelayMs?: Range;
-  /** Probability that any event is lost. @default 0 */
-  readonly lossRate?: number;
+  /**
+   * Probability that an event is lost (best-effort delivery): one for all, or by
+   * event kind, e.g. `{ lifecycle: 0.001, 'command-status': 0.001 }`. @default 0
+   */
+  readonly lossRate?: number | Readonly<Partial<Record<EventKind, number>>>;
   /**
    * Which kinds of events have a rule that invokes the function, for a function
    * invoked by the lifecycle event only (`['lifecycle']`). @default every rule of the template
