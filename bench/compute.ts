@@ -130,7 +130,7 @@ async function measureAction(design: Design, transition: Transition, commandSeco
     ...design.options(transition, hookTimeoutFor(commandSeconds)),
     instances: actions,
     spreadMs: 60_000,
-    command: { durationMs: commandSeconds * 1000, outcome: 'Success' },
+    command: { durationMs: commandSeconds * 1000 },
     seed,
   });
   checkRan(r);
@@ -185,7 +185,7 @@ export async function measureScale(seed: number, counts = [10, 100, 1_000], comm
         name: `${design.name}, ${actions} actions`,
         ...design.options('terminate', hookTimeoutFor(commandSeconds)),
         instances: actions,
-        command: { durationMs: commandSeconds * 1000, outcome: 'Success' },
+        command: { durationMs: commandSeconds * 1000 },
         api: { faults: throttling(0.05) },
         seed,
       });

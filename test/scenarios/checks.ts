@@ -68,3 +68,23 @@ export function appliedPerInstance(r: ScenarioResult, operation: string): number
 }
 
 export { assert };
+
+/**
+ * The instance's only command ended TimedOut (ExecutionTimedOut) exactly when it
+ * expired, delivery + execution timeout after it was sent, with no status event
+ * between InProgress and then.
+ */
+export function assertCommandTimedOutAtExpiry(r: ScenarioResult, instance: number, deliveryTimeoutSeconds = 60): void {
+  const commands = r.commands.filter((c) => c.instance === instance);
+  assert.equal(commands.length, 1, `commands of instance ${instance}`);
+  const c = commands[0];
+  assert.deepEqual([c.status, c.statusDetails], ['TimedOut', 'ExecutionTimedOut']);
+  assert.equal(c.endedAtMs! - c.requestedAtMs, (deliveryTimeoutSeconds + c.executionTimeoutSeconds) * 1000, 'ended at the expiry');
+  const statuses = r.events.filter((e) => e.kind === 'command-status' && e.instance === instance).map((e) => e.status);
+  assert.deepEqual(statuses, ['Pending', 'InProgress', 'TimedOut'], 'status events of the invocation');
+}
+
+/** The statuses of the instance's command-status events, in the order they were emitted. */
+export function statusEventsOf(r: ScenarioResult, instance: number): string[] {
+  return r.events.filter((e) => e.kind === 'command-status' && e.instance === instance).map((e) => String(e.status));
+}

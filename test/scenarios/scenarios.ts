@@ -4,18 +4,20 @@
  * scenario is options (data) plus a check of final instance states, completions,
  * commands and the exact API calls.
  */
-import { disappearsAfter, resourceContention, throttling } from '../standin';
+import { disappearsAfter, namesOf, resourceContention, throttling } from '../standin';
 import type { ScenarioOptions } from '../standin';
 import {
   appliedPerInstance,
   assert,
   assertCommandComments,
   assertCommandsPerInstance,
+  assertCommandTimedOutAtExpiry,
   assertCompletions,
   assertFinalStates,
   assertHandlerNeverFailed,
   callsOf,
   outcomesOf,
+  statusEventsOf,
   ScenarioResult,
 } from './checks';
 import { pollingHandler } from './polling-handler';
@@ -101,13 +103,14 @@ export const SCENARIOS: readonly Scenario[] = [
       hook: LAUNCH,
       instances: 1,
       agent: { registrationDelayMs: 0 },
-      command: { outcome: 'Failed', durationMs: 8_000 },
+      command: { durationMs: 8_000 },
+      programs: { 'lifecycle-step': { exitCode: 3 } },
     },
     check: (r) => {
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'ABANDON', 'api');
       assertCommandsPerInstance(r, 1);
-      assert.equal(r.commands[0].status, 'Failed');
+      assert.deepEqual([r.commands[0].status, r.commands[0].responseCode], ['Failed', 3]);
       assert.deepEqual(callsOf(r, 0), ['DescribeInstanceInformation ok', 'ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
       assertHandlerNeverFailed(r);
     },
@@ -135,7 +138,7 @@ export const SCENARIOS: readonly Scenario[] = [
       // The longest terminate hook: 7,080 s of commands, heartbeat 7,200 s.
       hook: { transition: 'terminate', timeoutSeconds: 7_080, defaultResult: 'ABANDON' },
       instances: 1,
-      command: { outcome: 'hang' },
+      programs: { 'lifecycle-step': { hang: true } },
     },
     check: (r) => {
       assertFinalStates(r, 'Terminated');
@@ -466,11 +469,13 @@ export const SCENARIOS: readonly Scenario[] = [
       schedule: [{ atMs: 20_000, instances: [0], happening: 'disappear' }],
     },
     check: (r) => {
-      // The agent never reports; SSM times the command out at its execution timeout and the
-      // handler completes with the failure result before the heartbeat timeout would.
-      assert.equal(r.commands[0].status, 'TimedOut');
+      // The agent never reports; the invocation stays InProgress until the command expires
+      // (60 s delivery + 120 s execution timeout after the send), then the handler completes
+      // with the failure result (CONTINUE for this terminate hook), before the heartbeat (240 s).
+      assertCommandTimedOutAtExpiry(r, 0);
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', 'api');
+      assert.ok(r.instances[0].completions[0].atMs < 240_000, 'completed before the heartbeat timeout');
       assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.ok(r.logs.some((l) => /ended TimedOut/.test(l.text)));
       assertHandlerNeverFailed(r);
@@ -511,6 +516,374 @@ export const SCENARIOS: readonly Scenario[] = [
         // The invocation is billed for the whole wait.
         assert.ok(inv.billedMs! >= 20_000, `billed ${inv.billedMs} ms`);
       }
+    },
+  },
+  {
+    options: {
+      name: 'a launch whose middle bootstrap line fails is ABANDONed',
+      hook: { ...LAUNCH, commands: ['bootstrap-a', 'bootstrap-b', 'healthcheck'] },
+      instances: 2,
+      agent: { registrationDelayMs: 0 },
+      // bootstrap-b fails on instance 1 only; the health check that follows would succeed.
+      programs: { 'bootstrap-a': {}, 'bootstrap-b': { exitCode: 4, instances: [1] }, 'healthcheck': {} },
+    },
+    check: (r) => {
+      // The document must stop at the failing line and fail the command: a broken instance never
+      // goes into service. (A document without `set -e` runs the health check and reports Success.)
+      assertFinalStates(r, ['InService', 'Terminated']);
+      assertCompletions(r, ['CONTINUE', 'ABANDON'], 'api');
+      assert.deepEqual(r.commands.map((c) => [c.instance, c.status, c.responseCode, c.ran.join(' ')]).sort(), [
+        [0, 'Success', 0, 'bootstrap-a bootstrap-b healthcheck'],
+        [1, 'Failed', 4, 'bootstrap-a bootstrap-b'],
+      ]);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'a failing last line fails the command',
+      hook: { ...LAUNCH, commands: ['bootstrap-a', 'healthcheck'] },
+      instances: 2,
+      agent: { registrationDelayMs: 0 },
+      programs: { 'bootstrap-a': {}, 'healthcheck': { exitCode: 1, instances: [1] } },
+    },
+    check: (r) => {
+      // The last line's status is the script's with or without `set -e`.
+      assertFinalStates(r, ['InService', 'Terminated']);
+      assertCompletions(r, ['CONTINUE', 'ABANDON'], 'api');
+      assert.deepEqual(r.commands.map((c) => [c.instance, c.status, c.ran.join(' ')]).sort(), [
+        [0, 'Success', 'bootstrap-a healthcheck'],
+        [1, 'Failed', 'bootstrap-a healthcheck'],
+      ]);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'the lines decide: a failure inside if, ||, or a missing program',
+      hook: {
+        ...TERMINATE,
+        defaultResult: 'ABANDON',
+        // Only the shell knows that the failing probe in `if` and the `|| true` do not fail the
+        // script, and that a program the instance lacks exits 127.
+        commands: ['if probe; then drain; fi', 'flush || true', 'notify'],
+      },
+      instances: 2,
+      programs: {
+        probe: { exitCode: 1 },
+        drain: {},
+        flush: { exitCode: 2 },
+        notify: { missing: true, instances: [1] },
+      },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, ['CONTINUE', 'ABANDON'], 'api');
+      assert.deepEqual(r.commands.map((c) => [c.instance, c.status, c.responseCode, c.ran.join(' ')]).sort(), [
+        [0, 'Success', 0, 'probe flush notify'],
+        [1, 'Failed', 127, 'probe flush'],
+      ]);
+      assert.match(r.commands.find((c) => c.instance === 1)!.stderr, /notify: not found/);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'a launching instance dies mid-command -> TimedOut at expiry, ABANDON',
+      hook: LAUNCH,
+      instances: 1,
+      agent: { registrationDelayMs: 0 },
+      command: { durationMs: 120_000 },
+      schedule: [{ atMs: 30_000, instances: [0], happening: 'disappear' }],
+    },
+    check: (r) => {
+      // Sent at about 1 s, expires 60 s + 300 s later; the heartbeat (300 + 180 + 120 s) is far off.
+      assertCommandTimedOutAtExpiry(r, 0);
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'ABANDON', 'api');
+      const done = r.instances[0].completions[0].atMs;
+      assert.ok(done > 360_000 && done < 600_000, `completed at ${done} ms: after the expiry, before the heartbeat timeout`);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'lost lifecycle and status events -> heartbeat decides',
+      hook: { transition: 'launch', timeoutSeconds: 60 },
+      instances: 3,
+      agent: { registrationDelayMs: 0 },
+      command: { durationMs: 10_000 },
+      events: {
+        faults: [
+          { kind: 'lifecycle', instances: [0], lose: true },
+          { kind: 'command-status', status: 'Success', instances: [1], lose: true },
+        ],
+      },
+    },
+    check: (r) => {
+      // Today nothing notices a lost event: both healthy instances wait for the heartbeat timeout
+      // (60 + 180 + 120 s) and its default result, ABANDON, terminates them.
+      assertFinalStates(r, ['Terminated', 'Terminated', 'InService']);
+      assertCompletions(r, ['ABANDON', 'ABANDON', 'CONTINUE'], ['heartbeat', 'heartbeat', 'api']);
+      assert.deepEqual(callsOf(r, 0), []);
+      assert.deepEqual(callsOf(r, 1), ['DescribeInstanceInformation ok', 'ListCommands ok', 'SendCommand ok']);
+      assert.equal(r.commands.find((c) => c.instance === 1)?.status, 'Success');
+      for (const i of [0, 1]) {
+        const at = r.instances[i].completions[0].atMs;
+        assert.ok(at >= 360_000 && at < 362_000, `instance ${i}: heartbeat timeout at ${at} ms`);
+      }
+      assert.deepEqual(r.events.filter((e) => e.lost).map((e) => [e.kind, e.instance, e.status ?? '']), [
+        ['lifecycle', 0, ''],
+        ['command-status', 1, 'Success'],
+      ]);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'best-effort delivery: 5% of lifecycle events lost',
+      hook: { transition: 'terminate', timeoutSeconds: 60 },
+      instances: 100,
+      command: { durationMs: [2_000, 10_000] },
+      events: { lossRate: { lifecycle: 0.05 } },
+    },
+    check: (r) => {
+      // Exactly the instances whose event was lost wait for the heartbeat timeout; nothing else does.
+      const lost = r.events.filter((e) => e.kind === 'lifecycle' && e.lost).map((e) => e.instance).sort((a, b) => a! - b!);
+      assert.ok(lost.length > 0, 'no event was lost');
+      assert.deepEqual(r.instances.filter((i) => i.completions[0].by === 'heartbeat').map((i) => i.index), lost);
+      assert.equal(r.events.filter((e) => e.kind === 'command-status' && e.lost).length, 0);
+      assertFinalStates(r, 'Terminated');
+      assertCommandsPerInstance(r, r.instances.map((i) => (lost.includes(i.index) ? 0 : 1)));
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'agent online but never picks up -> DeliveryTimedOut',
+      hook: { transition: 'terminate', timeoutSeconds: 60, defaultResult: 'ABANDON' },
+      instances: 2,
+      command: { durationMs: 5_000 },
+      overrides: [{ instances: [0], pickupMs: 'never' }],
+    },
+    check: (r) => {
+      // Pending until delivery (60 s) + execution (60 s) timeout after the send, then TimedOut.
+      const c = r.commands.find((x) => x.instance === 0)!;
+      assert.deepEqual([c.status, c.statusDetails, c.responseCode], ['TimedOut', 'DeliveryTimedOut', -1]);
+      assert.equal(c.endedAtMs! - c.requestedAtMs, 120_000);
+      assert.deepEqual(statusEventsOf(r, 0), ['Pending', 'TimedOut']);
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, ['ABANDON', 'CONTINUE'], 'api');
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'agent away right after the send -> Delayed, then runs',
+      hook: TERMINATE,
+      instances: 2,
+      command: { durationMs: 5_000 },
+      api: { faults: [{ operations: ['SendCommand'], instances: [0], after: 'agent-offline', times: 1 }] },
+      schedule: [{ atMs: 40_000, instances: [0], happening: 'agent-online' }],
+    },
+    check: (r) => {
+      assert.deepEqual(statusEventsOf(r, 0), ['Pending', 'Delayed', 'InProgress', 'Success']);
+      assert.deepEqual(statusEventsOf(r, 1), ['Pending', 'InProgress', 'Success']);
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assert.ok(r.instances[0].completions[0].atMs > 40_000, 'completed after the agent came back');
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'warm pool: two lifecycle actions per instance, each command its own result',
+      hook: LAUNCH,
+      instances: 2,
+      warmPool: { leaveAfterMs: 120_000 },
+      agent: { registrationDelayMs: 5_000 },
+      command: { durationMs: 8_000 },
+      // The second run on instance 1 (leaving the pool) fails; the first succeeded.
+      programs: { 'lifecycle-step': { exitCode: 1, instances: [1], runs: [2] } },
+    },
+    check: (r) => {
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.state} ${c.result} by ${c.by}`)), [
+        ['Warmed:Pending:Wait CONTINUE by api', 'Pending:Wait CONTINUE by api'],
+        ['Warmed:Pending:Wait CONTINUE by api', 'Pending:Wait ABANDON by api'],
+      ]);
+      assertFinalStates(r, ['InService', 'Terminated']);
+      assertCommandsPerInstance(r, 2);
+      assert.deepEqual(r.commands.filter((c) => c.instance === 1).map((c) => c.status), ['Success', 'Failed']);
+      // Each action had its own token: one comment per command, two distinct tokens per instance.
+      for (const i of [0, 1]) assert.equal(new Set(r.commands.filter((c) => c.instance === i).map((c) => c.comment)).size, 2);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'warm pool: scale in returns instances to the pool',
+      hook: TERMINATE,
+      instances: 2,
+      warmPool: {},
+      command: { durationMs: 5_000 },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Warmed:Stopped');
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.state} ${c.result} by ${c.by}`)), Array(2).fill(['Warmed:Pending:Wait CONTINUE by api']));
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'an operator completes an action during the run',
+      hook: LAUNCH,
+      instances: 2,
+      agent: { registrationDelayMs: 0 },
+      command: { durationMs: 60_000 },
+      during: [{
+        atMs: 20_000,
+        run: (world) => {
+          // Only while the commands still run: the handler's completion then finds no action.
+          if (world.instance(0).state === 'Pending:Wait') world.complete(0, 'ABANDON');
+        },
+      }],
+    },
+    check: (r) => {
+      assertFinalStates(r, ['Terminated', 'InService']);
+      assertCompletions(r, ['ABANDON', 'CONTINUE'], ['operator', 'api']);
+      assert.equal(r.instances[0].completions[0].atMs, 20_000);
+      // Terminated mid-run, the instance's command times out at its expiry; the handler's
+      // completion then finds no action.
+      assert.deepEqual(r.commands.map((c) => [c.instance, c.status]).sort(), [[0, 'TimedOut'], [1, 'Success']]);
+      assert.deepEqual(callsOf(r, 0).slice(-1), ['CompleteLifecycleAction(ABANDON) ValidationError']);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'ResourceContention once for each instance after its send',
+      hook: TERMINATE,
+      instances: 3,
+      command: { durationMs: 5_000 },
+      api: {
+        faults: [{
+          ...resourceContention({ perInstance: true, times: 1 }),
+          afterCall: { operation: 'SendCommand', applied: true },
+        }],
+      },
+    },
+    check: (r) => {
+      for (const i of range(3)) {
+        assert.deepEqual(callsOf(r, i), [
+          'ListCommands ok',
+          'SendCommand ok',
+          'CompleteLifecycleAction(CONTINUE) ResourceContention',
+          'CompleteLifecycleAction(CONTINUE) ok (retry)',
+        ], `calls of instance ${i}`);
+      }
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'SendCommand rate limit (token bucket)',
+      hook: TERMINATE,
+      instances: 30,
+      command: { durationMs: 5_000 },
+      // 30 sends at once against a bucket of 10, refilled at 5 a second.
+      api: { rateLimits: { SendCommand: { rate: 5, burst: 10 } } },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assert.deepEqual(appliedPerInstance(r, 'SendCommand'), Array(30).fill(1));
+      const sends = r.calls.filter((c) => c.operation === 'SendCommand');
+      assert.ok(sends.some((c) => c.error === 'ThrottlingException' && !c.injected), 'no call was throttled');
+      // No more than the bucket allows in any window: burst + rate × window.
+      const applied = sends.filter((c) => c.applied).map((c) => c.atMs).sort((a, b) => a - b);
+      for (let n = 0; n < applied.length; n++) {
+        const inWindow = applied.filter((t) => t >= applied[n] && t < applied[n] + 1_000).length;
+        assert.ok(inWindow <= 10 + 5, `${inWindow} sends applied within a second of ${applied[n]} ms`);
+      }
+    },
+  },
+  {
+    options: {
+      name: 'events too old are dropped by EventBridge and by Lambda',
+      hook: { transition: 'terminate', timeoutSeconds: 60 },
+      instances: 2,
+      command: { durationMs: 5_000 },
+      // Instance 0: EventBridge cannot hand its lifecycle event over for 2 minutes, past the target's 60 s.
+      // Instance 1: the first two invocations crash; the second retry would start past Lambda's 150 s.
+      events: { maximumEventAgeSeconds: 60, faults: [{ kind: 'lifecycle', instances: [0], delayMs: 120_000 }] },
+      lambda: {
+        maximumEventAgeSeconds: 150,
+        faults: [{ kind: 'lifecycle', instances: [1], afterCalls: 0, effect: 'crash', times: 2 }],
+      },
+    },
+    check: (r) => {
+      assert.deepEqual(r.deadLetters.map((d) => [d.by, d.kind, d.instance, d.error, d.attempts]), [
+        ['eventbridge', 'lifecycle', 0, 'MaximumEventAgeExceeded', 0],
+        ['lambda', 'lifecycle', 1, 'EventAgeExceeded', 2],
+      ]);
+      assertCommandsPerInstance(r, 0);
+      assertCompletions(r, 'CONTINUE', 'heartbeat');
+    },
+  },
+  {
+    options: {
+      name: 'a launch hook and a terminate hook on one group',
+      hook: { ...LAUNCH, commands: ['bootstrap'] },
+      hooks: [{ ...TERMINATE, commands: ['drain'] }],
+      instances: 2,
+      agent: { registrationDelayMs: 0 },
+      command: { durationMs: 5_000 },
+      programs: { bootstrap: {}, drain: {} },
+      scaleInAfterMs: 60_000,
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.hook} ${c.state} ${c.result} by ${c.by}`)), Array(2).fill([
+        'standin-hook Pending:Wait CONTINUE by api',
+        'standin-hook-2 Terminating:Wait CONTINUE by api',
+      ]));
+      // Each hook's function ran its own document.
+      for (const c of r.commands) {
+        const sender = r.invocations.find((i) => i.id === c.sentBy)!;
+        assert.deepEqual([c.ran.join(' '), sender.functionName], c.document === namesOf(0).documentName
+          ? ['bootstrap', namesOf(0).functionName]
+          : ['drain', namesOf(1).functionName]);
+      }
+      assertCommandsPerInstance(r, 2);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'two terminate hooks: ABANDON on one skips the other',
+      hook: { ...TERMINATE, commands: ['drain'] },
+      hooks: [{ ...TERMINATE, defaultResult: 'ABANDON', commands: ['backup'] }],
+      instances: 2,
+      command: { durationMs: 5_000 },
+      // On instance 1 the backup fails (its hook's failure result is ABANDON) while the drain still runs.
+      programs: { drain: { hang: true, instances: [1] }, backup: { exitCode: 1, instances: [1] } },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.hook} ${c.result} by ${c.by}`).sort()), [
+        ['standin-hook CONTINUE by api', 'standin-hook-2 CONTINUE by api'],
+        ['standin-hook-2 ABANDON by api'],
+      ]);
+      // The first hook's action was skipped: its handler later finds none. The instance terminated
+      // mid-run, so the drain stays InProgress until it expires.
+      const drain = r.commands.find((c) => c.instance === 1 && c.ran.includes('drain'))!;
+      assert.deepEqual([drain.status, drain.statusDetails], ['TimedOut', 'ExecutionTimedOut']);
+      assert.deepEqual(callsOf(r, 1).filter((c) => c.startsWith('Complete')).sort(), [
+        'CompleteLifecycleAction(ABANDON) ok',
+        'CompleteLifecycleAction(CONTINUE) ValidationError',
+      ]);
+      assertHandlerNeverFailed(r);
     },
   },
   {

@@ -2,13 +2,21 @@
  * EventBridge as the hook sees it: the rules of the synthesized template decide
  * which events reach the function; each matching event is delivered at least
  * once, after a delay drawn per delivery (so events reorder), with duplicates
- * and losses as the options say.
+ * and losses as the options say. An event it cannot hand to the target within
+ * the target's maximum event age goes to the target's dead-letter queue.
+ *
+ * Sources: Amazon EventBridge User Guide, "Events from AWS services" (Auto
+ * Scaling and Systems Manager events are delivered on a best-effort basis),
+ * "Event retry policy and using dead-letter queues" (MaximumEventAgeInSeconds,
+ * MaximumRetryAttempts, 24 hours by default), "Amazon EventBridge event
+ * patterns" (the matchers below).
  */
 import type { VirtualClock } from './clock';
+import type { DeadLetter } from './lambda';
+import type { EventMeta } from './model';
 import type { EventFault, EventOptions } from './options';
-import type { Rng } from './rng';
-import { FaultGate } from './selector';
-import type { EventMeta } from './world';
+import type { Range, Rng } from './rng';
+import { CallHistory, FaultGate } from './selector';
 
 export interface EventRecord {
   readonly id: string;
@@ -19,30 +27,41 @@ export interface EventRecord {
   /** A rule of the hook matched it. */
   readonly matched: boolean;
   lost: boolean;
+  /** Copies EventBridge gave up on because they were older than the target's maximum event age. */
+  expired: number;
   /** When each copy was handed to Lambda, virtual ms. */
   readonly deliveredAtMs: number[];
 }
 
-export type Target = (event: Record<string, unknown>, meta: EventMeta) => void;
+/** A function and the rules that invoke it. */
+export interface Target {
+  readonly patterns: ReadonlyArray<Record<string, unknown>>;
+  /** The rule target's RetryPolicy MaximumEventAgeInSeconds. */
+  readonly maximumEventAgeSeconds: number;
+  readonly invoke: (event: Record<string, unknown>, meta: EventMeta) => void;
+}
 
 export class EventBus {
   readonly records: EventRecord[] = [];
+  /** Events sent to the target's dead-letter queue. */
+  readonly deadLetters: DeadLetter[] = [];
   private readonly faultGate: FaultGate<EventFault>;
 
   constructor(
     private readonly clock: VirtualClock,
     private readonly rng: Rng,
-    private readonly patterns: ReadonlyArray<Record<string, unknown>>,
+    private readonly targets: readonly Target[],
     private readonly options: EventOptions,
-    private readonly target: Target,
+    history: CallHistory,
   ) {
-    this.faultGate = new FaultGate(rng);
+    this.faultGate = new FaultGate(rng, history);
   }
 
   put(event: Record<string, unknown>, meta: EventMeta): void {
     const kinds = this.options.kinds;
     const routed = kinds === undefined || (meta.kind !== 'command' && kinds.includes(meta.kind));
-    const matched = routed && this.patterns.some((p) => matches(p, event));
+    const targets = routed ? this.targets.filter((t) => t.patterns.some((p) => matches(p, event))) : [];
+    const matched = targets.length > 0;
     const record: EventRecord = {
       id: String(event.id),
       kind: meta.kind,
@@ -51,14 +70,15 @@ export class EventBus {
       atMs: this.clock.elapsed,
       matched,
       lost: false,
+      expired: 0,
       deliveredAtMs: [],
     };
     this.records.push(record);
     if (!matched) return;
 
     const o = this.options;
-    let lost = this.rng.chance(o.lossRate);
-    let copies = 1 + (this.rng.chance(o.duplicateRate) ? 1 : 0);
+    let lost = this.rng.chance(rateFor(o.lossRate, meta));
+    let copies = 1 + (this.rng.chance(rateFor(o.duplicateRate, meta)) ? 1 : 0);
     let extraDelay = 0;
     let copyDelay = o.duplicateDelayMs ?? [0, 10_000];
     for (const fault of o.faults ?? []) {
@@ -70,12 +90,40 @@ export class EventBus {
     }
     record.lost = lost;
     if (lost) return;
+    for (const target of targets) this.deliver(event, meta, record, target, copies, extraDelay, copyDelay);
+  }
+
+  /** Hands the copies of an event to one target, each after its own delay. */
+  private deliver(
+    event: Record<string, unknown>,
+    meta: EventMeta,
+    record: EventRecord,
+    target: Target,
+    copies: number,
+    extraDelay: number,
+    copyDelay: Range,
+  ): void {
+    const o = this.options;
     const first = this.rng.draw(o.delayMs ?? [100, 1_500]) + extraDelay;
+    const maxAgeMs = (o.maximumEventAgeSeconds ?? target.maximumEventAgeSeconds) * 1000;
     for (let copy = 0; copy < copies; copy++) {
       const delay = copy === 0 ? first : first + this.rng.draw(copyDelay);
+      if (delay > maxAgeMs) {
+        // EventBridge stops retrying the target once the event is older than its maximum age.
+        record.expired++;
+        this.deadLetters.push({
+          eventId: record.id,
+          kind: meta.kind === 'command' ? 'other' : meta.kind,
+          instance: meta.instance,
+          attempts: 0,
+          error: 'MaximumEventAgeExceeded',
+          by: 'eventbridge',
+        });
+        continue;
+      }
       this.clock.schedule(delay, () => {
         record.deliveredAtMs.push(this.clock.elapsed);
-        this.target(event, meta);
+        target.invoke(event, meta);
       });
     }
   }
@@ -87,6 +135,12 @@ export class EventBus {
     return this.faultGate.fires(fault, meta.instance, this.clock.elapsed);
   }
 
+}
+
+/** A rate given for all events or by kind (command-level status events have no kind of their own). */
+function rateFor(rate: EventOptions['lossRate'], meta: EventMeta): number | undefined {
+  if (rate === undefined || typeof rate === 'number') return rate;
+  return meta.kind === 'command' ? undefined : rate[meta.kind];
 }
 
 /** EventBridge pattern matching: exact values, `prefix`, `anything-but` and `exists`, nested objects. */

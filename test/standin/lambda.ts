@@ -7,14 +7,17 @@
  */
 import type http from 'node:http';
 import type { TimerOwner, VirtualClock } from './clock';
+import type { EventMeta } from './model';
 import type { EventKind, Handler, HandlerFactory, LambdaContext, LambdaFault, LambdaOptions } from './options';
 import type { Rng } from './rng';
+import { CallHistory, FaultGate } from './selector';
 import type { InvocationContext } from './tracker';
-import type { EventMeta } from './world';
 
 export interface InvocationRecord {
   /** The request id, also sent with every API call the invocation makes. */
   readonly id: string;
+  /** The function invoked. */
+  readonly functionName: string;
   readonly env: number;
   /** 1 for the first delivery of an event; 2, 3 for Lambda's retries. */
   readonly attempt: number;
@@ -44,6 +47,8 @@ export interface DeadLetter {
   readonly instance?: number;
   readonly attempts: number;
   readonly error: string;
+  /** Who gave up: Lambda (retries exhausted, or the event too old) or EventBridge (the target's maximum event age). */
+  readonly by: 'lambda' | 'eventbridge';
 }
 
 export interface FunctionConfig {
@@ -51,6 +56,10 @@ export interface FunctionConfig {
   readonly timeoutSeconds: number;
   readonly memoryMB: number;
   readonly retryAttempts: number;
+  /** Older events are discarded to the dead-letter queue, retries included. */
+  readonly maximumEventAgeSeconds: number;
+  /** The function's environment variables: set in the process while its code runs. */
+  readonly environment: Readonly<Record<string, string>>;
   readonly account: string;
   readonly region: string;
 }
@@ -67,6 +76,8 @@ interface Queued {
   readonly meta: EventMeta;
   readonly attempt: number;
   readonly queuedAtMs: number;
+  /** When Lambda first received the event: its age counts from here. */
+  readonly receivedAtMs: number;
 }
 
 interface Running {
@@ -85,7 +96,7 @@ export class LambdaService {
   private readonly queue: Queued[] = [];
   private readonly envs: Environment[] = [];
   private readonly running = new Map<string, Running>();
-  private readonly faultHits = new Map<LambdaFault, { matched: number; hit: number }>();
+  private readonly faultGate: FaultGate<LambdaFault>;
 
   constructor(
     private readonly clock: VirtualClock,
@@ -93,11 +104,14 @@ export class LambdaService {
     private readonly config: FunctionConfig,
     private readonly options: LambdaOptions,
     private readonly factory: HandlerFactory,
-  ) {}
+    history: CallHistory,
+  ) {
+    this.faultGate = new FaultGate(rng, history);
+  }
 
   /** An asynchronous invocation, as an EventBridge rule target makes it. */
   invoke(event: Record<string, unknown>, meta: EventMeta): void {
-    this.queue.push({ event, meta, attempt: 1, queuedAtMs: this.clock.elapsed });
+    this.queue.push({ event, meta, attempt: 1, queuedAtMs: this.clock.elapsed, receivedAtMs: this.clock.elapsed });
     this.pump();
   }
 
@@ -121,10 +135,21 @@ export class LambdaService {
 
   private pump(): void {
     while (this.queue.length > 0) {
+      const next = this.queue[0];
+      if (this.tooOld(next)) {
+        this.queue.shift();
+        this.deadLetter(next, 'EventAgeExceeded', next.attempt - 1);
+        continue;
+      }
       const env = this.takeEnvironment();
       if (!env) return;
       this.start(env, this.queue.shift()!);
     }
+  }
+
+  /** Lambda discards an event older than the function's maximum event age ("Configuring error handling for asynchronous invocation"). */
+  private tooOld(queued: Queued): boolean {
+    return this.clock.elapsed - queued.receivedAtMs > this.config.maximumEventAgeSeconds * 1000;
   }
 
   private takeEnvironment(): Environment | undefined {
@@ -145,6 +170,7 @@ export class LambdaService {
     const detail = queued.event.detail as Record<string, unknown> | undefined;
     const record: InvocationRecord = {
       id: this.rng.uuid(),
+      functionName: this.config.functionName,
       env: env.id,
       attempt: queued.attempt,
       eventId: String(queued.event.id),
@@ -164,6 +190,7 @@ export class LambdaService {
 
     if (record.coldStart) {
       try {
+        this.useEnvironment();
         this.clock.context.run(context, () => { env.handler = this.factory(); });
       } catch (error) {
         this.end(run, 'error', `Runtime.ImportModuleError: ${describe(error)}`);
@@ -201,6 +228,8 @@ export class LambdaService {
       getRemainingTimeInMillis: () => Math.max(0, deadline - this.clock.now),
     };
     if (run.frozen) return;
+    // Functions share this process: the handler reads its configuration from the environment as it starts.
+    this.useEnvironment();
     this.clock.context.run(context, () => {
       let settled: Promise<unknown>;
       try {
@@ -212,6 +241,13 @@ export class LambdaService {
         (value) => this.end(run, 'ok', undefined, value),
         (error: unknown) => this.end(run, 'error', describe(error)),
       );
+    });
+  }
+
+  private useEnvironment(): void {
+    Object.assign(process.env, this.config.environment, {
+      AWS_LAMBDA_FUNCTION_NAME: this.config.functionName,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.config.memoryMB),
     });
   }
 
@@ -250,34 +286,27 @@ export class LambdaService {
         this.pump();
       });
     } else {
-      this.deadLetters.push({
-        eventId: String(queued.event.id),
-        kind: queued.meta.kind === 'command' ? 'other' : queued.meta.kind,
-        instance: queued.meta.instance,
-        attempts: queued.attempt,
-        error,
-      });
+      this.deadLetter(queued, error);
     }
   }
 
-  private pickFault(record: InvocationRecord, meta: EventMeta): LambdaFault | undefined {
-    for (const fault of this.options.faults ?? []) {
-      if (fault.kind && fault.kind !== meta.kind) continue;
-      if (fault.attempt !== undefined && fault.attempt !== record.attempt) continue;
-      if (fault.instances && (meta.instance === undefined || !fault.instances.includes(meta.instance))) continue;
-      if (fault.fromMs !== undefined && record.startMs < fault.fromMs) continue;
-      if (fault.untilMs !== undefined && record.startMs >= fault.untilMs) continue;
-      const count = this.faultHits.get(fault) ?? { matched: 0, hit: 0 };
-      this.faultHits.set(fault, count);
-      count.matched++;
-      if (count.matched <= (fault.skip ?? 0)) continue;
-      if (fault.times !== undefined && count.hit >= fault.times) continue;
-      if (fault.rate !== undefined && !this.rng.chance(fault.rate)) continue;
-      count.hit++;
-      return fault;
-    }
-    return undefined;
+  private deadLetter(queued: Queued, error: string, attempts = queued.attempt): void {
+    this.deadLetters.push({
+      eventId: String(queued.event.id),
+      kind: queued.meta.kind === 'command' ? 'other' : queued.meta.kind,
+      instance: queued.meta.instance,
+      attempts,
+      error,
+      by: 'lambda',
+    });
   }
+
+  private pickFault(record: InvocationRecord, meta: EventMeta): LambdaFault | undefined {
+    return (this.options.faults ?? []).find((fault) => (!fault.kind || fault.kind === meta.kind)
+      && (fault.attempt === undefined || fault.attempt === record.attempt)
+      && this.faultGate.fires(fault, meta.instance, record.startMs));
+  }
+
 }
 
 function describe(error: unknown): string {

@@ -46,6 +46,50 @@ export interface HookOptions {
    * @default the construct's, derived from `timeoutSeconds`
    */
   readonly heartbeatTimeoutSeconds?: number;
+  /**
+   * The construct's `commands`: the lines of the document's `runCommand`. The
+   * agent runs the synthesized document's lines with the real `/bin/sh`; the
+   * programs they call are the scenario's `programs`.
+   * @default ['lifecycle-step']
+   */
+  readonly commands?: readonly string[];
+}
+
+/**
+ * What a program called by the commands does on some instances: it becomes an
+ * executable on the PATH of the script the agent runs. Unless a behaviour says
+ * otherwise a program exits 0; `lifecycle-step` (the default command) always
+ * exists, any other program exists only if named in `programs` (elsewhere the
+ * shell answers `command not found`, exit 127, as on an instance without it).
+ */
+export interface ProgramBehaviour {
+  /** Its exit status. @default 0 */
+  readonly exitCode?: number;
+  /** It never returns: the agent stops the script at the execution timeout (`TimedOut`). @default false */
+  readonly hang?: boolean;
+  /** What it prints on standard output. */
+  readonly stdout?: string;
+  /** It is not installed: the shell answers `command not found` (exit 127). @default false */
+  readonly missing?: boolean;
+  /** The instances (by index) where it behaves so. @default all */
+  readonly instances?: readonly number[];
+  /** Only on these runs of the commands on the instance (1: the first command sent to it). @default every run */
+  readonly runs?: readonly number[];
+}
+
+/**
+ * The group has a warm pool. Launch hooks: each instance launches into the pool
+ * (`Warmed:Pending:Wait`, Origin `EC2`, Destination `WarmPool`), stops there
+ * once its action completes, and later starts again for the group
+ * (`Pending:Wait` with a new token, Origin `WarmPool`, Destination
+ * `AutoScalingGroup`): two lifecycle actions per instance. Terminate hooks: the
+ * group reuses instances on scale in, so each goes back to the pool
+ * (`Warmed:Pending:Wait`, Origin `AutoScalingGroup`, Destination `WarmPool`) and
+ * stops there.
+ */
+export interface WarmPoolOptions {
+  /** Launch hooks: how long an instance stays stopped in the pool before the group needs it. @default [60_000, 120_000] */
+  readonly leaveAfterMs?: Range;
 }
 
 /** How the SSM agent of an instance behaves. */
@@ -57,20 +101,22 @@ export interface AgentOptions {
    * @default [15_000, 45_000]
    */
   readonly registrationDelayMs?: Range | 'never';
-  /** From SendCommand until the agent starts the command (Pending → InProgress). @default [200, 1_500] */
-  readonly pickupMs?: Range;
+  /**
+   * From SendCommand until the agent starts the command (Pending → InProgress),
+   * or `never`: the agent is online but never picks it up, and the command
+   * stays Pending until it expires (`TimedOut`, `DeliveryTimedOut`).
+   * @default [200, 1_500]
+   */
+  readonly pickupMs?: Range | 'never';
 }
 
-/** How the commands behave on an instance. */
+/**
+ * How long the commands run on an instance. How they end is not an option: the
+ * agent runs the document's real lines, and the `programs` decide.
+ */
 export interface CommandOptions {
-  /** How long the commands run. @default [2_000, 20_000] */
+  /** How long the commands run, virtual ms (unless a program hangs). @default [2_000, 20_000] */
   readonly durationMs?: Range;
-  /**
-   * How they end: `Success`; `Failed` (a line exits non-zero); `hang` (they run
-   * until the document's execution timeout stops them: `TimedOut`).
-   * @default 'Success'
-   */
-  readonly outcome?: 'Success' | 'Failed' | 'hang';
 }
 
 /** Agent and command behaviour for some instances only. */
@@ -97,10 +143,38 @@ export interface ScheduledHappening {
   readonly happening: Happening;
 }
 
+/** What scenario code may do to the world during a run. */
+export interface WorldControl {
+  /** Virtual ms since the start. */
+  readonly elapsedMs: number;
+  /** An instance as it is now. */
+  instance(index: number): { readonly id: string; readonly state: string; readonly agent: string; readonly ec2Running: boolean };
+  /** Applies a happening to an instance, as `schedule` does. */
+  happen(index: number, happening: Happening): void;
+  /**
+   * Completes the instance's pending lifecycle action of this hook (default:
+   * the first pending) "by an operator", as the CLI would, outside the handler.
+   */
+  complete(index: number, result: LifecycleResult, hook?: string): void;
+}
+
+/** Scenario code run at a virtual time. */
+export interface WorldHook {
+  readonly atMs: number;
+  readonly run: (world: WorldControl) => void;
+}
+
 /** Which calls a fault applies to, and how often. All fields narrow; none set matches every call. */
 export interface Selector {
   /** The instances (by index) whose calls or events it applies to. */
   readonly instances?: readonly number[];
+  /** `skip` and `times` count for each instance apart ("once for each instance"). @default false */
+  readonly perInstance?: boolean;
+  /**
+   * Only once this call about the same instance has been answered (and, with
+   * `applied`, took effect): e.g. right after a SendCommand that created a command.
+   */
+  readonly afterCall?: { readonly operation: string; readonly applied?: boolean };
   /** Only from / until this virtual time. */
   readonly fromMs?: number;
   readonly untilMs?: number;
@@ -164,17 +238,25 @@ export interface EventFault extends Selector {
 export interface EventOptions {
   /** From the event until the function is invoked, drawn per delivery (so events reorder). @default [100, 1_500] */
   readonly delayMs?: Range;
-  /** Probability that any event is delivered twice. @default 0 */
-  readonly duplicateRate?: number;
+  /** Probability that an event is delivered twice: one for all, or by event kind. @default 0 */
+  readonly duplicateRate?: number | Readonly<Partial<Record<EventKind, number>>>;
   /** How much later a duplicate arrives. @default [0, 10_000] */
   readonly duplicateDelayMs?: Range;
-  /** Probability that any event is lost. @default 0 */
-  readonly lossRate?: number;
+  /**
+   * Probability that an event is lost (best-effort delivery): one for all, or by
+   * event kind, e.g. `{ lifecycle: 0.001, 'command-status': 0.001 }`. @default 0
+   */
+  readonly lossRate?: number | Readonly<Partial<Record<EventKind, number>>>;
   /**
    * Which kinds of events have a rule that invokes the function, for a function
    * invoked by the lifecycle event only (`['lifecycle']`). @default every rule of the template
    */
   readonly kinds?: readonly EventKind[];
+  /**
+   * EventBridge gives up on an event it could not hand to the target within
+   * this long and sends it to the target's dead-letter queue. @default the template's target RetryPolicy MaximumEventAgeInSeconds
+   */
+  readonly maximumEventAgeSeconds?: number;
   readonly faults?: readonly EventFault[];
 }
 
@@ -205,15 +287,32 @@ export interface LambdaOptions {
   readonly concurrency?: number;
   /** Virtual duration of a cold start. @default 200 */
   readonly initMs?: number;
+  /**
+   * Lambda discards an event older than this (first delivery or retry) and
+   * sends it to the function's dead-letter queue. @default the template's EventInvokeConfig MaximumEventAgeInSeconds
+   */
+  readonly maximumEventAgeSeconds?: number;
   /** Waits before Lambda's asynchronous retries of a failed event. @default [60_000, 120_000] */
   readonly retryDelaysMs?: readonly number[];
   readonly faults?: readonly LambdaFault[];
+}
+
+/** A request rate per API, as a token bucket: `burst` tokens at most, refilled at `rate` per second. */
+export interface RateLimit {
+  readonly rate: number;
+  readonly burst: number;
 }
 
 export interface ApiOptions {
   /** Time each API call takes, virtual ms. @default [15, 60] */
   readonly latencyMs?: Range;
   readonly faults?: readonly ApiFault[];
+  /**
+   * Request rates by operation name; a call finding the bucket empty is
+   * throttled (`Throttling` for Auto Scaling, `ThrottlingException` for SSM).
+   * Neither service publishes these rates, so there is no default limit.
+   */
+  readonly rateLimits?: Readonly<Record<string, RateLimit>>;
 }
 
 export interface SsmOptions {
@@ -228,18 +327,37 @@ export interface SsmOptions {
 export interface ScenarioOptions {
   readonly name: string;
   readonly hook: HookOptions;
+  /**
+   * Further hooks on the same group, each its own construct with its own
+   * function, document and rules (named `standin-hook-2`, `-3` …). Hooks of the
+   * same transition run at once; the instance moves on when all have completed,
+   * and ABANDON on any ends the others (a terminate hook's ABANDON skips the
+   * remaining hooks). @default none
+   */
+  readonly hooks?: readonly HookOptions[];
+  /**
+   * With launch and terminate hooks: the group scales an instance in this long
+   * after it went into service. @default never
+   */
+  readonly scaleInAfterMs?: Range;
   /** How many instances go through the hook. */
   readonly instances: number;
+  /** The group has a warm pool (see `WarmPoolOptions`). @default none */
+  readonly warmPool?: WarmPoolOptions;
   /** Instances enter the hook spread evenly over this long. @default 0 (all at once) */
   readonly spreadMs?: number;
   readonly agent?: AgentOptions;
   readonly command?: CommandOptions;
+  /** What the programs the commands call do, by program name (see `ProgramBehaviour`). */
+  readonly programs?: Readonly<Record<string, ProgramBehaviour | readonly ProgramBehaviour[]>>;
   readonly overrides?: readonly InstanceOverride[];
   readonly api?: ApiOptions;
   readonly ssm?: SsmOptions;
   readonly events?: EventOptions;
   readonly lambda?: LambdaOptions;
   readonly schedule?: readonly ScheduledHappening[];
+  /** Scenario code run inside the world at chosen virtual times. */
+  readonly during?: readonly WorldHook[];
   /** Seed of every random draw of the stand-in and of the SDK's retry jitter. @default 1 */
   readonly seed?: number;
   /** Stop after this much virtual time even if work remains; instances still waiting count as stuck. @default 49 hours */

@@ -12,6 +12,7 @@ import { EventBus, EventRecord } from './eventbridge';
 import { DeadLetter, InvocationRecord, LambdaService } from './lambda';
 import type { Handler, HandlerFactory, ScenarioOptions } from './options';
 import { Rng } from './rng';
+import { CallHistory } from './selector';
 import { ApiCall, StandInServer } from './server';
 import { ResourceNames, synthesizeHook } from './template';
 import { RequestTracker } from './tracker';
@@ -44,11 +45,28 @@ export interface InstanceReport {
   readonly commands: number;
 }
 
+/** One command and its result on its instance (the handler sends each command to one instance). */
 export interface CommandReport {
   readonly id: string;
   readonly instance: number;
   readonly comment: string;
+  /** The document it ran: one per hook. */
+  readonly document: string;
+  /** The command's status. */
   readonly status: string;
+  /** The invocation's details: `DeliveryTimedOut`, `ExecutionTimedOut`, `Undeliverable`, or the status. */
+  readonly statusDetails: string;
+  /** The script's exit status as the agent reported it (-1: it never ran, or never reported). */
+  readonly responseCode: number;
+  /** The execution timeout the agent applied, seconds. */
+  readonly executionTimeoutSeconds: number;
+  /** Virtual ms from the start: sent, and ended (if it did). */
+  readonly requestedAtMs: number;
+  readonly endedAtMs?: number;
+  /** The programs the script called, in order. */
+  readonly ran: readonly string[];
+  readonly stdout: string;
+  readonly stderr: string;
   /** The Lambda invocation that sent it. */
   readonly sentBy?: string;
 }
@@ -115,10 +133,29 @@ export const NAMES: ResourceNames = {
 
 const HOURS = 3_600_000;
 
+/** The physical names of the n-th hook (0: the scenario's `hook`, then its `hooks`). */
+export function namesOf(n: number): ResourceNames {
+  if (n === 0) return NAMES;
+  const suffix = `-${n + 1}`;
+  return {
+    ...NAMES,
+    hookName: NAMES.hookName + suffix,
+    documentName: NAMES.documentName + suffix,
+    outputLogGroupName: NAMES.outputLogGroupName + suffix,
+    functionName: NAMES.functionName + suffix,
+  };
+}
+
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const realStart = performance.now();
-  const { heartbeatTimeoutSeconds, ...constructProps } = options.hook;
-  const template = synthesizeHook(constructProps, NAMES);
+  // Each hook is its own construct, as a user adds them: its own function, document and rules.
+  const hooks = [options.hook, ...(options.hooks ?? [])].map((hook, n) => {
+    const { heartbeatTimeoutSeconds, ...constructProps } = hook;
+    const names = namesOf(n);
+    const template = synthesizeHook(constructProps, names);
+    return { names, template, heartbeatTimeoutSeconds: heartbeatTimeoutSeconds ?? template.heartbeatTimeoutSeconds };
+  });
+  const template = hooks[0].template;
   const memoryMB = options.lambda?.memoryMB ?? template.memoryMB;
   const seed = options.seed ?? 1;
   const rng = new Rng(seed);
@@ -127,37 +164,51 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const clock = new VirtualClock();
   const internalErrors: unknown[] = [];
 
+  const history = new CallHistory();
   let bus: EventBus | undefined;
-  let lambda: LambdaService | undefined;
   const world = new World(clock, rng, {
     account: NAMES.account,
     region: NAMES.region,
     groupName: NAMES.groupName,
-    hookName: NAMES.hookName,
-    transition: template.transition,
-    heartbeatTimeoutSeconds: heartbeatTimeoutSeconds ?? template.heartbeatTimeoutSeconds,
-    defaultResult: template.defaultResult,
-    documentName: NAMES.documentName,
-    executionTimeoutSeconds: template.executionTimeoutSeconds,
+    hooks: hooks.map((h) => ({
+      name: h.names.hookName,
+      transition: h.template.transition,
+      heartbeatTimeoutSeconds: h.heartbeatTimeoutSeconds,
+      defaultResult: h.template.defaultResult,
+    })),
+    warmPool: options.warmPool,
+    scaleInAfterMs: options.scaleInAfterMs,
+    documents: hooks.map((h) => ({ ...h.template.document, name: h.names.documentName })),
     visibilityLagMs: options.ssm?.visibilityLagMs ?? 0,
     agent: options.agent ?? {},
     command: options.command ?? {},
+    programs: options.programs ?? {},
     overrides: options.overrides ?? [],
   }, (event, meta) => bus!.put(event, meta));
-  bus = new EventBus(clock, rng, template.eventPatterns, options.events ?? {}, (event, meta) => lambda!.invoke(event, meta));
-  lambda = new LambdaService(clock, rng, {
-    functionName: NAMES.functionName,
-    timeoutSeconds: options.lambda?.timeoutSeconds ?? template.functionTimeoutSeconds,
-    memoryMB,
-    retryAttempts: template.retryAttempts,
+  const handlerFactory = options.handler ?? bundledHandler();
+  const lambdas = hooks.map((h) => new LambdaService(clock, rng, {
+    functionName: h.names.functionName,
+    timeoutSeconds: options.lambda?.timeoutSeconds ?? h.template.functionTimeoutSeconds,
+    memoryMB: options.lambda?.memoryMB ?? h.template.memoryMB,
+    retryAttempts: h.template.retryAttempts,
+    maximumEventAgeSeconds: options.lambda?.maximumEventAgeSeconds ?? h.template.maximumEventAgeSeconds,
+    environment: h.template.environment,
     account: NAMES.account,
     region: NAMES.region,
-  }, options.lambda ?? {}, options.handler ?? bundledHandler());
-  const server = new StandInServer(clock, world, rng, options.api ?? {}, (e) => internalErrors.push(e));
-  const tracker = new RequestTracker(clock, lambda.observeRequest);
+  }, options.lambda ?? {}, handlerFactory, history));
+  bus = new EventBus(clock, rng, hooks.map((h, n) => ({
+    patterns: h.template.eventPatterns,
+    maximumEventAgeSeconds: h.template.targetMaximumEventAgeSeconds,
+    invoke: (event, meta) => lambdas[n].invoke(event, meta),
+  })), options.events ?? {}, history);
+  const server = new StandInServer(clock, world, rng, options.api ?? {}, (e) => internalErrors.push(e), history);
+  const tracker = new RequestTracker(clock, (context, request) => lambdas.forEach((l) => l.observeRequest(context, request)));
   const endpoint = await server.start();
 
+  // Every function's variables are restored at the end; each function sets its own as its code runs.
+  const functionKeys = Object.fromEntries(hooks.flatMap((h) => Object.keys(h.template.environment)).map((k) => [k, undefined]));
   const restoreEnv = setEnvironment({
+    ...functionKeys,
     ...template.environment,
     AWS_ENDPOINT_URL: endpoint,
     AWS_ENDPOINT_URL_SSM: undefined,
@@ -203,6 +254,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         for (const i of s.instances) world.happen(world.instances[i], s.happening);
       });
     }
+    for (const d of options.during ?? []) clock.schedule(d.atMs, () => d.run(world.control()));
     ending = await clock.run({
       busy: () => tracker.inflight > server.parked,
       untilElapsedMs: options.horizonMs ?? 49 * HOURS,
@@ -215,9 +267,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     restoreConsole();
     restoreEnv();
     await server.stop();
+    world.dispose();
   }
 
   const errors = [...internalErrors, ...clock.errors].map((e) => (e instanceof Error ? e.stack ?? e.message : String(e)));
+  const invocations = lambdas.length === 1 ? lambdas[0].invocations : lambdas.flatMap((l) => l.invocations).sort((a, b) => a.startMs - b.startMs);
+  const deadLetters = [...bus.deadLetters, ...lambdas.flatMap((l) => l.deadLetters)];
   const instances = world.instances.map(report);
   const completions = instances.flatMap((i) => i.completions);
   const summary: ScenarioSummary = {
@@ -230,10 +285,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     apiCalls: server.calls.length,
     retries: server.calls.filter((c) => c.retry).length,
     heartbeatTimeouts: completions.filter((c) => c.by === 'heartbeat').length,
-    lambdaRetries: lambda.invocations.filter((i) => i.attempt > 1).length,
-    deadLetters: lambda.deadLetters.length,
-    invocations: lambda.invocations.length,
-    billedMs: lambda.invocations.reduce((sum, i) => sum + (i.billedMs ?? 0), 0),
+    lambdaRetries: invocations.filter((i) => i.attempt > 1).length,
+    deadLetters: deadLetters.length,
+    invocations: invocations.length,
+    billedMs: invocations.reduce((sum, i) => sum + (i.billedMs ?? 0), 0),
     memoryMB,
     virtualMs: clock.elapsed,
     realMs: performance.now() - realStart,
@@ -242,16 +297,28 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     summary,
     instances,
     calls: server.calls,
-    invocations: lambda.invocations,
-    deadLetters: lambda.deadLetters,
+    invocations,
+    deadLetters,
     events: bus.records,
-    commands: world.commands.map((c) => ({
-      id: c.id,
-      instance: c.invocations[0].instance.index,
-      comment: c.comment,
-      status: c.status,
-      sentBy: c.sentBy,
-    })),
+    commands: world.commands.map((c) => {
+      const inv = c.invocations[0];
+      return {
+        id: c.id,
+        instance: inv.instance.index,
+        comment: c.comment,
+        document: c.documentName,
+        status: c.status,
+        statusDetails: inv.statusDetails,
+        responseCode: inv.responseCode,
+        executionTimeoutSeconds: c.executionTimeoutSeconds,
+        requestedAtMs: c.requestedAt - clock.now + clock.elapsed,
+        endedAtMs: inv.endedAt !== undefined ? inv.endedAt - clock.now + clock.elapsed : undefined,
+        ran: inv.ran,
+        stdout: inv.stdout,
+        stderr: inv.stderr,
+        sentBy: c.sentBy,
+      };
+    }),
     logs,
     ending,
     errors,

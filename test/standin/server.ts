@@ -13,7 +13,7 @@ import type { VirtualClock } from './clock';
 import { RealDate } from './clock';
 import type { ApiFault, ApiOptions, Happening, InjectedError } from './options';
 import type { Rng } from './rng';
-import { FaultGate } from './selector';
+import { CallHistory, FaultGate } from './selector';
 import { INVOCATION_HEADER } from './tracker';
 import { ApiError, World } from './world';
 
@@ -48,18 +48,18 @@ export interface ApiCall {
 }
 
 const AUTOSCALING_OPERATIONS: Record<string, (w: World, p: Record<string, unknown>, invocation?: string) => Record<string, unknown>> = {
-  CompleteLifecycleAction: (w, p, inv) => w.completeLifecycleAction(p, inv),
-  RecordLifecycleActionHeartbeat: (w, p) => w.recordLifecycleActionHeartbeat(p),
-  DescribeAutoScalingInstances: (w, p) => w.describeAutoScalingInstances(p),
+  CompleteLifecycleAction: (w, p, inv) => w.autoscaling.completeLifecycleAction(p, inv),
+  RecordLifecycleActionHeartbeat: (w, p) => w.autoscaling.recordLifecycleActionHeartbeat(p),
+  DescribeAutoScalingInstances: (w, p) => w.autoscaling.describeAutoScalingInstances(p),
 };
 
 const SSM_OPERATIONS: Record<string, (w: World, p: Record<string, unknown>, invocation?: string) => Record<string, unknown>> = {
-  SendCommand: (w, p, inv) => w.sendCommand(p, inv),
-  ListCommands: (w, p) => w.listCommands(p),
-  ListCommandInvocations: (w, p) => w.listCommandInvocations(p),
-  GetCommandInvocation: (w, p) => w.getCommandInvocation(p),
-  DescribeInstanceInformation: (w, p) => w.describeInstanceInformation(p),
-  CancelCommand: (w, p) => w.cancelCommand(p),
+  SendCommand: (w, p, inv) => w.runCommand.sendCommand(p, inv),
+  ListCommands: (w, p) => w.runCommand.listCommands(p),
+  ListCommandInvocations: (w, p) => w.runCommand.listCommandInvocations(p),
+  GetCommandInvocation: (w, p) => w.runCommand.getCommandInvocation(p),
+  DescribeInstanceInformation: (w, p) => w.agents.describeInstanceInformation(p),
+  CancelCommand: (w, p) => w.runCommand.cancelCommand(p),
 };
 
 /** The operations the stand-in serves, by service. */
@@ -85,6 +85,7 @@ export class StandInServer {
   private readonly server: http.Server;
   private readonly faultGate: FaultGate<ApiFault>;
   private requestCounter = 0;
+  private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
   /** Requests (invocation, operation, body) whose last answer was an error. */
   private readonly failedRequests = new Set<string>();
 
@@ -94,8 +95,9 @@ export class StandInServer {
     private readonly rng: Rng,
     private readonly options: ApiOptions,
     private readonly onError: (error: unknown) => void,
+    private readonly history: CallHistory,
   ) {
-    this.faultGate = new FaultGate(rng);
+    this.faultGate = new FaultGate(rng, history);
     this.server = http.createServer((req, res) => this.receive(req, res));
     // Connections stay open for the whole run: a keep-alive timeout on real time could
     // close a socket the SDK is about to reuse and turn into a spurious retry.
@@ -159,11 +161,13 @@ export class StandInServer {
       if (fault.after) after.push(fault.after);
     }
 
+    const throttled = !error && !reset && this.rateLimited(operation);
+
     this.parked++;
     this.clock.schedule(delay, () => {
       this.parked--;
       try {
-        const ctx = { attempt, retry, invocation, instance: instance?.index, error, reset, before, after };
+        const ctx = { attempt, retry, invocation, instance: instance?.index, error, reset, before, after, throttled };
         const failed = this.perform({ service, operation, params }, res, ctx);
         if (failed) this.failedRequests.add(sameRequest);
         else this.failedRequests.delete(sameRequest);
@@ -185,6 +189,7 @@ export class StandInServer {
       instance?: number;
       error?: InjectedError;
       reset?: 'before' | 'after';
+      throttled: boolean;
       before: Happening[];
       after: Happening[];
     },
@@ -198,7 +203,9 @@ export class StandInServer {
     let output: Record<string, unknown> | undefined;
     let failure: ApiError | undefined;
     let injected = false;
-    if (ctx.reset === 'before' || (ctx.error && !ctx.error.afterApplying)) {
+    if (ctx.throttled) {
+      failure = new ApiError(service === 'ssm' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded');
+    } else if (ctx.reset === 'before' || (ctx.error && !ctx.error.afterApplying)) {
       failure = ctx.reset ? CONNECTION_RESET : injectedError(ctx.error!);
       injected = true;
     } else if (!op) {
@@ -239,6 +246,7 @@ export class StandInServer {
       commandId: operation === 'SendCommand' && applied ? String((output!.Command as Record<string, unknown>).CommandId) : undefined,
     });
 
+    this.history.record(operation, ctx.instance, applied);
     if (subject) for (const h of ctx.after) this.world.happen(subject, h);
 
     if (ctx.reset) {
@@ -249,6 +257,25 @@ export class StandInServer {
     if (failure) respondError(res, service, failure, this.clock.now, requestId);
     else respond(res, service, operation, output!, this.clock.now, requestId);
     return failure !== undefined;
+  }
+
+  /**
+   * The operation's token bucket: `burst` tokens, refilled at `rate` a second;
+   * a call finding it empty is throttled. Amazon EC2 documents this algorithm
+   * for its API ("Request throttling for the Amazon EC2 API"); Auto Scaling and
+   * SSM say only that they throttle per account and Region.
+   */
+  private rateLimited(operation: string): boolean {
+    const limit = this.options.rateLimits?.[operation];
+    if (!limit) return false;
+    const now = this.clock.elapsed;
+    const bucket = this.buckets.get(operation) ?? { tokens: limit.burst, atMs: now };
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + (limit.rate * (now - bucket.atMs)) / 1000);
+    bucket.atMs = now;
+    this.buckets.set(operation, bucket);
+    if (bucket.tokens < 1) return true;
+    bucket.tokens -= 1;
+    return false;
   }
 
   private faultApplies(fault: ApiFault, operation: string, instance: number | undefined, atMs: number): boolean {

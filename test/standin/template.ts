@@ -7,7 +7,9 @@
  */
 import { App, Duration, Stack, aws_autoscaling as autoscaling } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_PROGRAM } from './agent';
 import type { HookOptions, LifecycleResult, Transition } from './options';
+import type { CommandDocument } from './runcommand';
 import { LifecycleCommandHook } from '../../src';
 
 /** Physical names of the resources, as deployed. */
@@ -31,8 +33,12 @@ export interface HookTemplate {
   readonly retryAttempts: number;
   readonly heartbeatTimeoutSeconds: number;
   readonly defaultResult: LifecycleResult;
-  /** The document step's `timeoutSeconds`. */
-  readonly executionTimeoutSeconds: number;
+  /** The document's step, as the agent reads it. */
+  readonly document: Omit<CommandDocument, 'name'>;
+  /** The function's EventInvokeConfig MaximumEventAgeInSeconds. */
+  readonly maximumEventAgeSeconds: number;
+  /** The rule target's RetryPolicy MaximumEventAgeInSeconds. */
+  readonly targetMaximumEventAgeSeconds: number;
   /** The event patterns of the rules that target the function, resolved. */
   readonly eventPatterns: ReadonlyArray<Record<string, unknown>>;
 }
@@ -54,7 +60,7 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
     transition: hook.transition === 'launch'
       ? autoscaling.LifecycleTransition.INSTANCE_LAUNCHING
       : autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
-    commands: ['/opt/app/lifecycle.sh'],
+    commands: [...(hook.commands ?? [DEFAULT_PROGRAM])],
     timeout: Duration.seconds(hook.timeoutSeconds),
     defaultResult: hook.defaultResult && autoscaling.DefaultResult[hook.defaultResult],
     lifecycleHookName: names.hookName,
@@ -87,25 +93,31 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
   const invokeConfigs = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig'
     && (r.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref === fnId);
   const retryAttempts = Number(invokeConfigs[0]?.Properties?.MaximumRetryAttempts ?? 2);
+  // Lambda's own limit when the function sets none: six hours.
+  const maximumEventAgeSeconds = Number(invokeConfigs[0]?.Properties?.MaximumEventAgeInSeconds ?? 21_600);
 
   const [, hookResource] = only(resources, 'AWS::AutoScaling::LifecycleHook');
   const hookProps = hookResource.Properties!;
 
   const [, doc] = only(resources, 'AWS::SSM::Document');
   const content = doc.Properties!.Content as {
-    parameters?: Record<string, { default?: string }>;
-    mainSteps: Array<{ inputs: { timeoutSeconds?: string } }>;
+    schemaVersion: string;
+    parameters?: Record<string, { default?: string; allowedPattern?: string }>;
+    mainSteps: Array<{ action: string; name: string; inputs: { runCommand: unknown; timeoutSeconds?: unknown } }>;
   };
-  // As SSM does: a step's `{{ name }}` takes the parameter's default when the command gives no value.
-  const stepTimeout = content.mainSteps[0].inputs.timeoutSeconds;
-  const parameter = /^\{\{\s*(\w+)\s*\}\}$/.exec(stepTimeout ?? '');
-  const executionTimeoutSeconds = Number((parameter ? content.parameters?.[parameter[1]]?.default : stepTimeout) ?? 3600);
-  if (!Number.isFinite(executionTimeoutSeconds)) throw new Error(`the document's execution timeout ${stepTimeout} is not a number`);
+  if (content.schemaVersion !== '2.2' || content.mainSteps.length !== 1 || content.mainSteps[0].action !== 'aws:runShellScript') {
+    throw new Error('the stand-in runs one aws:runShellScript step of a schema 2.2 Command document');
+  }
+  const step = content.mainSteps[0];
+  const runCommand = step.inputs.runCommand;
+  if (!Array.isArray(runCommand) || runCommand.some((l) => typeof l !== 'string')) throw new Error('the document\'s runCommand is not a list of strings');
 
-  const eventPatterns = Object.values(resources)
+  const rules = Object.values(resources)
     .filter((r) => r.Type === 'AWS::Events::Rule')
-    .filter((r) => (r.Properties?.Targets as Array<{ Arn: unknown }> ?? []).some((t) => JSON.stringify(t.Arn).includes(`"${fnId}"`)))
-    .map((r) => resolve(r.Properties!.EventPattern) as Record<string, unknown>);
+    .filter((r) => (r.Properties?.Targets as Array<{ Arn: unknown }> ?? []).some((t) => JSON.stringify(t.Arn).includes(`"${fnId}"`)));
+  const eventPatterns = rules.map((r) => resolve(r.Properties!.EventPattern) as Record<string, unknown>);
+  const targetAges = rules.flatMap((r) => (r.Properties!.Targets as Array<{ RetryPolicy?: { MaximumEventAgeInSeconds?: number } }>)
+    .map((t) => Number(t.RetryPolicy?.MaximumEventAgeInSeconds ?? 86_400)));
 
   const result: HookTemplate = {
     transition: hook.transition,
@@ -115,7 +127,16 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
     retryAttempts,
     heartbeatTimeoutSeconds: Number(hookProps.HeartbeatTimeout ?? 3600),
     defaultResult: (hookProps.DefaultResult ?? 'ABANDON') as LifecycleResult,
-    executionTimeoutSeconds,
+    document: {
+      version: '1',
+      stepName: step.name,
+      runCommand: runCommand as string[],
+      timeoutSeconds: step.inputs.timeoutSeconds,
+      parameters: content.parameters ?? {},
+    },
+    maximumEventAgeSeconds,
+    // EventBridge's own limit when a target sets none: 24 hours.
+    targetMaximumEventAgeSeconds: Math.min(...targetAges, 86_400),
     eventPatterns,
   };
   cache.set(key, result);

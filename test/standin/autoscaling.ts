@@ -1,0 +1,299 @@
+/**
+ * EC2 Auto Scaling as the hooks see it: one group with its lifecycle hooks,
+ * its instances' lifecycle states, lifecycle actions with their heartbeat and
+ * global timeouts, the lifecycle events, a warm pool, and the three operations
+ * the handler calls.
+ *
+ * Sources:
+ * - Amazon EC2 Auto Scaling User Guide, "Amazon EC2 Auto Scaling lifecycle
+ *   hooks", "Complete a lifecycle action", "Configure a notification target for
+ *   lifecycle notifications" (the event shape, Origin/Destination);
+ * - the same guide, "Use lifecycle hooks with a warm pool in Auto Scaling
+ *   group" (Warmed:Pending:Wait, then Pending:Wait with a new action; on scale
+ *   in with instance reuse, the terminate hook's action in Warmed:Pending:Wait);
+ * - API Reference: CompleteLifecycleAction, RecordLifecycleActionHeartbeat,
+ *   DescribeAutoScalingInstances, PutLifecycleHook (HeartbeatTimeout, global
+ *   timeout of 100 heartbeats or 48 hours);
+ * - User Guide, "Complete a lifecycle action": for a terminating instance ABANDON
+ *   "stops any remaining actions, such as other lifecycle hooks";
+ * - the `No active Lifecycle Action found` message is from public logs, not documented.
+ */
+import type { VirtualClock } from './clock';
+import type { Completion, Emit, Instance, LifecycleAction, LifecycleState } from './model';
+import { ApiError, asArray, envelope } from './model';
+import type { LifecycleResult, Transition, WarmPoolOptions } from './options';
+import type { Range, Rng } from './rng';
+
+/** One lifecycle hook of the group. */
+export interface HookSpec {
+  readonly name: string;
+  readonly transition: Transition;
+  readonly heartbeatTimeoutSeconds: number;
+  readonly defaultResult: LifecycleResult;
+}
+
+export interface AutoScalingConfig {
+  readonly account: string;
+  readonly region: string;
+  readonly groupName: string;
+  readonly hooks: readonly HookSpec[];
+  readonly warmPool?: WarmPoolOptions;
+  /** With launch and terminate hooks: how long after going into service an instance is scaled in. */
+  readonly scaleInAfterMs?: Range;
+}
+
+/** What EC2 does to an instance as Auto Scaling moves it, for the agent and Run Command to follow. */
+export interface Ec2Listener {
+  /** The instance boots (launch, or a start out of the warm pool). */
+  started(instance: Instance): void;
+  /** The instance stops (into the warm pool) or terminates. */
+  stopped(instance: Instance): void;
+}
+
+/** Auto Scaling's global timeout: 48 hours or 100 heartbeats, whichever is smaller. */
+const MAX_GLOBAL_TIMEOUT_MS = 172_800_000;
+
+export class AutoScaling {
+  private ec2!: Ec2Listener;
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly rng: Rng,
+    readonly config: AutoScalingConfig,
+    private readonly instances: readonly Instance[],
+    private readonly byId: ReadonlyMap<string, Instance>,
+    private readonly emit: Emit,
+  ) {}
+
+  connect(ec2: Ec2Listener): void {
+    this.ec2 = ec2;
+  }
+
+  get groupArn(): string {
+    const c = this.config;
+    return `arn:aws:autoscaling:${c.region}:${c.account}:autoScalingGroup:6b3e0f4c-1d2a-4c5b-9e8f-0a1b2c3d4e5f:autoScalingGroupName/${c.groupName}`;
+  }
+
+  private hooksOf(transition: Transition): HookSpec[] {
+    return this.config.hooks.filter((h) => h.transition === transition);
+  }
+
+  /** Whether the scenario's instances are launched (the group has a launch hook) or scaled in. */
+  get launches(): boolean {
+    return this.hooksOf('launch').length > 0;
+  }
+
+  /** The state a new instance starts in: about to launch, or in service for a group with terminate hooks only. */
+  initialState(): LifecycleState {
+    if (!this.launches) return 'InService';
+    return this.config.warmPool ? 'Warmed:Pending' : 'Pending';
+  }
+
+  /**
+   * The instance launches (into the warm pool if the group has one), or, for a
+   * group with terminate hooks only, is chosen for scale-in (back to the warm
+   * pool if the group reuses instances), and waits in its hooks.
+   */
+  enterHook(instance: Instance): void {
+    if (this.launches) {
+      this.ec2.started(instance);
+      if (this.config.warmPool) this.startActions(instance, 'launch', 'Warmed:Pending:Wait', 'EC2', 'WarmPool');
+      else this.startActions(instance, 'launch', 'Pending:Wait', 'EC2', 'AutoScalingGroup');
+    } else {
+      this.scaleIn(instance);
+    }
+  }
+
+  private scaleIn(instance: Instance): void {
+    if (instance.state !== 'InService') return;
+    if (this.hooksOf('terminate').length === 0) {
+      this.terminate(instance);
+    } else if (this.config.warmPool) {
+      this.startActions(instance, 'terminate', 'Warmed:Pending:Wait', 'AutoScalingGroup', 'WarmPool');
+    } else {
+      this.startActions(instance, 'terminate', 'Terminating:Wait', 'AutoScalingGroup', 'EC2');
+    }
+  }
+
+  /** One action per hook of the transition, each with its token, timers and event. */
+  private startActions(instance: Instance, transition: Transition, state: LifecycleState, origin: string, destination: string): void {
+    instance.state = state;
+    for (const hook of this.hooksOf(transition)) {
+      const heartbeatMs = hook.heartbeatTimeoutSeconds * 1000;
+      const globalMs = Math.min(MAX_GLOBAL_TIMEOUT_MS, 100 * heartbeatMs);
+      const token = this.rng.uuid();
+      const action: LifecycleAction = {
+        hook: hook.name,
+        token,
+        startedAt: this.clock.now,
+        globalDeadline: this.clock.now + globalMs,
+        heartbeatTimer: this.clock.schedule(heartbeatMs, () => this.expire(instance, action)),
+        globalTimer: this.clock.schedule(globalMs, () => this.expire(instance, action)),
+      };
+      instance.actions.push(action);
+      const launch = transition === 'launch';
+      this.emit(envelope(
+        this.rng.uuid(),
+        'aws.autoscaling',
+        launch ? 'EC2 Instance-launch Lifecycle Action' : 'EC2 Instance-terminate Lifecycle Action',
+        this.config.account,
+        this.config.region,
+        this.clock.now,
+        [this.groupArn],
+        {
+          LifecycleActionToken: token,
+          AutoScalingGroupName: this.config.groupName,
+          LifecycleHookName: hook.name,
+          EC2InstanceId: instance.id,
+          LifecycleTransition: launch ? 'autoscaling:EC2_INSTANCE_LAUNCHING' : 'autoscaling:EC2_INSTANCE_TERMINATING',
+          Origin: origin,
+          Destination: destination,
+        },
+      ), { kind: 'lifecycle', instance: instance.index });
+    }
+  }
+
+  /** The heartbeat (or global) timeout ran out: Auto Scaling applies the hook's default result. */
+  private expire(instance: Instance, action: LifecycleAction): void {
+    if (instance.actions.includes(action)) this.complete(instance, action, this.hook(action.hook).defaultResult, 'heartbeat');
+  }
+
+  private hook(name: string): HookSpec {
+    return this.config.hooks.find((h) => h.name === name)!;
+  }
+
+  /** Completes the instance's first pending action, as an operator would (none pending: nothing happens). */
+  completeAny(instance: Instance, result: LifecycleResult, by: Completion['by']): void {
+    const action = instance.actions[0];
+    if (action) this.complete(instance, action, result, by);
+  }
+
+  /**
+   * Ends one action. ABANDON ends the instance's other pending actions too (on a
+   * terminate hook it "skips the remaining hooks"); once none is left the
+   * instance moves on as the transition and result say.
+   */
+  complete(instance: Instance, action: LifecycleAction, result: LifecycleResult, by: Completion['by'], invocation?: string): void {
+    if (!instance.actions.includes(action)) return;
+    const ending = result === 'ABANDON' ? [...instance.actions] : [action];
+    for (const a of ending) {
+      this.clock.cancel(a.heartbeatTimer);
+      this.clock.cancel(a.globalTimer);
+      instance.actions.splice(instance.actions.indexOf(a), 1);
+    }
+    const from = instance.state;
+    instance.completions.push({ result, by, atMs: this.clock.elapsed, invocation, state: from, hook: action.hook });
+    if (instance.actions.length > 0) return;
+    const transition = this.hook(action.hook).transition;
+    if (transition === 'terminate') {
+      // Both results let the transition go on: back to the pool, or terminated.
+      if (from === 'Warmed:Pending:Wait') this.stop(instance);
+      else this.terminate(instance);
+      return;
+    }
+    if (result === 'ABANDON' || !instance.exists) {
+      this.terminate(instance);
+    } else if (from === 'Warmed:Pending:Wait') {
+      // Warmed up: the instance stops in the pool, and leaves it later for the group.
+      this.stop(instance);
+      const leave = this.config.warmPool?.leaveAfterMs ?? [60_000, 120_000];
+      this.clock.schedule(this.rng.draw(leave), () => {
+        if (instance.state !== 'Warmed:Stopped') return;
+        this.ec2.started(instance);
+        this.startActions(instance, 'launch', 'Pending:Wait', 'WarmPool', 'AutoScalingGroup');
+      });
+    } else if (instance.ec2Running) {
+      instance.state = 'InService';
+      const after = this.config.scaleInAfterMs;
+      if (after !== undefined) this.clock.schedule(this.rng.draw(after), () => this.scaleIn(instance));
+    } else {
+      this.terminate(instance);
+    }
+  }
+
+  private stop(instance: Instance): void {
+    instance.state = 'Warmed:Stopped';
+    this.ec2.stopped(instance);
+  }
+
+  private terminate(instance: Instance): void {
+    instance.state = 'Terminated';
+    instance.exists = false;
+    this.ec2.stopped(instance);
+  }
+
+  /** The EC2 instance is terminated behind Auto Scaling's back; pending actions stay until they end. */
+  disappear(instance: Instance): void {
+    instance.exists = false;
+    this.ec2.stopped(instance);
+    if (instance.actions.length === 0 && instance.state !== 'Terminated') instance.state = 'Terminated';
+  }
+
+  completeLifecycleAction(p: Record<string, unknown>, invocation?: string): Record<string, unknown> {
+    const { instance, action } = this.findAction(p);
+    const result = p.LifecycleActionResult;
+    if (result !== 'CONTINUE' && result !== 'ABANDON') {
+      throw new ApiError('ValidationError', `Invalid LifecycleActionResult: ${String(result)}. Valid values are CONTINUE and ABANDON.`);
+    }
+    this.complete(instance, action, result, 'api', invocation);
+    return {};
+  }
+
+  recordLifecycleActionHeartbeat(p: Record<string, unknown>): Record<string, unknown> {
+    const { instance, action } = this.findAction(p);
+    this.clock.cancel(action.heartbeatTimer);
+    const heartbeatMs = this.hook(action.hook).heartbeatTimeoutSeconds * 1000;
+    const until = Math.min(this.clock.now + heartbeatMs, action.globalDeadline);
+    action.heartbeatTimer = this.clock.schedule(until - this.clock.now, () => this.expire(instance, action));
+    return {};
+  }
+
+  describeAutoScalingInstances(p: Record<string, unknown>): Record<string, unknown> {
+    const ids = asArray(p.InstanceIds).map(String);
+    if (ids.length > 50) throw new ApiError('ValidationError', 'The number of instance ids that may be passed in is 50.');
+    const max = Math.min(Number(p.MaxRecords ?? 50), 50);
+    const start = Number(p.NextToken ?? 0);
+    const listed = this.instances
+      .filter((i) => i.state !== 'Terminated' && i.state !== 'Pending' && i.state !== 'Warmed:Pending'
+        && (ids.length === 0 || ids.includes(i.id)));
+    const page = listed.slice(start, start + max);
+    return {
+      AutoScalingInstances: page.map((i) => ({
+        InstanceId: i.id,
+        InstanceType: 't3.micro',
+        AutoScalingGroupName: this.config.groupName,
+        AvailabilityZone: `${this.config.region}a`,
+        LifecycleState: i.state,
+        HealthStatus: i.exists ? 'HEALTHY' : 'UNHEALTHY',
+        ProtectedFromScaleIn: false,
+      })),
+      ...(start + max < listed.length ? { NextToken: String(start + max) } : {}),
+    };
+  }
+
+  /** The pending action a call names, by hook and token or instance id. */
+  findAction(p: Record<string, unknown>): { instance: Instance; action: LifecycleAction } {
+    if (p.AutoScalingGroupName !== this.config.groupName) {
+      throw new ApiError('ValidationError', `AutoScalingGroup name not found - ${String(p.AutoScalingGroupName)}`);
+    }
+    const hook = this.config.hooks.find((h) => h.name === p.LifecycleHookName);
+    if (!hook) {
+      throw new ApiError('ValidationError', `No Lifecycle Hook found with name ${String(p.LifecycleHookName)} for group ${this.config.groupName}`);
+    }
+    const ofHook = (i: Instance | undefined) => i?.actions.find((a) => a.hook === hook.name);
+    if (typeof p.LifecycleActionToken === 'string') {
+      const instance = this.instances.find((i) => ofHook(i)?.token === p.LifecycleActionToken);
+      if (!instance || (p.InstanceId !== undefined && instance.id !== p.InstanceId)) {
+        throw new ApiError('ValidationError', `No active Lifecycle Action found with token ${p.LifecycleActionToken}`);
+      }
+      return { instance, action: ofHook(instance)! };
+    }
+    if (typeof p.InstanceId !== 'string') {
+      throw new ApiError('ValidationError', 'Either LifecycleActionToken or InstanceId must be specified.');
+    }
+    const instance = this.byId.get(p.InstanceId);
+    const action = ofHook(instance);
+    if (!instance || !action) throw new ApiError('ValidationError', `No active Lifecycle Action found with instance ID ${p.InstanceId}`);
+    return { instance, action };
+  }
+}
