@@ -1,5 +1,19 @@
 import { awscdk, javascript } from 'projen';
 
+// The aws-cdk-lib versions, each for a reason (the README's "Install" says which
+// feature sets the floor):
+// - the floor, which users may run: lambda's applicationLogLevelV2 and
+//   systemLogLevelV2 (JSON logs with levels) came in 2.144.0;
+const AWS_CDK_LIB_FLOOR = '2.144.0';
+// - the version the library is built and unit-tested with: cdk-nag 3, which the
+//   compliance tests use, needs 2.257.0, and the Go module requires the
+//   aws-cdk-go version of this build, the lowest here that the Go module proxy serves;
+const AWS_CDK_LIB_BUILD = '2.257.0';
+// - the newest the range test proves (test/range/run.ts), pinned so that a run
+//   is reproducible: bump it to what `npm view aws-cdk-lib version` prints.
+const AWS_CDK_LIB_NEWEST = '2.276.0';
+const CONSTRUCTS_VERSION = '10.5.1';
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-lifecycle-command-hook',
   description:
@@ -27,8 +41,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     compilerOptions: {},
   },
 
-  cdkVersion: '2.257.0',
-  constructsVersion: '10.5.1',
+  cdkVersion: AWS_CDK_LIB_FLOOR,
+  constructsVersion: CONSTRUCTS_VERSION,
+  // Built with AWS_CDK_LIB_BUILD (in devDeps) rather than the floor.
+  peerDependencyOptions: { pinnedDevDependency: false },
   jsiiVersion: '~6.0.0',
 
   // The handler runs on Node.js 24; the AWS SDK v3 that the runtime provides is
@@ -40,6 +56,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   githubOptions: { mergify: false },
 
   devDeps: [
+    `aws-cdk-lib@${AWS_CDK_LIB_BUILD}`,
     '@aws-sdk/client-auto-scaling',
     '@aws-sdk/client-ssm',
     '@types/aws-lambda',
@@ -49,8 +66,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'vega@^6',
     'vega-lite@^6',
     '@resvg/resvg-js@^2.6.2',
-    // The Go bindings require aws-cdk-lib's dependencies at the versions
-    // installed here; this is the one aws-cdk-go v2.257.0 itself requires.
+    // The generated Go module requires each jsii dependency of aws-cdk-lib at
+    // the version installed here, and npm would install the newest
+    // cloud-assembly-schema that aws-cdk-lib accepts, whose Go module
+    // aws-cdk-go does not require; this is the one aws-cdk-go v2.257.0 requires.
     '@aws-cdk/cloud-assembly-schema@53.25.0',
   ],
 
@@ -69,6 +88,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   gitignore: ['cdk.out/', '.venv/', '*.pyc', '__pycache__/', '.jsii.tabl.json', 'test/java/target/'],
 });
+
+// After the construct, which replaces any constructs devDependency with its peer.
+project.addDevDeps(`constructs@${CONSTRUCTS_VERSION}`);
+// jsii expects the devDependency at the floor; test:range proves the floor instead.
+project.package.file.addOverride('jsii.diagnostics', { 'metadata/missing-dev-dependency': 'message' });
 
 // Synthesizes the example app in examples/ into cdk.out/, offline.
 const example = project.addTask('synth:example', {
@@ -137,6 +161,19 @@ const compliance = project.addTask('test:compliance', {
 compliance.spawn(project.tasks.tryFind('bundle')!);
 compliance.exec('test/compliance/scan.sh');
 testAll.spawn(compliance);
+
+// The aws-cdk-lib range.
+// At the floor (package.json's peer range) and at AWS_CDK_LIB_NEWEST, each
+// installed with the packed library into an app outside the repository: the
+// install must raise no peer-dependency error, src/ must type-check against that
+// version, a TypeScript app must compile and synthesize, and the construct tests
+// and the compliance stacks run with that aws-cdk-lib (see test/range/run.ts).
+const range = project.addTask('test:range', {
+  description: 'Install, compile and test the packed library with the lowest and the newest aws-cdk-lib it supports',
+  exec: `ts-node --project tsconfig.dev.json test/range/run.ts ${AWS_CDK_LIB_NEWEST}`,
+  receiveArgs: true,
+});
+testAll.spawn(range);
 
 // Benchmarks.
 // Figures, never a pass or a fail: the shipped handler beside the hand-made
