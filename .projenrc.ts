@@ -71,6 +71,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // cloud-assembly-schema that aws-cdk-lib accepts, whose Go module
     // aws-cdk-go does not require; this is the one aws-cdk-go v2.257.0 requires.
     '@aws-cdk/cloud-assembly-schema@53.25.0',
+    // The live integ tests (test/integ/): integ-tests-alpha is released with each
+    // aws-cdk-lib, and 2.245.0-alpha.0 is the newest the registry serves at or
+    // below AWS_CDK_LIB_BUILD (its peer range admits it); integ-runner has its own
+    // version line and brings the CDK CLI it deploys with.
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    '@aws-cdk/integ-runner@^2.197.10',
   ],
 
   publishToPypi: {
@@ -86,7 +92,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     moduleName: 'github.com/cdk-lifecycle-command-hook/cdk-lifecycle-command-hook-go',
   },
 
-  gitignore: ['cdk.out/', '.venv/', '*.pyc', '__pycache__/', '.jsii.tabl.json', 'test/java/target/'],
+  // An integ snapshot's asset directories are needed only to deploy the snapshot
+  // itself, which the integ tests never do (no update workflow).
+  gitignore: ['cdk.out/', '.venv/', 'test/integ/**/cdk-integ.out.*', 'test/integ/*.snapshot/asset.*', '*.pyc', '__pycache__/', '.jsii.tabl.json', 'test/java/target/'],
 });
 
 // After the construct, which replaces any constructs devDependency with its peer.
@@ -174,6 +182,35 @@ const range = project.addTask('test:range', {
   receiveArgs: true,
 });
 testAll.spawn(range);
+
+// Live integ tests (test/integ/integ.*.ts, @aws-cdk/integ-tests-alpha), run by
+// integ-runner. test:integ only compares what each test synthesizes with its
+// committed snapshot, with every AWS credential source cut off, and says how to
+// refresh a snapshot that differs. integ:deploy deploys each test, runs its
+// assertions, destroys it and, when they pass, writes its snapshot (pass
+// --profiles and --parallel-regions); integ:snapshot writes the snapshots
+// without deploying.
+// ts-node without type checks: the build type-checks test/integ already.
+const integRunner = 'integ-runner --directory test/integ --language typescript --app "node -r ts-node/register/transpile-only {filePath}"';
+const integ = project.addTask('test:integ', {
+  description: 'Compare the integ tests\' synthesized templates with their committed snapshots, offline',
+  exec: `bash test/integ/check-snapshots.sh ${integRunner}`,
+  receiveArgs: true,
+});
+integ.prependSpawn(project.tasks.tryFind('bundle')!);
+testAll.spawn(integ);
+const integDeploy = project.addTask('integ:deploy', {
+  description: 'Deploy the integ tests to an AWS account, assert, destroy, and update their snapshots',
+  exec: `${integRunner} --force`,
+  receiveArgs: true,
+});
+integDeploy.prependSpawn(project.tasks.tryFind('bundle')!);
+const integSnapshot = project.addTask('integ:snapshot', {
+  description: 'Write the integ tests\' snapshots without deploying them',
+  exec: `${integRunner} --update-on-failed --dry-run`,
+  receiveArgs: true,
+});
+integSnapshot.prependSpawn(project.tasks.tryFind('bundle')!);
 
 // Benchmarks.
 // Figures, never a pass or a fail: the shipped handler beside the hand-made
