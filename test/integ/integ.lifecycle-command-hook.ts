@@ -15,7 +15,9 @@
 //      launch marker is in the hook's output log group;
 //   2. SendCommand with the handler's role is allowed for the group's instance
 //      and refused (AccessDeniedException) for the outside instance, which is
-//      registered with SSM, so that only the group tag can tell them apart;
+//      registered with SSM, so that only the group tag can tell them apart (the
+//      allowed command runs the launch commands once more on the instance in
+//      service; the handler then finds no lifecycle action to complete);
 //   3. a scale-in runs the terminate commands before the instance terminates:
 //      the terminate marker is in the output log group, then the instance is
 //      terminated.
@@ -25,7 +27,10 @@
 import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import {
   App,
+  Aspects,
   Duration,
+  IAspect,
+  RemovalPolicy,
   Stack,
   aws_autoscaling as autoscaling,
   aws_ec2 as ec2,
@@ -33,6 +38,7 @@ import {
   aws_lambda as lambda,
   aws_logs as logs,
 } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 import { LifecycleCommandHook } from '../../src';
 
 const LAUNCH_MARKER = 'integ-launch-marker';
@@ -46,6 +52,12 @@ const app = new App({
   context: { '@aws-cdk/aws-autoscaling:generateLaunchTemplateInsteadOfLaunchConfig': true },
 });
 const stack = new Stack(app, 'LifecycleCommandHookInteg');
+// Log groups outlive their stack by default; a test leaves nothing behind.
+Aspects.of(stack).add(new class implements IAspect {
+  public visit(node: IConstruct) {
+    if (node instanceof logs.CfnLogGroup) node.applyRemovalPolicy(RemovalPolicy.DESTROY);
+  }
+}());
 
 const vpc = new ec2.Vpc(stack, 'Vpc', {
   maxAzs: 2,
@@ -66,7 +78,7 @@ const instanceProps = {
   securityGroup,
   requireImdsv2: true,
 };
-const group = (id: string) => new autoscaling.AutoScalingGroup(stack, id, {
+const newGroup = (id: string) => new autoscaling.AutoScalingGroup(stack, id, {
   vpc,
   vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
   associatePublicIpAddress: true,
@@ -77,7 +89,7 @@ const group = (id: string) => new autoscaling.AutoScalingGroup(stack, id, {
   ...instanceProps,
 });
 
-const hooked = group('Hooked');
+const hooked = newGroup('Hooked');
 const launch = new LifecycleCommandHook(stack, 'Launch', {
   autoScalingGroup: hooked,
   transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
@@ -91,7 +103,7 @@ const terminate = new LifecycleCommandHook(stack, 'Terminate', {
   timeout: Duration.minutes(2),
 });
 
-const failing = group('Failing');
+const failing = newGroup('Failing');
 const failingLaunch = new LifecycleCommandHook(stack, 'FailingLaunch', {
   autoScalingGroup: failing,
   transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
