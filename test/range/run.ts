@@ -8,6 +8,9 @@
 //      aws-cdk-lib ignores a property it does not know at run time, so only the
 //      compiler sees that a property came later than the floor);
 //   3. a TypeScript app using the installed package compiles and synthesizes;
+//      below the aws-cdk-lib versions cdk-nag 3 supports, cdk-nag 2 checks it
+//      too, and finds nothing on the hooks' resources (the suppressions in their
+//      metadata);
 //   4. the construct's jest tests and the compliance stacks (test/range/*.range.ts)
 //      run with that aws-cdk-lib mapped in place of the repository's.
 // Usage: ts-node --project tsconfig.dev.json test/range/run.ts <newest> [--only=<version>] [--keep]
@@ -20,6 +23,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const JEST = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+/** cdk-nag 2, for the aws-cdk-lib versions below those cdk-nag 3 supports: its peer range starts at 2.116.0. */
+const CDK_NAG_2 = '2.28.98';
 
 interface Result { version: string; tests: string; seconds: number }
 
@@ -45,9 +50,10 @@ function main() {
       const started = Date.now();
       console.log(`\n== aws-cdk-lib ${version}${version === floor ? ' (the floor)' : ' (the newest)'}`);
       const app = path.join(scratch, `app-${version}`);
-      installApp(app, version, tarball);
+      const nag2 = !nag3Admits(version);
+      installApp(app, version, tarball, nag2);
       typeCheckSource(app, version);
-      synthesizeApp(app, version);
+      synthesizeApp(app, version, nag2);
       const tests = runJest(app, version);
       results.push({ version, tests, seconds: Math.round((Date.now() - started) / 1000) });
     }
@@ -87,13 +93,18 @@ function pack(scratch: string): string {
  * npm installs the app's dependencies as a user's `npm install` would, with
  * `--strict-peer-deps` so that any peer-dependency conflict in the tree fails.
  */
-function installApp(app: string, version: string, tarball: string) {
+function installApp(app: string, version: string, tarball: string, nag2: boolean) {
   const constructs = lowestOf('constructs');
   writeJson(path.join(app, 'package.json'), {
     name: `range-app-${version}`,
     version: '0.0.0',
     private: true,
-    dependencies: { 'aws-cdk-lib': version, 'constructs': constructs, 'cdk-lifecycle-command-hook': `file:${tarball}` },
+    dependencies: {
+      'aws-cdk-lib': version,
+      'constructs': constructs,
+      'cdk-lifecycle-command-hook': `file:${tarball}`,
+      ...(nag2 ? { 'cdk-nag': CDK_NAG_2 } : {}),
+    },
   });
   const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--strict-peer-deps', '--legacy-peer-deps=false'], {
     cwd: app, encoding: 'utf8', env: npmEnv(),
@@ -105,7 +116,7 @@ function installApp(app: string, version: string, tarball: string) {
   if (installed !== version) throw new Error(`asked for aws-cdk-lib ${version}, npm installed ${installed}`);
   const nested = path.join(app, 'node_modules', 'cdk-lifecycle-command-hook', 'node_modules', 'aws-cdk-lib');
   if (existsSync(nested)) throw new Error(`npm installed a second aws-cdk-lib for the library (${nested}): it must use the app's`);
-  console.log(`installed aws-cdk-lib ${installed}, constructs ${constructs} and the packed library without peer-dependency errors`);
+  console.log(`installed aws-cdk-lib ${installed}, constructs ${constructs}${nag2 ? `, cdk-nag ${CDK_NAG_2}` : ''} and the packed library without peer-dependency errors`);
 }
 
 /** npm's configuration from the environment (npx passes its own) must not loosen the install. */
@@ -138,7 +149,7 @@ function typeCheckSource(app: string, version: string) {
   console.log(`src/ type-checks against aws-cdk-lib ${version}`);
 }
 
-const APP = `import { App, CfnOutput, Duration, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2 } from 'aws-cdk-lib';
+const APP = `import { App, Aspects, CfnOutput, Duration, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2 } from 'aws-cdk-lib';
 import { LifecycleCommandHook } from 'cdk-lifecycle-command-hook';
 
 const app = new App({ outdir: 'cdk.out' });
@@ -169,11 +180,24 @@ new LifecycleCommandHook(stack, 'Bootstrap', {
 // The library's declarations, typed against this aws-cdk-lib's.
 const heartbeat: Duration = drain.heartbeatTimeout;
 new CfnOutput(stack, 'DrainHeartbeatSeconds', { value: String(heartbeat.toSeconds()) });
-app.synth();
+if (process.env.CDK_NAG_2) {
+  const { AwsSolutionsChecks } = require('cdk-nag');
+  Aspects.of(app).add(new AwsSolutionsChecks());
+}
+const assembly = app.synth();
+// cdk-nag 2 reports each finding as an error annotation: "<path> <rule>".
+const findings = assembly.stacks.flatMap((s) => s.messages
+  .filter((m) => m.level === 'error')
+  .map((m) => m.id + ' ' + String(m.entry.data).split(':')[0]));
+console.log(JSON.stringify(findings));
 `;
 
-/** A TypeScript app, compiled strictly against the installed declarations, synthesizes the hooks. */
-function synthesizeApp(app: string, version: string) {
+/**
+ * A TypeScript app, compiled strictly against the installed declarations,
+ * synthesizes the hooks; with cdk-nag 2, its AwsSolutions pack finds nothing on
+ * the hooks' resources nor on the instance role a hook configures.
+ */
+function synthesizeApp(app: string, version: string, nag2: boolean) {
   writeFileSync(path.join(app, 'app.ts'), APP);
   writeJson(path.join(app, 'tsconfig.json'), {
     compilerOptions: {
@@ -189,7 +213,15 @@ function synthesizeApp(app: string, version: string) {
   const compiled = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: app, encoding: 'utf8' });
   if (compiled.status !== 0) throw new Error(`the TypeScript app does not compile with aws-cdk-lib ${version}:\n${compiled.stdout}${compiled.stderr}`);
   // NODE_PATH cleared: the app must find everything in its own node_modules.
-  run(process.execPath, ['app.js'], { cwd: app, env: { ...process.env, NODE_PATH: '' } });
+  const env = { ...process.env, NODE_PATH: '', CDK_NAG_2: nag2 ? '1' : '' };
+  const findings: string[] = JSON.parse(run(process.execPath, ['app.js'], { cwd: app, env }));
+  if (nag2) {
+    const onHooks = findings.filter((f) => /^\/Hooks\/(Drain|Bootstrap|Group\/InstanceRole)\//.test(f));
+    if (onHooks.length) throw new Error(`cdk-nag ${CDK_NAG_2} reports findings on the hooks' resources with aws-cdk-lib ${version}:\n${onHooks.join('\n')}`);
+    // The app's own group still gets its findings: the pack ran.
+    if (!findings.some((f) => f.startsWith('/Hooks/Group/'))) throw new Error(`cdk-nag ${CDK_NAG_2} reported nothing at all with aws-cdk-lib ${version}: did its pack run?`);
+    console.log(`cdk-nag ${CDK_NAG_2} finds nothing on the hooks' resources (${findings.length} findings on the app's own group)`);
+  }
 
   const template = JSON.parse(readFileSync(path.join(app, 'cdk.out', 'Hooks.template.json'), 'utf8'));
   const resources = Object.values(template.Resources) as Array<{ Type: string; Properties: any }>;
@@ -222,8 +254,7 @@ function synthesizeApp(app: string, version: string) {
  */
 function runJest(app: string, version: string): string {
   const modules = path.join(app, 'node_modules');
-  const nagPeer: string = JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'cdk-nag', 'package.json'), 'utf8')).peerDependencies['aws-cdk-lib'];
-  const nagAdmits = compareVersions(version, nagPeer.replace(/^\^/, '')) >= 0;
+  const nagAdmits = nag3Admits(version);
   const all = testFiles(path.join(ROOT, 'test'));
   const skipped: string[] = [];
   const files = all.filter((file) => {
@@ -236,7 +267,7 @@ function runJest(app: string, version: string): string {
     }
     return true;
   });
-  if (skipped.length) console.log(`cdk-nag ${nagPeer} does not admit aws-cdk-lib ${version}; not run: ${skipped.join(', ')}`);
+  if (skipped.length) console.log(`the repository's cdk-nag does not admit aws-cdk-lib ${version}; not run: ${skipped.join(', ')}`);
   const config = {
     ...PACKAGE.jest,
     rootDir: ROOT,
@@ -273,6 +304,12 @@ function importedModules(file: string, seen = new Set<string>()): Set<string> {
     if (resolved) importedModules(resolved, seen).forEach((m) => modules.add(m));
   }
   return modules;
+}
+
+/** Whether the repository's cdk-nag (3) admits this aws-cdk-lib version in its peer range `^x.y.z`. */
+function nag3Admits(version: string): boolean {
+  const peer: string = JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'cdk-nag', 'package.json'), 'utf8')).peerDependencies['aws-cdk-lib'];
+  return compareVersions(version, peer.replace(/^\^/, '')) >= 0;
 }
 
 function testFiles(dir: string): string[] {
