@@ -1,5 +1,19 @@
 import { awscdk, javascript } from 'projen';
 
+// The aws-cdk-lib versions, each for a reason (the README's "Install" says which
+// feature sets the floor):
+// - the floor, which users may run: lambda's applicationLogLevelV2 and
+//   systemLogLevelV2 (JSON logs with levels) came in 2.144.0;
+const AWS_CDK_LIB_FLOOR = '2.144.0';
+// - the version the library is built and unit-tested with: cdk-nag 3, which the
+//   compliance tests use, needs 2.257.0, and the Go module requires the
+//   aws-cdk-go version of this build, the lowest here that the Go module proxy serves;
+const AWS_CDK_LIB_BUILD = '2.257.0';
+// - the newest the range test proves (test/range/run.ts), pinned so that a run
+//   is reproducible: bump it to what `npm view aws-cdk-lib version` prints.
+const AWS_CDK_LIB_NEWEST = '2.276.0';
+const CONSTRUCTS_VERSION = '10.5.1';
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-lifecycle-command-hook',
   description:
@@ -27,8 +41,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     compilerOptions: {},
   },
 
-  cdkVersion: '2.257.0',
-  constructsVersion: '10.5.1',
+  cdkVersion: AWS_CDK_LIB_FLOOR,
+  constructsVersion: CONSTRUCTS_VERSION,
+  // Built with AWS_CDK_LIB_BUILD (in devDeps) rather than the floor.
+  peerDependencyOptions: { pinnedDevDependency: false },
   jsiiVersion: '~6.0.0',
 
   // The handler runs on Node.js 24; the AWS SDK v3 that the runtime provides is
@@ -40,6 +56,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   githubOptions: { mergify: false },
 
   devDeps: [
+    `aws-cdk-lib@${AWS_CDK_LIB_BUILD}`,
     '@aws-sdk/client-auto-scaling',
     '@aws-sdk/client-ssm',
     '@types/aws-lambda',
@@ -49,9 +66,17 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'vega@^6',
     'vega-lite@^6',
     '@resvg/resvg-js@^2.6.2',
-    // The Go bindings require aws-cdk-lib's dependencies at the versions
-    // installed here; this is the one aws-cdk-go v2.257.0 itself requires.
+    // The generated Go module requires each jsii dependency of aws-cdk-lib at
+    // the version installed here, and npm would install the newest
+    // cloud-assembly-schema that aws-cdk-lib accepts, whose Go module
+    // aws-cdk-go does not require; this is the one aws-cdk-go v2.257.0 requires.
     '@aws-cdk/cloud-assembly-schema@53.25.0',
+    // The live integ tests (test/integ/): integ-tests-alpha is released with each
+    // aws-cdk-lib, and 2.245.0-alpha.0 is the newest the registry serves at or
+    // below AWS_CDK_LIB_BUILD (its peer range admits it); integ-runner has its own
+    // version line and brings the CDK CLI it deploys with.
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    '@aws-cdk/integ-runner@^2.197.10',
   ],
 
   publishToPypi: {
@@ -67,8 +92,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
     moduleName: 'github.com/cdk-lifecycle-command-hook/cdk-lifecycle-command-hook-go',
   },
 
-  gitignore: ['cdk.out/', '.venv/', '*.pyc', '__pycache__/', '.jsii.tabl.json', 'test/java/target/', 'test/node24/node_modules/'],
+  // An integ snapshot's asset directories are needed only to deploy the snapshot
+  // itself, which the integ tests never do (no update workflow).
+  gitignore: ['cdk.out/', '.venv/', 'test/integ/**/cdk-integ.out.*', 'test/integ/*.snapshot/asset.*', '*.pyc', '__pycache__/', '.jsii.tabl.json', 'test/java/target/', 'test/node24/node_modules/'],
 });
+
+// After the construct, which replaces any constructs devDependency with its peer.
+project.addDevDeps(`constructs@${CONSTRUCTS_VERSION}`);
+// jsii expects the devDependency at the floor; test:range proves the floor instead.
+project.package.file.addOverride('jsii.diagnostics', { 'metadata/missing-dev-dependency': 'message' });
 
 // Synthesizes the example app in examples/ into cdk.out/, offline.
 const example = project.addTask('synth:example', {
@@ -149,6 +181,48 @@ const compliance = project.addTask('test:compliance', {
 compliance.spawn(project.tasks.tryFind('bundle')!);
 compliance.exec('test/compliance/scan.sh');
 testAll.spawn(compliance);
+
+// The aws-cdk-lib range.
+// At the floor (package.json's peer range) and at AWS_CDK_LIB_NEWEST, each
+// installed with the packed library into an app outside the repository: the
+// install must raise no peer-dependency error, src/ must type-check against that
+// version, a TypeScript app must compile and synthesize, and the construct tests
+// and the compliance stacks run with that aws-cdk-lib (see test/range/run.ts).
+const range = project.addTask('test:range', {
+  description: 'Install, compile and test the packed library with the lowest and the newest aws-cdk-lib it supports',
+  exec: `ts-node --project tsconfig.dev.json test/range/run.ts ${AWS_CDK_LIB_NEWEST}`,
+  receiveArgs: true,
+});
+testAll.spawn(range);
+
+// Live integ tests (test/integ/integ.*.ts, @aws-cdk/integ-tests-alpha), run by
+// integ-runner. test:integ only compares what each test synthesizes with its
+// committed snapshot, with every AWS credential source cut off, and says how to
+// refresh a snapshot that differs. integ:deploy deploys each test, runs its
+// assertions, destroys it and, when they pass, writes its snapshot (pass
+// --profiles and --parallel-regions); integ:snapshot writes the snapshots
+// without deploying.
+// ts-node without type checks: the build type-checks test/integ already.
+const integRunner = 'integ-runner --directory test/integ --language typescript --app "node -r ts-node/register/transpile-only {filePath}"';
+const integ = project.addTask('test:integ', {
+  description: 'Compare the integ tests\' synthesized templates with their committed snapshots, offline',
+  exec: `bash test/integ/check-snapshots.sh ${integRunner}`,
+  receiveArgs: true,
+});
+integ.prependSpawn(project.tasks.tryFind('bundle')!);
+testAll.spawn(integ);
+const integDeploy = project.addTask('integ:deploy', {
+  description: 'Deploy the integ tests to an AWS account, assert, destroy, and update their snapshots',
+  exec: `${integRunner} --force`,
+  receiveArgs: true,
+});
+integDeploy.prependSpawn(project.tasks.tryFind('bundle')!);
+const integSnapshot = project.addTask('integ:snapshot', {
+  description: 'Write the integ tests\' snapshots without deploying them',
+  exec: `${integRunner} --update-on-failed --dry-run`,
+  receiveArgs: true,
+});
+integSnapshot.prependSpawn(project.tasks.tryFind('bundle')!);
 
 // Benchmarks.
 // Figures, never a pass or a fail: the shipped handler beside the hand-made

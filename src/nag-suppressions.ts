@@ -1,4 +1,5 @@
-import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import * as cdk from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -21,13 +22,23 @@ export interface NagSuppression {
 export const NAG_METADATA_KEY = 'cdk_nag';
 
 /**
+ * The construct metadata key cdk-nag 3 reads acknowledgements from:
+ * `Validations.ACKNOWLEDGED_RULES_METADATA_KEY`, which only the aws-cdk-lib
+ * versions that cdk-nag 3 works with have. Looked up rather than imported, so
+ * that the library loads on older aws-cdk-lib versions, where it is undefined
+ * and only the cdk-nag 2 metadata is written.
+ */
+export const ACKNOWLEDGED_RULES_METADATA_KEY: string | undefined =
+  (cdk as unknown as { Validations?: { ACKNOWLEDGED_RULES_METADATA_KEY?: string } }).Validations?.ACKNOWLEDGED_RULES_METADATA_KEY;
+
+/**
  * Records suppressions of cdk-nag findings on a resource, in the two places
  * cdk-nag reads them, without depending on cdk-nag:
  *
  * - construct metadata under `Validations.ACKNOWLEDGED_RULES_METADATA_KEY`,
- *   keyed `Rule[finding]`, as cdk-nag 3 checks it. Written directly because
- *   `Validations.acknowledge()` refuses ids that contain `::`, which every
- *   granular finding on an ARN does (`<AWS::Partition>`).
+ *   keyed `Rule[finding]`, as cdk-nag 3 checks it, when aws-cdk-lib has that
+ *   key. Written directly because `Validations.acknowledge()` refuses ids that
+ *   contain `::`, which every granular finding on an ARN does (`<AWS::Partition>`).
  * - the resource's CloudFormation `Metadata.cdk_nag.rules_to_suppress`, as
  *   cdk-nag 2 reads it (`applies_to` scopes a granular rule to one finding),
  *   merged with whatever is there already. This also leaves each suppression
@@ -35,11 +46,13 @@ export const NAG_METADATA_KEY = 'cdk_nag';
  */
 export function suppressNagFindings(resource: CfnResource, suppressions: NagSuppression[]): void {
   if (suppressions.length === 0) return;
-  const acknowledged: Record<string, string> = {};
-  for (const s of suppressions) {
-    acknowledged[s.finding === undefined ? s.rule : `${s.rule}[${s.finding}]`] = s.reason;
+  if (ACKNOWLEDGED_RULES_METADATA_KEY !== undefined) {
+    const acknowledged: Record<string, string> = {};
+    for (const s of suppressions) {
+      acknowledged[s.finding === undefined ? s.rule : `${s.rule}[${s.finding}]`] = s.reason;
+    }
+    resource.node.addMetadata(ACKNOWLEDGED_RULES_METADATA_KEY, acknowledged);
   }
-  resource.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, acknowledged);
 
   const rules: unknown[] = [...(resource.getMetadata(NAG_METADATA_KEY)?.rules_to_suppress ?? [])];
   const seen = new Set(rules.map((r) => JSON.stringify(r)));

@@ -2,7 +2,9 @@ module github.com/cdk-lifecycle-command-hook/cdk-lifecycle-command-hook/test/go
 
 go 1.25.0
 
-// The versions the generated package requires: aws-cdk-lib's floor.
+// The versions the generated package requires: aws-cdk-go at the aws-cdk-lib
+// version the library is built with (AWS_CDK_LIB_BUILD in .projenrc.ts), which
+// is also the lowest a Go app can use.
 require (
 	github.com/aws/aws-cdk-go/awscdk/v2 v2.257.0
 	github.com/aws/constructs-go/constructs/v10 v10.5.1 // indirect

@@ -16,6 +16,7 @@ import software.amazon.awscdk.StackProps;
 import software.amazon.awscdk.assertions.Template;
 import software.amazon.awscdk.services.autoscaling.AutoScalingGroup;
 import software.amazon.awscdk.services.autoscaling.IAutoScalingGroup;
+import software.amazon.awscdk.services.autoscaling.LifecycleHook;
 import software.amazon.awscdk.services.autoscaling.LifecycleTransition;
 import software.amazon.awscdk.services.ec2.InstanceType;
 import software.amazon.awscdk.services.ec2.MachineImage;
@@ -85,9 +86,8 @@ class LifecycleCommandHookTest {
 
         assertEquals(420, drain.getHeartbeatTimeout().toSeconds());
         assertEquals(1200, bootstrap.getHeartbeatTimeout().toSeconds());
-        // ILifecycleHook carries the name in its reference in aws-cdk-lib 2.257.
         assertEquals(Map.of("Ref", "BootstrapHook084086CE"),
-                stack.resolve(bootstrap.getLifecycleHook().getLifecycleHookRef().getLifecycleHookName()));
+                stack.resolve(((LifecycleHook) bootstrap.getLifecycleHook()).getLifecycleHookName()));
         assertEquals("bootstrap", bootstrap.getLifecycleHookName());
     }
 

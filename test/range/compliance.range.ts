@@ -1,0 +1,86 @@
+// The compliance stacks, synthesized with the aws-cdk-lib that test/range/run.ts
+// maps in (the floor or the newest), carry each feature that sets the floor:
+// an older aws-cdk-lib would drop a property it does not know without a word.
+// Run only by test/range/run.ts, which sets RANGE_AWS_CDK_LIB_VERSION.
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ACKNOWLEDGED_RULES_METADATA_KEY, NAG_METADATA_KEY } from '../../src/nag-suppressions';
+import { buildComplianceApp } from '../compliance/stacks';
+
+const version = process.env.RANGE_AWS_CDK_LIB_VERSION;
+
+test('runs with the aws-cdk-lib under test, not the repository\'s', () => {
+  expect(version).toMatch(/^2\.\d+\.\d+$/);
+  const loaded = require.resolve('aws-cdk-lib');
+  expect(loaded.startsWith(path.join(process.env.RANGE_NODE_MODULES!, 'aws-cdk-lib') + path.sep)).toBe(true);
+  expect(JSON.parse(readFileSync(path.join(path.dirname(loaded), 'package.json'), 'utf8')).version).toBe(version);
+});
+
+describe('the compliance stacks', () => {
+  const { app, hooks } = buildComplianceApp();
+  const assembly = app.synth();
+  const stacks = assembly.stacks.map((s) => s.stackName).sort();
+  const hooksOf = (stackName: string) => Object.values(hooks).filter((h) => Stack.of(h).stackName === stackName);
+  const templateOf = (stackName: string) => Template.fromJSON(assembly.getStackByName(stackName).template);
+
+  test('synthesize, with every hook', () => {
+    expect(stacks).toEqual(['ImportedGroupHooks', 'OwnedGroupHooks']);
+    for (const stackName of stacks) {
+      templateOf(stackName).resourceCountIs('AWS::AutoScaling::LifecycleHook', hooksOf(stackName).length);
+    }
+  });
+
+  test.each(['ImportedGroupHooks', 'OwnedGroupHooks'])('%s: each handler runs on Node.js 24 with JSON logs at INFO, system logs at WARN, in its own log group', (stackName) => {
+    const functions = templateOf(stackName).findResources('AWS::Lambda::Function', {
+      Properties: {
+        Runtime: 'nodejs24.x',
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN', LogGroup: Match.anyValue() },
+      },
+    });
+    expect(Object.keys(functions)).toHaveLength(hooksOf(stackName).length);
+  });
+
+  test.each(['ImportedGroupHooks', 'OwnedGroupHooks'])('%s: documents update as new versions; events retry and dead-letter; queues refuse plain HTTP', (stackName) => {
+    const template = templateOf(stackName);
+    const count = hooksOf(stackName).length;
+    expect(Object.keys(template.findResources('AWS::SSM::Document', { Properties: { UpdateMethod: 'NewVersion' } }))).toHaveLength(count);
+    expect(Object.keys(template.findResources('AWS::Events::Rule', {
+      Properties: {
+        Targets: [Match.objectLike({
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: Match.anyValue() },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        })],
+      },
+    }))).toHaveLength(2 * count);
+    expect(Object.keys(template.findResources('AWS::Lambda::EventInvokeConfig', {
+      Properties: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: Match.anyValue() },
+    }))).toHaveLength(count);
+    expect(Object.keys(template.findResources('AWS::SQS::Queue', { Properties: { SqsManagedSseEnabled: true } }))).toHaveLength(count);
+    expect(Object.keys(template.findResources('AWS::SQS::QueuePolicy', {
+      Properties: {
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          })]),
+        },
+      },
+    }))).toHaveLength(count);
+  });
+
+  test('each suppression is in the template for cdk-nag 2, and in construct metadata for cdk-nag 3 exactly where aws-cdk-lib has its key', () => {
+    const hasValidations = (cdk as unknown as Record<string, unknown>).Validations !== undefined;
+    expect(ACKNOWLEDGED_RULES_METADATA_KEY !== undefined).toBe(hasValidations);
+    for (const hook of Object.values(hooks)) {
+      const handler = hook.handler.node.defaultChild as CfnResource;
+      expect(handler.getMetadata(NAG_METADATA_KEY).rules_to_suppress).toEqual(
+        expect.arrayContaining([expect.objectContaining({ id: 'NIST.800.53.R5-LambdaInsideVPC', reason: expect.any(String) })]));
+      const acknowledged = handler.node.metadata
+        .filter((m) => ACKNOWLEDGED_RULES_METADATA_KEY !== undefined && m.type === ACKNOWLEDGED_RULES_METADATA_KEY);
+      expect(acknowledged.length > 0).toBe(hasValidations);
+    }
+  });
+});
