@@ -42,6 +42,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     '@aws-sdk/client-auto-scaling',
     '@aws-sdk/client-ssm',
+    '@aws-sdk/client-dynamodb',
+    // An independent implementation of DynamoDB's API, in process, for the
+    // handler tests and the stand-in (Apache-2.0; in-memory storage).
+    'dynalite@^4',
     '@types/aws-lambda',
     'aws-sdk-client-mock',
     'aws-sdk-client-mock-jest',
