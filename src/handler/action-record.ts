@@ -24,6 +24,7 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
+import { ACTION_TABLE_KEY } from './action-table';
 import { isConditionFailed } from './aws-errors';
 import type { LifecycleAction } from './events';
 
@@ -49,8 +50,7 @@ export interface ActionRecord {
   readonly endReason?: string;
 }
 
-/** The table's attribute names, shared with the construct that creates the table. */
-export const ACTION_RECORD_KEY = { partition: 'InstanceId', sort: 'LifecycleActionToken', ttl: 'ExpiresAt' } as const;
+const ACTION_RECORD_KEY = ACTION_TABLE_KEY;
 
 /**
  * How long a record is kept after its last write: longer than a lifecycle
