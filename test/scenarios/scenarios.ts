@@ -15,8 +15,10 @@ import {
   assertFinalStates,
   assertHandlerNeverFailed,
   callsOf,
+  assertOneCommandPerAction,
   outcomesOf,
   ScenarioResult,
+  storeCallsOf,
 } from './checks';
 import { pollingHandler } from './polling-handler';
 
@@ -46,7 +48,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCommandsPerInstance(r, 1);
       assertCommandComments(r);
       for (const i of range(3)) {
-        assert.deepEqual(callsOf(r, i), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok'], `calls of instance ${i}`);
+        assert.deepEqual(callsOf(r, i), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok'], `calls of instance ${i}`);
         assert.deepEqual(outcomesOf(r, i), ['command-sent', 'completed']);
       }
       assertHandlerNeverFailed(r);
@@ -67,7 +69,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCommandsPerInstance(r, 1);
       assert.deepEqual(callsOf(r, 0), [
         ...Array(5).fill('DescribeInstanceInformation ok'),
-        'ListCommands ok',
+        'RecordLifecycleActionHeartbeat ok',
         'SendCommand ok',
         'CompleteLifecycleAction(CONTINUE) ok',
       ]);
@@ -108,7 +110,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCompletions(r, 'ABANDON', 'api');
       assertCommandsPerInstance(r, 1);
       assert.equal(r.commands[0].status, 'Failed');
-      assert.deepEqual(callsOf(r, 0), ['DescribeInstanceInformation ok', 'ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
+      assert.deepEqual(callsOf(r, 0), ['DescribeInstanceInformation ok', 'RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
       assertHandlerNeverFailed(r);
     },
   },
@@ -124,7 +126,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assert.equal(r.commands[0].status, 'Cancelled');
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'ABANDON', 'api');
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
       assert.ok(r.instances[0].completions[0].atMs < 70_000, 'completed soon after the cancellation');
       assertHandlerNeverFailed(r);
     },
@@ -141,7 +143,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'ABANDON', 'api');
       assert.equal(r.commands[0].status, 'TimedOut');
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
       const done = r.instances[0].completions[0].atMs;
       assert.ok(done > 7_080_000 && done < 7_200_000, `completed at ${done} ms: after the execution timeout, before the heartbeat timeout`);
       assertHandlerNeverFailed(r);
@@ -162,7 +164,14 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCompletions(r, 'CONTINUE', 'api');
       assertCommandsPerInstance(r, 1);
       for (const i of range(2)) {
-        assert.deepEqual(callsOf(r, i), ['ListCommands ok', 'SendCommand ok', 'ListCommands ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+        // The copies find the action's record with its command id: no AWS call at all.
+        assert.deepEqual(callsOf(r, i), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+        assert.deepEqual(storeCallsOf(r, i), [
+          'PutItem ok', 'UpdateItem ok',
+          'PutItem ConditionalCheckFailedException', 'GetItem ok',
+          'PutItem ConditionalCheckFailedException', 'GetItem ok',
+          'Query ok',
+        ]);
         assert.deepEqual(outcomesOf(r, i), ['command-sent', 'command-already-sent', 'command-already-sent', 'completed']);
       }
       assertHandlerNeverFailed(r);
@@ -186,7 +195,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCommandsPerInstance(r, 1);
       for (const i of range(5)) {
         assert.deepEqual(callsOf(r, i), [
-          'ListCommands ok',
+          'RecordLifecycleActionHeartbeat ok',
           'SendCommand ok',
           'CompleteLifecycleAction(CONTINUE) ok',
           'CompleteLifecycleAction(CONTINUE) ValidationError',
@@ -217,7 +226,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCompletions(r, 'CONTINUE', 'operator');
       assert.deepEqual(callsOf(r, 0), [
         'DescribeInstanceInformation ok',
-        'ListCommands ok',
+        'RecordLifecycleActionHeartbeat ok',
         'SendCommand ok',
         'CompleteLifecycleAction(CONTINUE) ValidationError',
       ]);
@@ -232,7 +241,7 @@ export const SCENARIOS: readonly Scenario[] = [
       hook: LAUNCH,
       instances: 1,
       agent: { registrationDelayMs: 0 },
-      api: { faults: [disappearsAfter('ListCommands', [0])] },
+      api: { faults: [disappearsAfter('RecordLifecycleActionHeartbeat', [0])] },
     },
     check: (r) => {
       // SendCommand is refused; the handler abandons at once instead of leaving the action to the heartbeat.
@@ -241,7 +250,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCommandsPerInstance(r, 0);
       assert.deepEqual(callsOf(r, 0), [
         'DescribeInstanceInformation ok',
-        'ListCommands ok',
+        'RecordLifecycleActionHeartbeat ok',
         'SendCommand InvalidInstanceId',
         'CompleteLifecycleAction(ABANDON) ok',
       ]);
@@ -262,7 +271,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', 'api');
       assertCommandsPerInstance(r, range(10).map((i) => (i === 3 ? 0 : 1)));
-      assert.deepEqual(callsOf(r, 3), ['ListCommands ok', 'SendCommand InvalidInstanceId', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 3), ['RecordLifecycleActionHeartbeat ok', 'SendCommand InvalidInstanceId', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.ok(r.logs.some((l) => l.text.includes('SendCommand failed: InvalidInstanceId')));
       assertHandlerNeverFailed(r);
     },
@@ -304,8 +313,8 @@ export const SCENARIOS: readonly Scenario[] = [
       // Heartbeat = 60 s of commands + 120 s: the default result (CONTINUE) applies at 180 s.
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', ['heartbeat', 'api']);
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok']);
-      assert.deepEqual(callsOf(r, 1), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok']);
+      assert.deepEqual(callsOf(r, 1), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       const expired = r.instances[0].completions[0].atMs;
       assert.ok(expired >= 180_000 && expired < 183_000, `heartbeat timeout at ${expired} ms`);
       assertHandlerNeverFailed(r);
@@ -322,7 +331,7 @@ export const SCENARIOS: readonly Scenario[] = [
     check: (r) => {
       // HTTP 500 is retried by the SDK within the same invocation.
       assert.deepEqual(callsOf(r, 0), [
-        'ListCommands ok',
+        'RecordLifecycleActionHeartbeat ok',
         'SendCommand ok',
         'CompleteLifecycleAction(CONTINUE) ResourceContention',
         'CompleteLifecycleAction(CONTINUE) ResourceContention (retry)',
@@ -351,11 +360,12 @@ export const SCENARIOS: readonly Scenario[] = [
     check: (r) => {
       // SendCommand has no client token: before repeating it the handler looks for the command.
       assertCommandsPerInstance(r, 1);
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand InternalServerError', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand InternalServerError', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.deepEqual(callsOf(r, 1), [
-        'ListCommands ok',
+        'RecordLifecycleActionHeartbeat ok',
         'SendCommand InternalServerError',
-        'ListCommands ok',
+        // ListCommands lags: the handler looks 1, 3, 7 and 15 s after the failure before it sends again.
+        ...Array(4).fill('ListCommands ok'),
         'SendCommand ok (retry)',
         'CompleteLifecycleAction(CONTINUE) ok',
       ]);
@@ -382,11 +392,12 @@ export const SCENARIOS: readonly Scenario[] = [
     check: (r) => {
       // A dropped connection is transient: the handler neither gives up on the action nor sends twice.
       assertCommandsPerInstance(r, 1);
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ConnectionReset', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ConnectionReset', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.deepEqual(callsOf(r, 1), [
-        'ListCommands ok',
+        'RecordLifecycleActionHeartbeat ok',
         'SendCommand ConnectionReset',
-        'ListCommands ok',
+        // ListCommands lags: the handler looks 1, 3, 7 and 15 s after the failure before it sends again.
+        ...Array(4).fill('ListCommands ok'),
         'SendCommand ok (retry)',
         'CompleteLifecycleAction(CONTINUE) ok',
       ]);
@@ -402,16 +413,40 @@ export const SCENARIOS: readonly Scenario[] = [
       hook: TERMINATE,
       instances: 1,
       command: { durationMs: 90_000 },
-      // The runtime dies once SendCommand has answered: the command runs, the invocation fails.
-      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 2, effect: 'crash' }] },
+      // The runtime dies once SendCommand has answered (the claim, the heartbeat, the send: the third call),
+      // before the command id is recorded: the command runs, the invocation fails.
+      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 3, effect: 'crash' }] },
     },
     check: (r) => {
-      // Lambda retries a minute later; the retry finds the command by its token and sends nothing.
+      // Lambda retries a minute later, after the claim's 50 s lease: the retry takes the claim over,
+      // finds the command by its token, records it and sends nothing.
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', 'api');
       assertCommandsPerInstance(r, 1);
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(storeCallsOf(r, 0), ['PutItem ok', 'PutItem ConditionalCheckFailedException', 'GetItem ok', 'UpdateItem ok', 'UpdateItem ok', 'Query ok']);
       assert.deepEqual(outcomesOf(r, 0), ['crash', 'command-already-sent', 'completed']);
+      assertOneCommandPerAction(r);
+      assert.equal(r.deadLetters.length, 0);
+    },
+  },
+  {
+    options: {
+      name: 'handler crash after the send, command ends before the retry',
+      hook: TERMINATE,
+      instances: 1,
+      command: { durationMs: 10_000 },
+      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 3, effect: 'crash' }] },
+    },
+    check: (r) => {
+      // The status event finds the record without a command id: the command's comment names the action.
+      // Lambda's retry of the lifecycle event then finds the command and sends nothing.
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok', 'ListCommands ok']);
+      assert.deepEqual(outcomesOf(r, 0), ['crash', 'completed', 'command-already-sent']);
+      assertOneCommandPerAction(r);
       assert.equal(r.deadLetters.length, 0);
     },
   },
@@ -428,7 +463,7 @@ export const SCENARIOS: readonly Scenario[] = [
       // Lambda stops it at the function's timeout (60 s for a terminate hook) and retries a minute later.
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', 'api');
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.deepEqual(outcomesOf(r, 0), ['command-sent', 'timeout', 'completed']);
       const timedOut = r.invocations.find((i) => i.result === 'timeout')!;
       assert.equal(timedOut.billedMs, 60_000);
@@ -448,10 +483,10 @@ export const SCENARIOS: readonly Scenario[] = [
       // Three invocations of three SDK attempts each, then the event is a dead letter;
       // the heartbeat timeout (300 s + 120 s) applies CONTINUE and nothing stays waiting.
       const attempt = ['CompleteLifecycleAction(CONTINUE) Throttling', 'CompleteLifecycleAction(CONTINUE) Throttling (retry)', 'CompleteLifecycleAction(CONTINUE) Throttling (retry)'];
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', ...attempt, ...attempt, ...attempt]);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', ...attempt, ...attempt, ...attempt]);
       assert.deepEqual(outcomesOf(r, 0), ['command-sent', 'error', 'error', 'error']);
       assert.deepEqual(r.deadLetters.map((d) => [d.kind, d.instance, d.attempts]), [['command-status', 0, 3]]);
-      assert.deepEqual(callsOf(r, 1), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 1), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', ['heartbeat', 'api']);
       assert.equal(r.summary.stuck, 0);
@@ -471,7 +506,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assert.equal(r.commands[0].status, 'TimedOut');
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', 'api');
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.ok(r.logs.some((l) => /ended TimedOut/.test(l.text)));
       assertHandlerNeverFailed(r);
     },

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { VirtualClock } from './clock';
+import { DynamoDbHost, StoreCall } from './dynamodb';
 import { EventBus, EventRecord } from './eventbridge';
 import { DeadLetter, InvocationRecord, LambdaService } from './lambda';
 import type { Handler, HandlerFactory, ScenarioOptions } from './options';
@@ -51,6 +52,8 @@ export interface CommandReport {
   readonly status: string;
   /** The Lambda invocation that sent it. */
   readonly sentBy?: string;
+  /** When SSM accepted it, virtual ms from the start. */
+  readonly sentAtMs: number;
 }
 
 export interface ScenarioSummary {
@@ -92,6 +95,8 @@ export interface ScenarioResult {
   readonly summary: ScenarioSummary;
   readonly instances: readonly InstanceReport[];
   readonly calls: readonly ApiCall[];
+  /** The handler's DynamoDB calls (its table of action records), as dynalite answered them. */
+  readonly storeCalls: readonly StoreCall[];
   readonly invocations: readonly InvocationRecord[];
   readonly deadLetters: readonly DeadLetter[];
   readonly events: readonly EventRecord[];
@@ -111,6 +116,7 @@ export const NAMES: ResourceNames = {
   documentName: 'StandIn-HookDocument-4F2C1B9A7E3D',
   outputLogGroupName: 'StandIn-HookOutputLogGroup-8D7E6F5A4B3C',
   functionName: 'StandIn-HookHandler-1A2B3C4D5E6F',
+  actionTableName: 'StandIn-HookActionTable-7C6B5A4D3E2F',
 };
 
 const HOURS = 3_600_000;
@@ -156,12 +162,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const server = new StandInServer(clock, world, rng, options.api ?? {}, (e) => internalErrors.push(e));
   const tracker = new RequestTracker(clock, lambda.observeRequest);
   const endpoint = await server.start();
+  const dynamodb = new DynamoDbHost(clock, (id) => world.instances.find((i) => i.id === id)?.index);
+  const dynamodbEndpoint = template.actionTable ? await dynamodb.start(template.actionTable) : undefined;
 
   const restoreEnv = setEnvironment({
     ...template.environment,
     AWS_ENDPOINT_URL: endpoint,
     AWS_ENDPOINT_URL_SSM: undefined,
     AWS_ENDPOINT_URL_AUTO_SCALING: undefined,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
     AWS_REGION: NAMES.region,
     AWS_DEFAULT_REGION: NAMES.region,
     AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7STANDIN',
@@ -215,6 +224,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     restoreConsole();
     restoreEnv();
     await server.stop();
+    if (dynamodbEndpoint) await dynamodb.stop();
   }
 
   const errors = [...internalErrors, ...clock.errors].map((e) => (e instanceof Error ? e.stack ?? e.message : String(e)));
@@ -242,6 +252,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     summary,
     instances,
     calls: server.calls,
+    storeCalls: dynamodb.calls,
     invocations: lambda.invocations,
     deadLetters: lambda.deadLetters,
     events: bus.records,
@@ -251,6 +262,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       comment: c.comment,
       status: c.status,
       sentBy: c.sentBy,
+      sentAtMs: c.requestedAt - (clock.now - clock.elapsed),
     })),
     logs,
     ending,

@@ -34,6 +34,8 @@ export interface Completion {
   readonly atMs: number;
   /** The Lambda invocation that completed it, for `api`. */
   readonly invocation?: string;
+  /** The token of the action completed. */
+  readonly token: string;
 }
 
 interface LifecycleAction {
@@ -236,7 +238,7 @@ export class World {
     this.clock.cancel(action.heartbeatTimer);
     this.clock.cancel(action.globalTimer);
     instance.action = undefined;
-    instance.completions.push({ result, by, atMs: this.clock.elapsed, invocation });
+    instance.completions.push({ result, by, atMs: this.clock.elapsed, invocation, token: action.token });
     if (this.config.transition === 'launch' && result === 'CONTINUE' && instance.ec2Running) {
       instance.state = 'InService';
     } else {
