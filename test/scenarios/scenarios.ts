@@ -24,11 +24,28 @@ import { pollingHandler } from './polling-handler';
 
 export interface Scenario {
   readonly options: ScenarioOptions;
+  /**
+   * Seeds the runner plays the scenario with, each a run of its own, when no
+   * `--seed` is given. @default the scenario's own seed (1)
+   */
+  readonly seeds?: readonly number[];
   /** Throws when the handler did not behave as it must. */
   readonly check: (r: ScenarioResult) => void;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Scenarios of races and lost answers prove themselves on several draws. */
+const FIVE_SEEDS = [1, 2, 3, 4, 5] as const;
+
+/** Holds in every scenario of exactly-once sending: besides the three invariants, every action ended as it should. */
+function assertExactlyOnce(r: ScenarioResult, state: 'Terminated' | 'InService'): void {
+  assertOneCommandPerAction(r);
+  assertFinalStates(r, state);
+  assertCompletions(r, 'CONTINUE', 'api');
+  assertCommandsPerInstance(r, 1);
+  assertHandlerNeverFailed(r);
+}
 
 /** Launch hooks: registration polls at 0, 2, 6, 14, 30, 50, 70 … s after the event (see registrationBackoffMs). */
 const LAUNCH = { transition: 'launch', timeoutSeconds: 300 } as const;
@@ -508,6 +525,119 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCompletions(r, 'CONTINUE', 'api');
       assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.ok(r.logs.some((l) => /ended TimedOut/.test(l.text)));
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'duplicate lifecycle events 0-200 ms apart, 200 terminating',
+      hook: TERMINATE,
+      instances: 200,
+      spreadMs: 5_000,
+      command: { durationMs: [5_000, 30_000] },
+      ssm: { visibilityLagMs: 1_000 },
+      events: { faults: [{ kind: 'lifecycle', duplicates: 1, duplicateDelayMs: [0, 200] }] },
+    },
+    check: (r) => {
+      assertExactlyOnce(r, 'Terminated');
+      // Both copies of each event reached the handler; the claim let one send.
+      const lifecycle = r.invocations.filter((i) => i.kind === 'lifecycle');
+      assert.equal(lifecycle.length, 400);
+      const outcomes = lifecycle.map((i) => String(i.value));
+      assert.equal(outcomes.filter((o) => o === 'command-sent').length, 200);
+      assert.ok(outcomes.every((o) => ['command-sent', 'command-already-sent', 'claim-held'].includes(o)), 'unexpected outcomes');
+      assert.ok(outcomes.includes('claim-held'), 'no copy ever met a claim in progress: the race was not exercised');
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'duplicate lifecycle events 0-200 ms apart, 200 launching',
+      hook: LAUNCH,
+      instances: 200,
+      spreadMs: 5_000,
+      agent: { registrationDelayMs: [5_000, 40_000] },
+      command: { durationMs: [5_000, 30_000] },
+      ssm: { visibilityLagMs: 1_000 },
+      events: { faults: [{ kind: 'lifecycle', duplicates: 1, duplicateDelayMs: [0, 200] }] },
+      lambda: { concurrency: 1_000 },
+    },
+    check: (r) => {
+      assertExactlyOnce(r, 'InService');
+      const outcomes = r.invocations.filter((i) => i.kind === 'lifecycle').map((i) => String(i.value));
+      assert.equal(outcomes.length, 400);
+      assert.equal(outcomes.filter((o) => o === 'command-sent').length, 200);
+    },
+  },
+  ...([
+    ['a 500 after applying', { error: { code: 'InternalServerError', afterApplying: true } }],
+    ['a reset after applying', { reset: 'after' }],
+  ] as const).map(([how, fault]): Scenario => ({
+    seeds: FIVE_SEEDS,
+    options: {
+      name: `lost SendCommand answers (${how}), ListCommands 1 s behind, 100 instances`,
+      hook: TERMINATE,
+      instances: 100,
+      spreadMs: 2_000,
+      command: { durationMs: [5_000, 30_000] },
+      ssm: { visibilityLagMs: 1_000 },
+      // The first SendCommand of every instance takes effect and its answer is lost.
+      api: { faults: [{ operations: ['SendCommand'], times: 100, ...fault }] },
+    },
+    check: (r) => {
+      assertExactlyOnce(r, 'Terminated');
+      const lost = r.calls.filter((c) => c.operation === 'SendCommand' && c.injected && c.applied);
+      assert.equal(lost.length, 100, 'every first answer lost');
+      // No second SendCommand anywhere: each lost command was found by its token before any resend.
+      assert.equal(r.calls.filter((c) => c.operation === 'SendCommand').length, 100);
+    },
+  })),
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'an operator completes actions during the registration wait',
+      hook: LAUNCH,
+      instances: 10,
+      agent: { registrationDelayMs: [20_000, 40_000] },
+      command: { durationMs: [5_000, 20_000] },
+      // Instances 0-4 are completed by hand 10 s in, while the handler still waits for their agents.
+      schedule: [{ atMs: 10_000, instances: [0, 1, 2, 3, 4], happening: 'complete-continue' }],
+    },
+    check: (r) => {
+      assertOneCommandPerAction(r);
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', [...Array(5).fill('operator'), ...Array(5).fill('api')]);
+      assertCommandsPerInstance(r, [...Array(5).fill(0), ...Array(5).fill(1)]);
+      for (const i of range(5)) {
+        assert.deepEqual(callsOf(r, i).filter((c) => !c.startsWith('DescribeInstanceInformation')), ['RecordLifecycleActionHeartbeat ValidationError']);
+        assert.deepEqual(outcomesOf(r, i), ['action-ended']);
+        assert.deepEqual(storeCallsOf(r, i), ['PutItem ok', 'UpdateItem ok']);
+      }
+      assert.equal(r.logs.filter((l) => l.text.includes('nothing sent')).length, 5, 'one log line per ended action');
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'lifecycle events delivered after the heartbeat timeout',
+      // Heartbeat timeout: 60 s of commands + 120 s = 180 s.
+      hook: { transition: 'terminate', timeoutSeconds: 60 },
+      instances: 10,
+      command: { durationMs: [5_000, 20_000] },
+      // EventBridge holds the events of instances 0-4 for 200 s, past the heartbeat timeout.
+      events: { faults: [{ kind: 'lifecycle', instances: [0, 1, 2, 3, 4], delayMs: [200_000, 200_000] }] },
+    },
+    check: (r) => {
+      assertOneCommandPerAction(r);
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', [...Array(5).fill('heartbeat'), ...Array(5).fill('api')]);
+      assertCommandsPerInstance(r, [...Array(5).fill(0), ...Array(5).fill(1)]);
+      for (const i of range(5)) {
+        assert.deepEqual(callsOf(r, i), ['RecordLifecycleActionHeartbeat ValidationError']);
+        assert.deepEqual(outcomesOf(r, i), ['action-ended']);
+      }
       assertHandlerNeverFailed(r);
     },
   },
