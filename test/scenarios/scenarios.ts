@@ -622,20 +622,23 @@ export const SCENARIOS: readonly Scenario[] = [
     seeds: FIVE_SEEDS,
     options: {
       name: 'lifecycle events delivered after the heartbeat timeout',
-      // Heartbeat timeout: 60 s of commands + 120 s = 180 s.
-      hook: { transition: 'terminate', timeoutSeconds: 60 },
+      // A launch hook that puts instances in service when the heartbeat runs out.
+      // Heartbeat timeout: 60 s of commands + 30 s of registration + 120 s = 210 s.
+      hook: { transition: 'launch', timeoutSeconds: 60, registrationTimeoutSeconds: 30, defaultResult: 'CONTINUE' },
       instances: 10,
+      agent: { registrationDelayMs: [2_000, 10_000] },
       command: { durationMs: [5_000, 20_000] },
-      // EventBridge holds the events of instances 0-4 for 200 s, past the heartbeat timeout.
-      events: { faults: [{ kind: 'lifecycle', instances: [0, 1, 2, 3, 4], delayMs: [200_000, 200_000] }] },
+      // EventBridge holds the events of instances 0-4 for 250 s: they arrive after their actions ended.
+      events: { faults: [{ kind: 'lifecycle', instances: [0, 1, 2, 3, 4], delayMs: [250_000, 250_000] }] },
     },
     check: (r) => {
+      // Instances 0-4 went into service by the heartbeat timeout; their late events send nothing to them.
       assertOneCommandPerAction(r);
-      assertFinalStates(r, 'Terminated');
+      assertFinalStates(r, 'InService');
       assertCompletions(r, 'CONTINUE', [...Array(5).fill('heartbeat'), ...Array(5).fill('api')]);
       assertCommandsPerInstance(r, [...Array(5).fill(0), ...Array(5).fill(1)]);
       for (const i of range(5)) {
-        assert.deepEqual(callsOf(r, i), ['RecordLifecycleActionHeartbeat ValidationError']);
+        assert.deepEqual(callsOf(r, i), ['DescribeInstanceInformation ok', 'RecordLifecycleActionHeartbeat ValidationError']);
         assert.deepEqual(outcomesOf(r, i), ['action-ended']);
       }
       assertHandlerNeverFailed(r);
