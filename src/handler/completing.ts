@@ -61,16 +61,16 @@ export async function completeAction(
       LifecycleActionResult: result,
     }));
     const log = result === 'CONTINUE' ? console.info : console.error;
-    log({ message: 'lifecycle action completed', instanceId, token, result, reason });
+    log({ message: 'lifecycle action completed', instanceId, result, reason });
     return 'completed';
   } catch (error) {
     if (isNoActiveAction(error)) {
-      console.info({ message: 'lifecycle action was already complete', instanceId, token, result, reason });
+      console.info({ message: 'lifecycle action was already complete', instanceId, result, reason });
       return 'already-completed';
     }
     if (isTransient(error)) throw error;
     // A retry would meet the same refusal; the hook's heartbeat timeout applies the default result.
-    console.error({ message: 'CompleteLifecycleAction refused', instanceId, token, result, reason, error: errorName(error), detail: errorMessage(error) });
+    console.error({ message: 'CompleteLifecycleAction refused', instanceId, result, reason, error: errorName(error), detail: errorMessage(error) });
     return 'complete-refused';
   }
 }

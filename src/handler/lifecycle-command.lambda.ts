@@ -125,7 +125,8 @@ async function runCommand(
     step = 'RecordLifecycleActionHeartbeat';
     if (!await actionIsPending(config, instanceId, token)) {
       await markEnded(config.actionTableName, action, 'the lifecycle action had ended before its command was sent');
-      console.warn({ message: 'lifecycle action ended before its command was sent; nothing sent', instanceId, token });
+      // The token stays out of the logs: with it, anyone reading them could complete the action.
+      console.warn({ message: 'lifecycle action ended before its command was sent; nothing sent', instanceId });
       return 'action-ended';
     }
 

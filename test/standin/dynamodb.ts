@@ -67,8 +67,10 @@ export class DynamoDbHost {
     }));
     if (table.ttlAttribute) {
       // dynalite does not implement UpdateTimeToLive; the records of a scenario never live long enough to expire anyway.
-      await admin.send(new UpdateTimeToLiveCommand({ TableName: table.name, TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true } }))
-        .catch(() => undefined);
+      await admin.send(new UpdateTimeToLiveCommand({
+        TableName: table.name,
+        TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+      })).catch(() => undefined);
     }
     admin.destroy();
     this.calls.length = 0;
