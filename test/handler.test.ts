@@ -446,6 +446,20 @@ describe('lifecycle event', () => {
     expect(await recordOf()).toMatchObject({ State: 'claimed' });
   });
 
+  test('no SendCommand starts after the send window: the claim may have passed to another invocation', async () => {
+    // GIVEN a heartbeat that took 25 s (the SDK's retries of a slow Auto Scaling)
+    configure('terminate', 'CONTINUE');
+    autoScaling.on(RecordLifecycleActionHeartbeatCommand).callsFake(() => {
+      mockClock.offset += 25_000;
+      return {};
+    });
+    // WHEN the handler gets to sending, past the 20 s window
+    await expect(run(lifecycleEvent('terminate'))).rejects.toThrow(/send window closed/);
+    // THEN it sends nothing and leaves the claim for Lambda's retry to take over after the lease
+    expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
+    expect(await recordOf()).toMatchObject({ State: 'claimed' });
+  });
+
   test('a throttled SendCommand is repeated without looking for the command: it was refused', async () => {
     configure('terminate', 'CONTINUE');
     ssm.on(SendCommandCommand)

@@ -28,7 +28,9 @@ const ssm = new SSMClient({});
 // SendCommand has no client token: an SDK retry after a 5xx or a dropped
 // connection could run the commands a second time. This client never retries;
 // sendCommand repeats a refused attempt itself and looks for a lost one.
-const ssmSendOnce = new SSMClient({ maxAttempts: 1 });
+// A send that gets no answer within 10 s is a lost answer like any other: the
+// command may exist, and the handler looks for it before sending again.
+const ssmSendOnce = new SSMClient({ maxAttempts: 1, requestHandler: { requestTimeout: 10_000 } });
 
 /** Attempts at SendCommand within one invocation. */
 const SEND_ATTEMPTS = 3;
@@ -90,6 +92,8 @@ export async function tokenOfCommand(config: HookConfig, commandId: string, inst
 export async function sendCommand(config: HookConfig, action: LifecycleAction, sendBy: number): Promise<string> {
   const { instanceId } = action;
   for (let attempt = 1; ; attempt++) {
+    // After the send window the claim may pass to another invocation, which must not meet a command sent later.
+    if (Date.now() > sendBy) throw new SendUnsettledError('the send window closed before SendCommand could be called');
     try {
       const sent = await ssmSendOnce.send(new SendCommandCommand({
         DocumentName: config.documentName,
@@ -126,6 +130,7 @@ export async function sendCommand(config: HookConfig, action: LifecycleAction, s
       if (attempt >= SEND_ATTEMPTS || Date.now() > sendBy) {
         throw new SendUnsettledError(`SendCommand failed (${errorName(error)}) and the command was not listed by the end of the send window`);
       }
+      console.warn({ message: 'SendCommand failed and the command is not listed; sending again', instanceId, error: errorName(error) });
     }
   }
 }
