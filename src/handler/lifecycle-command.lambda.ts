@@ -125,7 +125,6 @@ async function runCommand(
     step = 'RecordLifecycleActionHeartbeat';
     if (!await actionIsPending(config, instanceId, token)) {
       await markEnded(config.actionTableName, action, 'the lifecycle action had ended before its command was sent');
-      // The token stays out of the logs: with it, anyone reading them could complete the action.
       console.warn({ message: 'lifecycle action ended before its command was sent; nothing sent', instanceId });
       return 'action-ended';
     }
