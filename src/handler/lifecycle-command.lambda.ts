@@ -96,30 +96,9 @@ async function runCommand(
     const sendBy = Math.min(Date.now() + SEND_WINDOW_MS, deadline);
     claimed = await claimAction(config.actionTableName, action, claimId, sendBy, sendBy + LEASE_MARGIN_MS);
     if (!claimed) {
-      const existing = await readAction(config.actionTableName, instanceId, token);
-      const next = existing ? nextStepForExisting(existing, Date.now()) : 'held';
-      if (next === 'command-exists') {
-        console.info({ message: 'command already sent for this lifecycle action', instanceId, commandId: existing?.commandId });
-        return 'command-already-sent';
-      }
-      if (next === 'ended') {
-        console.info({ message: 'lifecycle action already ended without a command', instanceId, reason: existing?.endReason });
-        return 'action-ended';
-      }
-      if (next === 'held' || !await takeOverClaim(config.actionTableName, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS)) {
-        // The holder is sending; if it fails, its own failure path (or Lambda's retry of its event) ends the action.
-        console.info({ message: 'another invocation holds this lifecycle action', instanceId });
-        return 'claim-held';
-      }
+      const settled = await meetExistingClaim(config, action, claimId, sendBy);
+      if (settled !== 'taken-over') return settled;
       claimed = true;
-      // The previous holder may have sent before it stopped: its lease ended long enough ago for ListCommands to show it.
-      step = 'ListCommands';
-      const commandId = await findCommandOfAction(config, action);
-      if (commandId) {
-        await recordCommand(config.actionTableName, action, commandId);
-        console.info({ message: 'command of an earlier attempt found', instanceId, commandId });
-        return 'command-already-sent';
-      }
     }
 
     step = 'RecordLifecycleActionHeartbeat';
@@ -146,6 +125,37 @@ async function runCommand(
     }
     return outcome;
   }
+}
+
+/**
+ * Another invocation claimed the action first. Nothing to do if its command is
+ * recorded, if the action ended, or while the holder's lease runs; after the
+ * lease, take the claim over and look for a command the holder may have sent.
+ * @returns the outcome, or `taken-over` when this invocation now holds the claim and no command exists.
+ */
+async function meetExistingClaim(config: HookConfig, action: LifecycleAction, claimId: string, sendBy: number): Promise<Outcome | 'taken-over'> {
+  const { instanceId } = action;
+  const existing = await readAction(config.actionTableName, instanceId, action.token);
+  const next = existing ? nextStepForExisting(existing, Date.now()) : 'held';
+  if (next === 'command-exists') {
+    console.info({ message: 'command already sent for this lifecycle action', instanceId, commandId: existing?.commandId });
+    return 'command-already-sent';
+  }
+  if (next === 'ended') {
+    console.info({ message: 'lifecycle action already ended without a command', instanceId, reason: existing?.endReason });
+    return 'action-ended';
+  }
+  if (next === 'held' || !await takeOverClaim(config.actionTableName, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS)) {
+    // The holder is sending; if it fails, its own failure path (or Lambda's retry of its event) ends the action.
+    console.info({ message: 'another invocation holds this lifecycle action', instanceId });
+    return 'claim-held';
+  }
+  // The previous holder may have sent before it stopped: its lease ended long enough ago for ListCommands to show it.
+  const commandId = await findCommandOfAction(config, action);
+  if (!commandId) return 'taken-over';
+  await recordCommand(config.actionTableName, action, commandId);
+  console.info({ message: 'command of an earlier attempt found', instanceId, commandId });
+  return 'command-already-sent';
 }
 
 /** A command ended: complete the action it was sent for, found by the command's id. */
