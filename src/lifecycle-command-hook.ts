@@ -6,8 +6,10 @@ import {
   Names,
   Stack,
   Token,
+  RemovalPolicy,
   aws_autoscaling as autoscaling,
   aws_cloudwatch as cloudwatch,
+  aws_dynamodb as dynamodb,
   aws_events as events,
   aws_events_targets as targets,
   aws_iam as iam,
@@ -19,6 +21,7 @@ import {
 import { Construct } from 'constructs';
 import { CommandShell } from './command-shell';
 import { commandDocumentContent, EXECUTION_TIMEOUT_PARAMETER, validatePowerShellCommands } from './document';
+import { ACTION_TABLE_KEY } from './handler/action-table';
 import {
   FAILURE_STATUSES,
   HOOK_ENVIRONMENT,
@@ -305,6 +308,21 @@ export class LifecycleCommandHook extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Sends the lifecycle hook\'s command and completes its lifecycle actions',
     });
+    // One record per lifecycle action: the claim that lets one invocation send
+    // the action's command, and what completing the action needs. One table per
+    // hook keeps the role's rights to one table and a fault to one hook; with
+    // on-demand capacity an idle table costs nothing.
+    const actionTable = new dynamodb.Table(this, 'ActionTable', {
+      partitionKey: { name: ACTION_TABLE_KEY.partition, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: ACTION_TABLE_KEY.sort, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: ACTION_TABLE_KEY.ttl,
+      // No encryption setting: DynamoDB encrypts every table at rest, by default with a
+      // key it owns, which needs no key policy and adds no KMS charge per request.
+      // Records live for days and mean nothing once their action has ended: the table goes with the hook.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    suppressNagFindings(actionTable.node.defaultChild as CfnResource, ACTION_TABLE_SUPPRESSIONS);
     const documentArn = stack.formatArn({ service: 'ssm', resource: 'document', resourceName: this.documentName });
     const instancesArn = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
     const groupArn = groupArnPattern(stack, group.autoScalingGroupName);
@@ -333,9 +351,15 @@ export class LifecycleCommandHook extends Construct {
           resources: ['*'],
         }),
         new iam.PolicyStatement({
-          sid: 'CompleteGroupLifecycleActions',
-          actions: ['autoscaling:CompleteLifecycleAction'],
+          sid: 'GroupLifecycleActions',
+          // The heartbeat tells whether an action is still pending before its command is sent.
+          actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
           resources: [groupArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ActionRecords',
+          actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+          resources: [actionTable.tableArn],
         }),
       ],
     });
@@ -385,6 +409,7 @@ export class LifecycleCommandHook extends Construct {
         [HOOK_ENVIRONMENT.deliveryTimeoutSeconds]: String(DELIVERY_TIMEOUT_SECONDS),
         [HOOK_ENVIRONMENT.executionTimeoutSeconds]: String(timeoutSeconds),
         [HOOK_ENVIRONMENT.stages]: stages,
+        [HOOK_ENVIRONMENT.actionTableName]: actionTable.tableName,
       },
     });
     this.handler = handler;
@@ -661,6 +686,22 @@ export class LifecycleCommandHook extends Construct {
     return policy;
   }
 }
+
+/** Findings on the table of action records that stay by design. */
+const ACTION_TABLE_SUPPRESSIONS: NagSuppression[] = [
+  {
+    rule: 'AwsSolutions-DDB3',
+    reason: 'Each record is a claim that matters only while its lifecycle action is pending (at most 48 hours); a restore to an earlier point would bring back claims of ended actions and nothing of value, so point-in-time recovery would be paid for and never used.',
+  },
+  {
+    rule: 'NIST.800.53.R5-DynamoDBPITREnabled',
+    reason: 'Each record is a claim that matters only while its lifecycle action is pending (at most 48 hours); a restore to an earlier point would bring back claims of ended actions and nothing of value.',
+  },
+  {
+    rule: 'NIST.800.53.R5-DynamoDBInBackupPlan',
+    reason: 'Short-lived claims of pending lifecycle actions, deleted by TTL after three days; a backup would hold nothing worth restoring.',
+  },
+];
 
 /** Every policy this construct creates belongs to a single role and lives and dies with the hook. */
 const INLINE_POLICY_SUPPRESSION: NagSuppression = {

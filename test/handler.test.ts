@@ -1,4 +1,10 @@
-import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeInstanceInformationCommand,
   ListCommandsCommand,
@@ -7,7 +13,18 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { handler } from '../src/handler/lifecycle-command.lambda';
+import { createActionTable, LocalDynamoDb, startDynamoDb } from './support/dynalite';
+import type * as ActionRecordModule from '../src/handler/action-record';
+import type * as HandlerModule from '../src/handler/lifecycle-command.lambda';
+
+// Waits take no real time: each advances the clock the handler reads (Date.now) by its length.
+const mockClock = { offset: 0, sleeps: [] as number[] };
+jest.mock('../src/handler/timing', () => ({
+  sleep: async (ms: number) => {
+    mockClock.sleeps.push(ms);
+    mockClock.offset += ms;
+  },
+}));
 
 const autoScaling = mockClient(AutoScalingClient);
 const ssm = mockClient(SSMClient);
@@ -15,9 +32,30 @@ const ssm = mockClient(SSMClient);
 const GROUP = 'web-fleet';
 const HOOK = 'drain';
 const DOCUMENT = 'Stack-DrainDocument-ABC123';
-const INSTANCE = 'i-0123456789abcdef0';
-const TOKEN = '5b0a4b6e-6f6b-4e1c-9d2a-0a1b2c3d4e5f';
+const TABLE = 'Stack-DrainActionTable-ABC123';
 const COMMAND = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+const OTHER_COMMAND = '1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d';
+
+let db: LocalDynamoDb;
+let handler: typeof HandlerModule.handler;
+let records: typeof ActionRecordModule;
+/** A new instance and token for each test, so records of one test never meet another's. */
+let INSTANCE: string;
+let TOKEN: string;
+
+beforeAll(async () => {
+  db = await startDynamoDb();
+  await createActionTable(db, TABLE);
+  // Loaded once the endpoint is set: the handler's clients are created when its modules load.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  handler = (require('../src/handler/lifecycle-command.lambda') as typeof HandlerModule).handler;
+  records = require('../src/handler/action-record') as typeof ActionRecordModule;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+});
+
+afterAll(async () => {
+  await db.stop();
+});
 
 function configure(transition: 'launch' | 'terminate', failureResult: 'CONTINUE' | 'ABANDON') {
   Object.assign(process.env, {
@@ -30,6 +68,7 @@ function configure(transition: 'launch' | 'terminate', failureResult: 'CONTINUE'
     HOOK_REGISTRATION_TIMEOUT_SECONDS: '60',
     HOOK_DELIVERY_TIMEOUT_SECONDS: '60',
     HOOK_EXECUTION_TIMEOUT_SECONDS: '300',
+    HOOK_ACTION_TABLE: TABLE,
   });
 }
 
@@ -73,16 +112,26 @@ function awsError(name: string, message: string, httpStatusCode: number) {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
 }
 
-const online = { InstanceInformationList: [{ InstanceId: INSTANCE, PingStatus: 'Online' as const }] };
+const online = () => ({ InstanceInformationList: [{ InstanceId: INSTANCE, PingStatus: 'Online' as const }] });
+const noActiveAction = () => awsError('ValidationError', `No active Lifecycle Action found with token ${TOKEN}`, 400);
+const listed = (token: string, commandId = COMMAND) => ({ Commands: [{ CommandId: commandId, DocumentName: DOCUMENT, Comment: `lifecycle-action ${token}` }] });
 
 let logs: string[];
 
 beforeEach(() => {
+  INSTANCE = `i-0${randomBytes(8).toString('hex')}`;
+  TOKEN = randomUUID();
   autoScaling.reset();
   ssm.reset();
   ssm.on(ListCommandsCommand).resolves({ Commands: [] });
   ssm.on(SendCommandCommand).resolves({ Command: { CommandId: COMMAND } });
+  autoScaling.on(RecordLifecycleActionHeartbeatCommand).resolves({});
   autoScaling.on(CompleteLifecycleActionCommand).resolves({});
+  mockClock.offset = 0;
+  mockClock.sleeps = [];
+  const realNow = Date.now.bind(Date);
+  const start = realNow();
+  jest.spyOn(Date, 'now').mockImplementation(() => start + (realNow() - start) + mockClock.offset);
   logs = [];
   for (const level of ['log', 'info', 'warn', 'error'] as const) {
     jest.spyOn(console, level).mockImplementation((...args: unknown[]) => { logs.push(JSON.stringify(args)); });
@@ -90,29 +139,85 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  jest.useRealTimers();
   jest.restoreAllMocks();
 });
 
-/** Runs the handler with fake timers so registration backoff takes no real time. */
-async function run(event: unknown) {
-  jest.useFakeTimers();
-  const settled = handler(event, { getRemainingTimeInMillis: () => 300_000 })
-    .then((value) => ({ value, error: undefined }), (error: unknown) => ({ value: undefined, error }));
-  await jest.runAllTimersAsync();
-  const { value, error } = await settled;
-  if (error) throw error;
-  return value;
+const context = (remainingMs = 300_000) => ({ getRemainingTimeInMillis: () => remainingMs, awsRequestId: randomUUID() });
+
+function run(event: unknown, remainingMs?: number) {
+  return handler(event, context(remainingMs));
 }
 
+/** The action's record as DynamoDB holds it. */
+async function recordOf(token = TOKEN) {
+  const got = await db.client.send(new GetItemCommand({
+    TableName: TABLE,
+    Key: { InstanceId: { S: INSTANCE }, LifecycleActionToken: { S: token } },
+    ConsistentRead: true,
+  }));
+  return got.Item && Object.fromEntries(Object.entries(got.Item).map(([k, v]) => [k, v.S ?? v.N]));
+}
+
+/** A record left by another invocation: claimed, with the given lease and command id. */
+async function seedRecord(token: string, options: { leaseFromNowMs: number; commandId?: string }) {
+  const action = { kind: 'lifecycle-action', instanceId: INSTANCE, token, transition: 'autoscaling:EC2_INSTANCE_TERMINATING' } as const;
+  const now = Date.now();
+  expect(await records.claimAction(TABLE, action, 'earlier-invocation', now + options.leaseFromNowMs - 30_000, now + options.leaseFromNowMs)).toBe(true);
+  if (options.commandId) await records.recordCommand(TABLE, action, options.commandId);
+}
+
+describe('the claim on an action', () => {
+  test('three concurrent claims: one succeeds, two meet ConditionalCheckFailedException', async () => {
+    // GIVEN three invocations claiming the same action at once
+    const action = { kind: 'lifecycle-action', instanceId: INSTANCE, token: TOKEN, transition: 'autoscaling:EC2_INSTANCE_TERMINATING' } as const;
+    const before = db.operations.length;
+    // WHEN each puts its claim
+    const claimed = await Promise.all(['a', 'b', 'c'].map((id) => records.claimAction(TABLE, action, id, Date.now() + 20_000, Date.now() + 50_000)));
+    // THEN DynamoDB accepted exactly one conditional put
+    expect(claimed.filter(Boolean)).toHaveLength(1);
+    expect(db.operations.slice(before)).toEqual(['PutItem', 'PutItem', 'PutItem']);
+    const record = await records.readAction(TABLE, INSTANCE, TOKEN);
+    expect(record).toMatchObject({ state: 'claimed', claimId: ['a', 'b', 'c'][claimed.indexOf(true)] });
+  });
+
+  test('a claim that fails for another reason (no such table) is an error, not "already claimed"', async () => {
+    const action = { kind: 'lifecycle-action', instanceId: INSTANCE, token: TOKEN, transition: 'x' } as const;
+    await expect(records.claimAction('no-such-table', action, 'a', 1, 2)).rejects.toThrow(/ResourceNotFoundException|not found/i);
+  });
+
+  test('three concurrent copies of a lifecycle event send one command', async () => {
+    configure('terminate', 'CONTINUE');
+    const outcomes = await Promise.all([run(lifecycleEvent('terminate')), run(lifecycleEvent('terminate')), run(lifecycleEvent('terminate'))]);
+    expect(outcomes.filter((o) => o === 'command-sent')).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== 'command-sent').every((o) => o === 'claim-held' || o === 'command-already-sent')).toBe(true);
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+  });
+
+  test('the holder\'s lease runs 20 s of sending and 30 s more', async () => {
+    configure('terminate', 'CONTINUE');
+    const now = Date.now();
+    await run(lifecycleEvent('terminate'));
+    const record = await records.readAction(TABLE, INSTANCE, TOKEN);
+    expect(record!.sendBy - now).toBeGreaterThanOrEqual(20_000);
+    expect(record!.sendBy - now).toBeLessThan(21_000);
+    expect(record!.leaseUntil - record!.sendBy).toBe(30_000);
+  });
+});
+
 describe('lifecycle event', () => {
-  test('terminate: sends the hook\'s document to the instance with the action token and output log group', async () => {
+  test('terminate: claims the action, checks it is pending, sends the document with the token, records the command', async () => {
     // GIVEN a terminate hook
     configure('terminate', 'CONTINUE');
     // WHEN its lifecycle event arrives
-    const outcome = await run(lifecycleEvent('terminate'));
-    // THEN one command goes out, no registration check, nothing completed yet
+    const outcome = await run(lifecycleEvent('terminate', { Origin: 'AutoScalingGroup', Destination: 'EC2' }));
+    // THEN the action is still pending (a heartbeat with its token), one command goes out, nothing completed yet
     expect(outcome).toBe('command-sent');
+    expect(autoScaling).toHaveReceivedCommandWith(RecordLifecycleActionHeartbeatCommand, {
+      AutoScalingGroupName: GROUP,
+      LifecycleHookName: HOOK,
+      LifecycleActionToken: TOKEN,
+      InstanceId: INSTANCE,
+    });
     expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
     expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
       DocumentName: DOCUMENT,
@@ -123,17 +228,26 @@ describe('lifecycle event', () => {
       Parameters: { executionTimeout: ['300'] },
       CloudWatchOutputConfig: { CloudWatchOutputEnabled: true, CloudWatchLogGroupName: 'hook-output' },
     });
-    expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, {
-      InstanceId: INSTANCE,
-      Filters: [{ key: 'DocumentName', value: DOCUMENT }],
-    });
+    expect(ssm).not.toHaveReceivedCommand(ListCommandsCommand);
     expect(ssm).not.toHaveReceivedCommand(DescribeInstanceInformationCommand);
     expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+    // AND the record keeps what completing the action needs
+    expect(await recordOf()).toMatchObject({
+      InstanceId: INSTANCE,
+      LifecycleActionToken: TOKEN,
+      State: 'sent',
+      CommandId: COMMAND,
+      Transition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      Origin: 'AutoScalingGroup',
+      Destination: 'EC2',
+    });
+    const expires = Number((await recordOf())!.ExpiresAt);
+    expect(expires * 1000 - Date.now()).toBeGreaterThan(48 * 3600_000);
   });
 
   test('launch: waits for an instance already online only one check', async () => {
     configure('launch', 'ABANDON');
-    ssm.on(DescribeInstanceInformationCommand).resolves(online);
+    ssm.on(DescribeInstanceInformationCommand).resolves(online());
     expect(await run(lifecycleEvent('launch'))).toBe('command-sent');
     expect(ssm).toHaveReceivedCommandTimes(DescribeInstanceInformationCommand, 1);
     expect(ssm).toHaveReceivedCommandWith(DescribeInstanceInformationCommand, {
@@ -148,71 +262,100 @@ describe('lifecycle event', () => {
     ssm.on(DescribeInstanceInformationCommand)
       .resolvesOnce({ InstanceInformationList: [] })
       .resolvesOnce({ InstanceInformationList: [{ InstanceId: INSTANCE, PingStatus: 'ConnectionLost' }] })
-      .resolves(online);
+      .resolves(online());
     // WHEN the launch event arrives
     const outcome = await run(lifecycleEvent('launch'));
-    // THEN the handler checked three times and sent the command after the third
+    // THEN the handler checked three times, 2 and 4 s apart, and sent the command after the third
     expect(outcome).toBe('command-sent');
     expect(ssm).toHaveReceivedCommandTimes(DescribeInstanceInformationCommand, 3);
+    expect(mockClock.sleeps).toEqual([2_000, 4_000]);
     expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
     expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
   });
 
-  test('launch: an agent that never registers completes the action with the failure result', async () => {
+  test('launch: an agent that never registers completes the action by its token with the failure result, and claims nothing', async () => {
     configure('launch', 'ABANDON');
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
     const outcome = await run(lifecycleEvent('launch'));
     expect(outcome).toBe('completed');
     expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
     expect(autoScaling).toHaveReceivedCommandTimes(CompleteLifecycleActionCommand, 1);
-    // by the action's token, so that only this action can be ended
     expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, {
       AutoScalingGroupName: GROUP,
       LifecycleHookName: HOOK,
       LifecycleActionToken: TOKEN,
+      InstanceId: INSTANCE,
       LifecycleActionResult: 'ABANDON',
     });
-    expect(autoScaling.commandCalls(CompleteLifecycleActionCommand)[0].args[0].input.InstanceId).toBeUndefined();
     // 60 s of backoff: checks at 0, 2, 6, 14, 30 and 50 s, and a last one at the deadline
     expect(ssm).toHaveReceivedCommandTimes(DescribeInstanceInformationCommand, 7);
     expect(logs.join('\n')).toMatch(/SSM agent did not register in time/);
-  });
-
-  test('launch: an agent that comes online just before the deadline still gets the command', async () => {
-    configure('launch', 'ABANDON');
-    const notYet = { InstanceInformationList: [] };
-    ssm.on(DescribeInstanceInformationCommand)
-      .resolvesOnce(notYet).resolvesOnce(notYet).resolvesOnce(notYet)
-      .resolvesOnce(notYet).resolvesOnce(notYet).resolvesOnce(notYet)
-      .resolves(online);
-    // the seventh check, at the 60 s deadline, finds it online
-    expect(await run(lifecycleEvent('launch'))).toBe('command-sent');
-    expect(ssm).toHaveReceivedCommandTimes(DescribeInstanceInformationCommand, 7);
-    expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+    expect(await recordOf()).toBeUndefined();
   });
 
   test('launch: the registration wait stops before the function\'s own timeout', async () => {
     configure('launch', 'ABANDON');
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
-    jest.useFakeTimers();
-    const result = handler(lifecycleEvent('launch'), { getRemainingTimeInMillis: () => 15_000 });
-    await jest.runAllTimersAsync();
-    expect(await result).toBe('completed');
+    expect(await run(lifecycleEvent('launch'), 15_000)).toBe('completed');
     // 5 s left after the completion reserve: checks at 0, 2 and 5 s
     expect(ssm).toHaveReceivedCommandTimes(DescribeInstanceInformationCommand, 3);
   });
 
-  test('a repeated event for an action that already has its command sends nothing', async () => {
-    configure('terminate', 'CONTINUE');
-    ssm.on(ListCommandsCommand).resolves({
-      Commands: [
-        { CommandId: 'other', Comment: 'lifecycle-action 00000000-0000-0000-0000-000000000000' },
-        { CommandId: COMMAND, Comment: `lifecycle-action ${TOKEN}` },
-      ],
-    });
-    expect(await run(lifecycleEvent('terminate'))).toBe('command-already-sent');
+  test('launch: an action an operator completed during the registration wait gets no command, and one log line', async () => {
+    configure('launch', 'ABANDON');
+    ssm.on(DescribeInstanceInformationCommand).resolvesOnce({ InstanceInformationList: [] }).resolves(online());
+    autoScaling.on(RecordLifecycleActionHeartbeatCommand).rejects(noActiveAction());
+    expect(await run(lifecycleEvent('launch'))).toBe('action-ended');
     expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
     expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+    expect(logs.filter((l) => l.includes('nothing sent'))).toHaveLength(1);
+    expect(await recordOf()).toMatchObject({ State: 'ended' });
+  });
+
+  test('an event for an action that ended before delivery sends nothing, and its repeat asks nothing of AWS', async () => {
+    configure('terminate', 'CONTINUE');
+    autoScaling.on(RecordLifecycleActionHeartbeatCommand).rejects(noActiveAction());
+    expect(await run(lifecycleEvent('terminate'))).toBe('action-ended');
+    expect(await run(lifecycleEvent('terminate'))).toBe('action-ended');
+    expect(autoScaling).toHaveReceivedCommandTimes(RecordLifecycleActionHeartbeatCommand, 1);
+    expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
+  });
+
+  test('a repeated event for an action whose command is recorded sends nothing and asks nothing of AWS', async () => {
+    configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: 50_000, commandId: COMMAND });
+    expect(await run(lifecycleEvent('terminate'))).toBe('command-already-sent');
+    expect(ssm.calls()).toHaveLength(0);
+    expect(autoScaling.calls()).toHaveLength(0);
+  });
+
+  test('an event that meets another invocation\'s live claim stops: the holder is sending', async () => {
+    configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: 40_000 });
+    expect(await run(lifecycleEvent('terminate'))).toBe('claim-held');
+    expect(ssm.calls()).toHaveLength(0);
+    expect(autoScaling.calls()).toHaveLength(0);
+    expect(await recordOf()).toMatchObject({ ClaimId: 'earlier-invocation', State: 'claimed' });
+  });
+
+  test('a claim whose lease ran out is taken over; a command its holder sent is found and recorded, not sent again', async () => {
+    configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: -1 });
+    ssm.on(ListCommandsCommand).resolves(listed(TOKEN));
+    expect(await run(lifecycleEvent('terminate'))).toBe('command-already-sent');
+    expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
+    expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, { InstanceId: INSTANCE, Filters: [{ key: 'DocumentName', value: DOCUMENT }] });
+    expect(await recordOf()).toMatchObject({ State: 'sent', CommandId: COMMAND });
+    expect((await recordOf())!.ClaimId).not.toBe('earlier-invocation');
+  });
+
+  test('a claim whose lease ran out and whose holder sent nothing is taken over and the command sent', async () => {
+    configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: -1 });
+    ssm.on(ListCommandsCommand).resolves(listed(randomUUID(), OTHER_COMMAND));
+    expect(await run(lifecycleEvent('terminate'))).toBe('command-sent');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+    expect(await recordOf()).toMatchObject({ State: 'sent', CommandId: COMMAND });
   });
 
   test.each([
@@ -228,6 +371,7 @@ describe('lifecycle event', () => {
       LifecycleActionResult: 'ABANDON',
     });
     expect(logs.join('\n')).toContain(`SendCommand failed: ${name}`);
+    expect(await recordOf()).toMatchObject({ State: 'ended' });
   });
 
   test('a refused registration check completes the action at once with the failure result', async () => {
@@ -242,15 +386,12 @@ describe('lifecycle event', () => {
     expect(logs.join('\n')).toContain('DescribeInstanceInformation failed: AccessDeniedException');
   });
 
-  test('a refused ListCommands completes the action at once with the failure result', async () => {
+  test('a refused heartbeat (other than "no active action") completes the action at once with the failure result', async () => {
     configure('terminate', 'CONTINUE');
-    ssm.on(ListCommandsCommand).rejects(awsError('AccessDeniedException', 'not authorized', 400));
+    autoScaling.on(RecordLifecycleActionHeartbeatCommand).rejects(awsError('AccessDenied', 'not authorized', 403));
     expect(await run(lifecycleEvent('terminate'))).toBe('completed');
     expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
-    expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, {
-      LifecycleActionToken: TOKEN,
-      LifecycleActionResult: 'CONTINUE',
-    });
+    expect(logs.join('\n')).toContain('RecordLifecycleActionHeartbeat failed: AccessDenied');
   });
 
   test('throttling of the registration check that outlasts the SDK\'s retries is rethrown', async () => {
@@ -260,38 +401,63 @@ describe('lifecycle event', () => {
     expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
   });
 
-  test('throttling that outlasts the retries is rethrown so Lambda retries the event', async () => {
+  test('throttling of SendCommand that outlasts three attempts is rethrown, the claim left for Lambda\'s retry', async () => {
     configure('terminate', 'CONTINUE');
     ssm.on(SendCommandCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));
     await expect(run(lifecycleEvent('terminate'))).rejects.toThrow('Rate exceeded');
     expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 3);
+    expect(ssm).not.toHaveReceivedCommand(ListCommandsCommand);
     expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+    expect(await recordOf()).toMatchObject({ State: 'claimed' });
   });
 
   test('a SendCommand whose answer was lost is not sent again once ListCommands shows the command', async () => {
-    // GIVEN SSM creates the command but the answer is a 500
+    // GIVEN SSM creates the command but the answer is a 500, and ListCommands shows it only on the second look
     configure('terminate', 'CONTINUE');
     ssm.on(SendCommandCommand).rejectsOnce(awsError('InternalServerError', 'internal error', 500));
-    ssm.on(ListCommandsCommand)
-      .resolvesOnce({ Commands: [] })
-      .resolves({ Commands: [{ CommandId: COMMAND, Comment: `lifecycle-action ${TOKEN}` }] });
+    ssm.on(ListCommandsCommand).resolvesOnce({ Commands: [] }).resolves(listed(TOKEN));
     // WHEN the lifecycle event arrives
     const outcome = await run(lifecycleEvent('terminate'));
-    // THEN the handler looked before repeating, found the command and sent nothing more
+    // THEN the handler looked 1 and 3 s after the failure, found the command and sent nothing more
     expect(outcome).toBe('command-sent');
     expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
     expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 2);
-    expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+    expect(mockClock.sleeps).toEqual([1_000, 2_000]);
+    expect(await recordOf()).toMatchObject({ State: 'sent', CommandId: COMMAND });
   });
 
-  test('a SendCommand that failed with a 500 and created nothing is sent again', async () => {
+  test('a SendCommand that failed with a 500 and created nothing is sent again only after 15 s of looking', async () => {
     configure('terminate', 'CONTINUE');
     ssm.on(SendCommandCommand)
       .rejectsOnce(awsError('InternalServerError', 'internal error', 500))
       .resolves({ Command: { CommandId: COMMAND } });
     expect(await run(lifecycleEvent('terminate'))).toBe('command-sent');
     expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 2);
-    expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 2);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 4);
+    expect(mockClock.sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
+  });
+
+  test('two lost answers in a row: no third send after the send window; Lambda\'s retry settles it', async () => {
+    configure('terminate', 'CONTINUE');
+    ssm.on(SendCommandCommand).rejects(awsError('InternalServerError', 'internal error', 500));
+    await expect(run(lifecycleEvent('terminate'))).rejects.toThrow(/not listed by the end of the send window/);
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 2);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 8);
+    expect(await recordOf()).toMatchObject({ State: 'claimed' });
+  });
+
+  test('no SendCommand starts after the send window: the claim may have passed to another invocation', async () => {
+    // GIVEN a heartbeat that took 25 s (the SDK's retries of a slow Auto Scaling)
+    configure('terminate', 'CONTINUE');
+    autoScaling.on(RecordLifecycleActionHeartbeatCommand).callsFake(() => {
+      mockClock.offset += 25_000;
+      return {};
+    });
+    // WHEN the handler gets to sending, past the 20 s window
+    await expect(run(lifecycleEvent('terminate'))).rejects.toThrow(/send window closed/);
+    // THEN it sends nothing and leaves the claim for Lambda's retry to take over after the lease
+    expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
+    expect(await recordOf()).toMatchObject({ State: 'claimed' });
   });
 
   test('a throttled SendCommand is repeated without looking for the command: it was refused', async () => {
@@ -301,13 +467,13 @@ describe('lifecycle event', () => {
       .resolves({ Command: { CommandId: COMMAND } });
     expect(await run(lifecycleEvent('terminate'))).toBe('command-sent');
     expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 2);
-    expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 1);
+    expect(ssm).not.toHaveReceivedCommand(ListCommandsCommand);
   });
 
   test('a network error on SendCommand (a DNS failure) is retried, not taken as a refusal', async () => {
     // GIVEN a lookup failure, which the SDK does not rename and does not retry for this client
     configure('launch', 'ABANDON');
-    ssm.on(DescribeInstanceInformationCommand).resolves(online);
+    ssm.on(DescribeInstanceInformationCommand).resolves(online());
     ssm.on(SendCommandCommand)
       .rejectsOnce(Object.assign(new Error('getaddrinfo EAI_AGAIN ssm.eu-west-1.amazonaws.com'), { code: 'EAI_AGAIN' }))
       .resolves({ Command: { CommandId: COMMAND } });
@@ -319,23 +485,26 @@ describe('lifecycle event', () => {
     expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
   });
 
-  test('notification metadata never reaches the logs', async () => {
+  test('notification metadata and the token never reach the logs', async () => {
     configure('terminate', 'CONTINUE');
     await run(lifecycleEvent('terminate'));
     await run(lifecycleEvent('terminate', { AutoScalingGroupName: 'other' }));
     expect(logs.length).toBeGreaterThan(0);
     expect(logs.join('\n')).not.toContain('hunter2');
+    expect(logs.join('\n')).not.toContain(TOKEN);
   });
 });
 
 describe('command invocation status event', () => {
-  test('Success completes the action with CONTINUE', async () => {
+  test('Success completes the command\'s own action, by its token, with CONTINUE', async () => {
     configure('launch', 'ABANDON');
+    await seedRecord(TOKEN, { leaseFromNowMs: 50_000, commandId: COMMAND });
     expect(await run(statusEvent('Success'))).toBe('completed');
     expect(autoScaling).toHaveReceivedCommandTimes(CompleteLifecycleActionCommand, 1);
     expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, {
       AutoScalingGroupName: GROUP,
       LifecycleHookName: HOOK,
+      LifecycleActionToken: TOKEN,
       InstanceId: INSTANCE,
       LifecycleActionResult: 'CONTINUE',
     });
@@ -344,33 +513,65 @@ describe('command invocation status event', () => {
 
   test.each(['Failed', 'TimedOut', 'Cancelled', 'Undeliverable', 'Terminated'])('%s completes the action with the failure result', async (status) => {
     configure('launch', 'ABANDON');
+    await seedRecord(TOKEN, { leaseFromNowMs: 50_000, commandId: COMMAND });
     expect(await run(statusEvent(status))).toBe('completed');
     expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, {
-      InstanceId: INSTANCE,
+      LifecycleActionToken: TOKEN,
       LifecycleActionResult: 'ABANDON',
     });
   });
 
+  test('a late status of an earlier action of the instance (warm pools) completes that earlier action, never the newer one', async () => {
+    // GIVEN an instance whose first launch action (into the warm pool) had COMMAND, and whose second has OTHER_COMMAND still running
+    configure('launch', 'ABANDON');
+    const first = randomUUID();
+    await seedRecord(first, { leaseFromNowMs: -600_000, commandId: COMMAND });
+    await seedRecord(TOKEN, { leaseFromNowMs: 50_000, commandId: OTHER_COMMAND });
+    autoScaling.on(CompleteLifecycleActionCommand).rejects(awsError('ValidationError', `No active Lifecycle Action found with token ${first}`, 400));
+    // WHEN the first command's Success arrives again
+    const outcome = await run(statusEvent('Success'));
+    // THEN only the first action is named; it has ended, so nothing changes
+    expect(outcome).toBe('already-completed');
+    expect(autoScaling).toHaveReceivedCommandTimes(CompleteLifecycleActionCommand, 1);
+    expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, { LifecycleActionToken: first });
+  });
+
+  test('a record without the command id (the handler stopped after sending): the command\'s comment names the action', async () => {
+    configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: 50_000 });
+    ssm.on(ListCommandsCommand).resolves(listed(TOKEN));
+    expect(await run(statusEvent('Success'))).toBe('completed');
+    expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, { CommandId: COMMAND, InstanceId: INSTANCE });
+    expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, { LifecycleActionToken: TOKEN, LifecycleActionResult: 'CONTINUE' });
+  });
+
+  test('a command that names no action of this hook completes nothing', async () => {
+    configure('terminate', 'CONTINUE');
+    ssm.on(ListCommandsCommand).resolves({ Commands: [{ CommandId: COMMAND, DocumentName: DOCUMENT, Comment: 'sent by hand' }] });
+    expect(await run(statusEvent('Success'))).toBe('ignored');
+    expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+    expect(logs.join('\n')).toContain('no lifecycle action found for the command');
+  });
+
   test('an action already complete ("No active Lifecycle Action found") is logged and succeeds', async () => {
     configure('terminate', 'CONTINUE');
-    autoScaling.on(CompleteLifecycleActionCommand).rejects(
-      awsError('ValidationError', `No active Lifecycle Action found with instance ID ${INSTANCE}`, 400),
-    );
+    await seedRecord(TOKEN, { leaseFromNowMs: 50_000, commandId: COMMAND });
+    autoScaling.on(CompleteLifecycleActionCommand).rejects(noActiveAction());
     expect(await run(statusEvent('Success'))).toBe('already-completed');
     expect(logs.join('\n')).toContain('lifecycle action was already complete');
   });
 
   test('a duplicate status event completes once and the second is a no-op', async () => {
     configure('terminate', 'CONTINUE');
-    autoScaling.on(CompleteLifecycleActionCommand)
-      .resolvesOnce({})
-      .rejects(awsError('ValidationError', `No active Lifecycle Action found with instance ID ${INSTANCE}`, 400));
+    await seedRecord(TOKEN, { leaseFromNowMs: 50_000, commandId: COMMAND });
+    autoScaling.on(CompleteLifecycleActionCommand).resolvesOnce({}).rejects(noActiveAction());
     expect(await run(statusEvent('Success'))).toBe('completed');
     expect(await run(statusEvent('Success'))).toBe('already-completed');
   });
 
   test('another refusal is logged and not retried', async () => {
     configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: 50_000, commandId: COMMAND });
     autoScaling.on(CompleteLifecycleActionCommand).rejects(awsError('ValidationError', 'LifecycleHook not found', 400));
     expect(await run(statusEvent('Failed'))).toBe('complete-refused');
     expect(logs.join('\n')).toContain('CompleteLifecycleAction refused');
@@ -378,34 +579,37 @@ describe('command invocation status event', () => {
 
   test('ResourceContention that outlasts the SDK\'s retries is rethrown', async () => {
     configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: 50_000, commandId: COMMAND });
     autoScaling.on(CompleteLifecycleActionCommand).rejects(awsError('ResourceContention', 'busy', 500));
     await expect(run(statusEvent('Success'))).rejects.toThrow('busy');
   });
 });
 
 describe('events that are not for this hook', () => {
-  const cases: Array<[string, unknown]> = [
-    ['another group', lifecycleEvent('terminate', { AutoScalingGroupName: 'other-fleet' })],
-    ['another hook', lifecycleEvent('terminate', { LifecycleHookName: 'other-hook' })],
-    ['the other transition', lifecycleEvent('launch')],
-    ['a malformed instance id', lifecycleEvent('terminate', { EC2InstanceId: 'i-123; rm -rf /' })],
-    ['a missing token', lifecycleEvent('terminate', { LifecycleActionToken: undefined })],
-    ['a forged source', { ...lifecycleEvent('terminate'), source: 'custom.attacker' }],
-    ['another document', statusEvent('Success', { 'document-name': 'AWS-RunShellScript' })],
-    ['a non-terminal status', statusEvent('InProgress')],
-    ['a malformed command id', statusEvent('Success', { 'command-id': 'x' })],
-    ['a status event without an instance', statusEvent('Success', { 'instance-id': undefined })],
-    ['an unknown detail-type', { 'source': 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification', 'detail': {} }],
-    ['no detail', { 'detail-type': 'EC2 Instance-terminate Lifecycle Action' }],
-    ['not an object', 'hello'],
-    ['null', null],
+  const cases: Array<[string, () => unknown]> = [
+    ['another group', () => lifecycleEvent('terminate', { AutoScalingGroupName: 'other-fleet' })],
+    ['another hook', () => lifecycleEvent('terminate', { LifecycleHookName: 'other-hook' })],
+    ['the other transition', () => lifecycleEvent('launch')],
+    ['a malformed instance id', () => lifecycleEvent('terminate', { EC2InstanceId: 'i-123; rm -rf /' })],
+    ['a missing token', () => lifecycleEvent('terminate', { LifecycleActionToken: undefined })],
+    ['a forged source', () => ({ ...lifecycleEvent('terminate'), source: 'custom.attacker' })],
+    ['another document', () => statusEvent('Success', { 'document-name': 'AWS-RunShellScript' })],
+    ['a non-terminal status', () => statusEvent('InProgress')],
+    ['a malformed command id', () => statusEvent('Success', { 'command-id': 'x' })],
+    ['a status event without an instance', () => statusEvent('Success', { 'instance-id': undefined })],
+    ['an unknown detail-type', () => ({ 'source': 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification', 'detail': {} })],
+    ['no detail', () => ({ 'detail-type': 'EC2 Instance-terminate Lifecycle Action' })],
+    ['not an object', () => 'hello'],
+    ['null', () => null],
   ];
 
   test.each(cases)('%s: one log line, no AWS call, no throw', async (_name, event) => {
     configure('terminate', 'CONTINUE');
-    expect(await run(event)).toBe('ignored');
+    const before = db.operations.length;
+    expect(await run(event())).toBe('ignored');
     expect(ssm.calls()).toHaveLength(0);
     expect(autoScaling.calls()).toHaveLength(0);
+    expect(db.operations.length).toBe(before);
     expect(logs).toHaveLength(1);
     expect(logs[0]).toContain('event ignored');
   });
@@ -414,7 +618,7 @@ describe('events that are not for this hook', () => {
 describe('configuration', () => {
   test('a function missing its environment fails loudly', async () => {
     configure('terminate', 'CONTINUE');
-    delete process.env.HOOK_DOCUMENT_NAME;
-    await expect(handler(statusEvent('Success'))).rejects.toThrow('HOOK_DOCUMENT_NAME is not set');
+    delete process.env.HOOK_ACTION_TABLE;
+    await expect(handler(statusEvent('Success'))).rejects.toThrow('HOOK_ACTION_TABLE is not set');
   });
 });

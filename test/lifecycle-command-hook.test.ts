@@ -150,6 +150,7 @@ describe('terminate hook on an imported group', () => {
           HOOK_REGISTRATION_TIMEOUT_SECONDS: '0',
           HOOK_DELIVERY_TIMEOUT_SECONDS: '60',
           HOOK_EXECUTION_TIMEOUT_SECONDS: '300',
+          HOOK_ACTION_TABLE: { Ref: actionTableId(template) },
         },
       },
     });
@@ -188,15 +189,21 @@ describe('terminate hook on an imported group', () => {
         Resource: '*',
       },
       {
-        Sid: 'CompleteGroupLifecycleActions',
+        Sid: 'GroupLifecycleActions',
         Effect: 'Allow',
-        Action: 'autoscaling:CompleteLifecycleAction',
+        Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
         Resource: {
           'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/web-fleet']],
         },
       },
+      {
+        Sid: 'ActionRecords',
+        Effect: 'Allow',
+        Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Resource: { 'Fn::GetAtt': [actionTableId(template), 'Arn'] },
+      },
     ]));
-    // Besides those four: writing its own log group and dead-lettering, nothing else.
+    // Besides those five: writing its own log group and dead-lettering, nothing else.
     const others = statements.filter((s: { Sid?: string }) => !s.Sid);
     const otherActions = others.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).sort();
     expect(otherActions).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage']);
@@ -222,6 +229,11 @@ describe('terminate hook on an imported group', () => {
     Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
 });
+
+function actionTableId(template: Template): string {
+  const [id] = Object.keys(template.findResources('AWS::DynamoDB::Table'));
+  return id;
+}
 
 function documentRefValue(template: Template) {
   const [id] = Object.keys(template.findResources('AWS::SSM::Document'));
@@ -375,7 +387,7 @@ describe('options', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 660 });
   });
 
-  test('two hooks on one group get separate documents, rules and handlers', () => {
+  test('two hooks on one group get separate documents, rules, handlers and tables of action records', () => {
     const stack = newStack();
     const group = ownedGroup(stack);
     for (const [id, transition] of [['Boot', autoscaling.LifecycleTransition.INSTANCE_LAUNCHING], ['Drain', autoscaling.LifecycleTransition.INSTANCE_TERMINATING]] as const) {
@@ -385,6 +397,7 @@ describe('options', () => {
     template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 2);
     template.resourceCountIs('AWS::SSM::Document', 2);
     template.resourceCountIs('AWS::Events::Rule', 4);
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
     template.resourceCountIs('AWS::Lambda::Function', 2);
   });
 });

@@ -29,6 +29,8 @@ export interface HookConfig {
   readonly deliveryTimeoutSeconds: number;
   /** How long the commands may run: the document's `executionTimeout` parameter. */
   readonly executionTimeoutSeconds: number;
+  /** The DynamoDB table that holds one record per lifecycle action of this hook. */
+  readonly actionTableName: string;
 }
 
 /** A lifecycle action of this hook that needs its command. */
@@ -36,6 +38,11 @@ export interface LifecycleAction {
   readonly kind: 'lifecycle-action';
   readonly instanceId: string;
   readonly token: string;
+  /** `autoscaling:EC2_INSTANCE_LAUNCHING` or `…_TERMINATING`, as the event says. */
+  readonly transition: string;
+  /** Where the instance comes from and goes to (`EC2`, `AutoScalingGroup`, `WarmPool`), when the event says. */
+  readonly origin?: string;
+  readonly destination?: string;
 }
 
 /** A command of this hook's document that reached a terminal status. */
@@ -57,6 +64,8 @@ export type ClassifiedEvent = LifecycleAction | InvocationResult | IgnoredEvent;
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 const TOKEN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const COMMAND_ID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Lifecycle transitions, origins and destinations: short names, kept in the action's record only when well formed. */
+const STAGE = /^[A-Za-z0-9_:]{1,64}$/;
 
 const ENV_KEYS = {
   groupName: 'HOOK_GROUP_NAME',
@@ -70,6 +79,7 @@ const ENV_KEYS = {
   executionTimeoutSeconds: 'HOOK_EXECUTION_TIMEOUT_SECONDS',
   /** The stages whose events run the commands, comma-separated; read by `readStages` in stages.ts. */
   stages: 'HOOK_STAGES',
+  actionTableName: 'HOOK_ACTION_TABLE',
 } as const;
 
 /** The environment variable names the construct sets and the handler reads. */
@@ -108,6 +118,7 @@ export function readConfig(env: Record<string, string | undefined>): HookConfig 
     registrationTimeoutSeconds: seconds(ENV_KEYS.registrationTimeoutSeconds),
     deliveryTimeoutSeconds: seconds(ENV_KEYS.deliveryTimeoutSeconds),
     executionTimeoutSeconds: seconds(ENV_KEYS.executionTimeoutSeconds),
+    actionTableName: get(ENV_KEYS.actionTableName),
   };
 }
 
@@ -141,7 +152,17 @@ export function classifyEvent(event: unknown, config: HookConfig): ClassifiedEve
     if (typeof detail.LifecycleActionToken !== 'string' || !TOKEN.test(detail.LifecycleActionToken)) {
       return ignored('lifecycle event with a malformed LifecycleActionToken');
     }
-    return { kind: 'lifecycle-action', instanceId: detail.EC2InstanceId, token: detail.LifecycleActionToken };
+    const transition = typeof detail.LifecycleTransition === 'string' && STAGE.test(detail.LifecycleTransition)
+      ? detail.LifecycleTransition
+      : `autoscaling:EC2_INSTANCE_${config.transition === 'launch' ? 'LAUNCHING' : 'TERMINATING'}`;
+    return {
+      kind: 'lifecycle-action',
+      instanceId: detail.EC2InstanceId,
+      token: detail.LifecycleActionToken,
+      transition,
+      ...(typeof detail.Origin === 'string' && STAGE.test(detail.Origin) ? { origin: detail.Origin } : {}),
+      ...(typeof detail.Destination === 'string' && STAGE.test(detail.Destination) ? { destination: detail.Destination } : {}),
+    };
   }
 
   if (detailType === INVOCATION_DETAIL_TYPE) {
@@ -170,9 +191,18 @@ export function resultForStatus(status: string, failureResult: LifecycleResult):
   return status === SUCCESS_STATUS ? 'CONTINUE' : failureResult;
 }
 
+const COMMENT_PREFIX = 'lifecycle-action ';
+
 /** The command comment that ties a command to its lifecycle action (SSM allows 100 characters). */
 export function commentForAction(token: string): string {
-  return `lifecycle-action ${token}`;
+  return `${COMMENT_PREFIX}${token}`;
+}
+
+/** The lifecycle action token a command's comment names, if it is one of this handler's comments. */
+export function tokenOfComment(comment: string | undefined): string | undefined {
+  if (!comment?.startsWith(COMMENT_PREFIX)) return undefined;
+  const token = comment.slice(COMMENT_PREFIX.length);
+  return TOKEN.test(token) ? token : undefined;
 }
 
 /**
@@ -183,11 +213,15 @@ export function registrationBackoffMs(attempt: number): number {
   return Math.min(2_000 * 2 ** attempt, 20_000);
 }
 
-/**
- * Delay before the handler's own next attempt at SendCommand (before jitter):
- * 500 ms then 1 s after throttling; 1 s then 2 s after an answer that may have
- * been lost, so that a command that did go through shows in ListCommands.
- */
-export function sendRetryDelayMs(attempt: number, throttled: boolean): number {
-  return (throttled ? 500 : 1_000) * 2 ** (attempt - 1);
+/** Delay before repeating a SendCommand that was throttled, i.e. refused (before jitter): 500 ms, then 1 s. */
+export function throttledSendDelayMs(attempt: number): number {
+  return 500 * 2 ** (attempt - 1);
 }
+
+/**
+ * After a SendCommand whose answer was lost (a 5xx or a dropped connection),
+ * the command may exist. ListCommands is eventually consistent (about a second
+ * in practice): the handler looks for the command at these times after the
+ * failure, and sends again only if the last look, well past that lag, finds none.
+ */
+export const LOST_ANSWER_CHECKS_MS: readonly number[] = [1_000, 3_000, 7_000, 15_000];

@@ -3,7 +3,7 @@
 // would refuse the call it would have made. The handler runs with the
 // environment the construct synthesizes, and each AWS call it makes is checked
 // against the role's synthesized statements.
-import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeInstanceInformationCommand,
   ListCommandsCommand,
@@ -13,10 +13,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACCOUNT, HookTemplate, hookTemplates, REGION } from './hook-template';
 import { Authorization, evaluateCall, Statement } from './iam-evaluator';
-import { handler } from '../../src/handler/lifecycle-command.lambda';
+import type * as HandlerModule from '../../src/handler/lifecycle-command.lambda';
+import { createActionTable, LocalDynamoDb, startDynamoDb } from '../support/dynalite';
 
 const autoScaling = mockClient(AutoScalingClient);
 const ssm = mockClient(SSMClient);
+let db: LocalDynamoDb;
+let handler: typeof HandlerModule.handler;
 
 const templates = hookTemplates();
 const OWN_INSTANCE = 'i-0123456789abcdef0';
@@ -47,17 +50,40 @@ function authorizations(call: { command: string; input: any }, instanceGroups: R
     case 'ListCommandsCommand': return [{ action: 'ssm:ListCommands', resource: '*' }];
     case 'DescribeInstanceInformationCommand': return [{ action: 'ssm:DescribeInstanceInformation', resource: '*' }];
     case 'CompleteLifecycleActionCommand':
+    case 'RecordLifecycleActionHeartbeatCommand':
       return [{
-        action: 'autoscaling:CompleteLifecycleAction',
+        action: `autoscaling:${call.command.replace(/Command$/, '')}`,
         resource: arn('autoscaling', `autoScalingGroup:6f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0:autoScalingGroupName/${call.input.AutoScalingGroupName}`),
       }];
+    case 'PutItem':
+    case 'GetItem':
+    case 'UpdateItem':
+    case 'Query':
+      return [{ action: `dynamodb:${call.command}`, resource: arn('dynamodb', `table/${call.input.TableName}`) }];
     default: throw new Error(`no IAM mapping for ${call.command}`);
   }
 }
 
-function sdkCalls() {
-  return [...ssm.calls(), ...autoScaling.calls()].map((c) => ({ command: c.args[0].constructor.name, input: (c.args[0] as any).input }));
+/** The SSM and Auto Scaling calls the handler made (mocked), and the DynamoDB requests dynalite received since `from`. */
+function sdkCalls(from = dynamoDbMark) {
+  return [
+    ...[...ssm.calls(), ...autoScaling.calls()].map((c) => ({ command: c.args[0].constructor.name, input: (c.args[0] as any).input })),
+    ...db.operations.slice(from).map((operation, n) => ({ command: operation, input: { TableName: db.tables[from + n] } })),
+  ];
 }
+let dynamoDbMark = 0;
+
+beforeAll(async () => {
+  db = await startDynamoDb();
+  for (const t of Object.values(templates)) await createActionTable(db, t.environment.HOOK_ACTION_TABLE);
+  // Loaded once the endpoint is set: the handler's clients are created when its modules load.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  handler = (require('../../src/handler/lifecycle-command.lambda') as typeof HandlerModule).handler;
+});
+
+afterAll(async () => {
+  await db.stop();
+});
 
 describe.each(['OwnedGroupHooks/Bootstrap', 'ImportedGroupHooks/Drain'])('%s', (key) => {
   const t: HookTemplate = templates[key];
@@ -98,6 +124,8 @@ describe.each(['OwnedGroupHooks/Bootstrap', 'ImportedGroupHooks/Drain'])('%s', (
     });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: COMMAND, Parameters: { secret: [SECRET] }, Comment: `lifecycle-action ${TOKEN}` } });
     autoScaling.on(CompleteLifecycleActionCommand).resolves({});
+    autoScaling.on(RecordLifecycleActionHeartbeatCommand).resolves({});
+    dynamoDbMark = db.operations.length;
     logs = [];
     for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
       jest.spyOn(console, level).mockImplementation((...args: unknown[]) => { logs.push(JSON.stringify(args)); });
@@ -115,17 +143,28 @@ describe.each(['OwnedGroupHooks/Bootstrap', 'ImportedGroupHooks/Drain'])('%s', (
     const calls = sdkCalls();
     expect(calls.map((c) => c.command)).toEqual([
       ...(launch ? ['DescribeInstanceInformationCommand'] : []),
-      'ListCommandsCommand',
       'SendCommandCommand',
+      'RecordLifecycleActionHeartbeatCommand',
+      'PutItem',
+      'UpdateItem',
     ]);
     for (const call of calls) expect(evaluateCall(statements, authorizations(call, instanceGroups))).toBe('allowed');
   });
 
-  test('its own command\'s status: CompleteLifecycleAction on its group, which the role allows', async () => {
+  test('its own command\'s status: its action\'s record, then CompleteLifecycleAction on its group, which the role allows', async () => {
+    // GIVEN the command sent for the action (its record holds the command id)
+    await handler(lifecycleEvent(), { getRemainingTimeInMillis: () => 300_000 });
+    ssm.resetHistory();
+    autoScaling.resetHistory();
+    dynamoDbMark = db.operations.length;
+    // WHEN its status arrives
     expect(await handler(statusEvent())).toBe('completed');
     const calls = sdkCalls();
-    expect(calls).toEqual([{ command: 'CompleteLifecycleActionCommand', input: expect.objectContaining({ AutoScalingGroupName: t.groupName, LifecycleHookName: hookName }) }]);
-    expect(evaluateCall(statements, authorizations(calls[0], instanceGroups))).toBe('allowed');
+    expect(calls).toEqual([
+      { command: 'CompleteLifecycleActionCommand', input: expect.objectContaining({ AutoScalingGroupName: t.groupName, LifecycleHookName: hookName, LifecycleActionToken: TOKEN }) },
+      { command: 'Query', input: { TableName: t.environment.HOOK_ACTION_TABLE } },
+    ]);
+    for (const call of calls) expect(evaluateCall(statements, authorizations(call, instanceGroups))).toBe('allowed');
   });
 
   describe('a forged event makes no AWS call, and IAM would refuse the call it asks for', () => {

@@ -40,6 +40,8 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
   const defaultPolicy = t.logicalId('HandlerRole/DefaultPolicy/Resource');
   const handlerLogGroup = t.logicalId('HandlerLogGroup/Resource');
   const queue = t.logicalId('DeadLetterQueue/Resource');
+  const actionTable = t.logicalId('ActionTable/Resource');
+  const tableArn = t.physical[`${actionTable}.Arn`];
   const rules = [t.logicalId('LifecycleActionRule/Resource'), t.logicalId('CommandStatusRule/Resource')];
   const rolePolicies = Object.entries(t.resources)
     .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties!.Roles) === JSON.stringify([{ Ref: role }]))
@@ -71,10 +73,16 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
       },
       { Sid: 'ReadCommandsAndRegistration', Effect: 'Allow', Action: NO_RESOURCE_TYPE, Resource: '*' },
       {
-        Sid: 'CompleteGroupLifecycleActions',
+        Sid: 'GroupLifecycleActions',
         Effect: 'Allow',
-        Action: 'autoscaling:CompleteLifecycleAction',
+        Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
         Resource: arn('autoscaling', `autoScalingGroup:*:autoScalingGroupName/${expected.groupName}`),
+      },
+      {
+        Sid: 'ActionRecords',
+        Effect: 'Allow',
+        Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Resource: tableArn,
       },
     ]);
     expect(t.statements(defaultPolicy)).toEqual([
@@ -114,6 +122,9 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
       ['ListCommands', [{ action: 'ssm:ListCommands', resource: '*' }]],
       ['DescribeInstanceInformation', [{ action: 'ssm:DescribeInstanceInformation', resource: '*' }]],
       ['CompleteLifecycleAction on the group', [{ action: 'autoscaling:CompleteLifecycleAction', resource: groupArn(expected.groupName) }]],
+      ['RecordLifecycleActionHeartbeat on the group', [{ action: 'autoscaling:RecordLifecycleActionHeartbeat', resource: groupArn(expected.groupName) }]],
+      ...['PutItem', 'GetItem', 'UpdateItem', 'Query'].map((op): [string, Authorization[]] =>
+        [`${op} on its table of action records`, [{ action: `dynamodb:${op}`, resource: tableArn }]]),
       ['writing its own log group', [{ action: 'logs:PutLogEvents', resource: `${t.physical[`${handlerLogGroup}.Arn`]}` }]],
       ['dead-lettering to its queue', [{ action: 'sqs:SendMessage', resource: t.physical[`${queue}.Arn`] }]],
     ])('%s', (_name, call) => {
@@ -140,6 +151,9 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
         resource: groupArn(expected.groupName).replace(`:${REGION}:`, ':us-east-1:'),
       }]],
       ['RecordLifecycleActionHeartbeat on another group', [{ action: 'autoscaling:RecordLifecycleActionHeartbeat', resource: groupArn('other-fleet') }]],
+      ['reading another table', [{ action: 'dynamodb:GetItem', resource: arn('dynamodb', 'table/other-table') }]],
+      ['deleting records or the table', [{ action: 'dynamodb:DeleteItem', resource: tableArn }, { action: 'dynamodb:DeleteTable', resource: tableArn }]],
+      ['scanning its table', [{ action: 'dynamodb:Scan', resource: tableArn }]],
       ['changing the group', [{ action: 'autoscaling:SetDesiredCapacity', resource: groupArn(expected.groupName) }]],
       ['iam:PassRole', [{ action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/admin` }]],
       ['a Session Manager session on an instance of the group', [{ ...instance('i-0123456789abcdef0', expected.groupName), action: 'ssm:StartSession' }]],
@@ -183,6 +197,18 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
       Principal: 'events.amazonaws.com',
       SourceArn: t.physical[`${rule}.Arn`],
     })));
+  });
+
+  test('the table of action records: on-demand, TTL on its records, encrypted at rest with an AWS-owned key, deleted with the hook', () => {
+    const table = t.resources[actionTable];
+    expect(table.Properties).toEqual({
+      KeySchema: [{ AttributeName: 'InstanceId', KeyType: 'HASH' }, { AttributeName: 'LifecycleActionToken', KeyType: 'RANGE' }],
+      AttributeDefinitions: [{ AttributeName: 'InstanceId', AttributeType: 'S' }, { AttributeName: 'LifecycleActionToken', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'ExpiresAt', Enabled: true },
+    });
+    // No SSESpecification: DynamoDB encrypts every table at rest, by default with a key it owns.
+    expect((table as { DeletionPolicy?: string }).DeletionPolicy).toBe('Delete');
   });
 
   test('every log group the hook creates keeps its events for the set retention', () => {

@@ -134,8 +134,8 @@ test('no wildcard resource on an action that has a resource type', () => {
   }
   // The only other "*" in a resource: instance ids, limited by the group tag, and the group's id in its ARN.
   expect(wildcards.sort()).toEqual([
-    'autoscaling:CompleteLifecycleAction arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/web-fleet',
-    'autoscaling:CompleteLifecycleAction arn:<AWS::Partition>:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/<GroupASG3C6DFE3B>',
+    'autoscaling:CompleteLifecycleAction,autoscaling:RecordLifecycleActionHeartbeat arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/web-fleet',
+    'autoscaling:CompleteLifecycleAction,autoscaling:RecordLifecycleActionHeartbeat arn:<AWS::Partition>:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/<GroupASG3C6DFE3B>',
     'ssm:SendCommand arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/* {"StringEquals":{"ssm:resourceTag/aws:autoscaling:groupName":"web-fleet"}}',
     'ssm:SendCommand arn:<AWS::Partition>:ec2:eu-west-1:123456789012:instance/* {"StringEquals":{"ssm:resourceTag/aws:autoscaling:groupName":{"Ref":"GroupASG3C6DFE3B"}}}',
   ]);

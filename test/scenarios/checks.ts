@@ -88,3 +88,62 @@ export function assertCommandTimedOutAtExpiry(r: ScenarioResult, instance: numbe
 export function statusEventsOf(r: ScenarioResult, instance: number): string[] {
   return r.events.filter((e) => e.kind === 'command-status' && e.instance === instance).map((e) => String(e.status));
 }
+
+/** The handler's DynamoDB calls about one instance: `PutItem ok`, `PutItem ConditionalCheckFailedException`. */
+export function storeCallsOf(r: ScenarioResult, instance: number): string[] {
+  return r.storeCalls.filter((c) => c.instance === instance).map((c) => `${c.operation} ${c.error ?? 'ok'}`);
+}
+
+/** The token a command's comment names. */
+function tokenOf(comment: string): string | undefined {
+  return /^lifecycle-action ([0-9a-f-]{36})$/.exec(comment)?.[1];
+}
+
+/** Instances that got more than one command for one lifecycle action. */
+export function instancesWithTwoCommands(r: ScenarioResult): number[] {
+  const perAction = new Map<string, number>();
+  for (const c of r.commands) {
+    const key = `${c.instance} ${tokenOf(c.comment) ?? c.id}`;
+    perAction.set(key, (perAction.get(key) ?? 0) + 1);
+  }
+  return [...new Set([...perAction].filter(([, n]) => n > 1).map(([k]) => Number(k.split(' ')[0])))].sort((a, b) => a - b);
+}
+
+/**
+ * Completions by the handler after a command ended that were not for that
+ * command's own action: the action completed must have a command carrying its
+ * token, ended before the completion.
+ */
+export function completionsByAnotherActionsCommand(r: ScenarioResult): string[] {
+  const statusInvocations = new Set(r.invocations.filter((i) => i.kind === 'command-status').map((i) => i.id));
+  const wrong: string[] = [];
+  for (const i of r.instances) {
+    for (const c of i.completions) {
+      if (c.by !== 'api' || !c.invocation || !statusInvocations.has(c.invocation)) continue;
+      const own = r.commands.filter((cmd) => cmd.instance === i.index && tokenOf(cmd.comment) === c.token);
+      const ended = own.filter((cmd) => !['Pending', 'InProgress'].includes(cmd.status) && cmd.requestedAtMs <= c.atMs);
+      if (ended.length === 0) wrong.push(`instance ${i.index}: action ${c.token} completed ${c.result} at ${c.atMs} ms without a command of its own that had ended`);
+    }
+  }
+  return wrong;
+}
+
+/** Commands SSM accepted after the action they name had ended. */
+export function commandsForEndedActions(r: ScenarioResult): string[] {
+  const wrong: string[] = [];
+  for (const cmd of r.commands) {
+    const token = tokenOf(cmd.comment);
+    const ended = r.instances[cmd.instance].completions.find((c) => c.token === token);
+    if (!ended || cmd.requestedAtMs > ended.atMs) {
+      wrong.push(`instance ${cmd.instance}: command ${cmd.id} sent at ${cmd.requestedAtMs} ms, its action ${ended ? `ended at ${ended.atMs} ms` : 'unknown'}`);
+    }
+  }
+  return wrong;
+}
+
+/** Exactly one command per action at most, every completion for its own action, nothing sent for an ended action. */
+export function assertOneCommandPerAction(r: ScenarioResult): void {
+  assert.deepEqual(instancesWithTwoCommands(r), [], 'instances with two commands for one lifecycle action');
+  assert.deepEqual(completionsByAnotherActionsCommand(r), [], 'actions completed by another action\'s command');
+  assert.deepEqual(commandsForEndedActions(r), [], 'commands sent for an ended action');
+}

@@ -5,6 +5,8 @@
  *   npx projen scenarios -- throttling   # those whose name contains "throttling"
  *   npx projen scenarios -- --seed=7     # every random draw from another seed
  *
+ * Scenarios that list seeds of their own run once per seed unless --seed is given.
+ *
  * Exits non-zero when a scenario's check fails.
  */
 import { runScenario } from '../standin';
@@ -42,22 +44,26 @@ async function main(): Promise<number> {
   const seedArg = args.find((a) => a.startsWith('--seed='));
   const seed = seedArg ? Number(seedArg.slice('--seed='.length)) : undefined;
   const filter = args.filter((a) => a !== seedArg).join(' ').toLowerCase();
-  const chosen = SCENARIOS.filter((s) => s.options.name.toLowerCase().includes(filter));
+  // A scenario with seeds of its own runs once per seed, unless --seed picks one.
+  const chosen = SCENARIOS.filter((s) => s.options.name.toLowerCase().includes(filter))
+    .flatMap((s) => (seed === undefined && s.seeds ? s.seeds : [undefined]).map((own) => ({ scenario: s, seed: seed ?? own })));
   if (chosen.length === 0) {
     process.stderr.write(`no scenario matches "${filter}"\n`);
     return 1;
   }
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  const nameWidth = 2 + Math.max(...chosen.map((s) => s.options.name.length));
+  const label = (c: (typeof chosen)[number]) => c.scenario.options.name + (c.seed !== undefined && c.scenario.seeds ? `, seed ${c.seed}` : '');
+  const nameWidth = 2 + Math.max(...chosen.map((c) => label(c).length));
   out(line(nameWidth, ['  scenario', ...COLUMNS.map(([h]) => h)]));
   const failures: string[] = [];
   const started = performance.now();
-  for (const scenario of chosen) {
-    const name = scenario.options.name;
+  for (const c of chosen) {
+    const { scenario } = c;
+    const name = label(c);
     let failure: unknown;
     let summary: ScenarioSummary | undefined;
     try {
-      const result = await runScenario(seed === undefined ? scenario.options : { ...scenario.options, seed });
+      const result = await runScenario(c.seed === undefined ? scenario.options : { ...scenario.options, seed: c.seed });
       summary = result.summary;
       assertRanClean(result);
       scenario.check(result);

@@ -16,19 +16,38 @@ import {
   assertFinalStates,
   assertHandlerNeverFailed,
   callsOf,
+  assertOneCommandPerAction,
   outcomesOf,
   statusEventsOf,
   ScenarioResult,
+  storeCallsOf,
 } from './checks';
 import { pollingHandler } from './polling-handler';
 
 export interface Scenario {
   readonly options: ScenarioOptions;
+  /**
+   * Seeds the runner plays the scenario with, each a run of its own, when no
+   * `--seed` is given. @default the scenario's own seed (1)
+   */
+  readonly seeds?: readonly number[];
   /** Throws when the handler did not behave as it must. */
   readonly check: (r: ScenarioResult) => void;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Scenarios of races and lost answers prove themselves on several draws. */
+const FIVE_SEEDS = [1, 2, 3, 4, 5] as const;
+
+/** Holds in every scenario of exactly-once sending: besides the three invariants, every action ended as it should. */
+function assertExactlyOnce(r: ScenarioResult, state: 'Terminated' | 'InService'): void {
+  assertOneCommandPerAction(r);
+  assertFinalStates(r, state);
+  assertCompletions(r, 'CONTINUE', 'api');
+  assertCommandsPerInstance(r, 1);
+  assertHandlerNeverFailed(r);
+}
 
 /** Launch hooks: registration polls at 0, 2, 6, 14, 30, 50, 70 … s after the event (see registrationBackoffMs). */
 const LAUNCH = { transition: 'launch', timeoutSeconds: 300 } as const;
@@ -48,7 +67,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCommandsPerInstance(r, 1);
       assertCommandComments(r);
       for (const i of range(3)) {
-        assert.deepEqual(callsOf(r, i), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok'], `calls of instance ${i}`);
+        assert.deepEqual(callsOf(r, i), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok'], `calls of instance ${i}`);
         assert.deepEqual(outcomesOf(r, i), ['command-sent', 'completed']);
       }
       assertHandlerNeverFailed(r);
@@ -69,7 +88,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCommandsPerInstance(r, 1);
       assert.deepEqual(callsOf(r, 0), [
         ...Array(5).fill('DescribeInstanceInformation ok'),
-        'ListCommands ok',
+        'RecordLifecycleActionHeartbeat ok',
         'SendCommand ok',
         'CompleteLifecycleAction(CONTINUE) ok',
       ]);
@@ -111,7 +130,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCompletions(r, 'ABANDON', 'api');
       assertCommandsPerInstance(r, 1);
       assert.deepEqual([r.commands[0].status, r.commands[0].responseCode], ['Failed', 3]);
-      assert.deepEqual(callsOf(r, 0), ['DescribeInstanceInformation ok', 'ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
+      assert.deepEqual(callsOf(r, 0), ['DescribeInstanceInformation ok', 'RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
       assertHandlerNeverFailed(r);
     },
   },
@@ -127,7 +146,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assert.equal(r.commands[0].status, 'Cancelled');
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'ABANDON', 'api');
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
       assert.ok(r.instances[0].completions[0].atMs < 70_000, 'completed soon after the cancellation');
       assertHandlerNeverFailed(r);
     },
@@ -144,7 +163,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'ABANDON', 'api');
       assert.equal(r.commands[0].status, 'TimedOut');
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
       const done = r.instances[0].completions[0].atMs;
       assert.ok(done > 7_080_000 && done < 7_200_000, `completed at ${done} ms: after the execution timeout, before the heartbeat timeout`);
       assertHandlerNeverFailed(r);
@@ -165,7 +184,14 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCompletions(r, 'CONTINUE', 'api');
       assertCommandsPerInstance(r, 1);
       for (const i of range(2)) {
-        assert.deepEqual(callsOf(r, i), ['ListCommands ok', 'SendCommand ok', 'ListCommands ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+        // The copies find the action's record with its command id: no AWS call at all.
+        assert.deepEqual(callsOf(r, i), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+        assert.deepEqual(storeCallsOf(r, i), [
+          'PutItem ok', 'UpdateItem ok',
+          'PutItem ConditionalCheckFailedException', 'GetItem ok',
+          'PutItem ConditionalCheckFailedException', 'GetItem ok',
+          'Query ok',
+        ]);
         assert.deepEqual(outcomesOf(r, i), ['command-sent', 'command-already-sent', 'command-already-sent', 'completed']);
       }
       assertHandlerNeverFailed(r);
@@ -189,7 +215,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCommandsPerInstance(r, 1);
       for (const i of range(5)) {
         assert.deepEqual(callsOf(r, i), [
-          'ListCommands ok',
+          'RecordLifecycleActionHeartbeat ok',
           'SendCommand ok',
           'CompleteLifecycleAction(CONTINUE) ok',
           'CompleteLifecycleAction(CONTINUE) ValidationError',
@@ -220,7 +246,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCompletions(r, 'CONTINUE', 'operator');
       assert.deepEqual(callsOf(r, 0), [
         'DescribeInstanceInformation ok',
-        'ListCommands ok',
+        'RecordLifecycleActionHeartbeat ok',
         'SendCommand ok',
         'CompleteLifecycleAction(CONTINUE) ValidationError',
       ]);
@@ -235,7 +261,7 @@ export const SCENARIOS: readonly Scenario[] = [
       hook: LAUNCH,
       instances: 1,
       agent: { registrationDelayMs: 0 },
-      api: { faults: [disappearsAfter('ListCommands', [0])] },
+      api: { faults: [disappearsAfter('RecordLifecycleActionHeartbeat', [0])] },
     },
     check: (r) => {
       // SendCommand is refused; the handler abandons at once instead of leaving the action to the heartbeat.
@@ -244,7 +270,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCommandsPerInstance(r, 0);
       assert.deepEqual(callsOf(r, 0), [
         'DescribeInstanceInformation ok',
-        'ListCommands ok',
+        'RecordLifecycleActionHeartbeat ok',
         'SendCommand InvalidInstanceId',
         'CompleteLifecycleAction(ABANDON) ok',
       ]);
@@ -265,7 +291,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', 'api');
       assertCommandsPerInstance(r, range(10).map((i) => (i === 3 ? 0 : 1)));
-      assert.deepEqual(callsOf(r, 3), ['ListCommands ok', 'SendCommand InvalidInstanceId', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 3), ['RecordLifecycleActionHeartbeat ok', 'SendCommand InvalidInstanceId', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.ok(r.logs.some((l) => l.text.includes('SendCommand failed: InvalidInstanceId')));
       assertHandlerNeverFailed(r);
     },
@@ -307,8 +333,8 @@ export const SCENARIOS: readonly Scenario[] = [
       // Heartbeat = 60 s of commands + 120 s: the default result (CONTINUE) applies at 180 s.
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', ['heartbeat', 'api']);
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok']);
-      assert.deepEqual(callsOf(r, 1), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok']);
+      assert.deepEqual(callsOf(r, 1), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       const expired = r.instances[0].completions[0].atMs;
       assert.ok(expired >= 180_000 && expired < 183_000, `heartbeat timeout at ${expired} ms`);
       assertHandlerNeverFailed(r);
@@ -325,7 +351,7 @@ export const SCENARIOS: readonly Scenario[] = [
     check: (r) => {
       // HTTP 500 is retried by the SDK within the same invocation.
       assert.deepEqual(callsOf(r, 0), [
-        'ListCommands ok',
+        'RecordLifecycleActionHeartbeat ok',
         'SendCommand ok',
         'CompleteLifecycleAction(CONTINUE) ResourceContention',
         'CompleteLifecycleAction(CONTINUE) ResourceContention (retry)',
@@ -354,11 +380,12 @@ export const SCENARIOS: readonly Scenario[] = [
     check: (r) => {
       // SendCommand has no client token: before repeating it the handler looks for the command.
       assertCommandsPerInstance(r, 1);
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand InternalServerError', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand InternalServerError', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.deepEqual(callsOf(r, 1), [
-        'ListCommands ok',
+        'RecordLifecycleActionHeartbeat ok',
         'SendCommand InternalServerError',
-        'ListCommands ok',
+        // ListCommands lags: the handler looks 1, 3, 7 and 15 s after the failure before it sends again.
+        ...Array(4).fill('ListCommands ok'),
         'SendCommand ok (retry)',
         'CompleteLifecycleAction(CONTINUE) ok',
       ]);
@@ -385,11 +412,12 @@ export const SCENARIOS: readonly Scenario[] = [
     check: (r) => {
       // A dropped connection is transient: the handler neither gives up on the action nor sends twice.
       assertCommandsPerInstance(r, 1);
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ConnectionReset', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ConnectionReset', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.deepEqual(callsOf(r, 1), [
-        'ListCommands ok',
+        'RecordLifecycleActionHeartbeat ok',
         'SendCommand ConnectionReset',
-        'ListCommands ok',
+        // ListCommands lags: the handler looks 1, 3, 7 and 15 s after the failure before it sends again.
+        ...Array(4).fill('ListCommands ok'),
         'SendCommand ok (retry)',
         'CompleteLifecycleAction(CONTINUE) ok',
       ]);
@@ -405,16 +433,40 @@ export const SCENARIOS: readonly Scenario[] = [
       hook: TERMINATE,
       instances: 1,
       command: { durationMs: 90_000 },
-      // The runtime dies once SendCommand has answered: the command runs, the invocation fails.
-      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 2, effect: 'crash' }] },
+      // The runtime dies once SendCommand has answered (the claim, the heartbeat, the send: the third call),
+      // before the command id is recorded: the command runs, the invocation fails.
+      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 3, effect: 'crash' }] },
     },
     check: (r) => {
-      // Lambda retries a minute later; the retry finds the command by its token and sends nothing.
+      // Lambda retries a minute later, after the claim's 50 s lease: the retry takes the claim over,
+      // finds the command by its token, records it and sends nothing.
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', 'api');
       assertCommandsPerInstance(r, 1);
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(storeCallsOf(r, 0), ['PutItem ok', 'PutItem ConditionalCheckFailedException', 'GetItem ok', 'UpdateItem ok', 'UpdateItem ok', 'Query ok']);
       assert.deepEqual(outcomesOf(r, 0), ['crash', 'command-already-sent', 'completed']);
+      assertOneCommandPerAction(r);
+      assert.equal(r.deadLetters.length, 0);
+    },
+  },
+  {
+    options: {
+      name: 'handler crash after the send, command ends before the retry',
+      hook: TERMINATE,
+      instances: 1,
+      command: { durationMs: 10_000 },
+      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 3, effect: 'crash' }] },
+    },
+    check: (r) => {
+      // The status event finds the record without a command id: the command's comment names the action.
+      // Lambda's retry of the lifecycle event then finds the command and sends nothing.
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok', 'ListCommands ok']);
+      assert.deepEqual(outcomesOf(r, 0), ['crash', 'completed', 'command-already-sent']);
+      assertOneCommandPerAction(r);
       assert.equal(r.deadLetters.length, 0);
     },
   },
@@ -431,7 +483,7 @@ export const SCENARIOS: readonly Scenario[] = [
       // Lambda stops it at the function's timeout (60 s for a terminate hook) and retries a minute later.
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', 'api');
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.deepEqual(outcomesOf(r, 0), ['command-sent', 'timeout', 'completed']);
       const timedOut = r.invocations.find((i) => i.result === 'timeout')!;
       assert.equal(timedOut.billedMs, 60_000);
@@ -451,10 +503,10 @@ export const SCENARIOS: readonly Scenario[] = [
       // Three invocations of three SDK attempts each, then the event is a dead letter;
       // the heartbeat timeout (300 s + 120 s) applies CONTINUE and nothing stays waiting.
       const attempt = ['CompleteLifecycleAction(CONTINUE) Throttling', 'CompleteLifecycleAction(CONTINUE) Throttling (retry)', 'CompleteLifecycleAction(CONTINUE) Throttling (retry)'];
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', ...attempt, ...attempt, ...attempt]);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', ...attempt, ...attempt, ...attempt]);
       assert.deepEqual(outcomesOf(r, 0), ['command-sent', 'error', 'error', 'error']);
       assert.deepEqual(r.deadLetters.map((d) => [d.kind, d.instance, d.attempts]), [['command-status', 0, 3]]);
-      assert.deepEqual(callsOf(r, 1), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 1), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', ['heartbeat', 'api']);
       assert.equal(r.summary.stuck, 0);
@@ -476,8 +528,124 @@ export const SCENARIOS: readonly Scenario[] = [
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', 'api');
       assert.ok(r.instances[0].completions[0].atMs < 240_000, 'completed before the heartbeat timeout');
-      assert.deepEqual(callsOf(r, 0), ['ListCommands ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.ok(r.logs.some((l) => /ended TimedOut/.test(l.text)));
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'duplicate lifecycle events 0-200 ms apart, 200 terminating',
+      hook: TERMINATE,
+      instances: 200,
+      spreadMs: 5_000,
+      command: { durationMs: [5_000, 30_000] },
+      ssm: { visibilityLagMs: 1_000 },
+      events: { faults: [{ kind: 'lifecycle', duplicates: 1, duplicateDelayMs: [0, 200] }] },
+    },
+    check: (r) => {
+      assertExactlyOnce(r, 'Terminated');
+      // Both copies of each event reached the handler; the claim let one send.
+      const lifecycle = r.invocations.filter((i) => i.kind === 'lifecycle');
+      assert.equal(lifecycle.length, 400);
+      const outcomes = lifecycle.map((i) => String(i.value));
+      assert.equal(outcomes.filter((o) => o === 'command-sent').length, 200);
+      assert.ok(outcomes.every((o) => ['command-sent', 'command-already-sent', 'claim-held'].includes(o)), 'unexpected outcomes');
+      assert.ok(outcomes.includes('claim-held'), 'no copy ever met a claim in progress: the race was not exercised');
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'duplicate lifecycle events 0-200 ms apart, 200 launching',
+      hook: LAUNCH,
+      instances: 200,
+      spreadMs: 5_000,
+      agent: { registrationDelayMs: [5_000, 40_000] },
+      command: { durationMs: [5_000, 30_000] },
+      ssm: { visibilityLagMs: 1_000 },
+      events: { faults: [{ kind: 'lifecycle', duplicates: 1, duplicateDelayMs: [0, 200] }] },
+      lambda: { concurrency: 1_000 },
+    },
+    check: (r) => {
+      assertExactlyOnce(r, 'InService');
+      const outcomes = r.invocations.filter((i) => i.kind === 'lifecycle').map((i) => String(i.value));
+      assert.equal(outcomes.length, 400);
+      assert.equal(outcomes.filter((o) => o === 'command-sent').length, 200);
+    },
+  },
+  ...([
+    ['a 500 after applying', { error: { code: 'InternalServerError', afterApplying: true } }],
+    ['a reset after applying', { reset: 'after' }],
+  ] as const).map(([how, fault]): Scenario => ({
+    seeds: FIVE_SEEDS,
+    options: {
+      name: `lost SendCommand answers (${how}), ListCommands 1 s behind, 100 instances`,
+      hook: TERMINATE,
+      instances: 100,
+      spreadMs: 2_000,
+      command: { durationMs: [5_000, 30_000] },
+      ssm: { visibilityLagMs: 1_000 },
+      // The first SendCommand of every instance takes effect and its answer is lost.
+      api: { faults: [{ operations: ['SendCommand'], times: 100, ...fault }] },
+    },
+    check: (r) => {
+      assertExactlyOnce(r, 'Terminated');
+      const lost = r.calls.filter((c) => c.operation === 'SendCommand' && c.injected && c.applied);
+      assert.equal(lost.length, 100, 'every first answer lost');
+      // No second SendCommand anywhere: each lost command was found by its token before any resend.
+      assert.equal(r.calls.filter((c) => c.operation === 'SendCommand').length, 100);
+    },
+  })),
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'an operator completes actions during the registration wait',
+      hook: LAUNCH,
+      instances: 10,
+      agent: { registrationDelayMs: [20_000, 40_000] },
+      command: { durationMs: [5_000, 20_000] },
+      // Instances 0-4 are completed by hand 10 s in, while the handler still waits for their agents.
+      schedule: [{ atMs: 10_000, instances: [0, 1, 2, 3, 4], happening: 'complete-continue' }],
+    },
+    check: (r) => {
+      assertOneCommandPerAction(r);
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', [...Array(5).fill('operator'), ...Array(5).fill('api')]);
+      assertCommandsPerInstance(r, [...Array(5).fill(0), ...Array(5).fill(1)]);
+      for (const i of range(5)) {
+        assert.deepEqual(callsOf(r, i).filter((c) => !c.startsWith('DescribeInstanceInformation')), ['RecordLifecycleActionHeartbeat ValidationError']);
+        assert.deepEqual(outcomesOf(r, i), ['action-ended']);
+        assert.deepEqual(storeCallsOf(r, i), ['PutItem ok', 'UpdateItem ok']);
+      }
+      assert.equal(r.logs.filter((l) => l.text.includes('nothing sent')).length, 5, 'one log line per ended action');
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'lifecycle events delivered after the heartbeat timeout',
+      // A launch hook that puts instances in service when the heartbeat runs out.
+      // Heartbeat timeout: 60 s of commands + 30 s of registration + 120 s = 210 s.
+      hook: { transition: 'launch', timeoutSeconds: 60, registrationTimeoutSeconds: 30, defaultResult: 'CONTINUE' },
+      instances: 10,
+      agent: { registrationDelayMs: [2_000, 10_000] },
+      command: { durationMs: [5_000, 20_000] },
+      // EventBridge holds the events of instances 0-4 for 250 s: they arrive after their actions ended.
+      events: { faults: [{ kind: 'lifecycle', instances: [0, 1, 2, 3, 4], delayMs: [250_000, 250_000] }] },
+    },
+    check: (r) => {
+      // Instances 0-4 went into service by the heartbeat timeout; their late events send nothing to them.
+      assertOneCommandPerAction(r);
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', [...Array(5).fill('heartbeat'), ...Array(5).fill('api')]);
+      assertCommandsPerInstance(r, [...Array(5).fill(0), ...Array(5).fill(1)]);
+      for (const i of range(5)) {
+        assert.deepEqual(callsOf(r, i), ['DescribeInstanceInformation ok', 'RecordLifecycleActionHeartbeat ValidationError']);
+        assert.deepEqual(outcomesOf(r, i), ['action-ended']);
+      }
       assertHandlerNeverFailed(r);
     },
   },

@@ -182,7 +182,7 @@ export class AutoScaling {
       instance.actions.splice(instance.actions.indexOf(a), 1);
     }
     const from = instance.state;
-    instance.completions.push({ result, by, atMs: this.clock.elapsed, invocation, state: from, hook: action.hook });
+    instance.completions.push({ result, by, atMs: this.clock.elapsed, invocation, state: from, hook: action.hook, token: action.token });
     if (instance.actions.length > 0) return;
     const transition = this.hook(action.hook).transition;
     if (transition === 'terminate') {

@@ -2,6 +2,7 @@
 export { runScenario, bundledHandler, BUNDLED_HANDLER, NAMES, namesOf } from './scenario';
 export type { ScenarioResult, ScenarioSummary, InstanceReport, CommandReport, LogLine } from './scenario';
 export type { ApiCall } from './server';
+export type { StoreCall } from './dynamodb';
 export type { InvocationRecord, DeadLetter } from './lambda';
 export type { EventRecord } from './eventbridge';
 export * from './options';

@@ -33,6 +33,8 @@ export interface Completion {
   readonly state: LifecycleState;
   /** The hook whose action it was. */
   readonly hook: string;
+  /** The token of the action completed. */
+  readonly token: string;
 }
 
 export interface LifecycleAction {

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { VirtualClock } from './clock';
+import { DynamoDbHost, StoreCall } from './dynamodb';
 import { EventBus, EventRecord } from './eventbridge';
 import { DeadLetter, InvocationRecord, LambdaService } from './lambda';
 import type { Handler, HandlerFactory, ScenarioOptions } from './options';
@@ -110,6 +111,8 @@ export interface ScenarioResult {
   readonly summary: ScenarioSummary;
   readonly instances: readonly InstanceReport[];
   readonly calls: readonly ApiCall[];
+  /** The handler's DynamoDB calls (its table of action records), as dynalite answered them. */
+  readonly storeCalls: readonly StoreCall[];
   readonly invocations: readonly InvocationRecord[];
   readonly deadLetters: readonly DeadLetter[];
   readonly events: readonly EventRecord[];
@@ -129,6 +132,7 @@ export const NAMES: ResourceNames = {
   documentName: 'StandIn-HookDocument-4F2C1B9A7E3D',
   outputLogGroupName: 'StandIn-HookOutputLogGroup-8D7E6F5A4B3C',
   functionName: 'StandIn-HookHandler-1A2B3C4D5E6F',
+  actionTableName: 'StandIn-HookActionTable-7C6B5A4D3E2F',
 };
 
 const HOURS = 3_600_000;
@@ -143,6 +147,7 @@ export function namesOf(n: number): ResourceNames {
     documentName: NAMES.documentName + suffix,
     outputLogGroupName: NAMES.outputLogGroupName + suffix,
     functionName: NAMES.functionName + suffix,
+    actionTableName: NAMES.actionTableName + suffix,
   };
 }
 
@@ -204,6 +209,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const server = new StandInServer(clock, world, rng, options.api ?? {}, (e) => internalErrors.push(e), history);
   const tracker = new RequestTracker(clock, (context, request) => lambdas.forEach((l) => l.observeRequest(context, request)));
   const endpoint = await server.start();
+  const dynamodb = new DynamoDbHost(clock, (id) => world.instances.find((i) => i.id === id)?.index);
+  const tables = hooks.flatMap((h) => (h.template.actionTable ? [h.template.actionTable] : []));
+  const dynamodbEndpoint = tables.length > 0 ? await dynamodb.start(tables) : undefined;
 
   // Every function's variables are restored at the end; each function sets its own as its code runs.
   const functionKeys = Object.fromEntries(hooks.flatMap((h) => Object.keys(h.template.environment)).map((k) => [k, undefined]));
@@ -213,6 +221,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     AWS_ENDPOINT_URL: endpoint,
     AWS_ENDPOINT_URL_SSM: undefined,
     AWS_ENDPOINT_URL_AUTO_SCALING: undefined,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
     AWS_REGION: NAMES.region,
     AWS_DEFAULT_REGION: NAMES.region,
     AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7STANDIN',
@@ -268,6 +277,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     restoreEnv();
     await server.stop();
     world.dispose();
+    if (dynamodbEndpoint) await dynamodb.stop();
   }
 
   const errors = [...internalErrors, ...clock.errors].map((e) => (e instanceof Error ? e.stack ?? e.message : String(e)));
@@ -297,6 +307,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     summary,
     instances,
     calls: server.calls,
+    storeCalls: dynamodb.calls,
     invocations,
     deadLetters,
     events: bus.records,

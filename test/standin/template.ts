@@ -8,6 +8,7 @@
 import { App, Duration, Stack, aws_autoscaling as autoscaling } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_PROGRAM } from './agent';
+import type { TableDefinition } from './dynamodb';
 import type { HookOptions, LifecycleResult, Transition } from './options';
 import type { CommandDocument } from './runcommand';
 import { LifecycleCommandHook } from '../../src';
@@ -21,6 +22,7 @@ export interface ResourceNames {
   readonly documentName: string;
   readonly outputLogGroupName: string;
   readonly functionName: string;
+  readonly actionTableName: string;
 }
 
 export interface HookTemplate {
@@ -41,6 +43,8 @@ export interface HookTemplate {
   readonly targetMaximumEventAgeSeconds: number;
   /** The event patterns of the rules that target the function, resolved. */
   readonly eventPatterns: ReadonlyArray<Record<string, unknown>>;
+  /** The DynamoDB table the handler keeps its action records in. */
+  readonly actionTable?: TableDefinition;
 }
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
@@ -80,6 +84,7 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
       case 'AWS::AutoScaling::LifecycleHook': refs.set(id, names.hookName); break;
       case 'AWS::Lambda::Function': refs.set(id, id === fnId ? names.functionName : id); break;
       case 'AWS::Logs::LogGroup': refs.set(id, id === outputRef ? names.outputLogGroupName : `/aws/lambda/${names.functionName}`); break;
+      case 'AWS::DynamoDB::Table': refs.set(id, names.actionTableName); break;
       default: refs.set(id, id);
     }
   }
@@ -119,6 +124,16 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
   const targetAges = rules.flatMap((r) => (r.Properties!.Targets as Array<{ RetryPolicy?: { MaximumEventAgeInSeconds?: number } }>)
     .map((t) => Number(t.RetryPolicy?.MaximumEventAgeInSeconds ?? 86_400)));
 
+  const tables = Object.values(resources).filter((r) => r.Type === 'AWS::DynamoDB::Table');
+  if (tables.length > 1) throw new Error(`expected at most one AWS::DynamoDB::Table in the synthesized template, found ${tables.length}`);
+  const tableProps = tables[0]?.Properties as Record<string, any> | undefined;
+  const actionTable: TableDefinition | undefined = tableProps && {
+    name: names.actionTableName,
+    keySchema: tableProps.KeySchema,
+    attributeDefinitions: tableProps.AttributeDefinitions,
+    ttlAttribute: tableProps.TimeToLiveSpecification?.Enabled ? tableProps.TimeToLiveSpecification.AttributeName : undefined,
+  };
+
   const result: HookTemplate = {
     transition: hook.transition,
     environment: environment as Record<string, string>,
@@ -138,6 +153,7 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
     // EventBridge's own limit when a target sets none: 24 hours.
     targetMaximumEventAgeSeconds: Math.min(...targetAges, 86_400),
     eventPatterns,
+    actionTable,
   };
   cache.set(key, result);
   return result;

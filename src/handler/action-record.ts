@@ -1,0 +1,227 @@
+/**
+ * The record the handler keeps for each lifecycle action, in the hook's
+ * DynamoDB table: the claim that lets exactly one invocation send the action's
+ * command, and what completing the action needs (token, instance, command id,
+ * lifecycle stage).
+ *
+ * Key: partition `InstanceId`, sort `LifecycleActionToken`. One Query by
+ * instance finds all of an instance's actions (a warm-pool instance has two
+ * launch actions), which is what both the status path and a pass over waiting
+ * instances need.
+ *
+ * States:
+ * - `claimed`: an invocation holds the claim until `LeaseUntil` and may send
+ *   the command until `SendBy`; no command id yet.
+ * - `sent`: the command exists; `CommandId` names it. Nothing is sent again.
+ * - `ended`: the action ended without a command (refused send, action already
+ *   over); nothing is sent.
+ */
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { ACTION_TABLE_KEY } from './action-table';
+import { isConditionFailed } from './aws-errors';
+import type { LifecycleAction } from './events';
+
+const dynamodb = new DynamoDBClient({});
+
+export type ActionState = 'claimed' | 'sent' | 'ended';
+
+export interface ActionRecord {
+  readonly instanceId: string;
+  readonly token: string;
+  readonly state: ActionState;
+  /** The invocation holding (or last holding) the claim. */
+  readonly claimId: string;
+  /** The holder starts no SendCommand after this (epoch ms). */
+  readonly sendBy: number;
+  /** Until this the claim is the holder's alone (epoch ms); after it, another invocation may take it over. */
+  readonly leaseUntil: number;
+  readonly commandId?: string;
+  readonly transition?: string;
+  readonly origin?: string;
+  readonly destination?: string;
+  /** Why the action ended without a command. */
+  readonly endReason?: string;
+}
+
+const ACTION_RECORD_KEY = ACTION_TABLE_KEY;
+
+/**
+ * How long a record is kept after its last write: longer than a lifecycle
+ * action can last (Auto Scaling's global timeout is 48 hours), so the record
+ * outlives its action, and short enough that the table stays small.
+ */
+export const RECORD_TTL_SECONDS = 3 * 24 * 3600;
+
+/**
+ * Claims the action for this invocation: a conditional put that succeeds for
+ * exactly one of any number of concurrent callers.
+ * @returns true when this invocation holds the claim, false when a record already exists.
+ */
+export async function claimAction(table: string, action: LifecycleAction, claimId: string, sendBy: number, leaseUntil: number): Promise<boolean> {
+  try {
+    await dynamodb.send(new PutItemCommand({
+      TableName: table,
+      Item: {
+        [ACTION_RECORD_KEY.partition]: { S: action.instanceId },
+        [ACTION_RECORD_KEY.sort]: { S: action.token },
+        State: { S: 'claimed' },
+        ClaimId: { S: claimId },
+        SendBy: { N: String(sendBy) },
+        LeaseUntil: { N: String(leaseUntil) },
+        Transition: { S: action.transition },
+        ...(action.origin ? { Origin: { S: action.origin } } : {}),
+        ...(action.destination ? { Destination: { S: action.destination } } : {}),
+        [ACTION_RECORD_KEY.ttl]: { N: String(expiresAt()) },
+      },
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': ACTION_RECORD_KEY.partition },
+    }));
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** The action's record, read after every write that preceded it (a strongly consistent read). */
+export async function readAction(table: string, instanceId: string, token: string): Promise<ActionRecord | undefined> {
+  const got = await dynamodb.send(new GetItemCommand({
+    TableName: table,
+    Key: key(instanceId, token),
+    ConsistentRead: true,
+  }));
+  return got.Item ? fromItem(got.Item) : undefined;
+}
+
+/**
+ * Takes over a claim whose lease has run out, from the holder named in it.
+ * Of several invocations that try at once, one succeeds.
+ * @returns false when the claim changed meanwhile (another invocation took it, or the command was recorded).
+ */
+export async function takeOverClaim(table: string, previous: ActionRecord, claimId: string, sendBy: number, leaseUntil: number): Promise<boolean> {
+  try {
+    await dynamodb.send(new UpdateItemCommand({
+      TableName: table,
+      Key: key(previous.instanceId, previous.token),
+      UpdateExpression: 'SET ClaimId = :claim, SendBy = :sendBy, LeaseUntil = :lease, #ttl = :ttl',
+      ConditionExpression: '#state = :claimed AND ClaimId = :previous',
+      ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
+      ExpressionAttributeValues: {
+        ':claim': { S: claimId },
+        ':sendBy': { N: String(sendBy) },
+        ':lease': { N: String(leaseUntil) },
+        ':ttl': { N: String(expiresAt()) },
+        ':claimed': { S: 'claimed' },
+        ':previous': { S: previous.claimId },
+      },
+    }));
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Records the action's command as soon as its id is known.
+ * @returns the command id already recorded, when it differs (an invariant broken: two commands for one action).
+ */
+export async function recordCommand(table: string, action: LifecycleAction, commandId: string): Promise<string | undefined> {
+  try {
+    await dynamodb.send(new UpdateItemCommand({
+      TableName: table,
+      Key: key(action.instanceId, action.token),
+      UpdateExpression: 'SET #state = :sent, CommandId = :command, #ttl = :ttl',
+      ConditionExpression: 'attribute_not_exists(CommandId) OR CommandId = :command',
+      ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
+      ExpressionAttributeValues: { ':sent': { S: 'sent' }, ':command': { S: commandId }, ':ttl': { N: String(expiresAt()) } },
+    }));
+    return undefined;
+  } catch (error) {
+    if (isConditionFailed(error)) {
+      return (await readAction(table, action.instanceId, action.token))?.commandId;
+    }
+    throw error;
+  }
+}
+
+/** Marks an action that ended without a command, so later events for it send nothing. A recorded command is left as it is. */
+export async function markEnded(table: string, action: LifecycleAction, reason: string): Promise<void> {
+  try {
+    await dynamodb.send(new UpdateItemCommand({
+      TableName: table,
+      Key: key(action.instanceId, action.token),
+      UpdateExpression: 'SET #state = :ended, EndReason = :reason, #ttl = :ttl',
+      ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(CommandId)',
+      ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl, '#pk': ACTION_RECORD_KEY.partition },
+      ExpressionAttributeValues: { ':ended': { S: 'ended' }, ':reason': { S: reason.slice(0, 200) }, ':ttl': { N: String(expiresAt()) } },
+    }));
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+  }
+}
+
+/** Every action record of the instance (normally one; two for a warm-pool instance), read consistently. */
+export async function actionsOfInstance(table: string, instanceId: string): Promise<ActionRecord[]> {
+  const records: ActionRecord[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamodb.send(new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: '#pk = :instance',
+      ExpressionAttributeNames: { '#pk': ACTION_RECORD_KEY.partition },
+      ExpressionAttributeValues: { ':instance': { S: instanceId } },
+      ConsistentRead: true,
+      ExclusiveStartKey: start,
+    }));
+    records.push(...(page.Items ?? []).map(fromItem));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return records;
+}
+
+/**
+ * What a later event for the same action does on meeting an existing record:
+ * nothing when the command exists or the action ended; nothing while the
+ * holder's lease runs (it is working, and its own failure path ends the
+ * action); take the claim over once the lease has run out.
+ */
+export function nextStepForExisting(record: ActionRecord, nowMs: number): 'command-exists' | 'ended' | 'held' | 'take-over' {
+  if (record.state === 'sent' || record.commandId) return 'command-exists';
+  if (record.state === 'ended') return 'ended';
+  return nowMs < record.leaseUntil ? 'held' : 'take-over';
+}
+
+function key(instanceId: string, token: string): Record<string, AttributeValue> {
+  return { [ACTION_RECORD_KEY.partition]: { S: instanceId }, [ACTION_RECORD_KEY.sort]: { S: token } };
+}
+
+function expiresAt(): number {
+  return Math.floor(Date.now() / 1000) + RECORD_TTL_SECONDS;
+}
+
+function fromItem(item: Record<string, AttributeValue>): ActionRecord {
+  const s = (name: string) => item[name]?.S;
+  const n = (name: string) => Number(item[name]?.N ?? 0);
+  const state = s('State');
+  return {
+    instanceId: s(ACTION_RECORD_KEY.partition) ?? '',
+    token: s(ACTION_RECORD_KEY.sort) ?? '',
+    state: state === 'sent' || state === 'ended' ? state : 'claimed',
+    claimId: s('ClaimId') ?? '',
+    sendBy: n('SendBy'),
+    leaseUntil: n('LeaseUntil'),
+    commandId: s('CommandId'),
+    transition: s('Transition'),
+    origin: s('Origin'),
+    destination: s('Destination'),
+    endReason: s('EndReason'),
+  };
+}

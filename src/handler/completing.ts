@@ -1,0 +1,76 @@
+/**
+ * The lifecycle action in Auto Scaling: whether it is still pending, and
+ * completing it. Every call names the action by its token, so a late or
+ * repeated event for an earlier action of the same instance (warm pools launch
+ * an instance twice) can neither end nor extend a newer one.
+ */
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { errorMessage, errorName, isNoActiveAction, isTransient } from './aws-errors';
+import type { HookConfig, LifecycleResult } from './events';
+
+const autoScaling = new AutoScalingClient({});
+
+/** What completing an action came to. */
+export type Completion = 'completed' | 'already-completed' | 'complete-refused';
+
+/**
+ * Whether the action is still pending, asked in the one way that also helps
+ * it: a heartbeat with its token succeeds only while that very action waits,
+ * and restarts its heartbeat timeout (welcome after a registration wait).
+ * @returns false when the action has ended (completed by someone, or timed out).
+ * @throws any other error, as it came.
+ */
+export async function actionIsPending(config: HookConfig, instanceId: string, token: string): Promise<boolean> {
+  try {
+    await autoScaling.send(new RecordLifecycleActionHeartbeatCommand({
+      AutoScalingGroupName: config.groupName,
+      LifecycleHookName: config.hookName,
+      LifecycleActionToken: token,
+      InstanceId: instanceId,
+    }));
+    return true;
+  } catch (error) {
+    if (isNoActiveAction(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Completes the action named by its token. An action that has already ended
+ * (`No active Lifecycle Action found`) is success: someone, or a duplicate
+ * event, completed it first.
+ * @throws transient errors, for Lambda to retry the event.
+ */
+export async function completeAction(
+  config: HookConfig,
+  instanceId: string,
+  token: string,
+  result: LifecycleResult,
+  reason: string,
+): Promise<Completion> {
+  try {
+    await autoScaling.send(new CompleteLifecycleActionCommand({
+      AutoScalingGroupName: config.groupName,
+      LifecycleHookName: config.hookName,
+      LifecycleActionToken: token,
+      InstanceId: instanceId,
+      LifecycleActionResult: result,
+    }));
+    const log = result === 'CONTINUE' ? console.info : console.error;
+    log({ message: 'lifecycle action completed', instanceId, result, reason });
+    return 'completed';
+  } catch (error) {
+    if (isNoActiveAction(error)) {
+      console.info({ message: 'lifecycle action was already complete', instanceId, result, reason });
+      return 'already-completed';
+    }
+    if (isTransient(error)) throw error;
+    // A retry would meet the same refusal; the hook's heartbeat timeout applies the default result.
+    console.error({ message: 'CompleteLifecycleAction refused', instanceId, result, reason, error: errorName(error), detail: errorMessage(error) });
+    return 'complete-refused';
+  }
+}

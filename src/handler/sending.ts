@@ -1,0 +1,148 @@
+/**
+ * Running the hook's command on an instance with SSM Run Command: waiting for
+ * a launching instance's agent to register, finding the command an action
+ * already has, and sending it at most once even when SendCommand's answer is
+ * lost.
+ */
+import {
+  DescribeInstanceInformationCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { errorName, isThrottling, isTransient } from './aws-errors';
+import {
+  commentForAction,
+  HookConfig,
+  LifecycleAction,
+  LOST_ANSWER_CHECKS_MS,
+  registrationBackoffMs,
+  throttledSendDelayMs,
+  tokenOfComment,
+} from './events';
+import { sleep } from './timing';
+
+// Clients live for the whole execution environment; the SDK's standard retry
+// mode (3 attempts, jittered backoff) handles throttling and 5xx answers.
+const ssm = new SSMClient({});
+// SendCommand has no client token: an SDK retry after a 5xx or a dropped
+// connection could run the commands a second time. This client never retries;
+// sendCommand repeats a refused attempt itself and looks for a lost one.
+// A send that gets no answer within 10 s is a lost answer like any other: the
+// command may exist, and the handler looks for it before sending again.
+const ssmSendOnce = new SSMClient({ maxAttempts: 1, requestHandler: { requestTimeout: 10_000 } });
+
+/** Attempts at SendCommand within one invocation. */
+const SEND_ATTEMPTS = 3;
+
+/** Thrown when SendCommand's answers were lost and the window for sending closed before ListCommands showed the command. */
+export class SendUnsettledError extends Error {
+  override readonly name = 'SendUnsettled';
+  /** Another invocation may settle it after the claim's lease: worth a Lambda retry. */
+  readonly $retryable = {};
+}
+
+/** Polls SSM until the instance's agent is online, with a doubling delay, until the deadline. */
+export async function waitForRegistration(instanceId: string, deadline: number): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    const info = await ssm.send(new DescribeInstanceInformationCommand({
+      Filters: [{ Key: 'InstanceIds', Values: [instanceId] }],
+    }));
+    if (info.InstanceInformationList?.some((i) => i.InstanceId === instanceId && i.PingStatus === 'Online')) {
+      if (attempt > 0) console.info({ message: 'SSM agent registered', instanceId, checks: attempt + 1 });
+      return true;
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      console.error({ message: 'SSM agent not registered before the deadline', instanceId, checks: attempt + 1 });
+      return false;
+    }
+    // The last wait is cut short so that the last check falls on the deadline.
+    await sleep(Math.min(registrationBackoffMs(attempt), remaining));
+  }
+}
+
+/** The id of the command of this hook's document that carries the action's token, if SSM lists one. */
+export async function findCommandOfAction(config: HookConfig, action: LifecycleAction): Promise<string | undefined> {
+  const listed = await ssm.send(new ListCommandsCommand({
+    InstanceId: action.instanceId,
+    Filters: [{ key: 'DocumentName', value: config.documentName }],
+  }));
+  const comment = commentForAction(action.token);
+  return (listed.Commands ?? []).find((c) => c.Comment === comment)?.CommandId;
+}
+
+/** The lifecycle action token a command of this hook's document carries in its comment. */
+export async function tokenOfCommand(config: HookConfig, commandId: string, instanceId: string): Promise<string | undefined> {
+  const listed = await ssm.send(new ListCommandsCommand({ CommandId: commandId, InstanceId: instanceId }));
+  const command = (listed.Commands ?? []).find((c) => c.CommandId === commandId && c.DocumentName === config.documentName);
+  return tokenOfComment(command?.Comment);
+}
+
+/**
+ * Sends the hook's document to the instance, at most once, starting no attempt
+ * after `sendBy`. A throttled attempt was refused and is simply repeated. After
+ * a 5xx or a dropped connection the command may exist, and ListCommands lags:
+ * the handler looks for it until well past that lag, and sends again only if
+ * it is still missing.
+ * @returns the command's id.
+ * @throws the first permanent error; `SendUnsettledError` or the last transient
+ * error when the window closed without a command known to exist.
+ */
+export async function sendCommand(config: HookConfig, action: LifecycleAction, sendBy: number): Promise<string> {
+  const { instanceId } = action;
+  for (let attempt = 1; ; attempt++) {
+    // After the send window the claim may pass to another invocation, which must not meet a command sent later.
+    if (Date.now() > sendBy) throw new SendUnsettledError('the send window closed before SendCommand could be called');
+    try {
+      const sent = await ssmSendOnce.send(new SendCommandCommand({
+        DocumentName: config.documentName,
+        // The document gains a version on each update of the hook's commands.
+        DocumentVersion: '$LATEST',
+        InstanceIds: [instanceId],
+        Comment: commentForAction(action.token),
+        TimeoutSeconds: config.deliveryTimeoutSeconds,
+        // Given, not left to the document's default, so that SSM's expiry of the
+        // command (delivery plus execution timeout) covers the whole run.
+        Parameters: { executionTimeout: [String(config.executionTimeoutSeconds)] },
+        CloudWatchOutputConfig: {
+          CloudWatchOutputEnabled: true,
+          CloudWatchLogGroupName: config.outputLogGroupName,
+        },
+      }));
+      const commandId = sent.Command?.CommandId;
+      if (!commandId) throw new Error('SendCommand answered without a command id');
+      console.info({ message: 'command sent', instanceId, commandId });
+      return commandId;
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      if (isThrottling(error)) {
+        const delay = throttledSendDelayMs(attempt) * (0.5 + Math.random() / 2);
+        if (attempt >= SEND_ATTEMPTS || Date.now() + delay > sendBy) throw error;
+        await sleep(delay);
+        continue;
+      }
+      const found = await lookForLostCommand(config, action);
+      if (found) {
+        console.info({ message: 'command sent; its answer was lost', instanceId, commandId: found, error: errorName(error) });
+        return found;
+      }
+      if (attempt >= SEND_ATTEMPTS || Date.now() > sendBy) {
+        throw new SendUnsettledError(`SendCommand failed (${errorName(error)}) and the command was not listed by the end of the send window`);
+      }
+      console.warn({ message: 'SendCommand failed and the command is not listed; sending again', instanceId, error: errorName(error) });
+    }
+  }
+}
+
+/** Looks for a command whose SendCommand answer was lost, at the times of LOST_ANSWER_CHECKS_MS after the failure. */
+async function lookForLostCommand(config: HookConfig, action: LifecycleAction): Promise<string | undefined> {
+  let waited = 0;
+  for (const at of LOST_ANSWER_CHECKS_MS) {
+    await sleep(at - waited);
+    waited = at;
+    const found = await findCommandOfAction(config, action);
+    if (found) return found;
+  }
+  return undefined;
+}
