@@ -627,14 +627,18 @@ export const SCENARIOS: readonly Scenario[] = [
     seeds: FIVE_SEEDS,
     options: {
       name: 'lifecycle events delivered after the heartbeat timeout',
-      // A launch hook that puts instances in service when the heartbeat runs out.
-      // Heartbeat timeout: 60 s of commands + 30 s of registration + 120 s = 210 s.
-      hook: { transition: 'launch', timeoutSeconds: 60, registrationTimeoutSeconds: 30, defaultResult: 'CONTINUE' },
+      // A launch hook that puts instances in service when the heartbeat runs out. The
+      // template's heartbeat (60 s of commands + 30 s of registration + 120 s = 210 s)
+      // is also the rules' and the function's maximum event age, so EventBridge and
+      // Lambda drop an event older than that; here the hook's heartbeat was shortened
+      // to 120 s outside the template (by hand, or by another tool), so an event 150 s
+      // old still reaches the function after its action has ended.
+      hook: { transition: 'launch', timeoutSeconds: 60, registrationTimeoutSeconds: 30, defaultResult: 'CONTINUE', heartbeatTimeoutSeconds: 120 },
       instances: 10,
       agent: { registrationDelayMs: [2_000, 10_000] },
       command: { durationMs: [5_000, 20_000] },
-      // EventBridge holds the events of instances 0-4 for 250 s: they arrive after their actions ended.
-      events: { faults: [{ kind: 'lifecycle', instances: [0, 1, 2, 3, 4], delayMs: [250_000, 250_000] }] },
+      // EventBridge holds the events of instances 0-4 for 150 s: they arrive after their actions ended.
+      events: { faults: [{ kind: 'lifecycle', instances: [0, 1, 2, 3, 4], delayMs: [150_000, 150_000] }] },
     },
     check: (r) => {
       // Instances 0-4 went into service by the heartbeat timeout; their late events send nothing to them.
@@ -794,7 +798,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertFinalStates(r, ['Terminated', 'Terminated', 'InService']);
       assertCompletions(r, ['ABANDON', 'ABANDON', 'CONTINUE'], ['heartbeat', 'heartbeat', 'api']);
       assert.deepEqual(callsOf(r, 0), []);
-      assert.deepEqual(callsOf(r, 1), ['DescribeInstanceInformation ok', 'ListCommands ok', 'SendCommand ok']);
+      assert.deepEqual(callsOf(r, 1), ['DescribeInstanceInformation ok', 'RecordLifecycleActionHeartbeat ok', 'SendCommand ok']);
       assert.equal(r.commands.find((c) => c.instance === 1)?.status, 'Success');
       for (const i of [0, 1]) {
         const at = r.instances[i].completions[0].atMs;
@@ -943,7 +947,7 @@ export const SCENARIOS: readonly Scenario[] = [
     check: (r) => {
       for (const i of range(3)) {
         assert.deepEqual(callsOf(r, i), [
-          'ListCommands ok',
+          'RecordLifecycleActionHeartbeat ok',
           'SendCommand ok',
           'CompleteLifecycleAction(CONTINUE) ResourceContention',
           'CompleteLifecycleAction(CONTINUE) ok (retry)',
