@@ -115,11 +115,20 @@ def test_rules_match_only_this_group_hook_and_document(hook_app):
         assert rule["Targets"][0]["RetryPolicy"]["MaximumRetryAttempts"] == 185
 
 
+def _table_of(hook_app, ref):
+    """The properties of the DynamoDB table a `{"Ref": ...}` names."""
+    table = hook_app.template.to_json()["Resources"][ref["Ref"]]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    return table["Properties"]
+
+
 def test_handlers_get_their_hook_settings(hook_app):
     drain = hook_app.resource(hook_app.drain.handler.function_arn)["Properties"]
     assert drain["Runtime"] == "nodejs24.x"
     assert drain["Timeout"] == 60
-    assert drain["Environment"]["Variables"] == {
+    drain_variables = dict(drain["Environment"]["Variables"])
+    assert _table_of(hook_app, drain_variables.pop("HOOK_ACTION_TABLE"))["BillingMode"] == "PAY_PER_REQUEST"
+    assert drain_variables == {
         "HOOK_GROUP_NAME": hook_app.ref(hook_app.group.auto_scaling_group_name),
         "HOOK_NAME": hook_app.drain.lifecycle_hook_name,
         "HOOK_DOCUMENT_NAME": hook_app.ref(hook_app.drain.document_name),
@@ -129,10 +138,16 @@ def test_handlers_get_their_hook_settings(hook_app):
         "HOOK_REGISTRATION_TIMEOUT_SECONDS": "0",
         "HOOK_DELIVERY_TIMEOUT_SECONDS": "60",
         "HOOK_EXECUTION_TIMEOUT_SECONDS": "300",
+        "HOOK_STAGES": "return-to-warm-pool,terminate",
     }
     bootstrap = hook_app.resource(hook_app.bootstrap.handler.function_arn)["Properties"]
     assert bootstrap["Timeout"] == 60 + 180
-    assert bootstrap["Environment"]["Variables"] == {
+    bootstrap_variables = dict(bootstrap["Environment"]["Variables"])
+    # Each hook keeps its action records in a table of its own.
+    bootstrap_table = bootstrap_variables.pop("HOOK_ACTION_TABLE")
+    assert _table_of(hook_app, bootstrap_table)["BillingMode"] == "PAY_PER_REQUEST"
+    assert bootstrap_table != drain["Environment"]["Variables"]["HOOK_ACTION_TABLE"]
+    assert bootstrap_variables == {
         "HOOK_GROUP_NAME": "web-fleet",
         "HOOK_NAME": "bootstrap",
         "HOOK_DOCUMENT_NAME": hook_app.ref(hook_app.bootstrap.document_name),
@@ -142,6 +157,7 @@ def test_handlers_get_their_hook_settings(hook_app):
         "HOOK_REGISTRATION_TIMEOUT_SECONDS": "180",
         "HOOK_DELIVERY_TIMEOUT_SECONDS": "60",
         "HOOK_EXECUTION_TIMEOUT_SECONDS": "900",
+        "HOOK_STAGES": "enter-warm-pool,leave-warm-pool,launch-into-group",
     }
     # The dead-letter queue members point at the queues the functions use.
     assert drain["DeadLetterConfig"]["TargetArn"] == hook_app.ref(hook_app.drain.dead_letter_queue.queue_arn)
