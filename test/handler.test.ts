@@ -11,9 +11,12 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
+import { App, Duration, Stack, aws_autoscaling as autoscaling, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { LifecycleCommandHook, LifecycleStage } from '../src';
 import { createActionTable, LocalDynamoDb, startDynamoDb } from './support/dynalite';
+import { MetricKey, samplesOf, sumOf } from './support/emf-samples';
 import type * as ActionRecordModule from '../src/handler/action-record';
 import type * as HandlerModule from '../src/handler/lifecycle-command.lambda';
 
@@ -57,7 +60,9 @@ afterAll(async () => {
   await db.stop();
 });
 
-function configure(transition: 'launch' | 'terminate', failureResult: 'CONTINUE' | 'ABANDON') {
+function configure(transition: 'launch' | 'terminate', failureResult: 'CONTINUE' | 'ABANDON', stages?: string) {
+  if (stages === undefined) delete process.env.HOOK_STAGES;
+  else process.env.HOOK_STAGES = stages;
   Object.assign(process.env, {
     HOOK_GROUP_NAME: GROUP,
     HOOK_NAME: HOOK,
@@ -116,7 +121,10 @@ const online = () => ({ InstanceInformationList: [{ InstanceId: INSTANCE, PingSt
 const noActiveAction = () => awsError('ValidationError', `No active Lifecycle Action found with token ${TOKEN}`, 400);
 const listed = (token: string, commandId = COMMAND) => ({ Commands: [{ CommandId: commandId, DocumentName: DOCUMENT, Comment: `lifecycle-action ${token}` }] });
 
+/** Every line the handler wrote: console calls and standard output. */
 let logs: string[];
+/** What the handler wrote to standard output: its outcome lines, with their embedded metrics. */
+let out: string[];
 
 beforeEach(() => {
   INSTANCE = `i-0${randomBytes(8).toString('hex')}`;
@@ -133,6 +141,13 @@ beforeEach(() => {
   const start = realNow();
   jest.spyOn(Date, 'now').mockImplementation(() => start + (realNow() - start) + mockClock.offset);
   logs = [];
+  out = [];
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    const lines = String(chunk).split('\n').filter(Boolean);
+    out.push(...lines);
+    logs.push(...lines);
+    return true;
+  });
   for (const level of ['log', 'info', 'warn', 'error'] as const) {
     jest.spyOn(console, level).mockImplementation((...args: unknown[]) => { logs.push(JSON.stringify(args)); });
   }
@@ -620,5 +635,206 @@ describe('configuration', () => {
     configure('terminate', 'CONTINUE');
     delete process.env.HOOK_ACTION_TABLE;
     await expect(handler(statusEvent('Success'))).rejects.toThrow('HOOK_ACTION_TABLE is not set');
+  });
+});
+
+describe('metrics in the handler\'s output lines', () => {
+  // The construct's metric methods, for a hook with the tests' group and hook names.
+  const stack = new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const hook = new LifecycleCommandHook(stack, 'Drain', {
+    autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Fleet', GROUP),
+    transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+    commands: ['systemctl stop application'],
+    timeout: Duration.minutes(5),
+    lifecycleHookName: HOOK,
+  });
+  const hookDimensions = { AutoScalingGroupName: GROUP, LifecycleHookName: HOOK };
+  const keyOf = (metric: cloudwatch.Metric): MetricKey => {
+    const stat = metric.toMetricConfig().metricStat!;
+    return {
+      namespace: stat.namespace,
+      metricName: stat.metricName,
+      dimensions: Object.fromEntries((stat.dimensions ?? []).map((d) => [d.name, String(d.value)])),
+    };
+  };
+  const sum = (metric: cloudwatch.Metric) => sumOf(samplesOf(out), keyOf(metric));
+  const withDimension = (name: string, dimension: string, value: string) =>
+    hook.metric(name, { dimensionsMap: { ...hookDimensions, [dimension]: value } });
+  /** Every metric name the output carries, with its sum over all its dimension sets. */
+  const names = () => [...new Set(samplesOf(out).map((s) => s.name))].sort();
+  const EVENT_TIME = '2026-11-29T10:00:00Z';
+  const timed = (transition: 'launch' | 'terminate', detail: Record<string, unknown> = {}) => ({ ...lifecycleEvent(transition, detail), time: EVENT_TIME });
+
+  test('a command sent: CommandsSent 1 on one line of its own, nothing completed', async () => {
+    configure('terminate', 'CONTINUE');
+    expect(await run(timed('terminate'))).toBe('command-sent');
+    expect(sum(hook.metricCommandsSent())).toBe(1);
+    expect(names()).toEqual(['CommandsSent']);
+    expect(JSON.parse(out[0])).toMatchObject({ message: 'command sent', level: 'INFO', instanceId: INSTANCE, commandId: COMMAND });
+  });
+
+  test('an agent that never registers: CommandsNotSent with reason AgentNotRegistered, then the abandoned action and its duration', async () => {
+    configure('launch', 'ABANDON');
+    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
+    const start = Date.now();
+    expect(await run({ ...lifecycleEvent('launch'), time: new Date(start).toISOString() })).toBe('completed');
+    expect(sum(hook.metricCommandsNotSent())).toBe(1);
+    expect(sum(withDimension('CommandsNotSent', 'Reason', 'AgentNotRegistered'))).toBe(1);
+    expect(JSON.parse(out[0])).toMatchObject({ message: 'command not sent', step: 'DescribeInstanceInformation' });
+    expect(sum(hook.metricActionsAbandoned())).toBe(1);
+    expect(sum(hook.metricActionsCompleted())).toBe(1);
+    expect(sum(hook.metricActionsCompleted(autoscaling.DefaultResult.CONTINUE))).toBe(0);
+    // 60 s of registration wait on the handler's clock, and the few real milliseconds of the test
+    const duration = sumOf(samplesOf(out), keyOf(hook.metricActionDuration()));
+    expect(duration).toBeGreaterThanOrEqual(60_000);
+    expect(duration).toBeLessThan(65_000);
+    expect(names()).toEqual(['ActionDuration', 'ActionsCompleted', 'CommandsNotSent']);
+  });
+
+  test.each([
+    ['InvalidInstanceId', 'InvalidInstanceId'],
+    ['AccessDeniedException', 'AccessDenied'],
+    ['InvalidDocument', 'InvalidDocument'],
+    ['SomethingNew', 'Other'],
+  ])('SendCommand refused with %s: CommandsNotSent with reason %s, at the step SendCommand', async (name, reason) => {
+    configure('terminate', 'ABANDON');
+    ssm.on(SendCommandCommand).rejects(awsError(name, `${name} from SSM`, 400));
+    expect(await run(timed('terminate'))).toBe('completed');
+    expect(sum(withDimension('CommandsNotSent', 'Reason', reason))).toBe(1);
+    expect(sum(hook.metricCommandsNotSent())).toBe(1);
+    expect(JSON.parse(out[0])).toMatchObject({ message: 'command not sent', step: 'SendCommand', error: name, level: 'ERROR' });
+    expect(sum(hook.metricActionsAbandoned())).toBe(1);
+    expect(sum(hook.metricCommandsSent())).toBe(0);
+  });
+
+  test.each([
+    ['Success', 'CONTINUE', 0],
+    ['Failed', 'ABANDON', 1],
+    ['TimedOut', 'ABANDON', 1],
+  ] as const)('a command that ends %s: the action completed with %s, CommandsFailed %i, CommandsEnded by status, the duration from the lifecycle event', async (status, result, failed) => {
+    configure('launch', 'ABANDON');
+    ssm.on(DescribeInstanceInformationCommand).resolves(online());
+    const start = Date.now();
+    expect(await run({ ...lifecycleEvent('launch'), time: new Date(start).toISOString() })).toBe('command-sent');
+    mockClock.offset += 90_000;
+    out.length = 0;
+    expect(await run(statusEvent(status))).toBe('completed');
+    expect(sum(withDimension('CommandsEnded', 'Status', status))).toBe(1);
+    expect(sum(hook.metricCommandsFailed())).toBe(failed);
+    expect(sum(hook.metricActionsCompleted(autoscaling.DefaultResult[result]))).toBe(1);
+    expect(sum(hook.metricCommandsSent())).toBe(0);
+    const duration = sumOf(samplesOf(out), keyOf(hook.metricActionDuration()));
+    expect(duration).toBeGreaterThanOrEqual(90_000);
+    expect(duration).toBeLessThan(95_000);
+  });
+
+  test('a duplicate status event counts neither the command\'s end nor the action again', async () => {
+    configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: 50_000, commandId: COMMAND });
+    autoScaling.on(CompleteLifecycleActionCommand).resolvesOnce({}).rejects(noActiveAction());
+    expect(await run(statusEvent('Failed'))).toBe('completed');
+    expect(await run(statusEvent('Failed'))).toBe('already-completed');
+    expect(sum(withDimension('CommandsEnded', 'Status', 'Failed'))).toBe(1);
+    expect(sum(hook.metricCommandsFailed())).toBe(1);
+    expect(sum(hook.metricActionsCompleted())).toBe(1);
+    expect(await recordOf()).toMatchObject({ CommandStatus: 'Failed' });
+  });
+
+  test('a status event whose first completion attempt failed counts the command\'s end once, on its first attempt', async () => {
+    configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: 50_000, commandId: COMMAND });
+    autoScaling.on(CompleteLifecycleActionCommand).rejectsOnce(awsError('ResourceContention', 'busy', 500)).resolves({});
+    await expect(run(statusEvent('Success'))).rejects.toThrow('busy');
+    expect(await run(statusEvent('Success'))).toBe('completed');
+    expect(sum(withDimension('CommandsEnded', 'Status', 'Success'))).toBe(1);
+    expect(sum(hook.metricActionsCompleted(autoscaling.DefaultResult.CONTINUE))).toBe(1);
+  });
+
+  test('a command its sender never recorded is counted as sent by the status event that finds it, once', async () => {
+    configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: 50_000 });
+    ssm.on(ListCommandsCommand).resolves(listed(TOKEN));
+    expect(await run(statusEvent('Success'))).toBe('completed');
+    expect(sum(hook.metricCommandsSent())).toBe(1);
+    expect(sum(withDimension('CommandsEnded', 'Status', 'Success'))).toBe(1);
+    expect(await recordOf()).toMatchObject({ State: 'sent', CommandId: COMMAND });
+    // A retry of the lifecycle event then finds the command recorded: nothing sent, nothing counted.
+    out.length = 0;
+    expect(await run(lifecycleEvent('terminate'))).toBe('command-already-sent');
+    expect(out).toEqual([]);
+  });
+
+  test('a command of an earlier attempt, found by the invocation that takes the claim over, is counted as sent', async () => {
+    configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: -1 });
+    ssm.on(ListCommandsCommand).resolves(listed(TOKEN));
+    expect(await run(lifecycleEvent('terminate'))).toBe('command-already-sent');
+    expect(sum(hook.metricCommandsSent())).toBe(1);
+  });
+
+  test('a launch into the warm pool, a stage not chosen: completed at once with CONTINUE, no command, no claim, no duration sample', async () => {
+    configure('launch', 'ABANDON', 'leave-warm-pool');
+    const before = db.operations.length;
+    expect(await run(timed('launch', { Origin: 'EC2', Destination: 'WarmPool' }))).toBe('completed');
+    expect(ssm.calls()).toHaveLength(0);
+    expect(db.operations.length).toBe(before);
+    expect(autoScaling).toHaveReceivedCommandTimes(CompleteLifecycleActionCommand, 1);
+    expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, { LifecycleActionToken: TOKEN, LifecycleActionResult: 'CONTINUE' });
+    expect(names()).toEqual(['ActionsCompleted']);
+    expect(sum(hook.metricActionsCompleted(autoscaling.DefaultResult.CONTINUE))).toBe(1);
+    expect(JSON.parse(out[0])).toMatchObject({ reason: 'stage enter-warm-pool is not one the hook runs its commands at' });
+  });
+
+  test('leaving the warm pool, the stage chosen: the command is sent', async () => {
+    configure('launch', 'ABANDON', 'leave-warm-pool');
+    ssm.on(DescribeInstanceInformationCommand).resolves(online());
+    expect(await run(timed('launch', { Origin: 'WarmPool', Destination: 'AutoScalingGroup' }))).toBe('command-sent');
+    expect(sum(hook.metricCommandsSent())).toBe(1);
+  });
+
+  test('a terminate hook that runs only on termination: returning to the warm pool gets CONTINUE at once', async () => {
+    configure('terminate', 'ABANDON', LifecycleStage.TERMINATE);
+    expect(await run(timed('terminate', { Origin: 'AutoScalingGroup', Destination: 'WarmPool' }))).toBe('completed');
+    expect(ssm.calls()).toHaveLength(0);
+    expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, { LifecycleActionResult: 'CONTINUE' });
+  });
+
+  test('an event whose Origin and Destination name no known stage runs the commands, with a warning', async () => {
+    configure('launch', 'ABANDON', 'leave-warm-pool');
+    ssm.on(DescribeInstanceInformationCommand).resolves(online());
+    expect(await run(timed('launch', { Origin: 'Elsewhere', Destination: 'Nowhere' }))).toBe('command-sent');
+    expect(logs.filter((l) => l.includes('lifecycle event of an unknown stage'))).toHaveLength(1);
+  });
+
+  test('a function whose HOOK_STAGES names a stage of the other transition fails loudly', async () => {
+    configure('terminate', 'CONTINUE', 'enter-warm-pool');
+    await expect(run(timed('terminate'))).rejects.toThrow('HOOK_STAGES names "enter-warm-pool"');
+    expect(autoScaling.calls()).toHaveLength(0);
+  });
+
+  test('outcomes that count nothing write no metric: an ignored event, an action already ended, an action already complete', async () => {
+    configure('terminate', 'CONTINUE');
+    expect(await run(lifecycleEvent('terminate', { AutoScalingGroupName: 'other-fleet' }))).toBe('ignored');
+    autoScaling.on(RecordLifecycleActionHeartbeatCommand).rejects(noActiveAction());
+    expect(await run(lifecycleEvent('terminate'))).toBe('action-ended');
+    expect(out).toEqual([]);
+    await seedRecord(randomUUID(), { leaseFromNowMs: 50_000, commandId: OTHER_COMMAND });
+    autoScaling.on(CompleteLifecycleActionCommand).rejects(noActiveAction());
+    expect(await run(statusEvent('Success', { 'command-id': OTHER_COMMAND }))).toBe('already-completed');
+    // The command's end is still counted; the completion is not.
+    expect(names()).toEqual(['CommandsEnded']);
+  });
+
+  test('every line carries the request id, a level and a timestamp, and neither the token nor the notification metadata', async () => {
+    configure('terminate', 'CONTINUE');
+    const ctx = context();
+    await handler(timed('terminate'), ctx);
+    await handler(statusEvent('Success'), ctx);
+    expect(out).toHaveLength(3);
+    for (const line of out) {
+      expect(JSON.parse(line)).toMatchObject({ requestId: ctx.awsRequestId, level: expect.stringMatching(/^(INFO|WARN|ERROR)$/), timestamp: expect.any(String) });
+    }
+    expect(out.join('\n')).not.toContain(TOKEN);
+    expect(out.join('\n')).not.toContain('hunter2');
   });
 });

@@ -48,6 +48,10 @@ export interface ActionRecord {
   readonly destination?: string;
   /** Why the action ended without a command. */
   readonly endReason?: string;
+  /** The lifecycle event's `time`, from which the action's duration is measured. */
+  readonly eventTime?: string;
+  /** The final status of the action's command, once a status event for it was handled. */
+  readonly commandStatus?: string;
 }
 
 const ACTION_RECORD_KEY = ACTION_TABLE_KEY;
@@ -78,6 +82,7 @@ export async function claimAction(table: string, action: LifecycleAction, claimI
         Transition: { S: action.transition },
         ...(action.origin ? { Origin: { S: action.origin } } : {}),
         ...(action.destination ? { Destination: { S: action.destination } } : {}),
+        ...(action.eventTime ? { EventTime: { S: action.eventTime } } : {}),
         [ACTION_RECORD_KEY.ttl]: { N: String(expiresAt()) },
       },
       ConditionExpression: 'attribute_not_exists(#pk)',
@@ -168,6 +173,44 @@ export async function markEnded(table: string, action: LifecycleAction, reason: 
   }
 }
 
+/** What recording a command's final status found. */
+export interface CommandEnding {
+  /** The first status recorded for the command: later status events of it (duplicates) are not counted again. */
+  readonly first: boolean;
+  /** The record had no command id until now: no invocation had recorded (and counted) the command as sent. */
+  readonly newlyRecorded: boolean;
+  /** The record as it was before, when there was one. */
+  readonly previous?: ActionRecord;
+}
+
+/**
+ * Records the command's final status on its action, once: of any number of
+ * status events for the command, exactly one finds `first`. A record that
+ * lacks the command id (its sender stopped before recording it) gains it.
+ */
+export async function recordCommandEnded(
+  table: string, instanceId: string, token: string, commandId: string, status: string,
+): Promise<CommandEnding> {
+  try {
+    const updated = await dynamodb.send(new UpdateItemCommand({
+      TableName: table,
+      Key: key(instanceId, token),
+      UpdateExpression: 'SET #state = :sent, CommandId = if_not_exists(CommandId, :command), CommandStatus = :status, #ttl = :ttl',
+      ConditionExpression: 'attribute_not_exists(CommandStatus)',
+      ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
+      ExpressionAttributeValues: {
+        ':sent': { S: 'sent' }, ':command': { S: commandId }, ':status': { S: status }, ':ttl': { N: String(expiresAt()) },
+      },
+      ReturnValues: 'ALL_OLD',
+    }));
+    const previous = updated.Attributes ? fromItem(updated.Attributes) : undefined;
+    return { first: true, newlyRecorded: !previous?.commandId, previous };
+  } catch (error) {
+    if (isConditionFailed(error)) return { first: false, newlyRecorded: false };
+    throw error;
+  }
+}
+
 /** Every action record of the instance (normally one; two for a warm-pool instance), read consistently. */
 export async function actionsOfInstance(table: string, instanceId: string): Promise<ActionRecord[]> {
   const records: ActionRecord[] = [];
@@ -223,5 +266,7 @@ function fromItem(item: Record<string, AttributeValue>): ActionRecord {
     origin: s('Origin'),
     destination: s('Destination'),
     endReason: s('EndReason'),
+    eventTime: s('EventTime'),
+    commandStatus: s('CommandStatus'),
   };
 }

@@ -10,6 +10,7 @@ import {
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { errorMessage, errorName, isNoActiveAction, isTransient } from './aws-errors';
+import { actionCompleted, LineContext } from './emf';
 import type { HookConfig, LifecycleResult } from './events';
 
 const autoScaling = new AutoScalingClient({});
@@ -39,10 +40,20 @@ export async function actionIsPending(config: HookConfig, instanceId: string, to
   }
 }
 
+/** What the line of a completed action carries besides the action. */
+export interface CompletionLine extends LineContext {
+  /**
+   * The lifecycle event's `time`, for the `ActionDuration` metric. Left out
+   * for an action completed at once because its stage runs no commands.
+   */
+  readonly eventTime?: string;
+}
+
 /**
- * Completes the action named by its token. An action that has already ended
+ * Completes the action named by its token, and writes the line that counts
+ * it (`ActionsCompleted`, `ActionDuration`). An action that has already ended
  * (`No active Lifecycle Action found`) is success: someone, or a duplicate
- * event, completed it first.
+ * event, completed it first; it is not counted again.
  * @throws transient errors, for Lambda to retry the event.
  */
 export async function completeAction(
@@ -51,6 +62,7 @@ export async function completeAction(
   token: string,
   result: LifecycleResult,
   reason: string,
+  line: CompletionLine = {},
 ): Promise<Completion> {
   try {
     await autoScaling.send(new CompleteLifecycleActionCommand({
@@ -60,8 +72,8 @@ export async function completeAction(
       InstanceId: instanceId,
       LifecycleActionResult: result,
     }));
-    const log = result === 'CONTINUE' ? console.info : console.error;
-    log({ message: 'lifecycle action completed', instanceId, result, reason });
+    const { eventTime, ...ctx } = line;
+    actionCompleted(config, { instanceId, result, reason, ...(eventTime ? { eventTime } : {}) }, ctx);
     return 'completed';
   } catch (error) {
     if (isNoActiveAction(error)) {

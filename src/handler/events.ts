@@ -43,6 +43,8 @@ export interface LifecycleAction {
   /** Where the instance comes from and goes to (`EC2`, `AutoScalingGroup`, `WarmPool`), when the event says. */
   readonly origin?: string;
   readonly destination?: string;
+  /** The event's `time` (ISO 8601), from which the action's duration is measured, when the event has one. */
+  readonly eventTime?: string;
 }
 
 /** A command of this hook's document that reached a terminal status. */
@@ -66,6 +68,8 @@ const TOKEN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9
 const COMMAND_ID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** Lifecycle transitions, origins and destinations: short names, kept in the action's record only when well formed. */
 const STAGE = /^[A-Za-z0-9_:]{1,64}$/;
+/** EventBridge's `time`: an RFC 3339 timestamp, kept in the action's record only when well formed. */
+const EVENT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 const ENV_KEYS = {
   groupName: 'HOOK_GROUP_NAME',
@@ -162,6 +166,7 @@ export function classifyEvent(event: unknown, config: HookConfig): ClassifiedEve
       transition,
       ...(typeof detail.Origin === 'string' && STAGE.test(detail.Origin) ? { origin: detail.Origin } : {}),
       ...(typeof detail.Destination === 'string' && STAGE.test(detail.Destination) ? { destination: detail.Destination } : {}),
+      ...(typeof event.time === 'string' && EVENT_TIME.test(event.time) ? { eventTime: event.time } : {}),
     };
   }
 

@@ -12,10 +12,12 @@ import {
   nextStepForExisting,
   readAction,
   recordCommand,
+  recordCommandEnded,
   takeOverClaim,
 } from './action-record';
 import { errorName, isTransient } from './aws-errors';
 import { actionIsPending, completeAction } from './completing';
+import { commandEnded, commandNotSent, commandSent, LineContext, MetricHook } from './emf';
 import {
   classifyEvent,
   HookConfig,
@@ -24,7 +26,9 @@ import {
   readConfig,
   resultForStatus,
 } from './events';
+import { notSentReason } from './metrics';
 import { findCommandOfAction, sendCommand, tokenOfCommand, waitForRegistration } from './sending';
+import { decideStage, readStages } from './stages';
 
 /** Time kept back from the function's own timeout for completing the action. */
 const COMPLETION_RESERVE_MS = 10_000;
@@ -59,26 +63,46 @@ export type Outcome =
   | 'already-completed'
   | 'complete-refused';
 
+/** The hook the outcome lines (and their metrics) speak for, and the invocation that writes them. */
+interface Lines {
+  readonly hook: MetricHook;
+  readonly ctx: LineContext;
+}
+
 export async function handler(event: unknown, context?: InvocationContext): Promise<Outcome> {
   const config = readConfig(process.env);
+  const stages = readStages(process.env, config.transition);
+  const lines: Lines = {
+    hook: { groupName: config.groupName, hookName: config.hookName },
+    ctx: context?.awsRequestId ? { requestId: context.awsRequestId } : {},
+  };
   const classified = classifyEvent(event, config);
   switch (classified.kind) {
     case 'ignored':
       console.warn({ message: 'event ignored', reason: classified.reason, detailType: detailTypeOf(event) });
       return 'ignored';
-    case 'lifecycle-action':
-      return runCommand(config, classified, context);
+    case 'lifecycle-action': {
+      const decision = decideStage({ Origin: classified.origin, Destination: classified.destination }, config.transition, stages);
+      if (!decision.run) {
+        // Not an ActionDuration sample: completed at once, it would pull the duration of the actions that run the commands towards zero.
+        return completeAction(config, classified.instanceId, classified.token, 'CONTINUE', decision.reason, lines.ctx);
+      }
+      if (decision.stage === undefined) console.warn({ message: 'lifecycle event of an unknown stage', instanceId: classified.instanceId, reason: decision.reason });
+      return runCommand(config, classified, lines, context);
+    }
     case 'invocation-result':
-      return finishAction(config, classified);
+      return finishAction(config, classified, lines);
   }
 }
 
 async function runCommand(
   config: HookConfig,
   action: LifecycleAction,
+  lines: Lines,
   context?: InvocationContext,
 ): Promise<Outcome> {
   const { instanceId, token } = action;
+  const completion = { ...lines.ctx, eventTime: action.eventTime };
   const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() - COMPLETION_RESERVE_MS : Infinity);
   let step = 'DescribeInstanceInformation';
   let claimed = false;
@@ -87,7 +111,8 @@ async function runCommand(
       // Read-only, so done before claiming: the claim is held only while sending.
       const registered = await waitForRegistration(instanceId, Math.min(Date.now() + config.registrationTimeoutSeconds * 1000, deadline));
       if (!registered) {
-        return await completeAction(config, instanceId, token, config.failureResult, 'the SSM agent did not register in time');
+        commandNotSent(lines.hook, { instanceId, reason: 'AgentNotRegistered', step }, lines.ctx);
+        return await completeAction(config, instanceId, token, config.failureResult, 'the SSM agent did not register in time', completion);
       }
     }
 
@@ -96,7 +121,7 @@ async function runCommand(
     const sendBy = Math.min(Date.now() + SEND_WINDOW_MS, deadline);
     claimed = await claimAction(config.actionTableName, action, claimId, sendBy, sendBy + LEASE_MARGIN_MS);
     if (!claimed) {
-      const settled = await meetExistingClaim(config, action, claimId, sendBy);
+      const settled = await meetExistingClaim(config, action, lines, claimId, sendBy);
       if (settled !== 'taken-over') return settled;
       claimed = true;
     }
@@ -112,12 +137,15 @@ async function runCommand(
     const commandId = await sendCommand(config, action, sendBy);
     const other = await recordCommand(config.actionTableName, action, commandId);
     if (other) console.error({ message: 'the lifecycle action already had another command', instanceId, commandId, recorded: other });
+    // Written once the command is recorded: an invocation that finds a command nobody recorded counts it instead.
+    commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
     return 'command-sent';
   } catch (error) {
     if (isTransient(error)) throw error;
     // The instance is gone or unmanaged, the document is invalid, or access is
     // denied: no command will ever report, so end the action now.
-    const outcome = await completeAction(config, instanceId, token, config.failureResult, `${step} failed: ${errorName(error)}`);
+    commandNotSent(lines.hook, { instanceId, reason: notSentReason(errorName(error)), step, error: errorName(error) }, lines.ctx);
+    const outcome = await completeAction(config, instanceId, token, config.failureResult, `${step} failed: ${errorName(error)}`, completion);
     if (claimed) {
       // Only saves later events a heartbeat call: they would find the action ended all the same.
       await markEnded(config.actionTableName, action, `${step} failed: ${errorName(error)}`)
@@ -133,7 +161,7 @@ async function runCommand(
  * lease, take the claim over and look for a command the holder may have sent.
  * @returns the outcome, or `taken-over` when this invocation now holds the claim and no command exists.
  */
-async function meetExistingClaim(config: HookConfig, action: LifecycleAction, claimId: string, sendBy: number): Promise<Outcome | 'taken-over'> {
+async function meetExistingClaim(config: HookConfig, action: LifecycleAction, lines: Lines, claimId: string, sendBy: number): Promise<Outcome | 'taken-over'> {
   const { instanceId } = action;
   const existing = await readAction(config.actionTableName, instanceId, action.token);
   const next = existing ? nextStepForExisting(existing, Date.now()) : 'held';
@@ -155,11 +183,13 @@ async function meetExistingClaim(config: HookConfig, action: LifecycleAction, cl
   if (!commandId) return 'taken-over';
   await recordCommand(config.actionTableName, action, commandId);
   console.info({ message: 'command of an earlier attempt found', instanceId, commandId });
+  // Its sender stopped before recording it, so before counting it.
+  commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
   return 'command-already-sent';
 }
 
 /** A command ended: complete the action it was sent for, found by the command's id. */
-async function finishAction(config: HookConfig, invocation: InvocationResult): Promise<Outcome> {
+async function finishAction(config: HookConfig, invocation: InvocationResult, lines: Lines): Promise<Outcome> {
   const { instanceId, commandId, status } = invocation;
   const records = await actionsOfInstance(config.actionTableName, instanceId);
   // A handler that stopped between sending and recording left no command id: the command's comment names the action.
@@ -169,8 +199,13 @@ async function finishAction(config: HookConfig, invocation: InvocationResult): P
     console.error({ message: 'no lifecycle action found for the command', instanceId, commandId, status });
     return 'ignored';
   }
+  // Counted by the first status event of the command only: EventBridge may deliver it more than once.
+  const ending = await recordCommandEnded(config.actionTableName, instanceId, token, commandId, status);
+  if (ending.newlyRecorded) commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
+  if (ending.first) commandEnded(lines.hook, { instanceId, commandId, status }, lines.ctx);
+  const eventTime = ending.previous?.eventTime ?? records.find((r) => r.token === token)?.eventTime;
   const result = resultForStatus(status, config.failureResult);
-  return completeAction(config, instanceId, token, result, `command ${commandId} ended ${status}`);
+  return completeAction(config, instanceId, token, result, `command ${commandId} ended ${status}`, { ...lines.ctx, eventTime });
 }
 
 function detailTypeOf(event: unknown): unknown {

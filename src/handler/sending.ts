@@ -112,7 +112,6 @@ export async function sendCommand(config: HookConfig, action: LifecycleAction, s
       }));
       const commandId = sent.Command?.CommandId;
       if (!commandId) throw new Error('SendCommand answered without a command id');
-      console.info({ message: 'command sent', instanceId, commandId });
       return commandId;
     } catch (error) {
       if (!isTransient(error)) throw error;

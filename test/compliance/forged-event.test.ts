@@ -130,6 +130,11 @@ describe.each(['OwnedGroupHooks/Bootstrap', 'ImportedGroupHooks/Drain'])('%s', (
     for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
       jest.spyOn(console, level).mockImplementation((...args: unknown[]) => { logs.push(JSON.stringify(args)); });
     }
+    // The outcome lines (with their embedded metrics) go to stdout whole: they are logs too.
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    });
   });
 
   afterEach(() => {
@@ -163,6 +168,8 @@ describe.each(['OwnedGroupHooks/Bootstrap', 'ImportedGroupHooks/Drain'])('%s', (
     expect(calls).toEqual([
       { command: 'CompleteLifecycleActionCommand', input: expect.objectContaining({ AutoScalingGroupName: t.groupName, LifecycleHookName: hookName, LifecycleActionToken: TOKEN }) },
       { command: 'Query', input: { TableName: t.environment.HOOK_ACTION_TABLE } },
+      // The command's end, recorded once so that a repeated status event does not count it again.
+      { command: 'UpdateItem', input: { TableName: t.environment.HOOK_ACTION_TABLE } },
     ]);
     for (const call of calls) expect(evaluateCall(statements, authorizations(call, instanceGroups))).toBe('allowed');
   });

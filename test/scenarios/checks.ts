@@ -1,6 +1,9 @@
 /** Assertions shared by the scenarios. Each throws with the scenario's own numbers when it fails. */
 import assert from 'node:assert/strict';
+import { HOOK_METRICS, METRIC_DIMENSIONS, METRIC_NAMESPACE } from '../../src/handler/metrics';
+import { namesOf } from '../standin';
 import type { ApiCall, LifecycleResult, ScenarioResult } from '../standin';
+import { MetricSample, samplesOf, samplesFor, sumOf } from '../support/emf-samples';
 
 export type { ScenarioResult };
 
@@ -146,4 +149,52 @@ export function assertOneCommandPerAction(r: ScenarioResult): void {
   assert.deepEqual(instancesWithTwoCommands(r), [], 'instances with two commands for one lifecycle action');
   assert.deepEqual(completionsByAnotherActionsCommand(r), [], 'actions completed by another action\'s command');
   assert.deepEqual(commandsForEndedActions(r), [], 'commands sent for an ended action');
+}
+
+/** The metrics CloudWatch would extract from the run's log lines (the handler's embedded metric format). */
+export function metricSamplesOf(r: ScenarioResult): MetricSample[] {
+  return samplesOf(r.logs.map((l) => l.text));
+}
+
+/** The key of one of the hook's metrics, with the n-th hook's dimensions and any more. */
+export function hookMetric(metric: keyof typeof HOOK_METRICS, hook = 0, more: Record<string, string> = {}) {
+  return {
+    namespace: METRIC_NAMESPACE,
+    metricName: HOOK_METRICS[metric].name,
+    dimensions: { [METRIC_DIMENSIONS.groupName]: namesOf(hook).groupName, [METRIC_DIMENSIONS.hookName]: namesOf(hook).hookName, ...more },
+  };
+}
+
+/**
+ * The hook's metrics add up to what happened in the run: one `CommandsSent`
+ * per command SSM accepted, one `CommandsEnded` per command that ended (by
+ * status) and `CommandsFailed` for those that did not succeed, one
+ * `ActionsCompleted` per action the handler completed (by result), and an
+ * `ActionDuration` sample for each action that ran a command. For runs in
+ * which every event was delivered and every answer arrived.
+ */
+export function assertMetricsAddUp(r: ScenarioResult, hook = 0): void {
+  const samples = metricSamplesOf(r);
+  const documentName = namesOf(hook).documentName;
+  const hookName = namesOf(hook).hookName;
+  const commands = r.commands.filter((c) => c.document === documentName);
+  const completions = r.instances.flatMap((i) => i.completions).filter((c) => c.hook === hookName && c.by === 'api');
+  const got = (metric: keyof typeof HOOK_METRICS, more: Record<string, string> = {}) => sumOf(samples, hookMetric(metric, hook, more));
+  assert.equal(got('commandsSent'), commands.length, 'CommandsSent: one per command SSM accepted');
+  const ended = commands.filter((c) => !['Pending', 'InProgress', 'Delayed'].includes(c.status));
+  for (const status of new Set(ended.map((c) => c.status))) {
+    assert.equal(got('commandsEnded', { [METRIC_DIMENSIONS.status]: status }), ended.filter((c) => c.status === status).length, `CommandsEnded ${status}`);
+  }
+  assert.equal(samples.filter((s) => s.name === HOOK_METRICS.commandsEnded.name && s.dimensions[METRIC_DIMENSIONS.hookName] === hookName).length,
+    ended.length, 'CommandsEnded: one per command that ended');
+  assert.equal(got('commandsFailed'), ended.filter((c) => c.status !== 'Success').length, 'CommandsFailed');
+  for (const result of ['CONTINUE', 'ABANDON'] as const) {
+    assert.equal(got('actionsCompleted', { [METRIC_DIMENSIONS.result]: result }), completions.filter((c) => c.result === result).length, `ActionsCompleted ${result}`);
+  }
+  assert.equal(got('actionsCompleted'), completions.length, 'ActionsCompleted in total');
+  const durations = samplesFor(samples, hookMetric('actionDuration', hook));
+  const tokens = new Set(commands.map((c) => c.comment));
+  assert.equal(durations.length, completions.filter((c) => tokens.has(`lifecycle-action ${c.token}`)).length,
+    'ActionDuration: one sample per action that ran a command');
+  for (const d of durations) assert.ok(d.value >= 0, `ActionDuration ${d.value}`);
 }

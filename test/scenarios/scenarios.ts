@@ -15,6 +15,7 @@ import {
   assertCompletions,
   assertFinalStates,
   assertHandlerNeverFailed,
+  assertMetricsAddUp,
   callsOf,
   assertOneCommandPerAction,
   outcomesOf,
@@ -49,6 +50,22 @@ function assertExactlyOnce(r: ScenarioResult, state: 'Terminated' | 'InService')
   assertHandlerNeverFailed(r);
 }
 
+/**
+ * Each instance's n-th action (a warm-pool stage the hook does not run its
+ * commands at) was completed by the invocation of its own lifecycle event,
+ * whose only call was CompleteLifecycleAction.
+ */
+function assertStageCompletedAtOnce(r: ScenarioResult, n: number): void {
+  for (const i of r.instances) {
+    const completion = i.completions[n];
+    const events = r.events.filter((e) => e.kind === 'lifecycle' && e.instance === i.index);
+    assert.equal(events.length, 2, `lifecycle events of instance ${i.index}`);
+    const invocation = r.invocations.find((inv) => inv.id === completion.invocation)!;
+    assert.equal(invocation.eventId, events[n].id, `instance ${i.index}: completed by its own lifecycle event`);
+    assert.deepEqual(r.calls.filter((c) => c.invocation === invocation.id).map((c) => c.operation), ['CompleteLifecycleAction']);
+  }
+}
+
 /** Launch hooks: registration polls at 0, 2, 6, 14, 30, 50, 70 … s after the event (see registrationBackoffMs). */
 const LAUNCH = { transition: 'launch', timeoutSeconds: 300 } as const;
 const TERMINATE = { transition: 'terminate', timeoutSeconds: 300 } as const;
@@ -70,6 +87,7 @@ export const SCENARIOS: readonly Scenario[] = [
         assert.deepEqual(callsOf(r, i), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok'], `calls of instance ${i}`);
         assert.deepEqual(outcomesOf(r, i), ['command-sent', 'completed']);
       }
+      assertMetricsAddUp(r);
       assertHandlerNeverFailed(r);
     },
   },
@@ -190,7 +208,8 @@ export const SCENARIOS: readonly Scenario[] = [
           'PutItem ok', 'UpdateItem ok',
           'PutItem ConditionalCheckFailedException', 'GetItem ok',
           'PutItem ConditionalCheckFailedException', 'GetItem ok',
-          'Query ok',
+          // The status event: the instance's actions, then the command's end recorded once.
+          'Query ok', 'UpdateItem ok',
         ]);
         assert.deepEqual(outcomesOf(r, i), ['command-sent', 'command-already-sent', 'command-already-sent', 'completed']);
       }
@@ -444,8 +463,12 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCompletions(r, 'CONTINUE', 'api');
       assertCommandsPerInstance(r, 1);
       assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
-      assert.deepEqual(storeCallsOf(r, 0), ['PutItem ok', 'PutItem ConditionalCheckFailedException', 'GetItem ok', 'UpdateItem ok', 'UpdateItem ok', 'Query ok']);
+      assert.deepEqual(storeCallsOf(r, 0), [
+        'PutItem ok', 'PutItem ConditionalCheckFailedException', 'GetItem ok', 'UpdateItem ok', 'UpdateItem ok', 'Query ok', 'UpdateItem ok',
+      ]);
       assert.deepEqual(outcomesOf(r, 0), ['crash', 'command-already-sent', 'completed']);
+      // The command is counted as sent once, by the retry that found and recorded it.
+      assertMetricsAddUp(r);
       assertOneCommandPerAction(r);
       assert.equal(r.deadLetters.length, 0);
     },
@@ -459,13 +482,15 @@ export const SCENARIOS: readonly Scenario[] = [
       lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 3, effect: 'crash' }] },
     },
     check: (r) => {
-      // The status event finds the record without a command id: the command's comment names the action.
-      // Lambda's retry of the lifecycle event then finds the command and sends nothing.
+      // The status event finds the record without a command id: the command's comment names the action,
+      // and the status event records the command (and counts it as sent). Lambda's retry of the lifecycle
+      // event then finds the command in the record, and asks AWS nothing.
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', 'api');
       assertCommandsPerInstance(r, 1);
-      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok', 'ListCommands ok']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.deepEqual(outcomesOf(r, 0), ['crash', 'completed', 'command-already-sent']);
+      assertMetricsAddUp(r);
       assertOneCommandPerAction(r);
       assert.equal(r.deadLetters.length, 0);
     },
@@ -708,6 +733,7 @@ export const SCENARIOS: readonly Scenario[] = [
         [0, 'Success', 0, 'bootstrap-a bootstrap-b healthcheck'],
         [1, 'Failed', 4, 'bootstrap-a bootstrap-b'],
       ]);
+      assertMetricsAddUp(r);
       assertHandlerNeverFailed(r);
     },
   },
@@ -756,6 +782,111 @@ export const SCENARIOS: readonly Scenario[] = [
         [1, 'Failed', 127, 'probe flush'],
       ]);
       assert.match(r.commands.find((c) => c.instance === 1)!.stderr, /notify: not found/);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'PowerShell: a launch whose middle line fails is ABANDONed',
+      // Windows instances: the agent runs the generated PowerShell script (a model of it: see FIDELITY.md).
+      hook: { ...LAUNCH, shell: 'powershell', commands: ['bootstrap-a', 'bootstrap-b --mode \'full run\'', 'healthcheck'] },
+      instances: 4,
+      agent: { registrationDelayMs: 0 },
+      programs: {
+        'bootstrap-a': {},
+        // Instance 1: the middle line exits 4. Instance 2: it exits 194, which the script turns into 1
+        // (the agent would read 194 as "reboot" on Linux). Instance 3: the last program is missing.
+        'bootstrap-b': [{ exitCode: 4, instances: [1] }, { exitCode: 194, instances: [2] }],
+        'healthcheck': { missing: true, instances: [3] },
+      },
+    },
+    check: (r) => {
+      // PowerShell itself goes on after a native command fails: only the script's check of
+      // $LASTEXITCODE after each line stops it and fails the command.
+      assertFinalStates(r, ['InService', 'Terminated', 'Terminated', 'Terminated']);
+      assertCompletions(r, ['CONTINUE', 'ABANDON', 'ABANDON', 'ABANDON'], 'api');
+      assert.deepEqual(r.commands.map((c) => [c.instance, c.status, c.responseCode, c.ran.join(' ')]).sort(), [
+        [0, 'Success', 0, 'bootstrap-a bootstrap-b healthcheck'],
+        [1, 'Failed', 4, 'bootstrap-a bootstrap-b'],
+        [2, 'Failed', 1, 'bootstrap-a bootstrap-b'],
+        [3, 'Failed', 1, 'bootstrap-a bootstrap-b'],
+      ]);
+      const stderr = (i: number) => r.commands.find((c) => c.instance === i)!.stderr;
+      assert.match(stderr(1), /^Line 2 of the hook's commands exited with code 4\.$/m);
+      assert.match(stderr(2), /^Line 2 of the hook's commands exited with code 194\.$/m);
+      assert.match(stderr(3), /^Line 3 of the hook's commands failed: The term 'healthcheck' is not recognized/m);
+      assertMetricsAddUp(r);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'PowerShell: a drain whose lines all succeed -> CONTINUE',
+      hook: { ...TERMINATE, shell: 'powershell', defaultResult: 'ABANDON', commands: ['drain-service', 'notify \'drained\''] },
+      instances: 2,
+      command: { durationMs: 5_000 },
+      programs: { 'drain-service': { stdout: 'connections closed' }, 'notify': {} },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assert.deepEqual(r.commands.map((c) => [c.status, c.responseCode, c.ran.join(' '), c.stdout.trim()]), Array(2).fill(
+        ['Success', 0, 'drain-service notify', 'connections closed'],
+      ));
+      assertMetricsAddUp(r);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'warm pool, stages: commands only on entering the pool',
+      hook: { ...LAUNCH, stages: ['enter-warm-pool'] },
+      instances: 2,
+      warmPool: { leaveAfterMs: 120_000 },
+      agent: { registrationDelayMs: 5_000 },
+      command: { durationMs: 8_000 },
+      // A second run on instance 1 would fail: leaving the pool must run nothing.
+      programs: { 'lifecycle-step': { exitCode: 1, instances: [1], runs: [2] } },
+    },
+    check: (r) => {
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.state} ${c.result} by ${c.by}`)), Array(2).fill(
+        ['Warmed:Pending:Wait CONTINUE by api', 'Pending:Wait CONTINUE by api'],
+      ));
+      assertFinalStates(r, 'InService');
+      // One command per instance, for its first action (entering the pool).
+      assertCommandsPerInstance(r, 1);
+      for (const i of r.instances) assert.equal(r.commands.find((c) => c.instance === i.index)!.comment, `lifecycle-action ${i.completions[0].token}`);
+      assertStageCompletedAtOnce(r, 1);
+      assertMetricsAddUp(r);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'warm pool, stages: commands only on leaving the pool',
+      hook: { ...LAUNCH, stages: ['leave-warm-pool'] },
+      instances: 2,
+      warmPool: { leaveAfterMs: 120_000 },
+      agent: { registrationDelayMs: 30_000 },
+      command: { durationMs: 8_000 },
+      // The first (and only) run on instance 1 fails: that is the run leaving the pool.
+      programs: { 'lifecycle-step': { exitCode: 1, instances: [1], runs: [1] } },
+    },
+    check: (r) => {
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.state} ${c.result} by ${c.by}`)), [
+        ['Warmed:Pending:Wait CONTINUE by api', 'Pending:Wait CONTINUE by api'],
+        ['Warmed:Pending:Wait CONTINUE by api', 'Pending:Wait ABANDON by api'],
+      ]);
+      assertFinalStates(r, ['InService', 'Terminated']);
+      assertCommandsPerInstance(r, 1);
+      for (const i of r.instances) assert.equal(r.commands.find((c) => c.instance === i.index)!.comment, `lifecycle-action ${i.completions[1].token}`);
+      // Entering the pool: completed at once, without waiting the 30 s for the agent, asking SSM nothing.
+      assertStageCompletedAtOnce(r, 0);
+      for (const i of r.instances) {
+        const event = r.events.find((e) => e.kind === 'lifecycle' && e.instance === i.index)!;
+        assert.ok(i.completions[0].atMs - event.atMs < 5_000, `instance ${i.index}: entering the pool completed ${i.completions[0].atMs - event.atMs} ms after its event`);
+      }
+      assertMetricsAddUp(r);
       assertHandlerNeverFailed(r);
     },
   },
@@ -888,6 +1019,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assert.deepEqual(r.commands.filter((c) => c.instance === 1).map((c) => c.status), ['Success', 'Failed']);
       // Each action had its own token: one comment per command, two distinct tokens per instance.
       for (const i of [0, 1]) assert.equal(new Set(r.commands.filter((c) => c.instance === i).map((c) => c.comment)).size, 2);
+      assertMetricsAddUp(r);
       assertHandlerNeverFailed(r);
     },
   },

@@ -24,6 +24,10 @@
  *   succeeded, 169 failed (and skip later steps);
  * - agent/executers/executers.go (prepareEnvironment): AWS_SSM_INSTANCE_ID, AWS_SSM_REGION_NAME.
  * - Registration and pickup times are assumptions; AWS documents neither.
+ *
+ * An `aws:runPowerShellScript` step runs on a modelled Windows instance: see
+ * powershell.ts, which interprets the generated script instead of running
+ * PowerShell, calling the same stub programs.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -33,6 +37,7 @@ import type { VirtualClock } from './clock';
 import type { AgentStatus, Instance } from './model';
 import { ApiError, INSTANCE_ID, asArray, date } from './model';
 import type { ProgramBehaviour } from './options';
+import { readGeneratedScript, runGeneratedScript } from './powershell';
 import type { Rng } from './rng';
 
 /** The default command, a program that exists on every instance. */
@@ -41,10 +46,24 @@ export const DEFAULT_PROGRAM = 'lifecycle-step';
 /** Exit codes the agent reads specially (Linux). */
 export const EXIT = { success: 0, reboot: 194, stoppedPreemptively: 137, stepSucceeded: 168, stepFailed: 169 } as const;
 
+/** The Windows agent's reboot code (agent/appconfig/constants_windows.go). */
+export const WINDOWS_REBOOT_EXIT = 3010;
+
 export type ScriptStatus = 'Success' | 'Failed' | 'TimedOut';
+
+/** The document step's plugin, which decides the shell and the platform it runs on. */
+export type StepAction = 'aws:runShellScript' | 'aws:runPowerShellScript';
+
+/** The platform a step's plugin runs on in the stand-in: PowerShell documents go to Windows instances. */
+export type Platform = 'Linux' | 'Windows';
+
+export function platformOf(action: StepAction): Platform {
+  return action === 'aws:runPowerShellScript' ? 'Windows' : 'Linux';
+}
 
 /** What one run of the script did. */
 export interface ScriptResult {
+  readonly platform: Platform;
   readonly exitCode: number;
   /** A program hung: the script never ends by itself. */
   readonly hung: boolean;
@@ -65,7 +84,14 @@ export interface AgentListener {
  * resume, which the stand-in does not model: a scenario that needs it fails
  * with this message rather than pass on a guess.
  */
-export function statusOfExit(exitCode: number): ScriptStatus {
+export function statusOfExit(exitCode: number, platform: Platform = 'Linux'): ScriptStatus {
+  if (platform === 'Windows') {
+    if (exitCode === WINDOWS_REBOOT_EXIT) {
+      throw new Error('the script exited 3010, which asks the SSM agent to reboot the Windows instance and resume the document: the stand-in does not model reboots');
+    }
+    // 194 is no reboot code on Windows (GetStatus in pluginutil_windows.go): a failure like any other.
+    if (exitCode === EXIT.reboot) return 'Failed';
+  }
   switch (exitCode) {
     case EXIT.success:
     case EXIT.stepSucceeded:
@@ -124,8 +150,9 @@ export class Agents {
   }
 
   /** Runs the step's lines on the instance, for the n-th command sent to it. */
-  run(instance: Instance, runCommand: readonly string[], run: number): ScriptResult {
-    const script = this.scriptFile(runCommand);
+  run(instance: Instance, runCommand: readonly string[], run: number, action: StepAction = 'aws:runShellScript'): ScriptResult {
+    const platform = platformOf(action);
+    const script = this.scriptFile(runCommand, platform);
     const profile = this.profile(instance.index, run);
     const key = `${script}\n${profile}`;
     // The script sees only the stubs and a fixed environment, so equal inputs give equal runs:
@@ -136,24 +163,36 @@ export class Agents {
     const marks = fs.mkdtempSync(path.join(this.rootDir(), 'run-'));
     const trace = path.join(marks, 'trace');
     const hung = path.join(marks, 'hung');
-    const r = spawnSync('/bin/sh', ['-c', script], {
-      cwd: marks,
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: {
-        PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
-        HOME: marks,
-        AWS_SSM_REGION_NAME: this.region,
-        STANDIN_TRACE: trace,
-        STANDIN_HUNG: hung,
-      },
-    });
+    const env = {
+      PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
+      HOME: marks,
+      AWS_SSM_REGION_NAME: this.region,
+      STANDIN_TRACE: trace,
+      STANDIN_HUNG: hung,
+    };
+    const ran = () => (fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('\n').filter(Boolean) : []);
+    if (platform === 'Windows') {
+      const calls = readGeneratedScript(script);
+      const ps = runGeneratedScript(calls, (program, args) => {
+        // Only the stubs are programs on the modelled instance: nothing of this machine's PATH.
+        const file = path.join(bin, program);
+        if (!fs.existsSync(file)) return { missing: true, hung: false, exitCode: 0, stdout: '' };
+        const r = spawnSync(file, args, { cwd: marks, encoding: 'utf8', timeout: 30_000, env });
+        if (r.error) throw new Error(`running the stub program ${program} failed: ${r.error.message}`);
+        return { missing: false, hung: fs.existsSync(hung), exitCode: r.status ?? -1, stdout: r.stdout };
+      });
+      const result: ScriptResult = { platform, ...ps, ran: ran() };
+      this.results.set(key, result);
+      return result;
+    }
+    const r = spawnSync('/bin/sh', ['-c', script], { cwd: marks, encoding: 'utf8', timeout: 30_000, env });
     if (r.error) throw new Error(`running the document's script failed: ${r.error.message}`);
     const signal = r.signal ? os.constants.signals[r.signal] : undefined;
     const result: ScriptResult = {
+      platform,
       exitCode: r.status ?? 128 + (signal ?? 0),
       hung: fs.existsSync(hung),
-      ran: fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('\n').filter(Boolean) : [],
+      ran: ran(),
       stdout: r.stdout,
       stderr: r.stderr,
     };
@@ -216,14 +255,14 @@ export class Agents {
     return this.root;
   }
 
-  /** `_script.sh` for these lines, written as the agent writes it. */
-  private scriptFile(runCommand: readonly string[]): string {
-    const content = runCommand.join('\n') + '\n';
+  /** `_script.sh` (or, with a byte-order mark, `_script.ps1`) for these lines, written as the agent writes it. */
+  private scriptFile(runCommand: readonly string[], platform: Platform): string {
+    const content = (platform === 'Windows' ? '\uFEFF' : '') + runCommand.join('\n') + '\n';
     let file = this.scripts.get(content);
     if (!file) {
       const dir = path.join(this.rootDir(), `script-${this.scripts.size}`);
       fs.mkdirSync(dir);
-      file = path.join(dir, '_script.sh');
+      file = path.join(dir, platform === 'Windows' ? '_script.ps1' : '_script.sh');
       fs.writeFileSync(file, content, { mode: 0o700 });
       this.scripts.set(content, file);
     }

@@ -53,6 +53,20 @@ export interface HookOptions {
    * @default ['lifecycle-step']
    */
   readonly commands?: readonly string[];
+  /**
+   * The construct's `shell`. With `powershell` the document's step is
+   * `aws:runPowerShellScript`, run on a modelled Windows instance: the agent
+   * interprets the generated script (powershell.ts), calling the same
+   * `programs`; each command must call one program with plain arguments.
+   * @default 'sh'
+   */
+  readonly shell?: 'sh' | 'powershell';
+  /**
+   * The construct's `stages` (the `LifecycleStage` values): the warm-pool
+   * stages whose lifecycle events run the commands.
+   * @default every stage of the transition
+   */
+  readonly stages?: ReadonlyArray<'enter-warm-pool' | 'leave-warm-pool' | 'launch-into-group' | 'return-to-warm-pool' | 'terminate'>;
 }
 
 /**

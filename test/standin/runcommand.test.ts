@@ -11,6 +11,7 @@ const DOCUMENT: CommandDocument = {
   name: 'Doc',
   version: '1',
   stepName: 'runCommands',
+  action: 'aws:runShellScript',
   runCommand: ['lifecycle-step'],
   timeoutSeconds: '{{ executionTimeout }}',
   parameters: { executionTimeout: { default: '300', allowedPattern: PATTERN } },

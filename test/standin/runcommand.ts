@@ -24,7 +24,7 @@
  *   AWS page says so directly; it follows from the agent being the only reporter.
  */
 import type { Agents } from './agent';
-import { statusOfExit } from './agent';
+import { StepAction, statusOfExit } from './agent';
 import type { VirtualClock } from './clock';
 import { RealDate } from './clock';
 import type { Emit, Instance } from './model';
@@ -40,6 +40,8 @@ export interface CommandDocument {
   readonly version: string;
   /** The step's name: the invocation's plugin name for a schema 2.2 document. */
   readonly stepName: string;
+  /** The step's plugin: `sh` lines on Linux, or PowerShell on Windows. */
+  readonly action: StepAction;
   readonly runCommand: readonly string[];
   /** The step's `timeoutSeconds` as written, `{{ parameter }}` included. */
   readonly timeoutSeconds?: unknown;
@@ -236,7 +238,7 @@ export class RunCommand {
     const run = instance.commandIds.indexOf(command.id) + 1;
     inv.startedAt = this.clock.now;
     this.transition(inv, 'InProgress');
-    const result = this.agents.run(instance, command.document.runCommand, run);
+    const result = this.agents.run(instance, command.document.runCommand, run, command.document.action);
     inv.ran = result.ran;
     inv.stdout = result.stdout.slice(0, MAX_STDOUT);
     inv.stderr = result.stderr.slice(0, MAX_STDERR);
@@ -247,7 +249,7 @@ export class RunCommand {
       inv.finishTimer = this.clock.schedule(executionMs, () => this.finish(inv, 'TimedOut', 'ExecutionTimedOut', 137));
       return;
     }
-    const status = statusOfExit(result.exitCode);
+    const status = statusOfExit(result.exitCode, result.platform);
     inv.finishTimer = this.clock.schedule(duration, () => this.finish(inv, status, status === 'TimedOut' ? 'ExecutionTimedOut' : status, result.exitCode));
   }
 

@@ -356,21 +356,50 @@ function setEnvironment(vars: Record<string, string | undefined>): () => void {
   };
 }
 
-/** Keeps the handler's log lines with the invocation that wrote them, instead of printing them. */
+/**
+ * Keeps the handler's log lines with the invocation that wrote them, instead
+ * of printing them: its `console` calls, and the lines it writes to standard
+ * output (the outcome lines in embedded metric format, which in Lambda go to
+ * the log stream as written). Standard output written outside an invocation
+ * (the runner's own) is printed as usual.
+ */
 function captureConsole(clock: VirtualClock, logs: LogLine[], verbose: boolean): () => void {
   const levels = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
   const saved = levels.map((l) => console[l]);
   const print = console.log;
+  const keep = (level: string, text: string) => {
+    const context = clock.context.getStore() as { invocationId?: string } | undefined;
+    const line: LogLine = { atMs: clock.elapsed, level, invocation: context?.invocationId, text };
+    logs.push(line);
+    if (verbose) print(`[${(line.atMs / 1000).toFixed(3)}s ${level}${line.invocation ? ' ' + line.invocation.slice(0, 8) : ''}] ${text}`);
+  };
   for (const level of levels) {
-    console[level] = (...args: unknown[]) => {
-      const context = clock.context.getStore() as { invocationId?: string } | undefined;
-      const text = args.map((a) => (typeof a === 'string' ? a : safeJson(a))).join(' ');
-      const line: LogLine = { atMs: clock.elapsed, level, invocation: context?.invocationId, text };
-      logs.push(line);
-      if (verbose) print(`[${(line.atMs / 1000).toFixed(3)}s ${level}${line.invocation ? ' ' + line.invocation.slice(0, 8) : ''}] ${text}`);
-    };
+    console[level] = (...args: unknown[]) => keep(level, args.map((a) => (typeof a === 'string' ? a : safeJson(a))).join(' '));
   }
-  return () => levels.forEach((l, n) => { console[l] = saved[n]; });
+  const stdout = process.stdout;
+  const write = stdout.write;
+  stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const context = clock.context.getStore() as { invocationId?: string } | undefined;
+    if (!context?.invocationId) return (write as (...a: unknown[]) => boolean).call(stdout, chunk, ...rest);
+    for (const text of String(chunk).split('\n').filter(Boolean)) keep(levelOfLine(text), text);
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    done?.();
+    return true;
+  }) as typeof stdout.write;
+  return () => {
+    levels.forEach((l, n) => { console[l] = saved[n]; });
+    stdout.write = write;
+  };
+}
+
+/** A JSON line's own `level` (`INFO` → `info`), as Lambda's log-level filter reads it; `stdout` for any other line. */
+function levelOfLine(text: string): string {
+  try {
+    const level = (JSON.parse(text) as { level?: unknown }).level;
+    return typeof level === 'string' ? level.toLowerCase() : 'stdout';
+  } catch {
+    return 'stdout';
+  }
 }
 
 function safeJson(value: unknown): string {

@@ -7,11 +7,11 @@
  */
 import { App, Duration, Stack, aws_autoscaling as autoscaling } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { DEFAULT_PROGRAM } from './agent';
+import { DEFAULT_PROGRAM, StepAction } from './agent';
 import type { TableDefinition } from './dynamodb';
 import type { HookOptions, LifecycleResult, Transition } from './options';
 import type { CommandDocument } from './runcommand';
-import { LifecycleCommandHook } from '../../src';
+import { CommandShell, LifecycleCommandHook, LifecycleStage } from '../../src';
 
 /** Physical names of the resources, as deployed. */
 export interface ResourceNames {
@@ -69,6 +69,8 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
     defaultResult: hook.defaultResult && autoscaling.DefaultResult[hook.defaultResult],
     lifecycleHookName: names.hookName,
     registrationTimeout: hook.registrationTimeoutSeconds !== undefined ? Duration.seconds(hook.registrationTimeoutSeconds) : undefined,
+    shell: hook.shell === 'powershell' ? CommandShell.POWERSHELL : hook.shell === 'sh' ? CommandShell.SH : undefined,
+    stages: hook.stages?.map((stage) => stage as LifecycleStage),
   });
   const resources = Template.fromStack(stack).toJSON().Resources as Resources;
 
@@ -110,8 +112,9 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
     parameters?: Record<string, { default?: string; allowedPattern?: string }>;
     mainSteps: Array<{ action: string; name: string; inputs: { runCommand: unknown; timeoutSeconds?: unknown } }>;
   };
-  if (content.schemaVersion !== '2.2' || content.mainSteps.length !== 1 || content.mainSteps[0].action !== 'aws:runShellScript') {
-    throw new Error('the stand-in runs one aws:runShellScript step of a schema 2.2 Command document');
+  const actions: readonly StepAction[] = ['aws:runShellScript', 'aws:runPowerShellScript'];
+  if (content.schemaVersion !== '2.2' || content.mainSteps.length !== 1 || !actions.includes(content.mainSteps[0].action as StepAction)) {
+    throw new Error('the stand-in runs one aws:runShellScript or aws:runPowerShellScript step of a schema 2.2 Command document');
   }
   const step = content.mainSteps[0];
   const runCommand = step.inputs.runCommand;
@@ -145,6 +148,7 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
     document: {
       version: '1',
       stepName: step.name,
+      action: step.action as StepAction,
       runCommand: runCommand as string[],
       timeoutSeconds: step.inputs.timeoutSeconds,
       parameters: content.parameters ?? {},
