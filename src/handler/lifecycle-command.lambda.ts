@@ -1,7 +1,10 @@
 /**
- * The hook's handler. A lifecycle event: claim the action, check it is still
- * pending, send its command (once). A command's final status: find the action
- * the command belongs to, and complete that action by its token.
+ * The hook's handler. A lifecycle event: on a launch, check once that the
+ * instance's SSM agent is online, and if it is not, schedule the next check
+ * and return; then claim the action, check it is still pending, send its
+ * command (once). A registration check: the same, from the check. A command's
+ * final status: find the action the command belongs to, and complete that
+ * action by its token.
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
@@ -24,7 +27,8 @@ import {
   readConfig,
   resultForStatus,
 } from './events';
-import { findCommandOfAction, sendCommand, tokenOfCommand, waitForRegistration } from './sending';
+import { checkRegistration, classifyRegistrationCheck, nextWaitMs, RegistrationCheck, startRegistrationWait } from './registration-wait';
+import { findCommandOfAction, sendCommand, tokenOfCommand } from './sending';
 
 /** Time kept back from the function's own timeout for completing the action. */
 const COMPLETION_RESERVE_MS = 10_000;
@@ -51,6 +55,7 @@ type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pic
 /** What one invocation did, returned for tests and the stand-in. */
 export type Outcome =
   | 'ignored'
+  | 'waiting-for-registration'
   | 'command-sent'
   | 'command-already-sent'
   | 'claim-held'
@@ -61,13 +66,15 @@ export type Outcome =
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<Outcome> {
   const config = readConfig(process.env);
-  const classified = classifyEvent(event, config);
+  const classified = classifyRegistrationCheck(event, config) ?? classifyEvent(event, config);
   switch (classified.kind) {
     case 'ignored':
       console.warn({ message: 'event ignored', reason: classified.reason, detailType: detailTypeOf(event) });
       return 'ignored';
     case 'lifecycle-action':
       return runCommand(config, classified, context);
+    case 'registration-check':
+      return runCommand(config, classified.action, context, classified);
     case 'invocation-result':
       return finishAction(config, classified);
   }
@@ -77,6 +84,7 @@ async function runCommand(
   config: HookConfig,
   action: LifecycleAction,
   context?: InvocationContext,
+  check?: RegistrationCheck,
 ): Promise<Outcome> {
   const { instanceId, token } = action;
   const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() - COMPLETION_RESERVE_MS : Infinity);
@@ -85,10 +93,12 @@ async function runCommand(
   try {
     if (config.transition === 'launch') {
       // Read-only, so done before claiming: the claim is held only while sending.
-      const registered = await waitForRegistration(instanceId, Math.min(Date.now() + config.registrationTimeoutSeconds * 1000, deadline));
-      if (!registered) {
-        return await completeAction(config, instanceId, token, config.failureResult, 'the SSM agent did not register in time');
+      const registration = await checkRegistration(instanceId);
+      if (registration !== 'online') {
+        step = 'StartExecution';
+        return await awaitRegistration(config, action, registration, check);
       }
+      if (check) console.info({ message: 'SSM agent registered', instanceId, checks: check.attempt + 1 });
     }
 
     step = 'claim';
@@ -125,6 +135,30 @@ async function runCommand(
     }
     return outcome;
   }
+}
+
+/**
+ * The agent is not online (or the check went unanswered): schedule the next
+ * check and return, or, past the registration deadline, complete the action
+ * with the failure result. The deadline counts from the first check, made
+ * when the lifecycle event arrived.
+ */
+async function awaitRegistration(
+  config: HookConfig,
+  action: LifecycleAction,
+  registration: 'not-online' | 'unanswered',
+  check?: RegistrationCheck,
+): Promise<Outcome> {
+  const now = Date.now();
+  const attempt = check?.attempt ?? 0;
+  const registrationDeadline = check?.deadline ?? now + config.registrationTimeoutSeconds * 1000;
+  const waitMs = nextWaitMs(registration, attempt, registrationDeadline, now);
+  if (waitMs === undefined) {
+    console.error({ message: 'SSM agent not registered before the deadline', instanceId: action.instanceId, checks: attempt + 1, registration });
+    return completeAction(config, action.instanceId, action.token, config.failureResult, 'the SSM agent did not register in time');
+  }
+  await startRegistrationWait(config, { action, attempt: attempt + 1, deadline: registrationDeadline }, waitMs);
+  return 'waiting-for-registration';
 }
 
 /**
