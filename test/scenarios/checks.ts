@@ -147,3 +147,25 @@ export function assertOneCommandPerAction(r: ScenarioResult): void {
   assert.deepEqual(completionsByAnotherActionsCommand(r), [], 'actions completed by another action\'s command');
   assert.deepEqual(commandsForEndedActions(r), [], 'commands sent for an ended action');
 }
+
+/**
+ * Launch hooks wait for registration without Lambda time: no invocation runs
+ * longer than `maxInvocationMs`, and each command follows its agent's coming
+ * online by at most `maxDelayMs` (the registration backoff's 20 s cap, plus
+ * the latency of one execution start and one invocation).
+ */
+export function assertRegistrationWaitCheap(r: ScenarioResult, maxInvocationMs = 5_000, maxDelayMs = 21_000): void {
+  const longest = Math.max(...r.invocations.map((i) => (i.endMs ?? Infinity) - i.startMs));
+  assert.ok(longest <= maxInvocationMs, `an invocation ran ${longest} ms, more than ${maxInvocationMs} ms`);
+  for (const c of r.commands) {
+    const online = r.instances[c.instance].agentOnlineAtMs;
+    assert.ok(online !== undefined, `instance ${c.instance} got a command before its agent was online`);
+    const delay = c.requestedAtMs - online;
+    assert.ok(delay >= 0 && delay <= maxDelayMs, `instance ${c.instance}: command sent ${delay} ms after its agent came online (at most ${maxDelayMs} ms)`);
+  }
+}
+
+/** The registration wait executions started for an instance. */
+export function executionsOf(r: ScenarioResult, instance: number): number {
+  return r.executions.filter((e) => (e.input.registrationCheck as { EC2InstanceId?: string } | undefined)?.EC2InstanceId === r.instances[instance].id).length;
+}
