@@ -140,6 +140,77 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
+      name: 'launch, 50 agents register 5 s to 170 s late -> each command within 20 s of Online',
+      hook: LAUNCH,
+      instances: 50,
+      spreadMs: 10_000,
+      agent: { registrationDelayMs: [5_000, 170_000] },
+      command: { durationMs: [5_000, 20_000] },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      // No invocation waits: the longest is a check, a claim and a send.
+      assertRegistrationWaitCheap(r, 3_000);
+      for (const i of range(50)) {
+        const checks = callsOf(r, i).filter((c) => c.startsWith('DescribeInstanceInformation')).length;
+        assert.equal(executionsOf(r, i), checks - 1, `instance ${i}: one wait between two checks`);
+      }
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: '300 launches, 40% of DescribeInstanceInformation throttled',
+      hook: LAUNCH,
+      instances: 300,
+      spreadMs: 30_000,
+      agent: { registrationDelayMs: [15_000, 45_000] },
+      command: { durationMs: [5_000, 20_000] },
+      api: { faults: throttling(0.4, { operations: ['DescribeInstanceInformation'] }) },
+    },
+    check: (r) => {
+      // A check whose three attempts were all throttled is another wait, never a failed invocation or a lost action.
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      assert.ok(r.logs.some((l) => l.text.includes('registration check unanswered')), 'no check outlasted the SDK\'s retries: the fault was not exercised');
+      assertRegistrationWaitCheap(r, 5_000, 41_000);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'duplicate launch events and Express executions run twice -> one command, bounded waits',
+      hook: LAUNCH,
+      instances: 50,
+      spreadMs: 5_000,
+      agent: { registrationDelayMs: [5_000, 60_000] },
+      command: { durationMs: [5_000, 20_000] },
+      events: { faults: [{ kind: 'lifecycle', duplicates: 1, duplicateDelayMs: [0, 2_000] }] },
+      stepFunctions: { duplicateExecutionRate: 0.1 },
+      lambda: { concurrency: 1_000 },
+    },
+    check: (r) => {
+      assertExactlyOnce(r, 'InService');
+      assert.ok(r.executions.some((e) => e.duplicate), 'no execution ran twice: the fault was not exercised');
+      // Every chain of waits ends at the first check after its agent came online: no execution
+      // starts later than one wait (20 s) and one check after that.
+      for (const i of range(50)) {
+        const online = r.instances[i].agentOnlineAtMs!;
+        const id = r.instances[i].id;
+        const late = r.executions.filter((e) => (e.input.registrationCheck as { EC2InstanceId: string }).EC2InstanceId === id && e.startMs > online + 21_000);
+        assert.deepEqual(late, [], `instance ${i}: waits started long after its agent came online`);
+      }
+      assertRegistrationWaitCheap(r);
+    },
+  },
+  {
+    options: {
       name: 'command fails -> failure result',
       hook: LAUNCH,
       instances: 1,
