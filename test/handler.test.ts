@@ -5,13 +5,13 @@ import {
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   DescribeInstanceInformationCommand,
   ListCommandsCommand,
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createActionTable, LocalDynamoDb, startDynamoDb } from './support/dynalite';

@@ -167,5 +167,6 @@ export function assertRegistrationWaitCheap(r: ScenarioResult, maxInvocationMs =
 
 /** The registration wait executions started for an instance. */
 export function executionsOf(r: ScenarioResult, instance: number): number {
-  return r.executions.filter((e) => (e.input.registrationCheck as { EC2InstanceId?: string } | undefined)?.EC2InstanceId === r.instances[instance].id).length;
+  const id = r.instances[instance].id;
+  return r.executions.filter((e) => (e.input.registrationCheck as { EC2InstanceId?: string } | undefined)?.EC2InstanceId === id).length;
 }

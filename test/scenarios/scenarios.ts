@@ -203,7 +203,8 @@ export const SCENARIOS: readonly Scenario[] = [
       for (const i of range(50)) {
         const online = r.instances[i].agentOnlineAtMs!;
         const id = r.instances[i].id;
-        const late = r.executions.filter((e) => (e.input.registrationCheck as { EC2InstanceId: string }).EC2InstanceId === id && e.startMs > online + 21_000);
+        const late = r.executions
+          .filter((e) => (e.input.registrationCheck as { EC2InstanceId: string }).EC2InstanceId === id && e.startMs > online + 21_000);
         assert.deepEqual(late, [], `instance ${i}: waits started long after its agent came online`);
       }
       assertRegistrationWaitCheap(r);

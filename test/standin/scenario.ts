@@ -357,7 +357,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 }
 
 function report(i: Instance): InstanceReport {
-  return { index: i.index, id: i.id, state: i.state, ec2Running: i.ec2Running, completions: [...i.completions], commands: i.commandIds.length, agentOnlineAtMs: i.agentOnlineAtMs };
+  return {
+    index: i.index,
+    id: i.id,
+    state: i.state,
+    ec2Running: i.ec2Running,
+    completions: [...i.completions],
+    commands: i.commandIds.length,
+    agentOnlineAtMs: i.agentOnlineAtMs,
+  };
 }
 
 /** Sets (or, for undefined, removes) environment variables; returns a function that puts them back. */
