@@ -108,6 +108,4 @@ const STATE_MACHINE_SUPPRESSIONS: NagSuppression[] = [
     rule: 'AwsSolutions-SF2',
     reason: 'Two states, a Wait and an asynchronous Lambda invoke: a trace would show the wait and nothing else; the function\'s log lines carry the instance and the attempt.',
   },
-  { rule: 'NIST.800.53.R5-StepFunctionStateMachineLoggingEnabled', reason: NO_LOGS_REASON },
-  { rule: 'NIST.800.53.R5-StepFunctionStateMachineXray', reason: 'Two states, a Wait and an asynchronous Lambda invoke: a trace would show the wait and nothing else.' },
 ];
