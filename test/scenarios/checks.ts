@@ -154,7 +154,11 @@ export function assertOneCommandPerAction(r: ScenarioResult): void {
  * online by at most `maxDelayMs` (the registration backoff's 20 s cap, plus
  * the latency of one execution start and one invocation).
  */
-export function assertRegistrationWaitCheap(r: ScenarioResult, maxInvocationMs = 5_000, maxDelayMs: number | ((instance: number) => number) = 21_000): void {
+export function assertRegistrationWaitCheap(
+  r: ScenarioResult,
+  maxInvocationMs = 5_000,
+  maxDelayMs: number | ((instance: number) => number) = 21_000,
+): void {
   const longest = Math.max(...r.invocations.map((i) => (i.endMs ?? Infinity) - i.startMs));
   assert.ok(longest <= maxInvocationMs, `an invocation ran ${longest} ms, more than ${maxInvocationMs} ms`);
   for (const c of r.commands) {
