@@ -7,6 +7,7 @@ import { runScenario, throttling } from '../test/standin';
 import type { HandlerFactory, ScenarioOptions, ScenarioResult, Transition } from '../test/standin';
 import { FIXED_SLEEP, fixedSleepHandler } from './designs/fixed-sleep';
 import { POLLING, pollingHandler } from './designs/polling';
+import { EXPRESS_PRICES, expressGbSeconds, LAMBDA_PRICES } from './prices';
 
 export type DesignName = 'shipped (event-driven)' | 'fixed sleep' | 'polling every 5 s';
 
@@ -65,6 +66,14 @@ export interface ActionRow {
   readonly invocations: number;
   /** Cold starts (new execution environments) per action; Lambda bills their init phase too. */
   readonly coldStarts: number;
+  /** Step Functions Express executions per action (a launch hook's registration waits). */
+  readonly executions: number;
+  /** Express GB-s per action, as billed (64 MB, 100 ms). */
+  readonly executionGbSeconds: number;
+  /** Longest single invocation, ms. */
+  readonly longestInvocationMs: number;
+  /** Dollars per action at list prices: Lambda requests and GB-s, Step Functions requests and GB-s. */
+  readonly dollars: number;
   /** Mean ms from the command's end to the completion that took effect; negative: before the command ended. */
   readonly delayMs: number;
   readonly outcomes: Readonly<Record<Outcome, number>>;
@@ -138,16 +147,25 @@ async function measureAction(design: Design, transition: Transition, commandSeco
   const outcomes: Record<Outcome, number> = { correct: 0, wrong: 0, heartbeat: 0, stuck: 0 };
   for (const j of judged) outcomes[j.outcome]++;
   const delays = judged.map((j) => j.delayMs).filter((d): d is number => d !== undefined);
+  const lambdaGbSeconds = gbSeconds(r) / actions;
+  const invocations = r.invocations.length / actions;
+  const executions = r.executions.length / actions;
+  const executionGbSeconds = r.executions.reduce((sum, e) => sum + expressGbSeconds((e.endMs ?? r.summary.virtualMs) - e.startMs), 0) / actions;
   return {
     design: design.name,
     transition,
     commandSeconds,
     actions,
     memoryMB: r.summary.memoryMB,
-    gbSeconds: gbSeconds(r) / actions,
+    gbSeconds: lambdaGbSeconds,
     apiCalls: r.calls.length / actions,
     commands: r.summary.commandsSent / actions,
-    invocations: r.invocations.length / actions,
+    invocations,
+    executions,
+    executionGbSeconds,
+    longestInvocationMs: Math.max(...r.invocations.map((i) => i.billedMs ?? 0)),
+    dollars: invocations * LAMBDA_PRICES.perMillionRequests / 1e6 + lambdaGbSeconds * LAMBDA_PRICES.perGbSecond
+      + executions * EXPRESS_PRICES.perMillionRequests / 1e6 + executionGbSeconds * EXPRESS_PRICES.perGbHour / 3600,
     coldStarts: r.invocations.filter((i) => i.coldStart).length / actions,
     delayMs: delays.length ? delays.reduce((a, b) => a + b, 0) / delays.length : NaN,
     outcomes,
@@ -165,7 +183,8 @@ export async function measureActions(seed: number, actions = 10): Promise<Action
 
 /**
  * A launch hook: the instance's SSM agent registers 15-45 s after launch. The
- * shipped handler checks registration before it sends; the hand-made designs
+ * shipped handler checks registration once per invocation before it sends,
+ * and its Express state machine waits between checks; the hand-made designs
  * send at once, are refused, and wait for Lambda's retry a minute later.
  */
 export async function measureLaunch(seed: number, commandSeconds = [60, 300], actions = 10): Promise<ActionRow[]> {

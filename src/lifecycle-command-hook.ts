@@ -34,6 +34,7 @@ import { LifecycleCommandFunction } from './handler/lifecycle-command-function';
 import { HOOK_METRICS, METRIC_DIMENSIONS, METRIC_NAMESPACE } from './handler/metrics';
 import { LifecycleStage } from './lifecycle-stage';
 import { cfnResourceOf, nagFindingValue, NagSuppression, suppressNagFindings } from './nag-suppressions';
+import { RegistrationWait } from './registration-wait';
 import { commandScript, EXIT_ON_ERROR } from './script';
 import { stagesEnvironmentValue } from './stage-choice';
 
@@ -45,12 +46,17 @@ const MIN_TIMEOUT_SECONDS = 30;
 const DELIVERY_TIMEOUT_SECONDS = 60;
 /** Time for the status event to reach the handler and for CompleteLifecycleAction, with its retries. */
 const COMPLETION_MARGIN_SECONDS = 60;
-/** The handler's own time, on top of the registration wait for launch hooks. */
+/** The handler's time per invocation: one registration check, the claim, and the send with its lost-answer checks. */
 const HANDLER_BASE_TIMEOUT_SECONDS = 60;
 const DEFAULT_REGISTRATION_TIMEOUT_SECONDS = 180;
 const MIN_REGISTRATION_TIMEOUT_SECONDS = 10;
-/** The handler waits for registration inside one invocation, so Lambda's 15 minutes bound it. */
-const MAX_REGISTRATION_TIMEOUT_SECONDS = 900 - HANDLER_BASE_TIMEOUT_SECONDS;
+/**
+ * The registration wait counts against the hook's heartbeat timeout (7,200 s
+ * at most) together with the command's own timeout; 14 minutes leaves the
+ * commands almost the whole of it. The function does not wait: each check is
+ * a short invocation, and a state machine waits between checks.
+ */
+const MAX_REGISTRATION_TIMEOUT_SECONDS = 840;
 const HOOK_NAME_PATTERN = /^[A-Za-z0-9\-_\/]{1,255}$/;
 /** Auto Scaling's limit on NotificationMetadata (API model, AnyPrintableAsciiStringMaxLen4000): 1 to 4,000 characters... */
 const MAX_NOTIFICATION_METADATA_LENGTH = 4000;
@@ -170,9 +176,12 @@ export interface LifecycleCommandHookProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * Launch hooks only: how long the handler waits for a launching instance's SSM
+   * Launch hooks only: how long the hook waits for a launching instance's SSM
    * agent to register before it completes the action with `defaultResult`.
-   * Between 10 seconds and 14 minutes.
+   * Between 10 seconds and 14 minutes. The function checks once per
+   * invocation and returns; the hook's Express state machine waits 2, 4, 8,
+   * 16, then every 20 seconds between checks, so the command follows the
+   * agent's registration within about 20 seconds.
    *
    * @default Duration.minutes(3)
    */
@@ -198,9 +207,11 @@ export interface LifecycleCommandHookProps {
  * It creates the lifecycle hook, an SSM Command document holding the commands,
  * two EventBridge rules (the group's lifecycle event, and the status of the
  * document's command invocations), a handler function, its least-privilege role,
- * an encrypted dead-letter queue, and a log group for the commands' output.
- * No function waits for a command to finish: the command's own status event
- * completes the lifecycle action.
+ * an encrypted dead-letter queue, and a log group for the commands' output;
+ * a launch hook also gets an Express state machine that waits between checks
+ * of a launching instance's SSM registration. No function waits for an agent
+ * or a command: the next check's invocation and the command's own status
+ * event complete the lifecycle action.
  */
 export class LifecycleCommandHook extends Construct {
   /** The lifecycle hook on the group. */
@@ -382,9 +393,14 @@ export class LifecycleCommandHook extends Construct {
       INLINE_POLICY_SUPPRESSION,
     ]);
 
+    // Launch hooks: the function checks the agent's registration once per
+    // invocation, and this state machine waits between checks.
+    const registrationWait = isLaunch ? new RegistrationWait(this, 'RegistrationWait') : undefined;
+    if (registrationWait) handlerPolicy.addStatements(registrationWait.grantStart());
+
     const handlerLogGroup = new logs.LogGroup(this, 'HandlerLogGroup', { retention });
     handlerLogGroup.grantWrite(role);
-    const handlerTimeoutSeconds = HANDLER_BASE_TIMEOUT_SECONDS + registrationSeconds;
+    const handlerTimeoutSeconds = HANDLER_BASE_TIMEOUT_SECONDS;
     const handler = new LifecycleCommandFunction(this, 'Handler', {
       description: `Runs the commands of lifecycle hook ${id} and completes its lifecycle actions`,
       role,
@@ -410,8 +426,10 @@ export class LifecycleCommandHook extends Construct {
         [HOOK_ENVIRONMENT.executionTimeoutSeconds]: String(timeoutSeconds),
         [HOOK_ENVIRONMENT.stages]: stages,
         [HOOK_ENVIRONMENT.actionTableName]: actionTable.tableName,
+        ...(registrationWait ? { [HOOK_ENVIRONMENT.registrationWaitArn]: registrationWait.stateMachineArn } : {}),
       },
     });
+    const registrationWaitMachine = registrationWait?.bind(handler);
     this.handler = handler;
     // The function runs only once its permissions exist.
     handler.node.addDependency(handlerPolicy);
@@ -470,6 +488,7 @@ export class LifecycleCommandHook extends Construct {
     });
 
     hook.node.addDependency(lifecycleRule, statusRule, handler, handlerPolicy);
+    if (registrationWaitMachine) hook.node.addDependency(registrationWaitMachine);
     if (props.configureInstanceRole ?? true) {
       const instancePolicy = this.configureInstanceRole(group, props.configureInstanceRole !== undefined);
       if (instancePolicy) hook.node.addDependency(instancePolicy);
@@ -819,7 +838,7 @@ function registrationTimeoutSeconds(timeout: Duration | undefined, isLaunch: boo
   if (timeout === undefined) return DEFAULT_REGISTRATION_TIMEOUT_SECONDS;
   const seconds = timeout.toSeconds({ integral: false });
   if (Token.isUnresolved(seconds)) {
-    throw new Error('LifecycleCommandHook: registrationTimeout must be known at synth time; it sets the handler\'s and the hook\'s timeouts.');
+    throw new Error('LifecycleCommandHook: registrationTimeout must be known at synth time; it sets the hook\'s heartbeat timeout.');
   }
   if (!Number.isInteger(seconds) || seconds < MIN_REGISTRATION_TIMEOUT_SECONDS || seconds > MAX_REGISTRATION_TIMEOUT_SECONDS) {
     throw new Error(`LifecycleCommandHook: registrationTimeout is ${seconds} seconds; it must be a whole number of seconds from ${MIN_REGISTRATION_TIMEOUT_SECONDS} to ${MAX_REGISTRATION_TIMEOUT_SECONDS}.`);

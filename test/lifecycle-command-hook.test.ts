@@ -52,6 +52,11 @@ describe('terminate hook on an imported group', () => {
     template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
   });
 
+  test('a terminate hook has no registration wait: no state machine, no Step Functions right', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/states:|HOOK_REGISTRATION_WAIT/);
+  });
+
   test('creates a schema 2.2 shell document with the commands and their timeout as its execution timeout', () => {
     template.hasResourceProperties('AWS::SSM::Document', {
       DocumentType: 'Command',
@@ -287,11 +292,74 @@ describe('launch hook on an owned group', () => {
     });
   });
 
-  test('the handler may wait for registration and completes with ABANDON on failure', () => {
+  test('the handler checks registration without waiting itself, and completes with ABANDON on failure', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Timeout: 60 + 180,
-      Environment: { Variables: Match.objectLike({ HOOK_TRANSITION: 'launch', HOOK_FAILURE_RESULT: 'ABANDON', HOOK_REGISTRATION_TIMEOUT_SECONDS: '180' }) },
+      Timeout: 60,
+      Environment: {
+        Variables: Match.objectLike({
+          HOOK_TRANSITION: 'launch',
+          HOOK_FAILURE_RESULT: 'ABANDON',
+          HOOK_REGISTRATION_TIMEOUT_SECONDS: '180',
+          HOOK_REGISTRATION_WAIT: {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, Match.stringLikeRegexp('^:states:eu-west-1:123456789012:stateMachine:[-A-Za-z0-9]*RegistrationWait')]],
+          },
+        }),
+      },
     });
+  });
+
+  test('an Express state machine waits the seconds its input names, then invokes the handler asynchronously with that input', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machine.Properties.StateMachineType).toBe('EXPRESS');
+    const handlerId = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: Match.objectLike({ HOOK_NAME: 'bootstrap' }) } } }))[0];
+    // The definition, with the handler's ARN put back where the template joins it in.
+    const parts = machine.Properties.DefinitionString['Fn::Join'][1] as unknown[];
+    const definition = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p).includes(handlerId) ? 'HANDLER_ARN' : '?')).join(''));
+    expect(definition).toEqual({
+      Comment: expect.any(String),
+      StartAt: 'Wait',
+      States: {
+        Wait: { Type: 'Wait', SecondsPath: '$.waitSeconds', Next: 'Check' },
+        Check: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { 'FunctionName': 'HANDLER_ARN', 'InvocationType': 'Event', 'Payload.$': '$' },
+          Retry: [expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException']) })],
+          End: true,
+        },
+      },
+    });
+    // Its name is the one the handler's environment names.
+    const name = machine.Properties.StateMachineName as string;
+    expect(name).toMatch(/RegistrationWait/);
+    expect(name.length).toBeLessThanOrEqual(80);
+  });
+
+  test('the handler may start executions of that one state machine; the state machine may invoke only the handler', () => {
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const name = machine.Properties.StateMachineName as string;
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Sid: 'StartRegistrationWait',
+          Effect: 'Allow',
+          Action: 'states:StartExecution',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:states:eu-west-1:123456789012:stateMachine:${name}`]] },
+        }]),
+      },
+    });
+    const roleId = machine.Properties.RoleArn['Fn::GetAtt'][0];
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'states.amazonaws.com' } })] },
+    });
+    const machinePolicies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }));
+    expect(machinePolicies).toHaveLength(1);
+    expect(machinePolicies[0].Properties.PolicyDocument.Statement).toEqual([{
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/Handler/), 'Arn'] },
+    }]);
   });
 
   test('the instance role gets SSM core and the right to write the output log group', () => {
@@ -377,14 +445,14 @@ describe('options', () => {
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 7200 });
   });
 
-  test('a custom registration timeout sets the launch heartbeat and the handler timeout', () => {
+  test('a custom registration timeout sets the launch heartbeat; the handler\'s timeout does not grow with it', () => {
     const { template } = hookTemplate({
       transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
       registrationTimeout: Duration.minutes(10),
       timeout: Duration.seconds(6480),
     });
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 7200 });
-    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 660 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 60 });
   });
 
   test('two hooks on one group get separate documents, rules, handlers and tables of action records', () => {

@@ -31,6 +31,8 @@ export interface HookConfig {
   readonly executionTimeoutSeconds: number;
   /** The DynamoDB table that holds one record per lifecycle action of this hook. */
   readonly actionTableName: string;
+  /** Launch hooks: the state machine that waits between registration checks. */
+  readonly registrationWaitArn?: string;
 }
 
 /** A lifecycle action of this hook that needs its command. */
@@ -64,12 +66,16 @@ export interface IgnoredEvent {
 export type ClassifiedEvent = LifecycleAction | InvocationResult | IgnoredEvent;
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+export const INSTANCE_ID_PATTERN = INSTANCE_ID;
 const TOKEN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const COMMAND_ID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** Lifecycle transitions, origins and destinations: short names, kept in the action's record only when well formed. */
 const STAGE = /^[A-Za-z0-9_:]{1,64}$/;
 /** EventBridge's `time`: an RFC 3339 timestamp, kept in the action's record only when well formed. */
 const EVENT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+export const TOKEN_PATTERN = TOKEN;
+export const EVENT_TIME_PATTERN = EVENT_TIME;
+export const STAGE_PATTERN = STAGE;
 
 const ENV_KEYS = {
   groupName: 'HOOK_GROUP_NAME',
@@ -84,6 +90,8 @@ const ENV_KEYS = {
   /** The stages whose events run the commands, comma-separated; read by `readStages` in stages.ts. */
   stages: 'HOOK_STAGES',
   actionTableName: 'HOOK_ACTION_TABLE',
+  /** Launch hooks only: the ARN of the state machine that waits between registration checks. */
+  registrationWaitArn: 'HOOK_REGISTRATION_WAIT',
 } as const;
 
 /** The environment variable names the construct sets and the handler reads. */
@@ -123,6 +131,7 @@ export function readConfig(env: Record<string, string | undefined>): HookConfig 
     deliveryTimeoutSeconds: seconds(ENV_KEYS.deliveryTimeoutSeconds),
     executionTimeoutSeconds: seconds(ENV_KEYS.executionTimeoutSeconds),
     actionTableName: get(ENV_KEYS.actionTableName),
+    ...(transition === 'launch' ? { registrationWaitArn: get(ENV_KEYS.registrationWaitArn) } : {}),
   };
 }
 
@@ -209,6 +218,11 @@ export function tokenOfComment(comment: string | undefined): string | undefined 
   const token = comment.slice(COMMENT_PREFIX.length);
   return TOKEN.test(token) ? token : undefined;
 }
+
+/** The key of a registration check event: the registration wait passes its execution input on as the event. */
+export const REGISTRATION_CHECK_KEY = 'registrationCheck';
+/** The input field the registration wait's Wait state reads its seconds from (`SecondsPath`). */
+export const WAIT_SECONDS_KEY = 'waitSeconds';
 
 /**
  * Delay before the next check of a launching instance's SSM registration:

@@ -1,7 +1,10 @@
 /**
- * The hook's handler. A lifecycle event: claim the action, check it is still
- * pending, send its command (once). A command's final status: find the action
- * the command belongs to, and complete that action by its token.
+ * The hook's handler. A lifecycle event: on a launch, check once that the
+ * instance's SSM agent is online, and if it is not, schedule the next check
+ * and return; then claim the action, check it is still pending, send its
+ * command (once). A registration check: the same, from the check. A command's
+ * final status: find the action the command belongs to, and complete that
+ * action by its token.
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
@@ -27,7 +30,8 @@ import {
   resultForStatus,
 } from './events';
 import { notSentReason } from './metrics';
-import { findCommandOfAction, sendCommand, tokenOfCommand, waitForRegistration } from './sending';
+import { checkRegistration, classifyRegistrationCheck, nextWaitMs, RegistrationCheck, startRegistrationWait } from './registration-wait';
+import { findCommandOfAction, sendCommand, tokenOfCommand } from './sending';
 import { decideStage, readStages } from './stages';
 
 /** Time kept back from the function's own timeout for completing the action. */
@@ -61,7 +65,8 @@ export type Outcome =
   | 'action-ended'
   | 'completed'
   | 'already-completed'
-  | 'complete-refused';
+  | 'complete-refused'
+  | 'waiting-for-registration';
 
 /** The hook the outcome lines (and their metrics) speak for, and the invocation that writes them. */
 interface Lines {
@@ -76,7 +81,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
     hook: { groupName: config.groupName, hookName: config.hookName },
     ctx: context?.awsRequestId ? { requestId: context.awsRequestId } : {},
   };
-  const classified = classifyEvent(event, config);
+  const classified = classifyRegistrationCheck(event, config) ?? classifyEvent(event, config);
   switch (classified.kind) {
     case 'ignored':
       console.warn({ message: 'event ignored', reason: classified.reason, detailType: detailTypeOf(event) });
@@ -90,6 +95,9 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
       if (decision.stage === undefined) console.warn({ message: 'lifecycle event of an unknown stage', instanceId: classified.instanceId, reason: decision.reason });
       return runCommand(config, classified, lines, context);
     }
+    case 'registration-check':
+      // The stage was decided when the lifecycle event arrived: only actions that run the commands wait.
+      return runCommand(config, classified.action, lines, context, classified);
     case 'invocation-result':
       return finishAction(config, classified, lines);
   }
@@ -100,6 +108,7 @@ async function runCommand(
   action: LifecycleAction,
   lines: Lines,
   context?: InvocationContext,
+  check?: RegistrationCheck,
 ): Promise<Outcome> {
   const { instanceId, token } = action;
   const completion = { ...lines.ctx, eventTime: action.eventTime };
@@ -109,11 +118,12 @@ async function runCommand(
   try {
     if (config.transition === 'launch') {
       // Read-only, so done before claiming: the claim is held only while sending.
-      const registered = await waitForRegistration(instanceId, Math.min(Date.now() + config.registrationTimeoutSeconds * 1000, deadline));
-      if (!registered) {
-        commandNotSent(lines.hook, { instanceId, reason: 'AgentNotRegistered', step }, lines.ctx);
-        return await completeAction(config, instanceId, token, config.failureResult, 'the SSM agent did not register in time', completion);
+      const registration = await checkRegistration(instanceId);
+      if (registration !== 'online') {
+        step = 'StartExecution';
+        return await awaitRegistration(config, action, lines, registration, check);
       }
+      if (check) console.info({ message: 'SSM agent registered', instanceId, checks: check.attempt + 1 });
     }
 
     step = 'claim';
@@ -153,6 +163,33 @@ async function runCommand(
     }
     return outcome;
   }
+}
+
+/**
+ * The agent is not online (or the check went unanswered): schedule the next
+ * check and return, or, past the registration deadline, complete the action
+ * with the failure result. The deadline counts from the first check, made
+ * when the lifecycle event arrived.
+ */
+async function awaitRegistration(
+  config: HookConfig,
+  action: LifecycleAction,
+  lines: Lines,
+  registration: 'not-online' | 'unanswered',
+  check?: RegistrationCheck,
+): Promise<Outcome> {
+  const now = Date.now();
+  const attempt = check?.attempt ?? 0;
+  const registrationDeadline = check?.deadline ?? now + config.registrationTimeoutSeconds * 1000;
+  const waitMs = nextWaitMs(registration, attempt, registrationDeadline, now);
+  if (waitMs === undefined) {
+    const { instanceId, token } = action;
+    console.error({ message: 'SSM agent not registered before the deadline', instanceId, checks: attempt + 1, registration });
+    commandNotSent(lines.hook, { instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, lines.ctx);
+    return completeAction(config, instanceId, token, config.failureResult, 'the SSM agent did not register in time', { ...lines.ctx, eventTime: action.eventTime });
+  }
+  await startRegistrationWait(config, { action, attempt: attempt + 1, deadline: registrationDeadline }, waitMs);
+  return 'waiting-for-registration';
 }
 
 /**

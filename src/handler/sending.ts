@@ -1,11 +1,9 @@
 /**
- * Running the hook's command on an instance with SSM Run Command: waiting for
- * a launching instance's agent to register, finding the command an action
- * already has, and sending it at most once even when SendCommand's answer is
- * lost.
+ * Running the hook's command on an instance with SSM Run Command: finding the
+ * command an action already has, and sending it at most once even when
+ * SendCommand's answer is lost.
  */
 import {
-  DescribeInstanceInformationCommand,
   ListCommandsCommand,
   SendCommandCommand,
   SSMClient,
@@ -16,7 +14,6 @@ import {
   HookConfig,
   LifecycleAction,
   LOST_ANSWER_CHECKS_MS,
-  registrationBackoffMs,
   throttledSendDelayMs,
   tokenOfComment,
 } from './events';
@@ -40,26 +37,6 @@ export class SendUnsettledError extends Error {
   override readonly name = 'SendUnsettled';
   /** Another invocation may settle it after the claim's lease: worth a Lambda retry. */
   readonly $retryable = {};
-}
-
-/** Polls SSM until the instance's agent is online, with a doubling delay, until the deadline. */
-export async function waitForRegistration(instanceId: string, deadline: number): Promise<boolean> {
-  for (let attempt = 0; ; attempt++) {
-    const info = await ssm.send(new DescribeInstanceInformationCommand({
-      Filters: [{ Key: 'InstanceIds', Values: [instanceId] }],
-    }));
-    if (info.InstanceInformationList?.some((i) => i.InstanceId === instanceId && i.PingStatus === 'Online')) {
-      if (attempt > 0) console.info({ message: 'SSM agent registered', instanceId, checks: attempt + 1 });
-      return true;
-    }
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) {
-      console.error({ message: 'SSM agent not registered before the deadline', instanceId, checks: attempt + 1 });
-      return false;
-    }
-    // The last wait is cut short so that the last check falls on the deadline.
-    await sleep(Math.min(registrationBackoffMs(attempt), remaining));
-  }
 }
 
 /** The id of the command of this hook's document that carries the action's token, if SSM lists one. */

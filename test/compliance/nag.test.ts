@@ -32,6 +32,15 @@ function alwaysSuppressed(hook: string, arn: (service: string) => string, groupN
   ];
 }
 
+/** What a launch hook also suppresses: its registration wait state machine logs and traces nothing, and has its own inline policy. */
+function launchSuppressed(hook: string): Array<[string, string]> {
+  return [
+    [`${hook}/RegistrationWait`, 'AwsSolutions-SF1'],
+    [`${hook}/RegistrationWait`, 'AwsSolutions-SF2'],
+    [`${hook}/RegistrationWait/Policy`, INLINE_POLICY],
+  ];
+}
+
 /**
  * Every cdk-nag finding (AwsSolutions and NIST 800-53 R5) that the construct
  * raises on the compliance stacks, all suppressed by the construct itself. A new
@@ -39,6 +48,7 @@ function alwaysSuppressed(hook: string, arn: (service: string) => string, groupN
  */
 const PINNED_SUPPRESSIONS: Array<[string, string]> = [
   ...alwaysSuppressed('OwnedGroupHooks/Bootstrap', inEnv, '<GroupASG3C6DFE3B>'),
+  ...launchSuppressed('OwnedGroupHooks/Bootstrap'),
   ['OwnedGroupHooks/Bootstrap/InstanceOutputPolicy', INLINE_POLICY],
   // The output log group is passed by name: its ARN ends in ":*" (its log streams).
   ['OwnedGroupHooks/Bootstrap/InstanceOutputPolicy', `${IAM5}[Resource::${inEnv('logs')}:log-group:fleet-command-output:*]`],
@@ -47,6 +57,7 @@ const PINNED_SUPPRESSIONS: Array<[string, string]> = [
   ['OwnedGroupHooks/Drain/InstanceOutputPolicy', INLINE_POLICY],
   ['OwnedGroupHooks/Group/InstanceRole', SSM_CORE],
   ...alwaysSuppressed('ImportedGroupHooks/Bootstrap', agnostic, '<FleetName>'),
+  ...launchSuppressed('ImportedGroupHooks/Bootstrap'),
   ['ImportedGroupHooks/Bootstrap/OutputLogGroup', LOG_GROUP_KMS],
   ...alwaysSuppressed('ImportedGroupHooks/Drain', agnostic, 'web-fleet'),
 ];

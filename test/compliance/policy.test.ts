@@ -27,6 +27,10 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
   const documentArn = arn('ssm', `document/${t.documentName}`);
   const groupArn = (name: string, id = '6f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0') =>
     arn('autoscaling', `autoScalingGroup:${id}:autoScalingGroupName/${name}`);
+  // Launch hooks wait for registration in a state machine of their own.
+  const isLaunch = key.endsWith('/Bootstrap');
+  const stateMachines = Object.entries(t.own).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
+  const stateMachineArn = isLaunch ? arn('states', `stateMachine:${stateMachines[0]?.[1].Properties!.StateMachineName}`) : undefined;
   const instance = (id: string, group?: string): Authorization => ({
     action: 'ssm:SendCommand',
     resource: arn('ec2', `instance/${id}`),
@@ -84,6 +88,7 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
         Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
         Resource: tableArn,
       },
+      ...(isLaunch ? [{ Sid: 'StartRegistrationWait', Effect: 'Allow', Action: 'states:StartExecution', Resource: stateMachineArn }] : []),
     ]);
     expect(t.statements(defaultPolicy)).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: t.physical[`${handlerLogGroup}.Arn`] },
@@ -127,6 +132,7 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
         [`${op} on its table of action records`, [{ action: `dynamodb:${op}`, resource: tableArn }]]),
       ['writing its own log group', [{ action: 'logs:PutLogEvents', resource: `${t.physical[`${handlerLogGroup}.Arn`]}` }]],
       ['dead-lettering to its queue', [{ action: 'sqs:SendMessage', resource: t.physical[`${queue}.Arn`] }]],
+      ...(isLaunch ? [['starting its registration wait', [{ action: 'states:StartExecution', resource: stateMachineArn! }]] as [string, Authorization[]]] : []),
     ])('%s', (_name, call) => {
       expect(evaluateCall(statements, call)).toBe('allowed');
     });
@@ -161,6 +167,11 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
       ['terminating instances', [{ action: 'ec2:TerminateInstances', resource: arn('ec2', 'instance/i-0123456789abcdef0') }]],
       ['writing another log group', [{ action: 'logs:PutLogEvents', resource: arn('logs', 'log-group:other:*') }]],
       ['sending to another queue', [{ action: 'sqs:SendMessage', resource: arn('sqs', 'other-queue') }]],
+      ['starting another state machine', [{ action: 'states:StartExecution', resource: arn('states', 'stateMachine:other') }]],
+      ['changing or stopping a state machine', [
+        { action: 'states:UpdateStateMachine', resource: stateMachineArn ?? arn('states', 'stateMachine:other') },
+        { action: 'states:StopExecution', resource: arn('states', 'express:other:e:e') },
+      ]],
     ])('%s', (_name, call) => {
       expect(evaluateCall(statements, call)).toBe('implicitly denied');
     });
@@ -187,6 +198,30 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
     const deny = queueStatements.filter((s: any) => s.Effect === 'Deny').map(({ Principal: _p, ...s }: any) => s);
     expect(evaluate(deny, { action: 'sqs:ReceiveMessage', resource: queueArn, context: { 'aws:SecureTransport': 'false' } })).toBe('explicitly denied');
     expect(evaluate(deny, { action: 'sqs:ReceiveMessage', resource: queueArn, context: { 'aws:SecureTransport': 'true' } })).toBe('implicitly denied');
+  });
+
+  test(isLaunch
+    ? 'the registration wait is an Express state machine whose role, assumed by Step Functions alone, may invoke only the handler'
+    : 'a terminate hook has no state machine', () => {
+    if (!isLaunch) {
+      expect(stateMachines).toEqual([]);
+      return;
+    }
+    expect(stateMachines).toHaveLength(1);
+    const machine = stateMachines[0][1].Properties!;
+    expect(machine.StateMachineType).toBe('EXPRESS');
+    const machineRole = machine.RoleArn['Fn::GetAtt'][0];
+    expect(t.resources[machineRole].Properties!.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' } },
+    ]);
+    expect(t.resources[machineRole].Properties!.ManagedPolicyArns).toBeUndefined();
+    const machinePolicies = Object.entries(t.resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties!.Roles) === JSON.stringify([{ Ref: machineRole }]))
+      .map(([id]) => id);
+    expect(machinePolicies).toHaveLength(1);
+    expect(t.statements(machinePolicies[0])).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: t.physical[`${t.logicalId('Handler/Resource')}.Arn`] },
+    ]);
   });
 
   test('only this hook\'s rules may invoke the handler', () => {

@@ -198,3 +198,31 @@ export function assertMetricsAddUp(r: ScenarioResult, hook = 0): void {
     'ActionDuration: one sample per action that ran a command');
   for (const d of durations) assert.ok(d.value >= 0, `ActionDuration ${d.value}`);
 }
+
+/**
+ * Launch hooks wait for registration without Lambda time: no invocation runs
+ * longer than `maxInvocationMs`, and each command follows its agent's coming
+ * online by at most `maxDelayMs` (the registration backoff's 20 s cap, plus
+ * the latency of one execution start and one invocation).
+ */
+export function assertRegistrationWaitCheap(
+  r: ScenarioResult,
+  maxInvocationMs = 5_000,
+  maxDelayMs: number | ((instance: number) => number) = 21_000,
+): void {
+  const longest = Math.max(...r.invocations.map((i) => (i.endMs ?? Infinity) - i.startMs));
+  assert.ok(longest <= maxInvocationMs, `an invocation ran ${longest} ms, more than ${maxInvocationMs} ms`);
+  for (const c of r.commands) {
+    const online = r.instances[c.instance].agentOnlineAtMs;
+    assert.ok(online !== undefined, `instance ${c.instance} got a command before its agent was online`);
+    const delay = c.requestedAtMs - online;
+    const limit = typeof maxDelayMs === 'number' ? maxDelayMs : maxDelayMs(c.instance);
+    assert.ok(delay >= 0 && delay <= limit, `instance ${c.instance}: command sent ${delay} ms after its agent came online (at most ${limit} ms)`);
+  }
+}
+
+/** The registration wait executions started for an instance. */
+export function executionsOf(r: ScenarioResult, instance: number): number {
+  const id = r.instances[instance].id;
+  return r.executions.filter((e) => (e.input.registrationCheck as { EC2InstanceId?: string } | undefined)?.EC2InstanceId === id).length;
+}

@@ -18,6 +18,8 @@ import {
   assertMetricsAddUp,
   callsOf,
   assertOneCommandPerAction,
+  assertRegistrationWaitCheap,
+  executionsOf,
   outcomesOf,
   statusEventsOf,
   ScenarioResult,
@@ -66,7 +68,11 @@ function assertStageCompletedAtOnce(r: ScenarioResult, n: number): void {
   }
 }
 
-/** Launch hooks: registration polls at 0, 2, 6, 14, 30, 50, 70 … s after the event (see registrationBackoffMs). */
+/**
+ * Launch hooks: registration checks at about 0, 2, 6, 14, 30, 50, 70 … s after
+ * the event (see registrationBackoffMs), each a short invocation; the hook's
+ * Express state machine waits in between.
+ */
 const LAUNCH = { transition: 'launch', timeoutSeconds: 300 } as const;
 const TERMINATE = { transition: 'terminate', timeoutSeconds: 300 } as const;
 
@@ -96,7 +102,8 @@ export const SCENARIOS: readonly Scenario[] = [
       name: 'launch, agent registers late',
       hook: LAUNCH,
       instances: 1,
-      // Registered 25 s after launch: the checks at about 0, 2, 6 and 14 s find nothing, the one at 30 s finds it online.
+      // Registered 25 s after launch: the checks at about 0, 2, 6 and 14 s find nothing, each scheduling
+      // the next through the state machine; the one at about 30 s finds it online.
       agent: { registrationDelayMs: 25_000 },
       command: { durationMs: 10_000 },
     },
@@ -105,13 +112,18 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCompletions(r, 'CONTINUE', 'api');
       assertCommandsPerInstance(r, 1);
       assert.deepEqual(callsOf(r, 0), [
-        ...Array(5).fill('DescribeInstanceInformation ok'),
+        ...Array(4).fill(['DescribeInstanceInformation ok', 'StartExecution ok']).flat(),
+        'DescribeInstanceInformation ok',
         'RecordLifecycleActionHeartbeat ok',
         'SendCommand ok',
         'CompleteLifecycleAction(CONTINUE) ok',
       ]);
       // No SendCommand before registration, so no InvalidInstanceId on the way.
       assert.ok(r.calls.every((c) => c.error === undefined));
+      assert.deepEqual(r.executions.map((e) => e.input.waitSeconds), [2, 4, 8, 16]);
+      assert.ok(r.executions.every((e) => e.status === 'SUCCEEDED'));
+      assert.deepEqual(outcomesOf(r, 0), [...Array(4).fill('waiting-for-registration'), 'command-sent', 'completed']);
+      assertRegistrationWaitCheap(r);
       assertHandlerNeverFailed(r);
     },
   },
@@ -123,15 +135,101 @@ export const SCENARIOS: readonly Scenario[] = [
       agent: { registrationDelayMs: 'never' },
     },
     check: (r) => {
-      // 13 checks (0, 2, 6, 14, 30, 50 … 170 s, and a last one at the 180 s registration timeout),
-      // then the handler abandons, long before the heartbeat timeout (600 s).
+      // Checks at about 0, 2, 6, 14, 30, 50 … 170 s and a last one at the 180 s registration timeout
+      // (a check landing just short of it adds one more, a second later), then the handler
+      // abandons by token, long before the heartbeat timeout (600 s).
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'ABANDON', 'api');
       assertCommandsPerInstance(r, 0);
-      assert.deepEqual(callsOf(r, 0), [...Array(13).fill('DescribeInstanceInformation ok'), 'CompleteLifecycleAction(ABANDON) ok']);
+      const calls = callsOf(r, 0);
+      const checks = calls.filter((c) => c === 'DescribeInstanceInformation ok').length;
+      assert.ok(checks === 13 || checks === 14, `${checks} registration checks`);
+      assert.deepEqual(calls, [
+        ...Array(checks - 1).fill(['DescribeInstanceInformation ok', 'StartExecution ok']).flat(),
+        'DescribeInstanceInformation ok',
+        'CompleteLifecycleAction(ABANDON) ok',
+      ]);
       const done = r.instances[0].completions[0].atMs;
-      assert.ok(done >= 180_000 && done < 190_000, `abandoned at ${done} ms, expected just after the last check at the 180 s registration timeout`);
+      assert.ok(done >= 180_000 && done < 185_000, `abandoned at ${done} ms, expected just after the last check at the 180 s registration timeout`);
+      assert.ok(r.instances[0].completions[0].token.length === 36, 'completed by token');
+      assertRegistrationWaitCheap(r);
       assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'launch, 50 agents register 5 s to 170 s late -> each command within 20 s of Online',
+      hook: LAUNCH,
+      instances: 50,
+      spreadMs: 10_000,
+      agent: { registrationDelayMs: [5_000, 170_000] },
+      command: { durationMs: [5_000, 20_000] },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      // No invocation waits: the longest is a check, a claim and a send.
+      assertRegistrationWaitCheap(r, 3_000);
+      for (const i of range(50)) {
+        const checks = callsOf(r, i).filter((c) => c.startsWith('DescribeInstanceInformation')).length;
+        assert.equal(executionsOf(r, i), checks - 1, `instance ${i}: one wait between two checks`);
+      }
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: '300 launches, 40% of DescribeInstanceInformation throttled',
+      hook: LAUNCH,
+      instances: 300,
+      spreadMs: 30_000,
+      agent: { registrationDelayMs: [15_000, 45_000] },
+      command: { durationMs: [5_000, 20_000] },
+      api: { faults: throttling(0.4, { operations: ['DescribeInstanceInformation'] }) },
+    },
+    check: (r) => {
+      // A check whose three attempts were all throttled is another wait, never a failed invocation or a lost action.
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      assert.ok(r.logs.some((l) => l.text.includes('registration check unanswered')), 'no check outlasted the SDK\'s retries: the fault was not exercised');
+      // Under throttling a check takes the SDK's retries (up to about 2 s of backoff) on top of the
+      // 20 s wait, and a check left unanswered after the agent came online costs one more wait.
+      const unansweredAfterOnline = (i: number) => r.logs.filter((l) => l.text.includes('registration check unanswered')
+        && l.text.includes(r.instances[i].id) && l.atMs >= r.instances[i].agentOnlineAtMs!).length;
+      assertRegistrationWaitCheap(r, 5_000, (i) => 23_000 * (1 + unansweredAfterOnline(i)));
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'duplicate launch events and Express executions run twice -> one command, bounded waits',
+      hook: LAUNCH,
+      instances: 50,
+      spreadMs: 5_000,
+      agent: { registrationDelayMs: [5_000, 60_000] },
+      command: { durationMs: [5_000, 20_000] },
+      events: { faults: [{ kind: 'lifecycle', duplicates: 1, duplicateDelayMs: [0, 2_000] }] },
+      stepFunctions: { duplicateExecutionRate: 0.1 },
+      lambda: { concurrency: 1_000 },
+    },
+    check: (r) => {
+      assertExactlyOnce(r, 'InService');
+      assert.ok(r.executions.some((e) => e.duplicate), 'no execution ran twice: the fault was not exercised');
+      // Every chain of waits ends at the first check after its agent came online: no execution
+      // starts later than one wait (20 s) and one check after that.
+      for (const i of range(50)) {
+        const online = r.instances[i].agentOnlineAtMs!;
+        const id = r.instances[i].id;
+        const late = r.executions
+          .filter((e) => (e.input.registrationCheck as { EC2InstanceId: string }).EC2InstanceId === id && e.startMs > online + 21_000);
+        assert.deepEqual(late, [], `instance ${i}: waits started long after its agent came online`);
+      }
+      assertRegistrationWaitCheap(r);
     },
   },
   {
@@ -595,9 +693,16 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     check: (r) => {
       assertExactlyOnce(r, 'InService');
-      const outcomes = r.invocations.filter((i) => i.kind === 'lifecycle').map((i) => String(i.value));
-      assert.equal(outcomes.length, 400);
+      assert.equal(r.invocations.filter((i) => i.kind === 'lifecycle').length, 400);
+      const outcomes = r.invocations.map((i) => String(i.value));
       assert.equal(outcomes.filter((o) => o === 'command-sent').length, 200);
+      // Each copy of an event may start its own chain of waits; each chain ends when the agent is
+      // online (at most 40 s here: five waits of 2, 4, 8, 16 and 20 s), so a duplicate costs a bounded few.
+      for (const i of range(200)) {
+        const n = executionsOf(r, i);
+        assert.ok(n <= 2 * 5, `instance ${i}: ${n} registration wait executions`);
+      }
+      assertRegistrationWaitCheap(r);
     },
   },
   ...([
@@ -640,8 +745,8 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCompletions(r, 'CONTINUE', [...Array(5).fill('operator'), ...Array(5).fill('api')]);
       assertCommandsPerInstance(r, [...Array(5).fill(0), ...Array(5).fill(1)]);
       for (const i of range(5)) {
-        assert.deepEqual(callsOf(r, i).filter((c) => !c.startsWith('DescribeInstanceInformation')), ['RecordLifecycleActionHeartbeat ValidationError']);
-        assert.deepEqual(outcomesOf(r, i), ['action-ended']);
+        assert.deepEqual(callsOf(r, i).filter((c) => !/^(DescribeInstanceInformation|StartExecution) ok$/.test(c)), ['RecordLifecycleActionHeartbeat ValidationError']);
+        assert.deepEqual(outcomesOf(r, i).filter((o) => o !== 'waiting-for-registration'), ['action-ended']);
         assert.deepEqual(storeCallsOf(r, i), ['PutItem ok', 'UpdateItem ok']);
       }
       assert.equal(r.logs.filter((l) => l.text.includes('nothing sent')).length, 5, 'one log line per ended action');

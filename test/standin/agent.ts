@@ -139,6 +139,7 @@ export class Agents {
   }
 
   setStatus(instance: Instance, status: AgentStatus): void {
+    if (status === 'Online' && instance.agent !== 'Online') instance.agentOnlineAtMs = this.clock.elapsed;
     instance.agent = status;
     if (status === 'Online') this.listener.online(instance);
   }

@@ -59,7 +59,7 @@ export class EventBus {
 
   put(event: Record<string, unknown>, meta: EventMeta): void {
     const kinds = this.options.kinds;
-    const routed = kinds === undefined || (meta.kind !== 'command' && kinds.includes(meta.kind));
+    const routed = kinds === undefined || ((meta.kind === 'lifecycle' || meta.kind === 'command-status') && kinds.includes(meta.kind));
     const targets = routed ? this.targets.filter((t) => t.patterns.some((p) => matches(p, event))) : [];
     const matched = targets.length > 0;
     const record: EventRecord = {
@@ -129,7 +129,7 @@ export class EventBus {
   }
 
   private applies(fault: EventFault, meta: EventMeta): boolean {
-    if (meta.kind === 'command') return false;
+    if (meta.kind === 'command' || meta.kind === 'registration-check') return false;
     if (fault.kind && fault.kind !== meta.kind) return false;
     if (fault.status && fault.status !== meta.status) return false;
     return this.faultGate.fires(fault, meta.instance, this.clock.elapsed);
@@ -140,7 +140,7 @@ export class EventBus {
 /** A rate given for all events or by kind (command-level status events have no kind of their own). */
 function rateFor(rate: EventOptions['lossRate'], meta: EventMeta): number | undefined {
   if (rate === undefined || typeof rate === 'number') return rate;
-  return meta.kind === 'command' ? undefined : rate[meta.kind];
+  return meta.kind === 'command' || meta.kind === 'registration-check' ? undefined : rate[meta.kind];
 }
 
 /** EventBridge pattern matching: exact values, `prefix`, `anything-but` and `exists`, nested objects. */

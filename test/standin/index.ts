@@ -9,3 +9,4 @@ export * from './options';
 export type { Range } from './rng';
 export { throttling, resourceContention, disappearsAfter } from './faults';
 export { OPERATIONS } from './server';
+export type { ExecutionRecord } from './stepfunctions';

@@ -22,7 +22,7 @@ export interface InvocationRecord {
   /** 1 for the first delivery of an event; 2, 3 for Lambda's retries. */
   readonly attempt: number;
   readonly eventId: string;
-  readonly kind: EventKind | 'other';
+  readonly kind: EventKind | 'registration-check' | 'other';
   readonly instance?: number;
   /** The command status of a `command-status` event. */
   readonly status?: string;
@@ -43,7 +43,7 @@ export interface InvocationRecord {
 
 export interface DeadLetter {
   readonly eventId: string;
-  readonly kind: EventKind | 'other';
+  readonly kind: EventKind | 'registration-check' | 'other';
   readonly instance?: number;
   readonly attempts: number;
   readonly error: string;

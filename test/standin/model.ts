@@ -55,6 +55,8 @@ export interface Instance {
   /** False once the EC2 instance is terminated. */
   exists: boolean;
   agent: AgentStatus;
+  /** Virtual ms from the start when the agent last came online. */
+  agentOnlineAtMs?: number;
   /** Pending lifecycle actions, one per hook of the current transition. */
   readonly actions: LifecycleAction[];
   /** Every lifecycle action of the instance, in order. */
@@ -66,7 +68,8 @@ export interface Instance {
 
 /** What an emitted event is about, so delivery faults can select it without parsing it. */
 export interface EventMeta {
-  readonly kind: 'lifecycle' | 'command-status' | 'command';
+  /** `registration-check`: a launch hook's registration wait invoking the function (not an EventBridge event). */
+  readonly kind: 'lifecycle' | 'command-status' | 'command' | 'registration-check';
   readonly instance?: number;
   readonly status?: string;
 }

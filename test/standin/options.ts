@@ -7,6 +7,7 @@
  * are virtual milliseconds from the start of the scenario.
  */
 import type { Range } from './rng';
+import type { StepFunctionsOptions } from './stepfunctions';
 
 export type LifecycleResult = 'CONTINUE' | 'ABANDON';
 export type Transition = 'launch' | 'terminate';
@@ -369,6 +370,8 @@ export interface ScenarioOptions {
   readonly ssm?: SsmOptions;
   readonly events?: EventOptions;
   readonly lambda?: LambdaOptions;
+  /** Step Functions: Express executions run twice at this rate (at-least-once). */
+  readonly stepFunctions?: StepFunctionsOptions;
   readonly schedule?: readonly ScheduledHappening[];
   /** Scenario code run inside the world at chosen virtual times. */
   readonly during?: readonly WorldHook[];

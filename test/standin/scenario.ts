@@ -15,9 +15,10 @@ import type { Handler, HandlerFactory, ScenarioOptions } from './options';
 import { Rng } from './rng';
 import { CallHistory } from './selector';
 import { ApiCall, StandInServer } from './server';
+import { ExecutionRecord, StepFunctions } from './stepfunctions';
 import { ResourceNames, synthesizeHook } from './template';
 import { RequestTracker } from './tracker';
-import { Completion, Instance, LifecycleState, World } from './world';
+import { Completion, EventMeta, Instance, LifecycleState, registrationCheckInstance, World } from './world';
 
 export const BUNDLED_HANDLER = path.resolve(__dirname, '../../assets/handler/lifecycle-command.lambda/index.js');
 
@@ -44,6 +45,8 @@ export interface InstanceReport {
   readonly completions: readonly Completion[];
   /** Commands SSM accepted for the instance. */
   readonly commands: number;
+  /** Virtual ms from the start when its SSM agent last came online. */
+  readonly agentOnlineAtMs?: number;
 }
 
 /** One command and its result on its instance (the handler sends each command to one instance). */
@@ -92,6 +95,10 @@ export interface ScenarioSummary {
   readonly lambdaRetries: number;
   readonly deadLetters: number;
   readonly invocations: number;
+  /** Step Functions executions started (registration waits). */
+  readonly executions: number;
+  /** Sum of the executions' durations, virtual ms. */
+  readonly executionMs: number;
   /** Sum of billed handler time, virtual ms. */
   readonly billedMs: number;
   /** The function's memory, for GB-seconds. */
@@ -116,6 +123,8 @@ export interface ScenarioResult {
   readonly invocations: readonly InvocationRecord[];
   readonly deadLetters: readonly DeadLetter[];
   readonly events: readonly EventRecord[];
+  /** Step Functions executions (launch hooks' registration waits). */
+  readonly executions: readonly ExecutionRecord[];
   readonly commands: readonly CommandReport[];
   readonly logs: readonly LogLine[];
   /** How the run ended: nothing left to do, or the horizon was reached. */
@@ -201,6 +210,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     account: NAMES.account,
     region: NAMES.region,
   }, options.lambda ?? {}, handlerFactory, history));
+  world.stepFunctions = new StepFunctions(clock, rng, hooks.flatMap((h, n) => (h.template.stateMachine ? [{
+    ...h.template.stateMachine,
+    functions: new Map([[h.template.functionArn, (payload: Record<string, unknown>, meta: EventMeta) => lambdas[n].invoke(payload, meta)]]),
+  }] : [])), options.stepFunctions ?? {}, (payload) => {
+    const id = registrationCheckInstance(payload);
+    return world.instances.find((i) => i.id === id)?.index;
+  });
   bus = new EventBus(clock, rng, hooks.map((h, n) => ({
     patterns: h.template.eventPatterns,
     maximumEventAgeSeconds: h.template.targetMaximumEventAgeSeconds,
@@ -222,6 +238,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     AWS_ENDPOINT_URL_SSM: undefined,
     AWS_ENDPOINT_URL_AUTO_SCALING: undefined,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SFN: undefined,
     AWS_REGION: NAMES.region,
     AWS_DEFAULT_REGION: NAMES.region,
     AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7STANDIN',
@@ -298,6 +315,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     lambdaRetries: invocations.filter((i) => i.attempt > 1).length,
     deadLetters: deadLetters.length,
     invocations: invocations.length,
+    executions: world.stepFunctions.executions.length,
+    executionMs: world.stepFunctions.executions.reduce((sum, e) => sum + ((e.endMs ?? clock.elapsed) - e.startMs), 0),
     billedMs: invocations.reduce((sum, i) => sum + (i.billedMs ?? 0), 0),
     memoryMB,
     virtualMs: clock.elapsed,
@@ -311,6 +330,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     invocations,
     deadLetters,
     events: bus.records,
+    executions: world.stepFunctions.executions,
     commands: world.commands.map((c) => {
       const inv = c.invocations[0];
       return {
@@ -337,7 +357,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 }
 
 function report(i: Instance): InstanceReport {
-  return { index: i.index, id: i.id, state: i.state, ec2Running: i.ec2Running, completions: [...i.completions], commands: i.commandIds.length };
+  return {
+    index: i.index,
+    id: i.id,
+    state: i.state,
+    ec2Running: i.ec2Running,
+    completions: [...i.completions],
+    commands: i.commandIds.length,
+    agentOnlineAtMs: i.agentOnlineAtMs,
+  };
 }
 
 /** Sets (or, for undefined, removes) environment variables; returns a function that puts them back. */

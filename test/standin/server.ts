@@ -1,8 +1,9 @@
 /**
  * The stand-in's HTTP endpoint, on a loopback port chosen at start. It speaks
- * the two wire protocols the SDK v3 clients use: Auto Scaling's awsQuery
- * (form-encoded POST, XML answers and XML errors) and SSM's JSON 1.1
- * (`X-Amz-Target: AmazonSSM.<Operation>`). Every call waits its latency on the
+ * the wire protocols the SDK v3 clients use: Auto Scaling's awsQuery
+ * (form-encoded POST, XML answers and XML errors), SSM's JSON 1.1
+ * (`X-Amz-Target: AmazonSSM.<Operation>`) and Step Functions' JSON 1.0
+ * (`X-Amz-Target: AWSStepFunctions.<Operation>`). Every call waits its latency on the
  * virtual clock ("parked"), then faults apply, the world performs it, and the
  * call is recorded.
  */
@@ -17,7 +18,7 @@ import { CallHistory, FaultGate } from './selector';
 import { INVOCATION_HEADER } from './tracker';
 import { ApiError, World } from './world';
 
-export type Service = 'autoscaling' | 'ssm';
+export type Service = 'autoscaling' | 'ssm' | 'stepfunctions';
 
 /** One API call as the stand-in saw it. */
 export interface ApiCall {
@@ -62,10 +63,27 @@ const SSM_OPERATIONS: Record<string, (w: World, p: Record<string, unknown>, invo
   CancelCommand: (w, p) => w.runCommand.cancelCommand(p),
 };
 
+const STEP_FUNCTIONS_OPERATIONS: Record<string, (w: World, p: Record<string, unknown>, invocation?: string) => Record<string, unknown>> = {
+  StartExecution: (w, p) => w.stepFunctions.startExecution(p),
+};
+
+const OPERATION_TABLES: Readonly<Record<Service, typeof AUTOSCALING_OPERATIONS>> = {
+  autoscaling: AUTOSCALING_OPERATIONS,
+  ssm: SSM_OPERATIONS,
+  stepfunctions: STEP_FUNCTIONS_OPERATIONS,
+};
+
 /** The operations the stand-in serves, by service. */
 export const OPERATIONS: Readonly<Record<Service, readonly string[]>> = {
   autoscaling: Object.keys(AUTOSCALING_OPERATIONS),
   ssm: Object.keys(SSM_OPERATIONS),
+  stepfunctions: Object.keys(STEP_FUNCTIONS_OPERATIONS),
+};
+
+/** The JSON protocols: target prefix and content type, by service. */
+const JSON_PROTOCOLS: Readonly<Record<string, { service: Service; contentType: string }>> = {
+  AmazonSSM: { service: 'ssm', contentType: 'application/x-amz-json-1.1' },
+  AWSStepFunctions: { service: 'stepfunctions', contentType: 'application/x-amz-json-1.0' },
 };
 
 /** Which list parameters of the awsQuery operations are lists (`Name.member.N`). */
@@ -198,18 +216,18 @@ export class StandInServer {
     const subject = ctx.instance !== undefined ? this.world.instances[ctx.instance] : undefined;
     if (subject) for (const h of ctx.before) this.world.happen(subject, h);
 
-    const table = service === 'ssm' ? SSM_OPERATIONS : AUTOSCALING_OPERATIONS;
+    const table = OPERATION_TABLES[service];
     const op = table[operation];
     let output: Record<string, unknown> | undefined;
     let failure: ApiError | undefined;
     let injected = false;
     if (ctx.throttled) {
-      failure = new ApiError(service === 'ssm' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded');
+      failure = new ApiError(service === 'autoscaling' ? 'Throttling' : 'ThrottlingException', 'Rate exceeded');
     } else if (ctx.reset === 'before' || (ctx.error && !ctx.error.afterApplying)) {
       failure = ctx.reset ? CONNECTION_RESET : injectedError(ctx.error!);
       injected = true;
     } else if (!op) {
-      failure = service === 'ssm'
+      failure = service !== 'autoscaling'
         ? new ApiError('UnknownOperationException', `Operation ${operation} is not supported by the stand-in`)
         : new ApiError('InvalidAction', `The action ${operation} is not valid for this web service.`);
     } else {
@@ -305,14 +323,16 @@ function decode(req: http.IncomingMessage, body: string): DecodeResult {
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
     const [prefix, operation] = target.split('.');
-    if (prefix !== 'AmazonSSM' || !operation) return { ok: false, service: 'ssm', code: 'UnknownOperationException', message: `Unknown target ${target}` };
-    if (!String(req.headers['content-type']).startsWith('application/x-amz-json-1.1')) {
-      return { ok: false, service: 'ssm', code: 'SerializationException', message: 'Expected application/x-amz-json-1.1' };
+    const protocol = JSON_PROTOCOLS[prefix];
+    if (!protocol || !operation) return { ok: false, service: 'ssm', code: 'UnknownOperationException', message: `Unknown target ${target}` };
+    const { service, contentType } = protocol;
+    if (!String(req.headers['content-type']).startsWith(contentType)) {
+      return { ok: false, service, code: 'SerializationException', message: `Expected ${contentType}` };
     }
     try {
-      return { ok: true, value: { service: 'ssm', operation, params: body ? JSON.parse(body) : {} } };
+      return { ok: true, value: { service, operation, params: body ? JSON.parse(body) : {} } };
     } catch {
-      return { ok: false, service: 'ssm', code: 'SerializationException', message: 'Malformed JSON' };
+      return { ok: false, service, code: 'SerializationException', message: 'Malformed JSON' };
     }
   }
   if (req.method !== 'POST' || !String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
@@ -355,9 +375,9 @@ function respond(
   requestId: string,
 ): void {
   baseHeaders(res, nowMs, requestId);
-  if (service === 'ssm') {
-    res.setHeader('Content-Type', 'application/x-amz-json-1.1');
-    // JSON 1.1 timestamps are epoch seconds; the replacer sees the raw value before Date.toJSON.
+  if (service !== 'autoscaling') {
+    res.setHeader('Content-Type', jsonContentType(service));
+    // JSON 1.0 and 1.1 timestamps are epoch seconds; the replacer sees the raw value before Date.toJSON.
     res.end(JSON.stringify(output, function (this: Record<string, unknown>, key: string, v: unknown) {
       const raw = this[key];
       return raw instanceof RealDate ? raw.getTime() / 1000 : v;
@@ -376,8 +396,8 @@ function respond(
 function respondError(res: http.ServerResponse, service: Service, error: ApiError, nowMs: number, requestId: string): void {
   baseHeaders(res, nowMs, requestId);
   res.statusCode = error.status;
-  if (service === 'ssm') {
-    res.setHeader('Content-Type', 'application/x-amz-json-1.1');
+  if (service !== 'autoscaling') {
+    res.setHeader('Content-Type', jsonContentType(service));
     res.end(JSON.stringify({ __type: error.code, message: error.message }));
     return;
   }
@@ -388,6 +408,10 @@ function respondError(res: http.ServerResponse, service: Service, error: ApiErro
     + `<RequestId>${requestId}</RequestId>`
     + '</ErrorResponse>',
   );
+}
+
+function jsonContentType(service: Service): string {
+  return Object.values(JSON_PROTOCOLS).find((p) => p.service === service)!.contentType;
 }
 
 /** The small XML the awsQuery answers need: objects become elements, lists `member` elements, dates ISO 8601. */

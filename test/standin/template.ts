@@ -45,6 +45,10 @@ export interface HookTemplate {
   readonly eventPatterns: ReadonlyArray<Record<string, unknown>>;
   /** The DynamoDB table the handler keeps its action records in. */
   readonly actionTable?: TableDefinition;
+  /** The function's ARN, as the state machines' definitions name it. */
+  readonly functionArn: string;
+  /** Launch hooks: the registration wait's state machine, its ARN as the function's environment names it. */
+  readonly stateMachine?: { readonly arn: string; readonly type: 'STANDARD' | 'EXPRESS'; readonly definition: Record<string, any> };
 }
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
@@ -137,6 +141,15 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
     ttlAttribute: tableProps.TimeToLiveSpecification?.Enabled ? tableProps.TimeToLiveSpecification.AttributeName : undefined,
   };
 
+  const machines = Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  if (machines.length > 1) throw new Error(`expected at most one AWS::StepFunctions::StateMachine, found ${machines.length}`);
+  const machineProps = machines[0]?.Properties as Record<string, any> | undefined;
+  const stateMachine = machineProps && {
+    arn: `arn:aws:states:${names.region}:${names.account}:stateMachine:${machineProps.StateMachineName}`,
+    type: machineProps.StateMachineType ?? 'STANDARD',
+    definition: JSON.parse(String(resolve(machineProps.DefinitionString))),
+  };
+
   const result: HookTemplate = {
     transition: hook.transition,
     environment: environment as Record<string, string>,
@@ -158,6 +171,8 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
     targetMaximumEventAgeSeconds: Math.min(...targetAges, 86_400),
     eventPatterns,
     actionTable,
+    functionArn: String(resolve({ 'Fn::GetAtt': [fnId, 'Arn'] })),
+    stateMachine,
   };
   cache.set(key, result);
   return result;

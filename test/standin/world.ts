@@ -13,6 +13,7 @@ import { asArray } from './model';
 import type { AgentOptions, CommandOptions, Happening, InstanceOverride, LifecycleResult, ProgramBehaviour, WorldControl } from './options';
 import type { Rng } from './rng';
 import { CommandDocument, RunCommand } from './runcommand';
+import type { StepFunctions } from './stepfunctions';
 
 export { ApiError } from './model';
 export type { Completion, Instance, LifecycleState, EventMeta, Emit } from './model';
@@ -33,6 +34,8 @@ export class World {
   readonly autoscaling: AutoScaling;
   readonly agents: Agents;
   readonly runCommand: RunCommand;
+  /** The hooks' state machines; set once the functions they invoke exist. */
+  stepFunctions!: StepFunctions;
 
   constructor(
     private readonly clock: VirtualClock,
@@ -161,6 +164,9 @@ export class World {
           return this.instances.find((i) => i.actions.some((a) => a.token === params.LifecycleActionToken));
         }
         break;
+      case 'StartExecution':
+        id = registrationCheckInstance(params.input);
+        break;
       case 'SendCommand':
       case 'DescribeAutoScalingInstances':
         id = first(params.InstanceIds);
@@ -179,5 +185,16 @@ export class World {
 
   dispose(): void {
     this.agents.dispose();
+  }
+}
+
+/** The instance a registration wait's execution input is about. */
+export function registrationCheckInstance(input: unknown): string | undefined {
+  try {
+    const parsed = typeof input === 'string' ? JSON.parse(input) : input;
+    const id = parsed?.registrationCheck?.EC2InstanceId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
   }
 }

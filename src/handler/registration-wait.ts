@@ -1,0 +1,156 @@
+/**
+ * Waiting for a launching instance's SSM agent without Lambda time: one
+ * registration check per invocation, and between checks an Express state
+ * machine of the hook that only waits and then invokes the function again
+ * with the next check. The check event carries everything the launch path
+ * needs (the action, the attempt, the deadline), so no state is kept between
+ * checks.
+ */
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { errorName, isTransient } from './aws-errors';
+import {
+  HookConfig,
+  IgnoredEvent,
+  INSTANCE_ID_PATTERN,
+  LifecycleAction,
+  REGISTRATION_CHECK_KEY,
+  registrationBackoffMs,
+  STAGE_PATTERN,
+  TOKEN_PATTERN,
+  EVENT_TIME_PATTERN,
+  WAIT_SECONDS_KEY,
+} from './events';
+
+const ssm = new SSMClient({});
+const sfn = new SFNClient({});
+
+/**
+ * A throttled or failed check at the deadline is repeated for this long after
+ * it, so that an answer AWS did not give is never taken for an agent that did
+ * not register. The hook's heartbeat timeout keeps a delivery margin larger
+ * than this.
+ */
+export const UNANSWERED_CHECK_GRACE_MS = 40_000;
+
+/** The next registration check of a launch action, as the state machine delivers it. */
+export interface RegistrationCheck {
+  readonly kind: 'registration-check';
+  readonly action: LifecycleAction;
+  /** Checks made before this one. */
+  readonly attempt: number;
+  /** Epoch ms after which an agent still not online fails the action. */
+  readonly deadline: number;
+}
+
+/** What one check found: the agent online, not (yet) online, or no answer (throttled, 5xx, network). */
+export type Registration = 'online' | 'not-online' | 'unanswered';
+
+/** One DescribeInstanceInformation call for the instance. Transient failures become `unanswered`; others are thrown. */
+export async function checkRegistration(instanceId: string): Promise<Registration> {
+  try {
+    const info = await ssm.send(new DescribeInstanceInformationCommand({
+      Filters: [{ Key: 'InstanceIds', Values: [instanceId] }],
+    }));
+    const online = info.InstanceInformationList?.some((i) => i.InstanceId === instanceId && i.PingStatus === 'Online');
+    return online ? 'online' : 'not-online';
+  } catch (error) {
+    if (!isTransient(error)) throw error;
+    console.warn({ message: 'registration check unanswered; checking again after the next wait', instanceId, error: errorName(error) });
+    return 'unanswered';
+  }
+}
+
+/**
+ * What follows a check that did not find the agent online: another wait, or
+ * the end of the wait (the deadline passed).
+ * @returns the wait before the next check in ms, or undefined when the action fails.
+ */
+export function nextWaitMs(registration: Exclude<Registration, 'online'>, attempt: number, deadline: number, now: number): number | undefined {
+  const remaining = deadline - now;
+  const limit = registration === 'unanswered' ? remaining + UNANSWERED_CHECK_GRACE_MS : remaining;
+  if (limit <= 0) return undefined;
+  // The last wait is cut short so that the last check falls on the deadline; a whole second at least (Wait's unit).
+  return Math.max(1_000, Math.min(registrationBackoffMs(attempt), limit));
+}
+
+/** The state machine's input: the wait, and the check that follows it. */
+export function registrationCheckInput(config: HookConfig, check: Omit<RegistrationCheck, 'kind'>, waitMs: number): Record<string, unknown> {
+  const { action } = check;
+  return {
+    [WAIT_SECONDS_KEY]: Math.ceil(waitMs / 1000),
+    [REGISTRATION_CHECK_KEY]: {
+      AutoScalingGroupName: config.groupName,
+      LifecycleHookName: config.hookName,
+      EC2InstanceId: action.instanceId,
+      LifecycleActionToken: action.token,
+      LifecycleTransition: action.transition,
+      ...(action.origin ? { Origin: action.origin } : {}),
+      ...(action.destination ? { Destination: action.destination } : {}),
+      ...(action.eventTime ? { EventTime: action.eventTime } : {}),
+      Attempt: check.attempt,
+      Deadline: check.deadline,
+    },
+  };
+}
+
+/** Starts the wait: an execution that invokes the function with the next check after `waitMs`. */
+export async function startRegistrationWait(config: HookConfig, check: Omit<RegistrationCheck, 'kind'>, waitMs: number): Promise<void> {
+  if (!config.registrationWaitArn) throw new Error('the hook has no registration wait state machine (launch hooks only)');
+  const input = registrationCheckInput(config, check, waitMs);
+  const started = await sfn.send(new StartExecutionCommand({
+    stateMachineArn: config.registrationWaitArn,
+    input: JSON.stringify(input),
+  }));
+  console.info({
+    message: 'SSM agent not online; next registration check scheduled',
+    instanceId: check.action.instanceId,
+    attempt: check.attempt,
+    waitSeconds: input[WAIT_SECONDS_KEY],
+    executionArn: started.executionArn,
+  });
+}
+
+/**
+ * Reads a registration check event. Anything that is not one is left to the
+ * other events' classification (undefined); a malformed one, or one for
+ * another hook, is ignored.
+ */
+export function classifyRegistrationCheck(event: unknown, config: HookConfig): RegistrationCheck | IgnoredEvent | undefined {
+  if (typeof event !== 'object' || event === null || !(REGISTRATION_CHECK_KEY in event)) return undefined;
+  const check = (event as Record<string, unknown>)[REGISTRATION_CHECK_KEY];
+  const ignored = (reason: string): IgnoredEvent => ({ kind: 'ignored', reason });
+  if (typeof check !== 'object' || check === null || Array.isArray(check)) return ignored('registration check without a check object');
+  const c = check as Record<string, unknown>;
+  if (config.transition !== 'launch') return ignored('registration check for a terminate hook');
+  if (c.AutoScalingGroupName !== config.groupName) return ignored('registration check for another Auto Scaling group');
+  if (c.LifecycleHookName !== config.hookName) return ignored('registration check for another lifecycle hook');
+  if (typeof c.EC2InstanceId !== 'string' || !INSTANCE_ID_PATTERN.test(c.EC2InstanceId)) return ignored('registration check with a malformed EC2InstanceId');
+  if (typeof c.LifecycleActionToken !== 'string' || !TOKEN_PATTERN.test(c.LifecycleActionToken)) {
+    return ignored('registration check with a malformed LifecycleActionToken');
+  }
+  if (typeof c.LifecycleTransition !== 'string' || !STAGE_PATTERN.test(c.LifecycleTransition)) {
+    return ignored('registration check with a malformed LifecycleTransition');
+  }
+  if (!Number.isSafeInteger(c.Attempt) || (c.Attempt as number) < 1) return ignored('registration check with a malformed Attempt');
+  if (!Number.isSafeInteger(c.Deadline) || (c.Deadline as number) <= 0) return ignored('registration check with a malformed Deadline');
+  const stage = (v: unknown) => (typeof v === 'string' && STAGE_PATTERN.test(v) ? v : undefined);
+  const origin = stage(c.Origin);
+  const destination = stage(c.Destination);
+  // The lifecycle event's time, for the action's duration metric; dropped unless well formed.
+  const eventTime = typeof c.EventTime === 'string' && EVENT_TIME_PATTERN.test(c.EventTime) ? c.EventTime : undefined;
+  return {
+    kind: 'registration-check',
+    action: {
+      kind: 'lifecycle-action',
+      instanceId: c.EC2InstanceId,
+      token: c.LifecycleActionToken,
+      transition: c.LifecycleTransition,
+      ...(origin ? { origin } : {}),
+      ...(destination ? { destination } : {}),
+      ...(eventTime ? { eventTime } : {}),
+    },
+    attempt: c.Attempt as number,
+    deadline: c.Deadline as number,
+  };
+}
