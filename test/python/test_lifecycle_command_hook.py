@@ -1,5 +1,7 @@
 """The library as a Python user sees it: keyword arguments, the synthesized
 template, and the exceptions raised for bad input."""
+import json
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_autoscaling as autoscaling
@@ -141,10 +143,16 @@ def test_handlers_get_their_hook_settings(hook_app):
         "HOOK_STAGES": "return-to-warm-pool,terminate",
     }
     bootstrap = hook_app.resource(hook_app.bootstrap.handler.function_arn)["Properties"]
-    assert bootstrap["Timeout"] == 60 + 180
+    assert bootstrap["Timeout"] == 60  # the registration wait runs in a state machine, not in the function
     bootstrap_variables = dict(bootstrap["Environment"]["Variables"])
     # Each hook keeps its action records in a table of its own.
     bootstrap_table = bootstrap_variables.pop("HOOK_ACTION_TABLE")
+    # A launch hook waits for the SSM agent in an Express state machine of its own, named in the ARN.
+    wait_arn = json.dumps(bootstrap_variables.pop("HOOK_REGISTRATION_WAIT"))
+    resources = hook_app.template.to_json()["Resources"].values()
+    machines = [r["Properties"] for r in resources if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    assert [m["StateMachineType"] for m in machines] == ["EXPRESS"]
+    assert f":stateMachine:{machines[0]['StateMachineName']}" in wait_arn
     assert _table_of(hook_app, bootstrap_table)["BillingMode"] == "PAY_PER_REQUEST"
     assert bootstrap_table != drain["Environment"]["Variables"]["HOOK_ACTION_TABLE"]
     assert bootstrap_variables == {
@@ -168,8 +176,9 @@ def test_only_the_new_groups_instance_role_is_configured(hook_app):
     assert role["ManagedPolicyArns"] == [
         {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonSSMManagedInstanceCore"]]},
     ]
-    # Two handler roles and the new group's instance role; the imported group gets none.
-    hook_app.template.resource_count_is("AWS::IAM::Role", 3)
+    # Two handler roles, the launch hook's registration wait role and the new group's
+    # instance role; the imported group gets none.
+    hook_app.template.resource_count_is("AWS::IAM::Role", 4)
 
 
 # The messages are those the TypeScript tests expect; Python users get them as
