@@ -3,6 +3,17 @@
 import { ACCOUNT, FLEET_NAME, HookTemplate, hookTemplates, REGION } from './hook-template';
 import { Authorization, evaluate, evaluateCall, glob, Statement } from './iam-evaluator';
 
+/**
+ * Step Functions' service principal as aws-cdk-lib writes it: `states.amazonaws.com`,
+ * or, before 2.15x, the regional one (`states.<region>.amazonaws.com`, or a map by
+ * region in a stack without one); IAM accepts each.
+ */
+const STEP_FUNCTIONS_PRINCIPAL = {
+  asymmetricMatch: (actual: unknown): boolean => (typeof actual === 'string' && /^states(\.[a-z0-9-]+)?\.amazonaws\.com$/.test(actual))
+    || JSON.stringify(actual) === JSON.stringify({ 'Fn::FindInMap': ['ServiceprincipalMap', { Ref: 'AWS::Region' }, 'states'] }),
+  toAsymmetricMatcher: (): string => 'Step Functions\' service principal',
+};
+
 const templates = hookTemplates();
 
 /** Actions with no resource type in the Service Authorization Reference: IAM accepts only "*" for them. */
@@ -212,8 +223,7 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
     expect(machine.StateMachineType).toBe('EXPRESS');
     const machineRole = machine.RoleArn['Fn::GetAtt'][0];
     expect(t.resources[machineRole].Properties!.AssumeRolePolicyDocument.Statement).toEqual([
-      // aws-cdk-lib before 2.15x writes Step Functions' regional service principal; IAM accepts both.
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: expect.stringMatching(/^states(\.[a-z0-9-]+)?\.amazonaws\.com$/) } },
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: STEP_FUNCTIONS_PRINCIPAL } },
     ]);
     expect(t.resources[machineRole].Properties!.ManagedPolicyArns).toBeUndefined();
     const machinePolicies = Object.entries(t.resources)
