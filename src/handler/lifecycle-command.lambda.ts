@@ -15,6 +15,7 @@ import {
   takeOverClaim,
 } from './action-record';
 import { errorName, isTransient } from './aws-errors';
+import { LEASE_MARGIN_MS, SEND_WINDOW_MS } from './claim-timing';
 import { actionIsPending, completeAction } from './completing';
 import {
   classifyEvent,
@@ -24,26 +25,14 @@ import {
   readConfig,
   resultForStatus,
 } from './events';
+import { adoptCurrent } from './current-action';
 import { findCommandOfAction, sendCommand, tokenOfCommand, waitForRegistration } from './sending';
+import { finishPassCommand, reconcile } from './reconcile';
 
 /** Time kept back from the function's own timeout for completing the action. */
 const COMPLETION_RESERVE_MS = 10_000;
 
-/**
- * How long after claiming an action its holder may start a SendCommand: one
- * attempt, and one more after a lost answer has been looked for (see
- * LOST_ANSWER_CHECKS_MS).
- */
-export const SEND_WINDOW_MS = 20_000;
-
-/**
- * How long the claim stays the holder's after its send window: longer than
- * ListCommands takes to show a command (well under LOST_ANSWER_CHECKS_MS's
- * 15 s), so that whoever takes the claim over afterwards sees any command the
- * holder sent. The whole lease (50 s) is shorter than Lambda's first retry
- * delay (1 minute), so the retry of a holder that crashed takes the claim over.
- */
-export const LEASE_MARGIN_MS = 30_000;
+export { LEASE_MARGIN_MS, SEND_WINDOW_MS } from './claim-timing';
 
 /** What the handler uses of Lambda's context: its remaining time, and its request id to name its claims. */
 type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>>;
@@ -57,7 +46,8 @@ export type Outcome =
   | 'action-ended'
   | 'completed'
   | 'already-completed'
-  | 'complete-refused';
+  | 'complete-refused'
+  | 'reconciled';
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<Outcome> {
   const config = readConfig(process.env);
@@ -70,6 +60,9 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
       return runCommand(config, classified, context);
     case 'invocation-result':
       return finishAction(config, classified);
+    case 'reconcile':
+      await reconcile(config, () => context?.getRemainingTimeInMillis() ?? Infinity, context?.awsRequestId);
+      return 'reconciled';
   }
 }
 
@@ -100,6 +93,7 @@ async function runCommand(
       if (settled !== 'taken-over') return settled;
       claimed = true;
     }
+    if (await passHoldsAction(config, action)) return 'command-already-sent';
 
     step = 'RecordLifecycleActionHeartbeat';
     if (!await actionIsPending(config, instanceId, token)) {
@@ -166,11 +160,27 @@ async function finishAction(config: HookConfig, invocation: InvocationResult): P
   const token = records.find((r) => r.commandId === commandId)?.token
     ?? await tokenOfCommand(config, commandId, instanceId);
   if (!token) {
+    // A command a reconciliation pass sent for an action whose event it never saw.
+    const passed = await finishPassCommand(config, invocation, records);
+    if (passed) return passed;
     console.error({ message: 'no lifecycle action found for the command', instanceId, commandId, status });
     return 'ignored';
   }
   const result = resultForStatus(status, config.failureResult);
   return completeAction(config, instanceId, token, result, `command ${commandId} ended ${status}`);
+}
+
+/**
+ * A reconciliation pass claimed this action before its event arrived
+ * (current-action.ts, I1 and I2): the event hands the pass the token and sends nothing.
+ */
+async function passHoldsAction(config: HookConfig, action: LifecycleAction): Promise<boolean> {
+  if (config.passPeriodSeconds <= 0 || action.startedAt === undefined) return false;
+  const adopted = await adoptCurrent(config.actionTableName, action.instanceId, action.token, action.startedAt);
+  if (!adopted) return false;
+  await markEnded(config.actionTableName, action, 'the reconciliation pass runs the command of this action');
+  console.info({ message: 'a reconciliation pass already runs this lifecycle action\'s command', instanceId: action.instanceId, commandId: adopted.commandId });
+  return true;
 }
 
 function detailTypeOf(event: unknown): unknown {

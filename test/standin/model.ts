@@ -66,7 +66,7 @@ export interface Instance {
 
 /** What an emitted event is about, so delivery faults can select it without parsing it. */
 export interface EventMeta {
-  readonly kind: 'lifecycle' | 'command-status' | 'command';
+  readonly kind: 'lifecycle' | 'command-status' | 'command' | 'schedule';
   readonly instance?: number;
   readonly status?: string;
 }

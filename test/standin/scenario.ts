@@ -17,6 +17,7 @@ import { CallHistory } from './selector';
 import { ApiCall, StandInServer } from './server';
 import { ResourceNames, synthesizeHook } from './template';
 import { RequestTracker } from './tracker';
+import { envelope } from './model';
 import { Completion, Instance, LifecycleState, World } from './world';
 
 export const BUNDLED_HANDLER = path.resolve(__dirname, '../../assets/handler/lifecycle-command.lambda/index.js');
@@ -151,6 +152,13 @@ export function namesOf(n: number): ResourceNames {
   };
 }
 
+/** Whether an instance may still need a pass: it waits, or will enter a hook later. */
+function passMatters(instance: Instance, scalesIn: boolean): boolean {
+  return instance.actions.length > 0
+    || ['Pending', 'Warmed:Pending', 'Warmed:Stopped'].includes(instance.state)
+    || (scalesIn && instance.state === 'InService');
+}
+
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const realStart = performance.now();
   // Each hook is its own construct, as a user adds them: its own function, document and rules.
@@ -264,6 +272,20 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       });
     }
     for (const d of options.during ?? []) clock.schedule(d.atMs, () => d.run(world.control()));
+    if (options.reconciliation !== false) {
+      const phaseRng = new Rng(seed * 104_729 + 3);
+      hooks.forEach((h, n) => {
+        const periodMs = (h.template.scheduleSeconds ?? 0) * 1000;
+        if (periodMs <= 0) return;
+        const tick = () => {
+          lambdas[n].invoke(envelope(phaseRng.uuid(), 'aws.events', 'Scheduled Event', NAMES.account, NAMES.region, clock.now,
+            [`arn:aws:events:${NAMES.region}:${NAMES.account}:rule/${h.names.functionName}-Reconciliation`], {}), { kind: 'schedule' });
+          if (world.instances.some((i) => passMatters(i, options.scaleInAfterMs !== undefined))) clock.schedule(periodMs, tick);
+        };
+        const reconciliation = options.reconciliation === false ? undefined : options.reconciliation;
+        clock.schedule(reconciliation?.phaseMs ?? phaseRng.draw([0, periodMs - 1]), tick);
+      });
+    }
     ending = await clock.run({
       busy: () => tracker.inflight > server.parked,
       untilElapsedMs: options.horizonMs ?? 49 * HOURS,
