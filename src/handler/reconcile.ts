@@ -155,26 +155,26 @@ async function waitingInstances(config: HookConfig): Promise<Waiting[]> {
 async function reconcileInstance(ctx: PassContext, instance: Waiting): Promise<void> {
   const { config } = ctx;
   const records = await actionsOfInstance(config.actionTableName, instance.instanceId);
-  let live = false;
+  let handled = false;
   for (const record of records) {
     if (record.closed || record.state === 'ended') continue;
     const step = record.commandId ? await settleCommand(ctx, record) : await resumeClaim(ctx, record);
-    if (step === 'live') live = true;
+    if (step !== 'ended') handled = true;
   }
-  // The pending action of this hook has a record that is being taken care of.
-  if (live) return;
+  // This hook's pending action has a record that is being taken care of, or this pass just completed it.
+  if (handled) return;
   await reconcileUnknown(ctx, instance, records);
 }
 
 /** A recorded command: complete its action if it ended, or keep the action alive while it runs. */
-async function settleCommand(ctx: PassContext, record: ActionRecord): Promise<'live' | 'ended'> {
+async function settleCommand(ctx: PassContext, record: ActionRecord): Promise<'live' | 'ended' | 'completed'> {
   const { config } = ctx;
   const status = await commandStatus(record.instanceId, record.commandId!);
   if (status === undefined) return 'live';
   if (TERMINAL_STATUSES.includes(status)) {
     const outcome = await completeForStatus(ctx, record.instanceId, record.token, status, record.commandId!);
     await markClosed(config.actionTableName, record);
-    return outcome === 'complete-refused' ? 'ended' : 'ended';
+    return outcome === 'completed' ? 'completed' : 'ended';
   }
   if (!heartbeatDue(config, record.heartbeatAt ?? record.startedAt ?? 0)) return 'live';
   if (!await actionIsPending(config, record.instanceId, record.token)) {

@@ -323,20 +323,23 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
-      name: 'lost status event -> heartbeat timeout',
+      name: 'lost status event -> completed by the pass',
       hook: { transition: 'terminate', timeoutSeconds: 60 },
       instances: 2,
       command: { durationMs: 10_000 },
       events: { faults: [{ kind: 'command-status', status: 'Success', instances: [0], lose: true }] },
+      reconciliation: { phaseMs: 300_000 },
     },
     check: (r) => {
-      // Heartbeat = 60 s of commands + 120 s: the default result (CONTINUE) applies at 180 s.
+      // The pass at 300 s finds the command ended Success and completes the action by its token,
+      // long before the heartbeat timeout (60 + 120 s of commands and margins + two 900-s periods).
       assertFinalStates(r, 'Terminated');
-      assertCompletions(r, 'CONTINUE', ['heartbeat', 'api']);
-      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok']);
+      assertCompletions(r, 'CONTINUE', ['api', 'api']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'GetCommandInvocation ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.deepEqual(callsOf(r, 1), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
-      const expired = r.instances[0].completions[0].atMs;
-      assert.ok(expired >= 180_000 && expired < 183_000, `heartbeat timeout at ${expired} ms`);
+      const repaired = r.instances[0].completions[0].atMs;
+      assert.ok(repaired >= 300_000 && repaired < 302_000, `completed by the pass at ${repaired} ms`);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
       assertHandlerNeverFailed(r);
     },
   },
@@ -776,7 +779,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
-      name: 'lost lifecycle and status events -> heartbeat decides',
+      name: 'lost lifecycle and status events -> the pass repairs both',
       hook: { transition: 'launch', timeoutSeconds: 60 },
       instances: 3,
       agent: { registrationDelayMs: 0 },
@@ -787,23 +790,27 @@ export const SCENARIOS: readonly Scenario[] = [
           { kind: 'command-status', status: 'Success', instances: [1], lose: true },
         ],
       },
+      reconciliation: { phaseMs: 120_000 },
     },
     check: (r) => {
-      // Today nothing notices a lost event: both healthy instances wait for the heartbeat timeout
-      // (60 + 180 + 120 s) and its default result, ABANDON, terminates them.
-      assertFinalStates(r, ['Terminated', 'Terminated', 'InService']);
-      assertCompletions(r, ['ABANDON', 'ABANDON', 'CONTINUE'], ['heartbeat', 'heartbeat', 'api']);
-      assert.deepEqual(callsOf(r, 0), []);
-      assert.deepEqual(callsOf(r, 1), ['DescribeInstanceInformation ok', 'ListCommands ok', 'SendCommand ok']);
-      assert.equal(r.commands.find((c) => c.instance === 1)?.status, 'Success');
-      for (const i of [0, 1]) {
-        const at = r.instances[i].completions[0].atMs;
-        assert.ok(at >= 360_000 && at < 362_000, `instance ${i}: heartbeat timeout at ${at} ms`);
-      }
-      assert.deepEqual(r.events.filter((e) => e.lost).map((e) => [e.kind, e.instance, e.status ?? '']), [
-        ['lifecycle', 0, ''],
-        ['command-status', 1, 'Success'],
+      // Instance 0: the pass at 120 s sees it waiting without a record (a sighting), the pass at
+      // 1,020 s runs its command by instance id; the status event completes it. Instance 1: the pass
+      // at 120 s completes it by its token. Nothing is left to the heartbeat timeout (2,160 s).
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      assert.deepEqual(callsOf(r, 0), [
+        // The sighting's heartbeat by instance id, the next pass's, its registration check and send;
+        // then the status event finds the action by the pass's item (its ListCommands finds no token).
+        'RecordLifecycleActionHeartbeat ok', 'RecordLifecycleActionHeartbeat ok', 'DescribeInstanceInformation ok',
+        'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok',
       ]);
+      assert.deepEqual(callsOf(r, 1), ['DescribeInstanceInformation ok', 'RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'GetCommandInvocation ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      const lost = r.instances[0].completions[0].atMs;
+      assert.ok(lost > 1_020_000 && lost < 1_040_000, `instance 0 completed at ${lost} ms: one period after its sighting`);
+      assert.ok(r.instances[1].completions[0].atMs < 122_000, 'instance 1 completed by the first pass');
+      assert.equal(r.summary.heartbeatTimeouts, 0);
       assertHandlerNeverFailed(r);
     },
   },
@@ -816,13 +823,17 @@ export const SCENARIOS: readonly Scenario[] = [
       events: { lossRate: { lifecycle: 0.05 } },
     },
     check: (r) => {
-      // Exactly the instances whose event was lost wait for the heartbeat timeout; nothing else does.
+      // The instances whose event was lost get their command from the pass, a period after it first saw them.
       const lost = r.events.filter((e) => e.kind === 'lifecycle' && e.lost).map((e) => e.instance).sort((a, b) => a! - b!);
       assert.ok(lost.length > 0, 'no event was lost');
-      assert.deepEqual(r.instances.filter((i) => i.completions[0].by === 'heartbeat').map((i) => i.index), lost);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
       assert.equal(r.events.filter((e) => e.kind === 'command-status' && e.lost).length, 0);
       assertFinalStates(r, 'Terminated');
-      assertCommandsPerInstance(r, r.instances.map((i) => (lost.includes(i.index) ? 0 : 1)));
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      const byPass = r.commands.filter((c) => c.comment.startsWith('lifecycle-action pass-')).map((c) => c.instance).sort((a, b) => a - b);
+      assert.deepEqual(byPass, lost, 'the pass ran exactly the commands whose lifecycle event was lost');
       assertHandlerNeverFailed(r);
     },
   },

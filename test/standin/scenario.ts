@@ -153,9 +153,11 @@ export function namesOf(n: number): ResourceNames {
 }
 
 /** Whether an instance may still need a pass: it waits, or will enter a hook later. */
-function passMatters(instance: Instance, scalesIn: boolean): boolean {
+function passMatters(instance: Instance, scalesIn: boolean, launches: boolean): boolean {
   return instance.actions.length > 0
-    || ['Pending', 'Warmed:Pending', 'Warmed:Stopped'].includes(instance.state)
+    || ['Pending', 'Warmed:Pending'].includes(instance.state)
+    // A stopped instance leaves the pool for the group only in a group that launches.
+    || (launches && instance.state === 'Warmed:Stopped')
     || (scalesIn && instance.state === 'InService');
 }
 
@@ -280,7 +282,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         const tick = () => {
           lambdas[n].invoke(envelope(phaseRng.uuid(), 'aws.events', 'Scheduled Event', NAMES.account, NAMES.region, clock.now,
             [`arn:aws:events:${NAMES.region}:${NAMES.account}:rule/${h.names.functionName}-Reconciliation`], {}), { kind: 'schedule' });
-          if (world.instances.some((i) => passMatters(i, options.scaleInAfterMs !== undefined))) clock.schedule(periodMs, tick);
+          if (world.instances.some((i) => passMatters(i, options.scaleInAfterMs !== undefined, world.autoscaling.launches))) clock.schedule(periodMs, tick);
         };
         const reconciliation = options.reconciliation === false ? undefined : options.reconciliation;
         clock.schedule(reconciliation?.phaseMs ?? phaseRng.draw([0, periodMs - 1]), tick);
