@@ -163,7 +163,13 @@ export const SCENARIOS: readonly Scenario[] = [
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'ABANDON', 'api');
       assert.equal(r.commands[0].status, 'TimedOut');
-      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
+      // Every pass while the command runs reads its status; the one a period and its slack before the
+      // heartbeat timeout (7,200 s) would run out sends a heartbeat.
+      assert.deepEqual(callsOf(r, 0), [
+        'RecordLifecycleActionHeartbeat ok', 'SendCommand ok', ...Array(8).fill('GetCommandInvocation ok'),
+        'RecordLifecycleActionHeartbeat ok', 'CompleteLifecycleAction(ABANDON) ok',
+      ]);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
       const done = r.instances[0].completions[0].atMs;
       assert.ok(done > 7_080_000 && done < 7_200_000, `completed at ${done} ms: after the execution timeout, before the heartbeat timeout`);
       assertHandlerNeverFailed(r);
@@ -187,7 +193,7 @@ export const SCENARIOS: readonly Scenario[] = [
         // The copies find the action's record with its command id: no AWS call at all.
         assert.deepEqual(callsOf(r, i), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
         assert.deepEqual(storeCallsOf(r, i), [
-          'PutItem ok', 'UpdateItem ok',
+          'PutItem ok', 'UpdateItem ConditionalCheckFailedException', 'UpdateItem ok',
           'PutItem ConditionalCheckFailedException', 'GetItem ok',
           'PutItem ConditionalCheckFailedException', 'GetItem ok',
           'Query ok',
@@ -436,9 +442,9 @@ export const SCENARIOS: readonly Scenario[] = [
       hook: TERMINATE,
       instances: 1,
       command: { durationMs: 90_000 },
-      // The runtime dies once SendCommand has answered (the claim, the heartbeat, the send: the third call),
-      // before the command id is recorded: the command runs, the invocation fails.
-      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 3, effect: 'crash' }] },
+      // The runtime dies once SendCommand has answered (the claim, the look for a pass's claim, the heartbeat,
+      // the send: the fourth call), before the command id is recorded: the command runs, the invocation fails.
+      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 4, effect: 'crash' }] },
     },
     check: (r) => {
       // Lambda retries a minute later, after the claim's 50 s lease: the retry takes the claim over,
@@ -447,7 +453,11 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCompletions(r, 'CONTINUE', 'api');
       assertCommandsPerInstance(r, 1);
       assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
-      assert.deepEqual(storeCallsOf(r, 0), ['PutItem ok', 'PutItem ConditionalCheckFailedException', 'GetItem ok', 'UpdateItem ok', 'UpdateItem ok', 'Query ok']);
+      assert.deepEqual(storeCallsOf(r, 0), [
+        // The claim, and the conditional hand-over of a reconciliation pass's claim, which finds none.
+        'PutItem ok', 'UpdateItem ConditionalCheckFailedException',
+        'PutItem ConditionalCheckFailedException', 'GetItem ok', 'UpdateItem ok', 'UpdateItem ok', 'Query ok',
+      ]);
       assert.deepEqual(outcomesOf(r, 0), ['crash', 'command-already-sent', 'completed']);
       assertOneCommandPerAction(r);
       assert.equal(r.deadLetters.length, 0);
@@ -459,7 +469,7 @@ export const SCENARIOS: readonly Scenario[] = [
       hook: TERMINATE,
       instances: 1,
       command: { durationMs: 10_000 },
-      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 3, effect: 'crash' }] },
+      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 4, effect: 'crash' }] },
     },
     check: (r) => {
       // The status event finds the record without a command id: the command's comment names the action.
@@ -503,10 +513,15 @@ export const SCENARIOS: readonly Scenario[] = [
       api: { faults: throttling(1, { operations: ['CompleteLifecycleAction'], instances: [0] }) },
     },
     check: (r) => {
-      // Three invocations of three SDK attempts each, then the event is a dead letter;
-      // the heartbeat timeout (300 s + 120 s) applies CONTINUE and nothing stays waiting.
+      // Three invocations of three SDK attempts each, then the event is a dead letter; every pass
+      // (each 900 s) reads the command's status and tries three times more; the heartbeat timeout
+      // (300 s + 120 s + two periods) applies CONTINUE and nothing stays waiting.
       const attempt = ['CompleteLifecycleAction(CONTINUE) Throttling', 'CompleteLifecycleAction(CONTINUE) Throttling (retry)', 'CompleteLifecycleAction(CONTINUE) Throttling (retry)'];
-      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', ...attempt, ...attempt, ...attempt]);
+      const calls = callsOf(r, 0);
+      assert.deepEqual(calls.slice(0, 11), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', ...attempt, ...attempt, ...attempt]);
+      const passes = (calls.length - 11) / 4;
+      assert.ok(passes >= 2, `${passes} passes before the heartbeat timeout`);
+      assert.deepEqual(calls.slice(11), Array.from({ length: passes }, () => ['GetCommandInvocation ok', ...attempt]).flat());
       assert.deepEqual(outcomesOf(r, 0), ['command-sent', 'error', 'error', 'error']);
       assert.deepEqual(r.deadLetters.map((d) => [d.kind, d.instance, d.attempts]), [['command-status', 0, 3]]);
       assert.deepEqual(callsOf(r, 1), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
@@ -620,7 +635,7 @@ export const SCENARIOS: readonly Scenario[] = [
       for (const i of range(5)) {
         assert.deepEqual(callsOf(r, i).filter((c) => !c.startsWith('DescribeInstanceInformation')), ['RecordLifecycleActionHeartbeat ValidationError']);
         assert.deepEqual(outcomesOf(r, i), ['action-ended']);
-        assert.deepEqual(storeCallsOf(r, i), ['PutItem ok', 'UpdateItem ok']);
+        assert.deepEqual(storeCallsOf(r, i), ['PutItem ok', 'UpdateItem ConditionalCheckFailedException', 'UpdateItem ok']);
       }
       assert.equal(r.logs.filter((l) => l.text.includes('nothing sent')).length, 5, 'one log line per ended action');
       assertHandlerNeverFailed(r);
