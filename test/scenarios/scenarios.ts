@@ -831,6 +831,110 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
+      name: 'a 24-hour command completes with CONTINUE, kept alive by the pass',
+      hook: { transition: 'terminate', timeoutSeconds: 90_000 },
+      instances: 1,
+      command: { durationMs: 86_400_000 },
+    },
+    check: (r) => {
+      // Heartbeat timeout 7,200 s; a pass every 900 s heartbeats the action once its last heartbeat
+      // (or its start) is within a period and 180 s of slack of running out: every 7th pass, 6,300 s.
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      const beats = r.calls.filter((c) => c.instance === 0 && c.operation === 'RecordLifecycleActionHeartbeat' && !c.error)
+        .map((c) => c.atMs);
+      // The event path's heartbeat before the send, then the pass's.
+      assert.equal(beats.length, 1 + 13, `heartbeats at ${beats.join(', ')}`);
+      const gaps = beats.slice(1).map((at, n) => at - beats[n]);
+      assert.ok(gaps.every((g) => g < 7_200_000), `gaps between heartbeats ${gaps.join(', ')} ms`);
+      const done = r.instances[0].completions[0].atMs;
+      assert.ok(done > 86_400_000 && done < 86_400_000 + 60_000, `completed at ${done} ms, by the status event`);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'a pass and status events race for the same actions',
+      hook: { transition: 'terminate', timeoutSeconds: 60 },
+      instances: 20,
+      command: { durationMs: [5_000, 20_000] },
+      // The status events arrive 5 to 40 s late, around the pass at 30 s.
+      events: { faults: [{ kind: 'command-status', delayMs: [5_000, 40_000] }] },
+      reconciliation: { phaseMs: 30_000 },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      const kinds = new Map(r.invocations.map((i) => [i.id, i.kind]));
+      const byPass = r.instances.filter((i) => kinds.get(i.completions[0].invocation!) === 'schedule').length;
+      assert.ok(byPass > 0 && byPass < 20, `${byPass} completed by the pass, the rest by their status events`);
+      for (const i of r.instances) {
+        const completes = r.calls.filter((c) => c.instance === i.index && c.operation === 'CompleteLifecycleAction');
+        assert.equal(completes.filter((c) => !c.error).length, 1, `instance ${i.index}: one completion took effect`);
+        assert.ok(completes.every((c) => !c.error || c.error === 'ValidationError'), `instance ${i.index}: the other met No active Lifecycle Action`);
+      }
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'warm pool: late and repeated status events of the first action, lost events repaired',
+      hook: { transition: 'launch', timeoutSeconds: 60 },
+      instances: 2,
+      warmPool: { leaveAfterMs: [60_000, 60_000] },
+      command: { durationMs: 10_000 },
+      events: {
+        faults: [
+          // Instance 0: every status event arrives 200 s late, twice.
+          { kind: 'command-status', instances: [0], delayMs: [200_000, 200_000], duplicates: 1 },
+          // Instance 1: its lifecycle events are lost; the pass runs both actions' commands.
+          { kind: 'lifecycle', instances: [1], lose: true },
+        ],
+      },
+      reconciliation: { phaseMs: 100_000 },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'InService');
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.result} by ${c.by} in ${c.state}`)), range(2).map(() => [
+        'CONTINUE by api in Warmed:Pending:Wait', 'CONTINUE by api in Pending:Wait',
+      ]));
+      assertCommandsPerInstance(r, 2);
+      // Each action completed after a command of its own had ended, never with the other action's.
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      assert.equal(r.commands.filter((c) => c.instance === 1 && c.comment.startsWith('lifecycle-action pass-')).length, 2);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'a pass over 1,000 waiting instances, 5% throttling',
+      hook: { transition: 'terminate', timeoutSeconds: 60 },
+      instances: 1_000,
+      command: { durationMs: [2_000, 10_000] },
+      events: { lossRate: { lifecycle: 1 } },
+      api: { faults: throttling(0.05) },
+      reconciliation: { phaseMs: 60_000 },
+    },
+    check: (r) => {
+      // Every lifecycle event lost: the passes sight all 1,000, then run their commands, leaving to the
+      // next pass whatever does not fit in the function's time.
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      assert.equal(r.calls.filter((c) => c.operation === 'DescribeAutoScalingGroups' && !c.error && !c.retry).length > 0, true);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
       name: 'best-effort delivery: 5% of lifecycle events lost',
       hook: { transition: 'terminate', timeoutSeconds: 60 },
       instances: 100,
