@@ -935,6 +935,51 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
+      name: 'Lambda retries a hung launch twice: a long command still ends before the heartbeat',
+      hook: { transition: 'launch', timeoutSeconds: 3_600 },
+      instances: 3,
+      command: { durationMs: 3_500_000 },
+      // The first two invocations of each lifecycle event hang until the function's timeout (240 s);
+      // Lambda retries about 1 and 2 minutes after each.
+      lambda: { faults: [
+        { kind: 'lifecycle', attempt: 1, afterCalls: 0, effect: 'hang' },
+        { kind: 'lifecycle', attempt: 2, afterCalls: 0, effect: 'hang' },
+      ] },
+    },
+    check: (r) => {
+      // The command starts about 11 minutes late; the heartbeat timeout (3,600 + 180 + 120 s and two
+      // periods) covers it, and the pre-send heartbeat restarts it anyway.
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      for (const i of range(3)) assert.deepEqual(outcomesOf(r, i).slice(0, 3), ['timeout', 'timeout', 'command-sent']);
+      // The only failures are the six injected hangs.
+      assert.equal(r.invocations.filter((i) => i.result !== 'ok').length, 6);
+      assert.equal(r.deadLetters.length, 0);
+    },
+  },
+  {
+    options: {
+      name: '1,000 launches while CompleteLifecycleAction answers 5xx to half the calls',
+      hook: LAUNCH,
+      instances: 1_000,
+      command: { durationMs: [5_000, 30_000] },
+      api: { faults: [{ ...resourceContention(), rate: 0.5 }] },
+    },
+    check: (r) => {
+      // Each completion retries on its own budget (no quota shared by the environment's events):
+      // no event is dead-lettered for want of retries, and what still fails the pass repairs.
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+    },
+  },
+  {
+    options: {
       name: 'best-effort delivery: 5% of lifecycle events lost',
       hook: { transition: 'terminate', timeoutSeconds: 60 },
       instances: 100,
