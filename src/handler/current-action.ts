@@ -23,9 +23,10 @@
  *   its token once adopted; by instance id (the hook's pending action, whatever
  *   its token) only while no token record of a later action exists and the
  *   instance is still in the wait state the claim was made in.
- * - I4, a sighting is not a claim. The pass acts only on an instance it saw
- *   waiting without a record one period earlier, which leaves a delayed event
- *   that period to arrive and take the ordinary path.
+ * - I4, a sighting is not a claim. The pass acts only on an instance an
+ *   earlier pass saw waiting without a record (at least half a period before),
+ *   which leaves a delayed event until the next pass to arrive and take the
+ *   ordinary path. A later event is still safe by I1 and I2.
  */
 import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ACTION_TABLE_KEY } from './action-table';

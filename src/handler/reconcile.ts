@@ -238,8 +238,9 @@ async function reconcileUnknown(ctx: PassContext, instance: Waiting, records: re
     console.warn({ message: 'lifecycle action pending without a record; the next pass runs its command unless its event arrives', instanceId, state: instance.state });
     return;
   }
-  // I4: one period for a delayed event to arrive and take the ordinary path.
-  if (Date.now() - current.sightedAt < config.passPeriodSeconds * 1000) return;
+  // I4: until the next pass for a delayed event to arrive and take the ordinary path. Half a period,
+  // not a whole one: the next pass may reach the instance a little earlier in its run than this one did.
+  if (Date.now() - current.sightedAt < config.passPeriodSeconds * 500) return;
   return runCurrent(ctx, instance, current);
 }
 

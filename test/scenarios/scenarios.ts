@@ -644,25 +644,29 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     seeds: FIVE_SEEDS,
     options: {
-      name: 'lifecycle events delivered after the heartbeat timeout',
+      name: 'lifecycle events delivered after the pass ran their commands',
       // A launch hook that puts instances in service when the heartbeat runs out.
-      // Heartbeat timeout: 60 s of commands + 30 s of registration + 120 s = 210 s.
+      // Heartbeat timeout: 60 s of commands + 30 s of registration + 120 s + two 900-s periods = 2,010 s.
       hook: { transition: 'launch', timeoutSeconds: 60, registrationTimeoutSeconds: 30, defaultResult: 'CONTINUE' },
       instances: 10,
       agent: { registrationDelayMs: [2_000, 10_000] },
       command: { durationMs: [5_000, 20_000] },
-      // EventBridge holds the events of instances 0-4 for 250 s: they arrive after their actions ended.
-      events: { faults: [{ kind: 'lifecycle', instances: [0, 1, 2, 3, 4], delayMs: [250_000, 250_000] }] },
+      // EventBridge holds the events of instances 0-4 for 1,900 s, within its maximum event age (2,010 s).
+      events: { faults: [{ kind: 'lifecycle', instances: [0, 1, 2, 3, 4], delayMs: [1_900_000, 1_900_000] }] },
     },
     check: (r) => {
-      // Instances 0-4 went into service by the heartbeat timeout; their late events send nothing to them.
+      // The passes ran instances 0-4's commands (a sighting, then a period later the command) and
+      // completed them; the late events find their actions ended and send nothing.
       assertOneCommandPerAction(r);
       assertFinalStates(r, 'InService');
-      assertCompletions(r, 'CONTINUE', [...Array(5).fill('heartbeat'), ...Array(5).fill('api')]);
-      assertCommandsPerInstance(r, [...Array(5).fill(0), ...Array(5).fill(1)]);
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      const byPass = r.commands.filter((c) => c.comment.startsWith('lifecycle-action pass-')).map((c) => c.instance).sort((a, b) => a - b);
+      assert.deepEqual(byPass, range(5));
       for (const i of range(5)) {
-        assert.deepEqual(callsOf(r, i), ['DescribeInstanceInformation ok', 'RecordLifecycleActionHeartbeat ValidationError']);
-        assert.deepEqual(outcomesOf(r, i), ['action-ended']);
+        assert.ok(r.instances[i].completions[0].atMs < 1_900_000, `instance ${i} completed before its event arrived`);
+        assert.deepEqual(outcomesOf(r, i).slice(-1), ['action-ended']);
       }
       assertHandlerNeverFailed(r);
     },
@@ -1118,7 +1122,7 @@ export const SCENARIOS: readonly Scenario[] = [
     check: (r) => {
       for (const i of range(3)) {
         assert.deepEqual(callsOf(r, i), [
-          'ListCommands ok',
+          'RecordLifecycleActionHeartbeat ok',
           'SendCommand ok',
           'CompleteLifecycleAction(CONTINUE) ResourceContention',
           'CompleteLifecycleAction(CONTINUE) ok (retry)',
@@ -1170,8 +1174,10 @@ export const SCENARIOS: readonly Scenario[] = [
         ['eventbridge', 'lifecycle', 0, 'MaximumEventAgeExceeded', 0],
         ['lambda', 'lifecycle', 1, 'EventAgeExceeded', 2],
       ]);
-      assertCommandsPerInstance(r, 0);
-      assertCompletions(r, 'CONTINUE', 'heartbeat');
+      // The passes repair both: a sighting, then a period later the command; nothing is left to the heartbeat.
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      assertCompletions(r, 'CONTINUE', 'api');
     },
   },
   {
