@@ -33,8 +33,8 @@ import {
 import { LifecycleCommandFunction } from './handler/lifecycle-command-function';
 import { HOOK_METRICS, METRIC_DIMENSIONS, METRIC_NAMESPACE } from './handler/metrics';
 import { LifecycleStage } from './lifecycle-stage';
-import { heartbeatTimeoutSeconds, maxCommandSeconds, PASS_PERIOD_SECONDS } from './reconciliation-timing';
 import { cfnResourceOf, nagFindingValue, NagSuppression, suppressNagFindings } from './nag-suppressions';
+import { heartbeatTimeoutSeconds, maxCommandSeconds, PASS_PERIOD_SECONDS } from './reconciliation-timing';
 import { commandScript, EXIT_ON_ERROR } from './script';
 import { stagesEnvironmentValue } from './stage-choice';
 

@@ -17,6 +17,7 @@ import {
 import { errorName, isTransient } from './aws-errors';
 import { LEASE_MARGIN_MS, SEND_WINDOW_MS } from './claim-timing';
 import { actionIsPending, completeAction } from './completing';
+import { adoptCurrent } from './current-action';
 import {
   classifyEvent,
   HookConfig,
@@ -25,9 +26,8 @@ import {
   readConfig,
   resultForStatus,
 } from './events';
-import { adoptCurrent } from './current-action';
-import { findCommandOfAction, sendCommand, tokenOfCommand, waitForRegistration } from './sending';
 import { finishPassCommand, reconcile } from './reconcile';
+import { findCommandOfAction, sendCommand, tokenOfCommand, waitForRegistration } from './sending';
 
 /** Time kept back from the function's own timeout for completing the action. */
 const COMPLETION_RESERVE_MS = 10_000;

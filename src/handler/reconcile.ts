@@ -340,7 +340,13 @@ function laterAction(current: CurrentAction, records: readonly ActionRecord[]): 
   return records.some((r) => r.startedAt !== undefined && r.startedAt > (current.claimedAt ?? current.sightedAt));
 }
 
-async function completeForStatus(ctx: PassContext, instanceId: string, token: string | undefined, status: string, commandId: string): Promise<Completion> {
+async function completeForStatus(
+  ctx: PassContext,
+  instanceId: string,
+  token: string | undefined,
+  status: string,
+  commandId: string,
+): Promise<Completion> {
   const result = resultForStatus(status, ctx.config.failureResult);
   const reason = `command ${commandId} ended ${status}; its status event did not complete the action`;
   const outcome = await completeAction(ctx.config, instanceId, token, result, reason);

@@ -945,10 +945,12 @@ export const SCENARIOS: readonly Scenario[] = [
       command: { durationMs: 3_500_000 },
       // The first two invocations of each lifecycle event hang until the function's timeout (240 s);
       // Lambda retries about 1 and 2 minutes after each.
-      lambda: { faults: [
-        { kind: 'lifecycle', attempt: 1, afterCalls: 0, effect: 'hang' },
-        { kind: 'lifecycle', attempt: 2, afterCalls: 0, effect: 'hang' },
-      ] },
+      lambda: {
+        faults: [
+          { kind: 'lifecycle', attempt: 1, afterCalls: 0, effect: 'hang' },
+          { kind: 'lifecycle', attempt: 2, afterCalls: 0, effect: 'hang' },
+        ],
+      },
     },
     check: (r) => {
       // The command starts about 11 minutes late; the heartbeat timeout (3,600 + 180 + 120 s and two

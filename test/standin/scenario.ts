@@ -11,13 +11,13 @@ import { VirtualClock } from './clock';
 import { DynamoDbHost, StoreCall } from './dynamodb';
 import { EventBus, EventRecord } from './eventbridge';
 import { DeadLetter, InvocationRecord, LambdaService } from './lambda';
+import { envelope } from './model';
 import type { Handler, HandlerFactory, ScenarioOptions } from './options';
 import { Rng } from './rng';
 import { CallHistory } from './selector';
 import { ApiCall, StandInServer } from './server';
 import { ResourceNames, synthesizeHook } from './template';
 import { RequestTracker } from './tracker';
-import { envelope } from './model';
 import { Completion, Instance, LifecycleState, World } from './world';
 
 export const BUNDLED_HANDLER = path.resolve(__dirname, '../../assets/handler/lifecycle-command.lambda/index.js');
@@ -282,7 +282,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         const tick = () => {
           lambdas[n].invoke(envelope(phaseRng.uuid(), 'aws.events', 'Scheduled Event', NAMES.account, NAMES.region, clock.now,
             [`arn:aws:events:${NAMES.region}:${NAMES.account}:rule/${h.names.functionName}-Reconciliation`], {}), { kind: 'schedule' });
-          if (world.instances.some((i) => passMatters(i, options.scaleInAfterMs !== undefined, world.autoscaling.launches))) clock.schedule(periodMs, tick);
+          const matters = world.instances.some((i) => passMatters(i, options.scaleInAfterMs !== undefined, world.autoscaling.launches));
+          if (matters) clock.schedule(periodMs, tick);
         };
         const reconciliation = options.reconciliation === false ? undefined : options.reconciliation;
         clock.schedule(reconciliation?.phaseMs ?? phaseRng.draw([0, periodMs - 1]), tick);
