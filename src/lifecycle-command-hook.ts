@@ -34,12 +34,11 @@ import { LifecycleCommandFunction } from './handler/lifecycle-command-function';
 import { HOOK_METRICS, METRIC_DIMENSIONS, METRIC_NAMESPACE } from './handler/metrics';
 import { LifecycleStage } from './lifecycle-stage';
 import { cfnResourceOf, nagFindingValue, NagSuppression, suppressNagFindings } from './nag-suppressions';
+import { heartbeatTimeoutSeconds, maxCommandSeconds, PASS_PERIOD_SECONDS } from './reconciliation-timing';
 import { RegistrationWait } from './registration-wait';
 import { commandScript, EXIT_ON_ERROR } from './script';
 import { stagesEnvironmentValue } from './stage-choice';
 
-/** Longest heartbeat timeout Auto Scaling accepts on a lifecycle hook, in seconds. */
-const MAX_HEARTBEAT_SECONDS = 7200;
 /** Shortest command timeout: Auto Scaling's lowest heartbeat timeout. */
 const MIN_TIMEOUT_SECONDS = 30;
 /** SendCommand's delivery timeout: how long SSM tries to hand the command to the agent. */
@@ -121,9 +120,12 @@ export interface LifecycleCommandHookProps {
 
   /**
    * How long the commands may run. A command still running then is stopped and
-   * counts as failed. The hook's heartbeat timeout is this plus the time for
-   * delivery and completion (and, for launch hooks, `registrationTimeout`), and
-   * must stay within Auto Scaling's 7,200 seconds.
+   * counts as failed. At most Auto Scaling's global timeout of an action (48
+   * hours) less the time for delivery, completion, one reconciliation period
+   * (15 minutes) and, for launch hooks, `registrationTimeout`: 171,600 s for a
+   * launch hook with the default registration timeout, 171,780 s for a
+   * terminate hook. Commands longer than the heartbeat timeout allows are kept
+   * alive by the reconciliation pass's heartbeats.
    */
   readonly timeout: Duration;
 
@@ -236,8 +238,17 @@ export class LifecycleCommandHook extends Construct {
    */
   public readonly deadLetterQueue: sqs.IQueue;
 
-  /** The heartbeat timeout of the lifecycle hook. */
+  /**
+   * The heartbeat timeout of the lifecycle hook: how long an action waits
+   * without a heartbeat before Auto Scaling applies `defaultResult`. The time
+   * the commands need (with registration, delivery and completion) plus two
+   * reconciliation periods, at most 7,200 s; longer commands are kept alive by
+   * the reconciliation pass's heartbeats, up to the 48-hour global timeout.
+   */
   public readonly heartbeatTimeout: Duration;
+
+  /** How often the reconciliation pass runs (15 minutes). */
+  public readonly reconciliationPeriod: Duration;
 
   /** The name of the group, the value of the metrics' `AutoScalingGroupName` dimension. */
   private readonly groupName: string;
@@ -255,8 +266,9 @@ export class LifecycleCommandHook extends Construct {
     validateNotificationMetadata(props.notificationMetadata);
     const registrationSeconds = registrationTimeoutSeconds(props.registrationTimeout, isLaunch);
     const timeoutSeconds = commandTimeoutSeconds(props.timeout, registrationSeconds);
-    const heartbeatSeconds = timeoutSeconds + registrationSeconds + DELIVERY_TIMEOUT_SECONDS + COMPLETION_MARGIN_SECONDS;
+    const heartbeatSeconds = heartbeatTimeoutSeconds(timeoutSeconds + registrationSeconds + DELIVERY_TIMEOUT_SECONDS + COMPLETION_MARGIN_SECONDS);
     this.heartbeatTimeout = Duration.seconds(heartbeatSeconds);
+    this.reconciliationPeriod = Duration.seconds(PASS_PERIOD_SECONDS);
 
     const defaultResult = props.defaultResult
       ?? (isLaunch ? autoscaling.DefaultResult.ABANDON : autoscaling.DefaultResult.CONTINUE);
@@ -362,6 +374,12 @@ export class LifecycleCommandHook extends Construct {
           resources: ['*'],
         }),
         new iam.PolicyStatement({
+          sid: 'ReconciliationReads',
+          // The reconciliation pass's reads; none of them has a resource type, so IAM accepts only "*".
+          actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool', 'ssm:GetCommandInvocation'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
           sid: 'GroupLifecycleActions',
           // The heartbeat tells whether an action is still pending before its command is sent.
           actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
@@ -378,7 +396,7 @@ export class LifecycleCommandHook extends Construct {
       {
         rule: 'AwsSolutions-IAM5',
         finding: 'Resource::*',
-        reason: 'Only ssm:ListCommands and ssm:DescribeInstanceInformation, read-only actions that have no resource type, so IAM accepts no resource but "*".',
+        reason: 'Only ssm:ListCommands, ssm:DescribeInstanceInformation, ssm:GetCommandInvocation, autoscaling:DescribeAutoScalingGroups and autoscaling:DescribeWarmPool, read-only actions that have no resource type, so IAM accepts no resource but "*".',
       },
       {
         rule: 'AwsSolutions-IAM5',
@@ -427,6 +445,8 @@ export class LifecycleCommandHook extends Construct {
         [HOOK_ENVIRONMENT.stages]: stages,
         [HOOK_ENVIRONMENT.actionTableName]: actionTable.tableName,
         ...(registrationWait ? { [HOOK_ENVIRONMENT.registrationWaitArn]: registrationWait.stateMachineArn } : {}),
+        [HOOK_ENVIRONMENT.passPeriodSeconds]: String(PASS_PERIOD_SECONDS),
+        [HOOK_ENVIRONMENT.heartbeatTimeoutSeconds]: String(heartbeatSeconds),
       },
     });
     const registrationWaitMachine = registrationWait?.bind(handler);
@@ -487,7 +507,20 @@ export class LifecycleCommandHook extends Construct {
       targets: [target],
     });
 
-    hook.node.addDependency(lifecycleRule, statusRule, handler, handlerPolicy);
+    // The reconciliation pass. A scheduled rule rather than EventBridge Scheduler:
+    // its events are free and it needs no role. A failed pass is not retried:
+    // the next one comes a period later and does the same work.
+    const passRule = new events.Rule(this, 'ReconciliationRule', {
+      description: `Reconciliation pass of hook ${id}: completes the lifecycle actions whose events were lost`,
+      schedule: events.Schedule.rate(this.reconciliationPeriod),
+      targets: [new targets.LambdaFunction(handler, {
+        deadLetterQueue,
+        retryAttempts: 0,
+        maxEventAge: Duration.seconds(PASS_PERIOD_SECONDS),
+      })],
+    });
+
+    hook.node.addDependency(lifecycleRule, statusRule, passRule, handler, handlerPolicy);
     if (registrationWaitMachine) hook.node.addDependency(registrationWaitMachine);
     if (props.configureInstanceRole ?? true) {
       const instancePolicy = this.configureInstanceRole(group, props.configureInstanceRole !== undefined);
@@ -852,11 +885,12 @@ function commandTimeoutSeconds(timeout: Duration, registrationSeconds: number): 
     throw new Error('LifecycleCommandHook: timeout must be known at synth time; it sets the hook\'s heartbeat timeout.');
   }
   const room = registrationSeconds + DELIVERY_TIMEOUT_SECONDS + COMPLETION_MARGIN_SECONDS;
-  const max = MAX_HEARTBEAT_SECONDS - room;
+  const max = maxCommandSeconds(room);
   if (!Number.isInteger(seconds) || seconds < MIN_TIMEOUT_SECONDS || seconds > max) {
     throw new Error(
       `LifecycleCommandHook: timeout is ${seconds} seconds; it must be a whole number of seconds from ${MIN_TIMEOUT_SECONDS} to ${max} ` +
-      `(the 7200-second heartbeat ceiling less ${room} seconds for ${registrationSeconds ? 'SSM registration, ' : ''}delivery and completion).`,
+      `(Auto Scaling's 172800-second global timeout of a lifecycle action less ${room} seconds for ${registrationSeconds ? 'SSM registration, ' : ''}delivery and completion `
+      + `and ${PASS_PERIOD_SECONDS} seconds for the reconciliation pass that completes it if the command's status event is lost).`,
     );
   }
   return seconds;

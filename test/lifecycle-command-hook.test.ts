@@ -46,7 +46,8 @@ describe('terminate hook on an imported group', () => {
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
       AutoScalingGroupName: 'web-fleet',
       LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
-      HeartbeatTimeout: 300 + 60 + 60,
+      // Two reconciliation periods on top, so that a pass repairs a lost status event before the timeout.
+      HeartbeatTimeout: 300 + 60 + 60 + 2 * 900,
       DefaultResult: 'CONTINUE',
     });
     template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
@@ -82,9 +83,9 @@ describe('terminate hook on an imported group', () => {
     for (const prefix of ['DrainLifecycleActionRule', 'DrainCommandStatusRule', 'DrainHandler', 'DrainHandlerPolicy']) {
       expect(dependsOn.some((id) => id.startsWith(prefix))).toBe(true);
     }
-    // Both invoke permissions, which the rules' targets add to the handler.
+    // The three invoke permissions, which the rules' targets add to the handler.
     const permissions = Object.keys(template.findResources('AWS::Lambda::Permission'));
-    expect(permissions).toHaveLength(2);
+    expect(permissions).toHaveLength(3);
     expect(dependsOn).toEqual(expect.arrayContaining(permissions));
   });
 
@@ -112,15 +113,26 @@ describe('terminate hook on an imported group', () => {
         },
       },
     });
-    template.resourceCountIs('AWS::Events::Rule', 2);
+    template.resourceCountIs('AWS::Events::Rule', 3);
   });
 
-  test('both rule targets retry and dead-letter to the encrypted queue', () => {
-    const rules = template.findResources('AWS::Events::Rule');
+  test('the reconciliation rule invokes the handler every 15 minutes, without retries: the next pass does the same work', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainHandler'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 900 },
+      })],
+    });
+  });
+
+  test('both event rule targets retry and dead-letter to the encrypted queue', () => {
+    const rules = template.findResources('AWS::Events::Rule', { Properties: { EventPattern: Match.anyValue() } });
+    expect(Object.keys(rules)).toHaveLength(2);
     for (const rule of Object.values(rules)) {
       expect(rule.Properties.Targets).toEqual([expect.objectContaining({
         Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainHandler/), 'Arn'] },
-        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 420 },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 420 + 1800 },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainDeadLetterQueue/), 'Arn'] } },
       })]);
     }
@@ -159,7 +171,7 @@ describe('terminate hook on an imported group', () => {
         },
       },
     });
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 420 });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 420 + 1800 });
   });
 
   test('log groups keep events for one month', () => {
@@ -261,11 +273,11 @@ describe('launch hook on an owned group', () => {
       AutoScalingGroupName: { Ref: Match.stringLikeRegexp('^GroupASG') },
       LifecycleHookName: 'bootstrap',
       LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
-      HeartbeatTimeout: 600 + 180 + 60 + 60,
+      HeartbeatTimeout: 600 + 180 + 60 + 60 + 2 * 900,
       DefaultResult: 'ABANDON',
       NotificationMetadata: '{"env":"prod"}',
     });
-    expect(hook.heartbeatTimeout.toSeconds()).toBe(900);
+    expect(hook.heartbeatTimeout.toSeconds()).toBe(900 + 1800);
   });
 
   test('the document runs the commands in the working directory', () => {
@@ -441,8 +453,26 @@ describe('options', () => {
     });
   });
 
-  test('the longest terminate timeout fills the 7200-second heartbeat exactly', () => {
-    const { template } = hookTemplate({ timeout: Duration.seconds(7080) });
+  test('a 24-hour command: the heartbeat stays at 7200 s, a scheduled pass keeps the action alive, the heartbeat scoped to the group', () => {
+    const { template } = hookTemplate({ timeout: Duration.hours(24) });
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 7200 });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ HOOK_PASS_PERIOD_SECONDS: '900', HOOK_HEARTBEAT_TIMEOUT_SECONDS: '7200', HOOK_EXECUTION_TIMEOUT_SECONDS: '86400' }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'GroupLifecycleActions',
+          Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+          Resource: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+        })]),
+      },
+    });
+  });
+
+  test('the longest terminate timeout: 48 hours less delivery, completion and one period', () => {
+    const { template } = hookTemplate({ timeout: Duration.seconds(171_780) });
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 7200 });
   });
 
@@ -465,7 +495,7 @@ describe('options', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 2);
     template.resourceCountIs('AWS::SSM::Document', 2);
-    template.resourceCountIs('AWS::Events::Rule', 4);
+    template.resourceCountIs('AWS::Events::Rule', 6);
     template.resourceCountIs('AWS::DynamoDB::Table', 2);
     template.resourceCountIs('AWS::Lambda::Function', 2);
   });
@@ -479,12 +509,13 @@ describe('validation', () => {
       /commands\[0\] contains "\{\{ InstanceId \}\}", which SSM would replace with the document parameter "InstanceId", and the document declares no such parameter. To give the shell the braces, put an empty quoted string between them: \{''\{ InstanceId \}\} \(inside double quotes: \{""\{ InstanceId \}\}\)/],
     ['commands over the 64 KB document limit', { commands: Array.from({ length: 70 }, () => 'x'.repeat(1000)) },
       /commands make an SSM document of \d+ bytes; SSM accepts at most 65536/],
-    ['a timeout under 30 s', { timeout: Duration.seconds(10) }, /timeout is 10 seconds; it must be a whole number of seconds from 30 to 7080/],
-    ['a terminate timeout over the heartbeat ceiling', { timeout: Duration.seconds(7081) }, /timeout is 7081 seconds; .* from 30 to 7080 \(the 7200-second heartbeat ceiling less 120 seconds/],
-    ['a launch timeout over the ceiling less registration', {
+    ['a timeout under 30 s', { timeout: Duration.seconds(10) }, /timeout is 10 seconds; it must be a whole number of seconds from 30 to 171780/],
+    ['48 hours and a second', { timeout: Duration.seconds(172_801) },
+      /timeout is 172801 seconds; .* from 30 to 171780 \(Auto Scaling's 172800-second global timeout of a lifecycle action less 120 seconds for delivery and completion and 900 seconds for the reconciliation pass/],
+    ['a launch timeout over the global timeout less registration', {
       transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
-      timeout: Duration.hours(2),
-    }, /timeout is 7200 seconds; .* from 30 to 6900 \(the 7200-second heartbeat ceiling less 300 seconds for SSM registration, delivery and completion\)/],
+      timeout: Duration.hours(48),
+    }, /timeout is 172800 seconds; .* from 30 to 171600 \(Auto Scaling's 172800-second global timeout of a lifecycle action less 300 seconds for SSM registration, delivery and completion/],
     ['a fractional timeout', { timeout: Duration.millis(45_500) }, /timeout is 45.5 seconds/],
     ['a hook name with a space', { lifecycleHookName: 'drain hook' }, /lifecycleHookName "drain hook" is not a valid lifecycle hook name; use 1 to 255 letters, digits/],
     ['a hook name too long', { lifecycleHookName: 'h'.repeat(256) }, /lifecycleHookName "h{256}" is not a valid/],

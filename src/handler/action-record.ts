@@ -26,9 +26,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ACTION_TABLE_KEY } from './action-table';
 import { isConditionFailed } from './aws-errors';
+import { clientOptions } from './client-options';
 import type { LifecycleAction } from './events';
 
-const dynamodb = new DynamoDBClient({});
+const dynamodb = new DynamoDBClient(clientOptions());
 
 export type ActionState = 'claimed' | 'sent' | 'ended';
 
@@ -52,6 +53,12 @@ export interface ActionRecord {
   readonly eventTime?: string;
   /** The final status of the action's command, once a status event for it was handled. */
   readonly commandStatus?: string;
+  /** When the action began: its lifecycle event's `time` (epoch ms), when known. */
+  readonly startedAt?: number;
+  /** The last heartbeat a reconciliation pass sent for the action (epoch ms). */
+  readonly heartbeatAt?: number;
+  /** A reconciliation pass saw the action end (completed by anyone, or timed out): nothing more to do for it. */
+  readonly closed?: boolean;
 }
 
 const ACTION_RECORD_KEY = ACTION_TABLE_KEY;
@@ -83,6 +90,7 @@ export async function claimAction(table: string, action: LifecycleAction, claimI
         ...(action.origin ? { Origin: { S: action.origin } } : {}),
         ...(action.destination ? { Destination: { S: action.destination } } : {}),
         ...(action.eventTime ? { EventTime: { S: action.eventTime } } : {}),
+        ...(action.startedAt ? { StartedAt: { N: String(action.startedAt) } } : {}),
         [ACTION_RECORD_KEY.ttl]: { N: String(expiresAt()) },
       },
       ConditionExpression: 'attribute_not_exists(#pk)',
@@ -224,10 +232,35 @@ export async function actionsOfInstance(table: string, instanceId: string): Prom
       ConsistentRead: true,
       ExclusiveStartKey: start,
     }));
-    records.push(...(page.Items ?? []).map(fromItem));
+    // Tokens are UUIDs; other sort keys (the reconciliation pass's `#current` item) are not action records.
+    records.push(...(page.Items ?? []).filter((item) => !item[ACTION_RECORD_KEY.sort]?.S?.startsWith('#')).map(fromItem));
     start = page.LastEvaluatedKey;
   } while (start);
   return records;
+}
+
+/** Notes the time of a heartbeat the reconciliation pass sent for the action. */
+export async function recordHeartbeat(table: string, record: ActionRecord, atMs: number): Promise<void> {
+  await dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(record.instanceId, record.token),
+    UpdateExpression: 'SET HeartbeatAt = :at, #ttl = :ttl',
+    ConditionExpression: 'attribute_exists(#pk)',
+    ExpressionAttributeNames: { '#ttl': ACTION_RECORD_KEY.ttl, '#pk': ACTION_RECORD_KEY.partition },
+    ExpressionAttributeValues: { ':at': { N: String(atMs) }, ':ttl': { N: String(expiresAt()) } },
+  })).catch((error: unknown) => { if (!isConditionFailed(error)) throw error; });
+}
+
+/** Marks an action that has ended, so that later passes leave its record alone. */
+export async function markClosed(table: string, record: ActionRecord): Promise<void> {
+  await dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(record.instanceId, record.token),
+    UpdateExpression: 'SET Closed = :yes',
+    ConditionExpression: 'attribute_exists(#pk)',
+    ExpressionAttributeNames: { '#pk': ACTION_RECORD_KEY.partition },
+    ExpressionAttributeValues: { ':yes': { BOOL: true } },
+  })).catch((error: unknown) => { if (!isConditionFailed(error)) throw error; });
 }
 
 /**
@@ -268,5 +301,8 @@ function fromItem(item: Record<string, AttributeValue>): ActionRecord {
     endReason: s('EndReason'),
     eventTime: s('EventTime'),
     commandStatus: s('CommandStatus'),
+    startedAt: item.StartedAt?.N ? Number(item.StartedAt.N) : undefined,
+    heartbeatAt: item.HeartbeatAt?.N ? Number(item.HeartbeatAt.N) : undefined,
+    closed: item.Closed?.BOOL === true,
   };
 }

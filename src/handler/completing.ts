@@ -10,10 +10,11 @@ import {
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { errorMessage, errorName, isNoActiveAction, isTransient } from './aws-errors';
+import { clientOptions } from './client-options';
 import { actionCompleted, LineContext } from './emf';
 import type { HookConfig, LifecycleResult } from './events';
 
-const autoScaling = new AutoScalingClient({});
+const autoScaling = new AutoScalingClient(clientOptions());
 
 /** What completing an action came to. */
 export type Completion = 'completed' | 'already-completed' | 'complete-refused';
@@ -22,15 +23,17 @@ export type Completion = 'completed' | 'already-completed' | 'complete-refused';
  * Whether the action is still pending, asked in the one way that also helps
  * it: a heartbeat with its token succeeds only while that very action waits,
  * and restarts its heartbeat timeout (welcome after a registration wait).
+ * Without a token (a reconciliation pass that never saw the action's event)
+ * it asks about this hook's pending action of the instance, whatever its token.
  * @returns false when the action has ended (completed by someone, or timed out).
  * @throws any other error, as it came.
  */
-export async function actionIsPending(config: HookConfig, instanceId: string, token: string): Promise<boolean> {
+export async function actionIsPending(config: HookConfig, instanceId: string, token: string | undefined): Promise<boolean> {
   try {
     await autoScaling.send(new RecordLifecycleActionHeartbeatCommand({
       AutoScalingGroupName: config.groupName,
       LifecycleHookName: config.hookName,
-      LifecycleActionToken: token,
+      ...(token ? { LifecycleActionToken: token } : {}),
       InstanceId: instanceId,
     }));
     return true;
@@ -59,7 +62,8 @@ export interface CompletionLine extends LineContext {
 export async function completeAction(
   config: HookConfig,
   instanceId: string,
-  token: string,
+  /** Without one, the hook's pending action of the instance: only where the token is unknown (current-action.ts, I3). */
+  token: string | undefined,
   result: LifecycleResult,
   reason: string,
   line: CompletionLine = {},
@@ -68,7 +72,7 @@ export async function completeAction(
     await autoScaling.send(new CompleteLifecycleActionCommand({
       AutoScalingGroupName: config.groupName,
       LifecycleHookName: config.hookName,
-      LifecycleActionToken: token,
+      ...(token ? { LifecycleActionToken: token } : {}),
       InstanceId: instanceId,
       LifecycleActionResult: result,
     }));

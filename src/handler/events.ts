@@ -6,6 +6,8 @@
 export const LAUNCH_DETAIL_TYPE = 'EC2 Instance-launch Lifecycle Action';
 export const TERMINATE_DETAIL_TYPE = 'EC2 Instance-terminate Lifecycle Action';
 export const INVOCATION_DETAIL_TYPE = 'EC2 Command Invocation Status-change Notification';
+/** What an EventBridge rule with a schedule expression sends: here, the hook's reconciliation pass. */
+export const SCHEDULED_DETAIL_TYPE = 'Scheduled Event';
 
 /** Invocation statuses after which the command will not change again. */
 export const SUCCESS_STATUS = 'Success';
@@ -33,6 +35,10 @@ export interface HookConfig {
   readonly actionTableName: string;
   /** Launch hooks: the state machine that waits between registration checks. */
   readonly registrationWaitArn?: string;
+  /** How often the reconciliation pass runs (0: no pass). */
+  readonly passPeriodSeconds: number;
+  /** The hook's heartbeat timeout: the pass heartbeats an action before it runs out. */
+  readonly heartbeatTimeoutSeconds: number;
 }
 
 /** A lifecycle action of this hook that needs its command. */
@@ -47,6 +53,13 @@ export interface LifecycleAction {
   readonly destination?: string;
   /** The event's `time` (ISO 8601), from which the action's duration is measured, when the event has one. */
   readonly eventTime?: string;
+  /** When the action began: the event's `time` (epoch ms), when the event says. */
+  readonly startedAt?: number;
+}
+
+/** The hook's periodic reconciliation pass. */
+export interface ReconciliationPass {
+  readonly kind: 'reconcile';
 }
 
 /** A command of this hook's document that reached a terminal status. */
@@ -63,7 +76,7 @@ export interface IgnoredEvent {
   readonly reason: string;
 }
 
-export type ClassifiedEvent = LifecycleAction | InvocationResult | IgnoredEvent;
+export type ClassifiedEvent = LifecycleAction | InvocationResult | ReconciliationPass | IgnoredEvent;
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 export const INSTANCE_ID_PATTERN = INSTANCE_ID;
@@ -92,6 +105,8 @@ const ENV_KEYS = {
   actionTableName: 'HOOK_ACTION_TABLE',
   /** Launch hooks only: the ARN of the state machine that waits between registration checks. */
   registrationWaitArn: 'HOOK_REGISTRATION_WAIT',
+  passPeriodSeconds: 'HOOK_PASS_PERIOD_SECONDS',
+  heartbeatTimeoutSeconds: 'HOOK_HEARTBEAT_TIMEOUT_SECONDS',
 } as const;
 
 /** The environment variable names the construct sets and the handler reads. */
@@ -132,6 +147,9 @@ export function readConfig(env: Record<string, string | undefined>): HookConfig 
     executionTimeoutSeconds: seconds(ENV_KEYS.executionTimeoutSeconds),
     actionTableName: get(ENV_KEYS.actionTableName),
     ...(transition === 'launch' ? { registrationWaitArn: get(ENV_KEYS.registrationWaitArn) } : {}),
+    // Absent in functions deployed before the pass existed: no pass, as then.
+    passPeriodSeconds: env[ENV_KEYS.passPeriodSeconds] ? seconds(ENV_KEYS.passPeriodSeconds) : 0,
+    heartbeatTimeoutSeconds: env[ENV_KEYS.heartbeatTimeoutSeconds] ? seconds(ENV_KEYS.heartbeatTimeoutSeconds) : 0,
   };
 }
 
@@ -152,6 +170,11 @@ export function classifyEvent(event: unknown, config: HookConfig): ClassifiedEve
   if (!isRecord(event) || !isRecord(event.detail)) return ignored('not an EventBridge event with a detail object');
   const detailType = event['detail-type'];
   const detail = event.detail;
+
+  // Only this hook's schedule rule sends Scheduled Events to its function.
+  if (detailType === SCHEDULED_DETAIL_TYPE) {
+    return event.source === 'aws.events' ? { kind: 'reconcile' } : ignored('scheduled event from an unexpected source');
+  }
 
   if (detailType === LAUNCH_DETAIL_TYPE || detailType === TERMINATE_DETAIL_TYPE) {
     const expected = config.transition === 'launch' ? LAUNCH_DETAIL_TYPE : TERMINATE_DETAIL_TYPE;
@@ -176,6 +199,7 @@ export function classifyEvent(event: unknown, config: HookConfig): ClassifiedEve
       ...(typeof detail.Origin === 'string' && STAGE.test(detail.Origin) ? { origin: detail.Origin } : {}),
       ...(typeof detail.Destination === 'string' && STAGE.test(detail.Destination) ? { destination: detail.Destination } : {}),
       ...(typeof event.time === 'string' && EVENT_TIME.test(event.time) ? { eventTime: event.time } : {}),
+      ...(typeof event.time === 'string' && Number.isFinite(Date.parse(event.time)) ? { startedAt: Date.parse(event.time) } : {}),
     };
   }
 

@@ -19,7 +19,9 @@ import {
   takeOverClaim,
 } from './action-record';
 import { errorName, isTransient } from './aws-errors';
+import { LEASE_MARGIN_MS, SEND_WINDOW_MS } from './claim-timing';
 import { actionIsPending, completeAction } from './completing';
+import { adoptCurrent } from './current-action';
 import { commandEnded, commandNotSent, commandSent, LineContext, MetricHook } from './emf';
 import {
   classifyEvent,
@@ -30,6 +32,7 @@ import {
   resultForStatus,
 } from './events';
 import { notSentReason } from './metrics';
+import { finishPassCommand, reconcile } from './reconcile';
 import { checkRegistration, classifyRegistrationCheck, nextWaitMs, RegistrationCheck, startRegistrationWait } from './registration-wait';
 import { findCommandOfAction, sendCommand, tokenOfCommand } from './sending';
 import { decideStage, readStages } from './stages';
@@ -37,21 +40,7 @@ import { decideStage, readStages } from './stages';
 /** Time kept back from the function's own timeout for completing the action. */
 const COMPLETION_RESERVE_MS = 10_000;
 
-/**
- * How long after claiming an action its holder may start a SendCommand: one
- * attempt, and one more after a lost answer has been looked for (see
- * LOST_ANSWER_CHECKS_MS).
- */
-export const SEND_WINDOW_MS = 20_000;
-
-/**
- * How long the claim stays the holder's after its send window: longer than
- * ListCommands takes to show a command (well under LOST_ANSWER_CHECKS_MS's
- * 15 s), so that whoever takes the claim over afterwards sees any command the
- * holder sent. The whole lease (50 s) is shorter than Lambda's first retry
- * delay (1 minute), so the retry of a holder that crashed takes the claim over.
- */
-export const LEASE_MARGIN_MS = 30_000;
+export { LEASE_MARGIN_MS, SEND_WINDOW_MS } from './claim-timing';
 
 /** What the handler uses of Lambda's context: its remaining time, and its request id to name its claims. */
 type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>>;
@@ -66,7 +55,8 @@ export type Outcome =
   | 'completed'
   | 'already-completed'
   | 'complete-refused'
-  | 'waiting-for-registration';
+  | 'waiting-for-registration'
+  | 'reconciled';
 
 /** The hook the outcome lines (and their metrics) speak for, and the invocation that writes them. */
 interface Lines {
@@ -100,6 +90,9 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
       return runCommand(config, classified.action, lines, context, classified);
     case 'invocation-result':
       return finishAction(config, classified, lines);
+    case 'reconcile':
+      await reconcile(config, () => context?.getRemainingTimeInMillis() ?? Infinity, context?.awsRequestId);
+      return 'reconciled';
   }
 }
 
@@ -135,6 +128,7 @@ async function runCommand(
       if (settled !== 'taken-over') return settled;
       claimed = true;
     }
+    if (await passHoldsAction(config, action)) return 'command-already-sent';
 
     step = 'RecordLifecycleActionHeartbeat';
     if (!await actionIsPending(config, instanceId, token)) {
@@ -233,6 +227,9 @@ async function finishAction(config: HookConfig, invocation: InvocationResult, li
   const token = records.find((r) => r.commandId === commandId)?.token
     ?? await tokenOfCommand(config, commandId, instanceId);
   if (!token) {
+    // A command a reconciliation pass sent for an action whose event it never saw.
+    const passed = await finishPassCommand(config, invocation, records);
+    if (passed) return passed;
     console.error({ message: 'no lifecycle action found for the command', instanceId, commandId, status });
     return 'ignored';
   }
@@ -243,6 +240,19 @@ async function finishAction(config: HookConfig, invocation: InvocationResult, li
   const eventTime = ending.previous?.eventTime ?? records.find((r) => r.token === token)?.eventTime;
   const result = resultForStatus(status, config.failureResult);
   return completeAction(config, instanceId, token, result, `command ${commandId} ended ${status}`, { ...lines.ctx, eventTime });
+}
+
+/**
+ * A reconciliation pass claimed this action before its event arrived
+ * (current-action.ts, I1 and I2): the event hands the pass the token and sends nothing.
+ */
+async function passHoldsAction(config: HookConfig, action: LifecycleAction): Promise<boolean> {
+  if (config.passPeriodSeconds <= 0 || action.startedAt === undefined) return false;
+  const adopted = await adoptCurrent(config.actionTableName, action.instanceId, action.token, action.startedAt);
+  if (!adopted) return false;
+  await markEnded(config.actionTableName, action, 'the reconciliation pass runs the command of this action');
+  console.info({ message: 'a reconciliation pass already runs this lifecycle action\'s command', instanceId: action.instanceId, commandId: adopted.commandId });
+  return true;
 }
 
 function detailTypeOf(event: unknown): unknown {

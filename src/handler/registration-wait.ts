@@ -148,7 +148,8 @@ export function classifyRegistrationCheck(event: unknown, config: HookConfig): R
       transition: c.LifecycleTransition,
       ...(origin ? { origin } : {}),
       ...(destination ? { destination } : {}),
-      ...(eventTime ? { eventTime } : {}),
+      // Both forms of the event's time: the duration metric's and the reconciliation pass's (current-action.ts, I2).
+      ...(eventTime ? { eventTime, startedAt: Date.parse(eventTime) } : {}),
     },
     attempt: c.Attempt as number,
     deadline: c.Deadline as number,

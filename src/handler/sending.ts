@@ -9,6 +9,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { errorName, isThrottling, isTransient } from './aws-errors';
+import { clientOptions } from './client-options';
 import {
   commentForAction,
   HookConfig,
@@ -19,9 +20,9 @@ import {
 } from './events';
 import { sleep } from './timing';
 
-// Clients live for the whole execution environment; the SDK's standard retry
-// mode (3 attempts, jittered backoff) handles throttling and 5xx answers.
-const ssm = new SSMClient({});
+// Clients live for the whole execution environment; reads retry on their own
+// budget, not a quota shared across events (client-options.ts).
+const ssm = new SSMClient(clientOptions());
 // SendCommand has no client token: an SDK retry after a 5xx or a dropped
 // connection could run the commands a second time. This client never retries;
 // sendCommand repeats a refused attempt itself and looks for a lost one.

@@ -18,6 +18,8 @@ const templates = hookTemplates();
 
 /** Actions with no resource type in the Service Authorization Reference: IAM accepts only "*" for them. */
 const NO_RESOURCE_TYPE = ['ssm:ListCommands', 'ssm:DescribeInstanceInformation'];
+/** The reconciliation pass's reads: no resource type either. */
+const PASS_READS = ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool', 'ssm:GetCommandInvocation'];
 const GROUP_TAG = 'ssm:resourceTag/aws:autoscaling:groupName';
 
 const EXPECTED: Record<string, { groupName: string; handlerRetention: number; outputRetention?: number }> = {
@@ -57,7 +59,7 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
   const queue = t.logicalId('DeadLetterQueue/Resource');
   const actionTable = t.logicalId('ActionTable/Resource');
   const tableArn = t.physical[`${actionTable}.Arn`];
-  const rules = [t.logicalId('LifecycleActionRule/Resource'), t.logicalId('CommandStatusRule/Resource')];
+  const rules = [t.logicalId('LifecycleActionRule/Resource'), t.logicalId('CommandStatusRule/Resource'), t.logicalId('ReconciliationRule/Resource')];
   const rolePolicies = Object.entries(t.resources)
     .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties!.Roles) === JSON.stringify([{ Ref: role }]))
     .map(([id]) => id);
@@ -87,6 +89,7 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
         Condition: { StringEquals: { [GROUP_TAG]: expected.groupName } },
       },
       { Sid: 'ReadCommandsAndRegistration', Effect: 'Allow', Action: NO_RESOURCE_TYPE, Resource: '*' },
+      { Sid: 'ReconciliationReads', Effect: 'Allow', Action: PASS_READS, Resource: '*' },
       {
         Sid: 'GroupLifecycleActions',
         Effect: 'Allow',
@@ -110,7 +113,7 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
   test('"*" is the resource only of actions that have no resource type', () => {
     const ownPolicies = Object.entries(t.own).filter(([, r]) => r.Type === 'AWS::IAM::Policy').map(([id]) => id);
     for (const s of ownPolicies.flatMap((id) => t.statements(id))) {
-      if ([s.Resource].flat().includes('*')) expect([s.Action].flat().sort()).toEqual([...NO_RESOURCE_TYPE].sort());
+      if ([s.Resource].flat().includes('*')) for (const action of [s.Action].flat()) expect([...NO_RESOURCE_TYPE, ...PASS_READS]).toContain(action);
       for (const action of [s.Action].flat()) expect(action).not.toContain('*');
     }
   });
@@ -123,8 +126,8 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
     }
   });
 
-  test('Auto Scaling actions are only CompleteLifecycleAction and RecordLifecycleActionHeartbeat, on this group\'s ARN alone', () => {
-    const autoScalingStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('autoscaling:')));
+  test('Auto Scaling actions are only CompleteLifecycleAction and RecordLifecycleActionHeartbeat, on this group\'s ARN alone, besides the pass\'s reads', () => {
+    const autoScalingStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('autoscaling:') && !PASS_READS.includes(a)));
     expect(autoScalingStatements.length).toBeGreaterThan(0);
     for (const s of autoScalingStatements) {
       for (const action of [s.Action].flat()) expect(['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat']).toContain(action);
@@ -137,6 +140,7 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
       ['SendCommand of the hook\'s document to an instance of the group', send(documentArn, instance('i-0123456789abcdef0', expected.groupName))],
       ['ListCommands', [{ action: 'ssm:ListCommands', resource: '*' }]],
       ['DescribeInstanceInformation', [{ action: 'ssm:DescribeInstanceInformation', resource: '*' }]],
+      ...PASS_READS.map((action): [string, Authorization[]] => [action, [{ action, resource: '*' }]]),
       ['CompleteLifecycleAction on the group', [{ action: 'autoscaling:CompleteLifecycleAction', resource: groupArn(expected.groupName) }]],
       ['RecordLifecycleActionHeartbeat on the group', [{ action: 'autoscaling:RecordLifecycleActionHeartbeat', resource: groupArn(expected.groupName) }]],
       ...['PutItem', 'GetItem', 'UpdateItem', 'Query'].map((op): [string, Authorization[]] =>

@@ -55,14 +55,14 @@ func TestTerminateHookOnNewGroupAndLaunchHookOnImportedGroup(t *testing.T) {
 	template.HasResourceProperties(jsii.String("AWS::AutoScaling::LifecycleHook"), map[string]interface{}{
 		"AutoScalingGroupName": stack.Resolve(group.AutoScalingGroupName()),
 		"LifecycleTransition":  "autoscaling:EC2_INSTANCE_TERMINATING",
-		"HeartbeatTimeout":     420,
+		"HeartbeatTimeout":     2220,
 		"DefaultResult":        "CONTINUE",
 	})
 	template.HasResourceProperties(jsii.String("AWS::AutoScaling::LifecycleHook"), map[string]interface{}{
 		"AutoScalingGroupName": "web-fleet",
 		"LifecycleHookName":    "bootstrap",
 		"LifecycleTransition":  "autoscaling:EC2_INSTANCE_LAUNCHING",
-		"HeartbeatTimeout":     1200,
+		"HeartbeatTimeout":     3000,
 		"DefaultResult":        "ABANDON",
 	})
 	template.HasResourceProperties(jsii.String("AWS::SSM::Document"), map[string]interface{}{
@@ -75,15 +75,15 @@ func TestTerminateHookOnNewGroupAndLaunchHookOnImportedGroup(t *testing.T) {
 			}},
 		},
 	})
-	template.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(4))
+	template.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(6))
 	template.ResourcePropertiesCountIs(jsii.String("AWS::Lambda::Function"),
 		map[string]interface{}{"Runtime": "nodejs24.x"}, jsii.Number(2))
 
-	if got := *drain.HeartbeatTimeout().ToSeconds(nil); got != 420 {
-		t.Errorf("drain heartbeat timeout: got %v seconds, want 420", got)
+	if got := *drain.HeartbeatTimeout().ToSeconds(nil); got != 2220 {
+		t.Errorf("drain heartbeat timeout: got %v seconds, want 2220", got)
 	}
-	if got := *bootstrap.HeartbeatTimeout().ToSeconds(nil); got != 1200 {
-		t.Errorf("bootstrap heartbeat timeout: got %v seconds, want 1200", got)
+	if got := *bootstrap.HeartbeatTimeout().ToSeconds(nil); got != 3000 {
+		t.Errorf("bootstrap heartbeat timeout: got %v seconds, want 3000", got)
 	}
 }
 

@@ -19,14 +19,14 @@ def test_terminate_hook_on_a_new_group(hook_app):
     assert hook["Properties"] == {
         "AutoScalingGroupName": group_ref,
         "DefaultResult": "CONTINUE",
-        "HeartbeatTimeout": 300 + 60 + 60,
+        "HeartbeatTimeout": 300 + 60 + 60 + 2 * 900,
         "LifecycleHookName": hook_app.drain.lifecycle_hook_name,
         "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
     }
     # The hook exists only while its handler and rules do.
     handler_id = hook_app.ref(hook_app.drain.handler.function_name)["Ref"]
     assert handler_id in hook["DependsOn"]
-    assert hook_app.drain.heartbeat_timeout.to_seconds() == 420
+    assert hook_app.drain.heartbeat_timeout.to_seconds() == 2220
 
 
 def test_launch_hook_on_an_imported_group(hook_app):
@@ -35,12 +35,12 @@ def test_launch_hook_on_an_imported_group(hook_app):
     assert hook["Properties"] == {
         "AutoScalingGroupName": "web-fleet",
         "DefaultResult": "ABANDON",
-        "HeartbeatTimeout": 900 + 180 + 60 + 60,
+        "HeartbeatTimeout": 900 + 180 + 60 + 60 + 2 * 900,
         "LifecycleHookName": "bootstrap",
         "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
     }
     assert hook_app.bootstrap.lifecycle_hook_name == "bootstrap"
-    assert hook_app.bootstrap.heartbeat_timeout.to_seconds() == 1200
+    assert hook_app.bootstrap.heartbeat_timeout.to_seconds() == 3000
 
 
 def test_each_hook_has_its_own_shell_document(hook_app):
@@ -81,12 +81,14 @@ def _rules_of(hook_app, hook):
     return {
         rule["Properties"]["EventPattern"]["source"][0]: rule["Properties"]
         for rule in rules.values()
-        if rule["Properties"]["Targets"][0]["Arn"] == handler_arn
+        # The reconciliation pass's scheduled rule has no event pattern.
+        if rule["Properties"]["Targets"][0]["Arn"] == handler_arn and "EventPattern" in rule["Properties"]
     }
 
 
 def test_rules_match_only_this_group_hook_and_document(hook_app):
-    hook_app.template.resource_count_is("AWS::Events::Rule", 4)
+    # Per hook: its lifecycle events, its commands' statuses, and the reconciliation pass's schedule.
+    hook_app.template.resource_count_is("AWS::Events::Rule", 6)
 
     drain = _rules_of(hook_app, hook_app.drain)
     assert drain["aws.autoscaling"]["EventPattern"] == {
@@ -140,6 +142,8 @@ def test_handlers_get_their_hook_settings(hook_app):
         "HOOK_REGISTRATION_TIMEOUT_SECONDS": "0",
         "HOOK_DELIVERY_TIMEOUT_SECONDS": "60",
         "HOOK_EXECUTION_TIMEOUT_SECONDS": "300",
+        "HOOK_PASS_PERIOD_SECONDS": "900",
+        "HOOK_HEARTBEAT_TIMEOUT_SECONDS": "2220",
         "HOOK_STAGES": "return-to-warm-pool,terminate",
     }
     bootstrap = hook_app.resource(hook_app.bootstrap.handler.function_arn)["Properties"]
@@ -165,6 +169,8 @@ def test_handlers_get_their_hook_settings(hook_app):
         "HOOK_REGISTRATION_TIMEOUT_SECONDS": "180",
         "HOOK_DELIVERY_TIMEOUT_SECONDS": "60",
         "HOOK_EXECUTION_TIMEOUT_SECONDS": "900",
+        "HOOK_PASS_PERIOD_SECONDS": "900",
+        "HOOK_HEARTBEAT_TIMEOUT_SECONDS": "3000",
         "HOOK_STAGES": "enter-warm-pool,leave-warm-pool,launch-into-group",
     }
     # The dead-letter queue members point at the queues the functions use.
@@ -196,8 +202,9 @@ INVALID_PROPS = [
     ),
     pytest.param(
         {"timeout": cdk.Duration.seconds(10)},
-        "LifecycleCommandHook: timeout is 10 seconds; it must be a whole number of seconds from 30 to 7080 "
-        "(the 7200-second heartbeat ceiling less 120 seconds for delivery and completion).",
+        "LifecycleCommandHook: timeout is 10 seconds; it must be a whole number of seconds from 30 to 171780 "
+        "(Auto Scaling's 172800-second global timeout of a lifecycle action less 120 seconds for delivery and completion "
+        "and 900 seconds for the reconciliation pass that completes it if the command's status event is lost).",
         id="timeout too short",
     ),
     pytest.param(

@@ -40,14 +40,14 @@ def test_readme_python_example_synthesizes_both_hooks(tmp_path):
         {
             "AutoScalingGroupName": "web-fleet",
             "DefaultResult": "ABANDON",
-            "HeartbeatTimeout": 900 + 180 + 60 + 60,
+            "HeartbeatTimeout": 900 + 180 + 60 + 60 + 2 * 900,
             "LifecycleHookName": "WebFleetHooks-Bootstrap-908496B3",
             "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
         },
         {
             "AutoScalingGroupName": "web-fleet",
             "DefaultResult": "CONTINUE",
-            "HeartbeatTimeout": 300 + 60 + 60,
+            "HeartbeatTimeout": 300 + 60 + 60 + 2 * 900,
             "LifecycleHookName": "WebFleetHooks-Drain-CB3C779E",
             "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
         },

@@ -102,11 +102,31 @@ function tokenOf(comment: string): string | undefined {
   return /^lifecycle-action ([0-9a-f-]{36})$/.exec(comment)?.[1];
 }
 
+/**
+ * The action a command was sent for: the token in its comment or, for a command
+ * a reconciliation pass sent without knowing the token (`lifecycle-action
+ * pass-…`), the action of its hook that was pending on the instance when it
+ * was sent: the first completion of that hook at or after the send.
+ */
+function actionOfCommand(r: ScenarioResult, cmd: ScenarioResult['commands'][number]): string | undefined {
+  const token = tokenOf(cmd.comment);
+  if (token || !cmd.comment.startsWith('lifecycle-action pass-')) return token;
+  const hook = hookOfDocument(cmd.document);
+  return r.instances[cmd.instance].completions
+    .filter((c) => c.hook === hook && c.atMs >= cmd.requestedAtMs)
+    .sort((a, b) => a.atMs - b.atMs)[0]?.token;
+}
+
+function hookOfDocument(document: string): string | undefined {
+  for (let n = 0; n < 10; n++) if (namesOf(n).documentName === document) return namesOf(n).hookName;
+  return undefined;
+}
+
 /** Instances that got more than one command for one lifecycle action. */
 export function instancesWithTwoCommands(r: ScenarioResult): number[] {
   const perAction = new Map<string, number>();
   for (const c of r.commands) {
-    const key = `${c.instance} ${tokenOf(c.comment) ?? c.id}`;
+    const key = `${c.instance} ${actionOfCommand(r, c) ?? c.id}`;
     perAction.set(key, (perAction.get(key) ?? 0) + 1);
   }
   return [...new Set([...perAction].filter(([, n]) => n > 1).map(([k]) => Number(k.split(' ')[0])))].sort((a, b) => a - b);
@@ -118,12 +138,13 @@ export function instancesWithTwoCommands(r: ScenarioResult): number[] {
  * token, ended before the completion.
  */
 export function completionsByAnotherActionsCommand(r: ScenarioResult): string[] {
-  const statusInvocations = new Set(r.invocations.filter((i) => i.kind === 'command-status').map((i) => i.id));
+  // Completions after a command ended: by its status event, or by a reconciliation pass.
+  const statusInvocations = new Set(r.invocations.filter((i) => i.kind === 'command-status' || i.kind === 'schedule').map((i) => i.id));
   const wrong: string[] = [];
   for (const i of r.instances) {
     for (const c of i.completions) {
       if (c.by !== 'api' || !c.invocation || !statusInvocations.has(c.invocation)) continue;
-      const own = r.commands.filter((cmd) => cmd.instance === i.index && tokenOf(cmd.comment) === c.token);
+      const own = r.commands.filter((cmd) => cmd.instance === i.index && actionOfCommand(r, cmd) === c.token);
       const ended = own.filter((cmd) => !['Pending', 'InProgress'].includes(cmd.status) && cmd.requestedAtMs <= c.atMs);
       if (ended.length === 0) wrong.push(`instance ${i.index}: action ${c.token} completed ${c.result} at ${c.atMs} ms without a command of its own that had ended`);
     }
@@ -135,7 +156,7 @@ export function completionsByAnotherActionsCommand(r: ScenarioResult): string[] 
 export function commandsForEndedActions(r: ScenarioResult): string[] {
   const wrong: string[] = [];
   for (const cmd of r.commands) {
-    const token = tokenOf(cmd.comment);
+    const token = actionOfCommand(r, cmd);
     const ended = r.instances[cmd.instance].completions.find((c) => c.token === token);
     if (!ended || cmd.requestedAtMs > ended.atMs) {
       wrong.push(`instance ${cmd.instance}: command ${cmd.id} sent at ${cmd.requestedAtMs} ms, its action ${ended ? `ended at ${ended.atMs} ms` : 'unknown'}`);

@@ -279,7 +279,13 @@ export const SCENARIOS: readonly Scenario[] = [
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'ABANDON', 'api');
       assert.equal(r.commands[0].status, 'TimedOut');
-      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(ABANDON) ok']);
+      // Every pass while the command runs reads its status; the one a period and its slack before the
+      // heartbeat timeout (7,200 s) would run out sends a heartbeat.
+      assert.deepEqual(callsOf(r, 0), [
+        'RecordLifecycleActionHeartbeat ok', 'SendCommand ok', ...Array(8).fill('GetCommandInvocation ok'),
+        'RecordLifecycleActionHeartbeat ok', 'CompleteLifecycleAction(ABANDON) ok',
+      ]);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
       const done = r.instances[0].completions[0].atMs;
       assert.ok(done > 7_080_000 && done < 7_200_000, `completed at ${done} ms: after the execution timeout, before the heartbeat timeout`);
       assertHandlerNeverFailed(r);
@@ -303,7 +309,7 @@ export const SCENARIOS: readonly Scenario[] = [
         // The copies find the action's record with its command id: no AWS call at all.
         assert.deepEqual(callsOf(r, i), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
         assert.deepEqual(storeCallsOf(r, i), [
-          'PutItem ok', 'UpdateItem ok',
+          'PutItem ok', 'UpdateItem ConditionalCheckFailedException', 'UpdateItem ok',
           'PutItem ConditionalCheckFailedException', 'GetItem ok',
           'PutItem ConditionalCheckFailedException', 'GetItem ok',
           // The status event: the instance's actions, then the command's end recorded once.
@@ -440,20 +446,23 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
-      name: 'lost status event -> heartbeat timeout',
+      name: 'lost status event -> completed by the pass',
       hook: { transition: 'terminate', timeoutSeconds: 60 },
       instances: 2,
       command: { durationMs: 10_000 },
       events: { faults: [{ kind: 'command-status', status: 'Success', instances: [0], lose: true }] },
+      reconciliation: { phaseMs: 300_000 },
     },
     check: (r) => {
-      // Heartbeat = 60 s of commands + 120 s: the default result (CONTINUE) applies at 180 s.
+      // The pass at 300 s finds the command ended Success and completes the action by its token,
+      // long before the heartbeat timeout (60 + 120 s of commands and margins + two 900-s periods).
       assertFinalStates(r, 'Terminated');
-      assertCompletions(r, 'CONTINUE', ['heartbeat', 'api']);
-      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok']);
+      assertCompletions(r, 'CONTINUE', ['api', 'api']);
+      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'GetCommandInvocation ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.deepEqual(callsOf(r, 1), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
-      const expired = r.instances[0].completions[0].atMs;
-      assert.ok(expired >= 180_000 && expired < 183_000, `heartbeat timeout at ${expired} ms`);
+      const repaired = r.instances[0].completions[0].atMs;
+      assert.ok(repaired >= 300_000 && repaired < 302_000, `completed by the pass at ${repaired} ms`);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
       assertHandlerNeverFailed(r);
     },
   },
@@ -550,9 +559,9 @@ export const SCENARIOS: readonly Scenario[] = [
       hook: TERMINATE,
       instances: 1,
       command: { durationMs: 90_000 },
-      // The runtime dies once SendCommand has answered (the claim, the heartbeat, the send: the third call),
-      // before the command id is recorded: the command runs, the invocation fails.
-      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 3, effect: 'crash' }] },
+      // The runtime dies once SendCommand has answered (the claim, the look for a pass's claim, the heartbeat,
+      // the send: the fourth call), before the command id is recorded: the command runs, the invocation fails.
+      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 4, effect: 'crash' }] },
     },
     check: (r) => {
       // Lambda retries a minute later, after the claim's 50 s lease: the retry takes the claim over,
@@ -562,7 +571,10 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCommandsPerInstance(r, 1);
       assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.deepEqual(storeCallsOf(r, 0), [
-        'PutItem ok', 'PutItem ConditionalCheckFailedException', 'GetItem ok', 'UpdateItem ok', 'UpdateItem ok', 'Query ok', 'UpdateItem ok',
+        // The claim, and the conditional hand-over of a reconciliation pass's claim, which finds none;
+        // the retry's take-over and record; the status event's look-up and the command's end.
+        'PutItem ok', 'UpdateItem ConditionalCheckFailedException',
+        'PutItem ConditionalCheckFailedException', 'GetItem ok', 'UpdateItem ok', 'UpdateItem ok', 'Query ok', 'UpdateItem ok',
       ]);
       assert.deepEqual(outcomesOf(r, 0), ['crash', 'command-already-sent', 'completed']);
       // The command is counted as sent once, by the retry that found and recorded it.
@@ -577,7 +589,7 @@ export const SCENARIOS: readonly Scenario[] = [
       hook: TERMINATE,
       instances: 1,
       command: { durationMs: 10_000 },
-      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 3, effect: 'crash' }] },
+      lambda: { faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 4, effect: 'crash' }] },
     },
     check: (r) => {
       // The status event finds the record without a command id: the command's comment names the action,
@@ -623,10 +635,15 @@ export const SCENARIOS: readonly Scenario[] = [
       api: { faults: throttling(1, { operations: ['CompleteLifecycleAction'], instances: [0] }) },
     },
     check: (r) => {
-      // Three invocations of three SDK attempts each, then the event is a dead letter;
-      // the heartbeat timeout (300 s + 120 s) applies CONTINUE and nothing stays waiting.
+      // Three invocations of three SDK attempts each, then the event is a dead letter; every pass
+      // (each 900 s) reads the command's status and tries three times more; the heartbeat timeout
+      // (300 s + 120 s + two periods) applies CONTINUE and nothing stays waiting.
       const attempt = ['CompleteLifecycleAction(CONTINUE) Throttling', 'CompleteLifecycleAction(CONTINUE) Throttling (retry)', 'CompleteLifecycleAction(CONTINUE) Throttling (retry)'];
-      assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', ...attempt, ...attempt, ...attempt]);
+      const calls = callsOf(r, 0);
+      assert.deepEqual(calls.slice(0, 11), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', ...attempt, ...attempt, ...attempt]);
+      const passes = (calls.length - 11) / 4;
+      assert.ok(passes >= 2, `${passes} passes before the heartbeat timeout`);
+      assert.deepEqual(calls.slice(11), Array.from({ length: passes }, () => ['GetCommandInvocation ok', ...attempt]).flat());
       assert.deepEqual(outcomesOf(r, 0), ['command-sent', 'error', 'error', 'error']);
       assert.deepEqual(r.deadLetters.map((d) => [d.kind, d.instance, d.attempts]), [['command-status', 0, 3]]);
       assert.deepEqual(callsOf(r, 1), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
@@ -747,7 +764,7 @@ export const SCENARIOS: readonly Scenario[] = [
       for (const i of range(5)) {
         assert.deepEqual(callsOf(r, i).filter((c) => !/^(DescribeInstanceInformation|StartExecution) ok$/.test(c)), ['RecordLifecycleActionHeartbeat ValidationError']);
         assert.deepEqual(outcomesOf(r, i).filter((o) => o !== 'waiting-for-registration'), ['action-ended']);
-        assert.deepEqual(storeCallsOf(r, i), ['PutItem ok', 'UpdateItem ok']);
+        assert.deepEqual(storeCallsOf(r, i), ['PutItem ok', 'UpdateItem ConditionalCheckFailedException', 'UpdateItem ok']);
       }
       assert.equal(r.logs.filter((l) => l.text.includes('nothing sent')).length, 5, 'one log line per ended action');
       assertHandlerNeverFailed(r);
@@ -756,29 +773,29 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     seeds: FIVE_SEEDS,
     options: {
-      name: 'lifecycle events delivered after the heartbeat timeout',
-      // A launch hook that puts instances in service when the heartbeat runs out. The
-      // template's heartbeat (60 s of commands + 30 s of registration + 120 s = 210 s)
-      // is also the rules' and the function's maximum event age, so EventBridge and
-      // Lambda drop an event older than that; here the hook's heartbeat was shortened
-      // to 120 s outside the template (by hand, or by another tool), so an event 150 s
-      // old still reaches the function after its action has ended.
-      hook: { transition: 'launch', timeoutSeconds: 60, registrationTimeoutSeconds: 30, defaultResult: 'CONTINUE', heartbeatTimeoutSeconds: 120 },
+      name: 'lifecycle events delivered after the pass ran their commands',
+      // A launch hook that puts instances in service when the heartbeat runs out.
+      // Heartbeat timeout: 60 s of commands + 30 s of registration + 120 s + two 900-s periods = 2,010 s.
+      hook: { transition: 'launch', timeoutSeconds: 60, registrationTimeoutSeconds: 30, defaultResult: 'CONTINUE' },
       instances: 10,
       agent: { registrationDelayMs: [2_000, 10_000] },
       command: { durationMs: [5_000, 20_000] },
-      // EventBridge holds the events of instances 0-4 for 150 s: they arrive after their actions ended.
-      events: { faults: [{ kind: 'lifecycle', instances: [0, 1, 2, 3, 4], delayMs: [150_000, 150_000] }] },
+      // EventBridge holds the events of instances 0-4 for 1,900 s, within its maximum event age (2,010 s).
+      events: { faults: [{ kind: 'lifecycle', instances: [0, 1, 2, 3, 4], delayMs: [1_900_000, 1_900_000] }] },
     },
     check: (r) => {
-      // Instances 0-4 went into service by the heartbeat timeout; their late events send nothing to them.
+      // The passes ran instances 0-4's commands (a sighting, then a period later the command) and
+      // completed them; the late events find their actions ended and send nothing.
       assertOneCommandPerAction(r);
       assertFinalStates(r, 'InService');
-      assertCompletions(r, 'CONTINUE', [...Array(5).fill('heartbeat'), ...Array(5).fill('api')]);
-      assertCommandsPerInstance(r, [...Array(5).fill(0), ...Array(5).fill(1)]);
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      const byPass = r.commands.filter((c) => c.comment.startsWith('lifecycle-action pass-')).map((c) => c.instance).sort((a, b) => a - b);
+      assert.deepEqual(byPass, range(5));
       for (const i of range(5)) {
-        assert.deepEqual(callsOf(r, i), ['DescribeInstanceInformation ok', 'RecordLifecycleActionHeartbeat ValidationError']);
-        assert.deepEqual(outcomesOf(r, i), ['action-ended']);
+        assert.ok(r.instances[i].completions[0].atMs < 1_900_000, `instance ${i} completed before its event arrived`);
+        assert.deepEqual(outcomesOf(r, i).slice(-1), ['action-ended']);
       }
       assertHandlerNeverFailed(r);
     },
@@ -1016,7 +1033,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
-      name: 'lost lifecycle and status events -> heartbeat decides',
+      name: 'lost lifecycle and status events -> the pass repairs both',
       hook: { transition: 'launch', timeoutSeconds: 60 },
       instances: 3,
       agent: { registrationDelayMs: 0 },
@@ -1027,24 +1044,179 @@ export const SCENARIOS: readonly Scenario[] = [
           { kind: 'command-status', status: 'Success', instances: [1], lose: true },
         ],
       },
+      reconciliation: { phaseMs: 120_000 },
     },
     check: (r) => {
-      // Today nothing notices a lost event: both healthy instances wait for the heartbeat timeout
-      // (60 + 180 + 120 s) and its default result, ABANDON, terminates them.
-      assertFinalStates(r, ['Terminated', 'Terminated', 'InService']);
-      assertCompletions(r, ['ABANDON', 'ABANDON', 'CONTINUE'], ['heartbeat', 'heartbeat', 'api']);
-      assert.deepEqual(callsOf(r, 0), []);
-      assert.deepEqual(callsOf(r, 1), ['DescribeInstanceInformation ok', 'RecordLifecycleActionHeartbeat ok', 'SendCommand ok']);
-      assert.equal(r.commands.find((c) => c.instance === 1)?.status, 'Success');
-      for (const i of [0, 1]) {
-        const at = r.instances[i].completions[0].atMs;
-        assert.ok(at >= 360_000 && at < 362_000, `instance ${i}: heartbeat timeout at ${at} ms`);
-      }
-      assert.deepEqual(r.events.filter((e) => e.lost).map((e) => [e.kind, e.instance, e.status ?? '']), [
-        ['lifecycle', 0, ''],
-        ['command-status', 1, 'Success'],
+      // Instance 0: the pass at 120 s sees it waiting without a record (a sighting), the pass at
+      // 1,020 s runs its command by instance id; the status event completes it. Instance 1: the pass
+      // at 120 s completes it by its token. Nothing is left to the heartbeat timeout (2,160 s).
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      assert.deepEqual(callsOf(r, 0), [
+        // The sighting's heartbeat by instance id, the next pass's, its registration check and send;
+        // then the status event finds the action by the pass's item (its ListCommands finds no token).
+        'RecordLifecycleActionHeartbeat ok', 'RecordLifecycleActionHeartbeat ok', 'DescribeInstanceInformation ok',
+        'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok',
       ]);
+      assert.deepEqual(callsOf(r, 1), ['DescribeInstanceInformation ok', 'RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'GetCommandInvocation ok', 'CompleteLifecycleAction(CONTINUE) ok']);
+      const lost = r.instances[0].completions[0].atMs;
+      assert.ok(lost > 1_020_000 && lost < 1_040_000, `instance 0 completed at ${lost} ms: one period after its sighting`);
+      assert.ok(r.instances[1].completions[0].atMs < 122_000, 'instance 1 completed by the first pass');
+      assert.equal(r.summary.heartbeatTimeouts, 0);
       assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'a 24-hour command completes with CONTINUE, kept alive by the pass',
+      hook: { transition: 'terminate', timeoutSeconds: 90_000 },
+      instances: 1,
+      command: { durationMs: 86_400_000 },
+    },
+    check: (r) => {
+      // Heartbeat timeout 7,200 s; a pass every 900 s heartbeats the action once its last heartbeat
+      // (or its start) is within a period and 180 s of slack of running out: every 7th pass, 6,300 s.
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      const beats = r.calls.filter((c) => c.instance === 0 && c.operation === 'RecordLifecycleActionHeartbeat' && !c.error)
+        .map((c) => c.atMs);
+      // The event path's heartbeat before the send, then the pass's.
+      assert.equal(beats.length, 1 + 13, `heartbeats at ${beats.join(', ')}`);
+      const gaps = beats.slice(1).map((at, n) => at - beats[n]);
+      assert.ok(gaps.every((g) => g < 7_200_000), `gaps between heartbeats ${gaps.join(', ')} ms`);
+      const done = r.instances[0].completions[0].atMs;
+      assert.ok(done > 86_400_000 && done < 86_400_000 + 60_000, `completed at ${done} ms, by the status event`);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'a pass and status events race for the same actions',
+      hook: { transition: 'terminate', timeoutSeconds: 60 },
+      instances: 20,
+      command: { durationMs: [5_000, 20_000] },
+      // The status events arrive 5 to 40 s late, around the pass at 30 s.
+      events: { faults: [{ kind: 'command-status', delayMs: [5_000, 40_000] }] },
+      reconciliation: { phaseMs: 30_000 },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      const kinds = new Map(r.invocations.map((i) => [i.id, i.kind]));
+      const byPass = r.instances.filter((i) => kinds.get(i.completions[0].invocation!) === 'schedule').length;
+      assert.ok(byPass > 0 && byPass < 20, `${byPass} completed by the pass, the rest by their status events`);
+      for (const i of r.instances) {
+        const completes = r.calls.filter((c) => c.instance === i.index && c.operation === 'CompleteLifecycleAction');
+        assert.equal(completes.filter((c) => !c.error).length, 1, `instance ${i.index}: one completion took effect`);
+        assert.ok(completes.every((c) => !c.error || c.error === 'ValidationError'), `instance ${i.index}: the other met No active Lifecycle Action`);
+      }
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'warm pool: late and repeated status events of the first action, lost events repaired',
+      hook: { transition: 'launch', timeoutSeconds: 60 },
+      instances: 2,
+      warmPool: { leaveAfterMs: [60_000, 60_000] },
+      command: { durationMs: 10_000 },
+      events: {
+        faults: [
+          // Instance 0: every status event arrives 200 s late, twice.
+          { kind: 'command-status', instances: [0], delayMs: [200_000, 200_000], duplicates: 1 },
+          // Instance 1: its lifecycle events are lost; the pass runs both actions' commands.
+          { kind: 'lifecycle', instances: [1], lose: true },
+        ],
+      },
+      reconciliation: { phaseMs: 100_000 },
+    },
+    check: (r) => {
+      assertFinalStates(r, 'InService');
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.result} by ${c.by} in ${c.state}`)), range(2).map(() => [
+        'CONTINUE by api in Warmed:Pending:Wait', 'CONTINUE by api in Pending:Wait',
+      ]));
+      assertCommandsPerInstance(r, 2);
+      // Each action completed after a command of its own had ended, never with the other action's.
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      assert.equal(r.commands.filter((c) => c.instance === 1 && c.comment.startsWith('lifecycle-action pass-')).length, 2);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'a pass over 1,000 waiting instances, 5% throttling',
+      hook: { transition: 'terminate', timeoutSeconds: 60 },
+      instances: 1_000,
+      command: { durationMs: [2_000, 10_000] },
+      events: { lossRate: { lifecycle: 1 } },
+      api: { faults: throttling(0.05) },
+      reconciliation: { phaseMs: 60_000 },
+    },
+    check: (r) => {
+      // Every lifecycle event lost: the passes sight all 1,000, then run their commands, leaving to the
+      // next pass whatever does not fit in the function's time.
+      assertFinalStates(r, 'Terminated');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      assert.equal(r.calls.filter((c) => c.operation === 'DescribeAutoScalingGroups' && !c.error && !c.retry).length > 0, true);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'Lambda retries a hung launch twice: a long command still ends before the heartbeat',
+      hook: { transition: 'launch', timeoutSeconds: 3_600 },
+      instances: 3,
+      command: { durationMs: 3_500_000 },
+      // The first two invocations of each lifecycle event hang until the function's timeout (240 s);
+      // Lambda retries about 1 and 2 minutes after each.
+      lambda: {
+        faults: [
+          { kind: 'lifecycle', attempt: 1, afterCalls: 0, effect: 'hang' },
+          { kind: 'lifecycle', attempt: 2, afterCalls: 0, effect: 'hang' },
+        ],
+      },
+    },
+    check: (r) => {
+      // The command starts about 11 minutes late; the heartbeat timeout (3,600 + 180 + 120 s and two
+      // periods) covers it, and the pre-send heartbeat restarts it anyway.
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      for (const i of range(3)) assert.deepEqual(outcomesOf(r, i).slice(0, 3), ['timeout', 'timeout', 'command-sent']);
+      // The only failures are the six injected hangs.
+      assert.equal(r.invocations.filter((i) => i.result !== 'ok').length, 6);
+      assert.equal(r.deadLetters.length, 0);
+    },
+  },
+  {
+    options: {
+      name: '1,000 launches while CompleteLifecycleAction answers 5xx to half the calls',
+      hook: LAUNCH,
+      instances: 1_000,
+      command: { durationMs: [5_000, 30_000] },
+      api: { faults: [{ ...resourceContention(), rate: 0.5 }] },
+    },
+    check: (r) => {
+      // Each completion retries on its own budget (no quota shared by the environment's events):
+      // no event is dead-lettered for want of retries, and what still fails the pass repairs.
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
     },
   },
   {
@@ -1056,13 +1228,17 @@ export const SCENARIOS: readonly Scenario[] = [
       events: { lossRate: { lifecycle: 0.05 } },
     },
     check: (r) => {
-      // Exactly the instances whose event was lost wait for the heartbeat timeout; nothing else does.
+      // The instances whose event was lost get their command from the pass, a period after it first saw them.
       const lost = r.events.filter((e) => e.kind === 'lifecycle' && e.lost).map((e) => e.instance).sort((a, b) => a! - b!);
       assert.ok(lost.length > 0, 'no event was lost');
-      assert.deepEqual(r.instances.filter((i) => i.completions[0].by === 'heartbeat').map((i) => i.index), lost);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
       assert.equal(r.events.filter((e) => e.kind === 'command-status' && e.lost).length, 0);
       assertFinalStates(r, 'Terminated');
-      assertCommandsPerInstance(r, r.instances.map((i) => (lost.includes(i.index) ? 0 : 1)));
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      const byPass = r.commands.filter((c) => c.comment.startsWith('lifecycle-action pass-')).map((c) => c.instance).sort((a, b) => a - b);
+      assert.deepEqual(byPass, lost, 'the pass ran exactly the commands whose lifecycle event was lost');
       assertHandlerNeverFailed(r);
     },
   },
@@ -1236,8 +1412,10 @@ export const SCENARIOS: readonly Scenario[] = [
         ['eventbridge', 'lifecycle', 0, 'MaximumEventAgeExceeded', 0],
         ['lambda', 'lifecycle', 1, 'EventAgeExceeded', 2],
       ]);
-      assertCommandsPerInstance(r, 0);
-      assertCompletions(r, 'CONTINUE', 'heartbeat');
+      // The passes repair both: a sighting, then a period later the command; nothing is left to the heartbeat.
+      assertCommandsPerInstance(r, 1);
+      assertOneCommandPerAction(r);
+      assertCompletions(r, 'CONTINUE', 'api');
     },
   },
   {

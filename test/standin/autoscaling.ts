@@ -12,7 +12,8 @@
  *   group" (Warmed:Pending:Wait, then Pending:Wait with a new action; on scale
  *   in with instance reuse, the terminate hook's action in Warmed:Pending:Wait);
  * - API Reference: CompleteLifecycleAction, RecordLifecycleActionHeartbeat,
- *   DescribeAutoScalingInstances, PutLifecycleHook (HeartbeatTimeout, global
+ *   DescribeAutoScalingInstances, DescribeAutoScalingGroups (Instances,
+ *   WarmPoolConfiguration), DescribeWarmPool (the pool's instances, paged), PutLifecycleHook (HeartbeatTimeout, global
  *   timeout of 100 heartbeats or 48 hours);
  * - User Guide, "Complete a lifecycle action": for a terminating instance ABANDON
  *   "stops any remaining actions, such as other lifecycle hooks";
@@ -268,6 +269,70 @@ export class AutoScaling {
         ProtectedFromScaleIn: false,
       })),
       ...(start + max < listed.length ? { NextToken: String(start + max) } : {}),
+    };
+  }
+
+  /**
+   * The group with its instances and, if any, its warm pool's configuration.
+   * Instances in the warm pool are not listed (DescribeWarmPool lists them);
+   * one group name, one page.
+   */
+  describeAutoScalingGroups(p: Record<string, unknown>): Record<string, unknown> {
+    const names = asArray(p.AutoScalingGroupNames).map(String);
+    if (names.length > 0 && !names.includes(this.config.groupName)) return { AutoScalingGroups: [] };
+    const c = this.config;
+    return {
+      AutoScalingGroups: [{
+        AutoScalingGroupName: c.groupName,
+        AutoScalingGroupARN: this.groupArn,
+        MinSize: 0,
+        MaxSize: this.instances.length,
+        DesiredCapacity: this.instances.length,
+        DefaultCooldown: 300,
+        AvailabilityZones: [`${c.region}a`],
+        HealthCheckType: 'EC2',
+        CreatedTime: new Date(0),
+        Instances: this.instances
+          .filter((i) => this.launched(i) && !i.state.startsWith('Warmed:'))
+          .map((i) => this.instanceShape(i)),
+        ...(c.warmPool ? { WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped' }, WarmPoolSize: this.warmInstances().length } : {}),
+      }],
+    };
+  }
+
+  /** The warm pool's instances, 50 a page by default (the API's MaxRecords). */
+  describeWarmPool(p: Record<string, unknown>): Record<string, unknown> {
+    if (p.AutoScalingGroupName !== this.config.groupName) {
+      throw new ApiError('ValidationError', `AutoScalingGroup name not found - ${String(p.AutoScalingGroupName)}`);
+    }
+    if (!this.config.warmPool) return { Instances: [] };
+    const max = Math.min(Number(p.MaxRecords ?? 50), 50);
+    const start = Number(p.NextToken ?? 0);
+    const listed = this.warmInstances();
+    return {
+      WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped' },
+      Instances: listed.slice(start, start + max).map((i) => this.instanceShape(i)),
+      ...(start + max < listed.length ? { NextToken: String(start + max) } : {}),
+    };
+  }
+
+  /** Not yet launched (the stand-in's `Pending` and `Warmed:Pending` before the hook) or gone: not listed. */
+  private launched(i: Instance): boolean {
+    return i.state !== 'Terminated' && i.state !== 'Pending' && i.state !== 'Warmed:Pending';
+  }
+
+  private warmInstances(): Instance[] {
+    return this.instances.filter((i) => this.launched(i) && i.state.startsWith('Warmed:'));
+  }
+
+  private instanceShape(i: Instance): Record<string, unknown> {
+    return {
+      InstanceId: i.id,
+      InstanceType: 't3.micro',
+      AvailabilityZone: `${this.config.region}a`,
+      LifecycleState: i.state,
+      HealthStatus: i.exists ? 'Healthy' : 'Unhealthy',
+      ProtectedFromScaleIn: false,
     };
   }
 

@@ -68,8 +68,8 @@ export interface Instance {
 
 /** What an emitted event is about, so delivery faults can select it without parsing it. */
 export interface EventMeta {
-  /** `registration-check`: a launch hook's registration wait invoking the function (not an EventBridge event). */
-  readonly kind: 'lifecycle' | 'command-status' | 'command' | 'registration-check';
+  /** `registration-check`: a launch hook's registration wait invoking the function (not an EventBridge event); `schedule`: the pass's scheduled rule. */
+  readonly kind: 'lifecycle' | 'command-status' | 'command' | 'registration-check' | 'schedule';
   readonly instance?: number;
   readonly status?: string;
 }

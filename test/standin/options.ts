@@ -231,7 +231,8 @@ export interface ApiFault extends Selector {
   readonly after?: Happening;
 }
 
-export type EventKind = 'lifecycle' | 'command-status';
+/** The kinds of events the function receives; `schedule`: the reconciliation pass's, sent by its rule, never lost. */
+export type EventKind = 'lifecycle' | 'command-status' | 'schedule';
 
 /** A fault on EventBridge delivery of some events. */
 export interface EventFault extends Selector {
@@ -350,6 +351,15 @@ export interface ScenarioOptions {
    * remaining hooks). @default none
    */
   readonly hooks?: readonly HookOptions[];
+  /**
+   * The reconciliation pass: each hook's scheduled rule invokes its function
+   * every period of the template, the first time `phaseMs` after the start
+   * (a scheduled rule's phase is its creation time's), while any instance
+   * waits or is yet to launch, return to the group or scale in.
+   * `false`: no pass, as a function deployed without its schedule.
+   * @default { phaseMs: a draw in [0, period) from a stream of its own }
+   */
+  readonly reconciliation?: false | { readonly phaseMs?: number };
   /**
    * With launch and terminate hooks: the group scales an instance in this long
    * after it went into service. @default never

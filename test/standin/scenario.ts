@@ -11,6 +11,7 @@ import { VirtualClock } from './clock';
 import { DynamoDbHost, StoreCall } from './dynamodb';
 import { EventBus, EventRecord } from './eventbridge';
 import { DeadLetter, InvocationRecord, LambdaService } from './lambda';
+import { envelope } from './model';
 import type { Handler, HandlerFactory, ScenarioOptions } from './options';
 import { Rng } from './rng';
 import { CallHistory } from './selector';
@@ -160,6 +161,15 @@ export function namesOf(n: number): ResourceNames {
   };
 }
 
+/** Whether an instance may still need a pass: it waits, or will enter a hook later. */
+function passMatters(instance: Instance, scalesIn: boolean, launches: boolean): boolean {
+  return instance.actions.length > 0
+    || ['Pending', 'Warmed:Pending'].includes(instance.state)
+    // A stopped instance leaves the pool for the group only in a group that launches.
+    || (launches && instance.state === 'Warmed:Stopped')
+    || (scalesIn && instance.state === 'InService');
+}
+
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const realStart = performance.now();
   // Each hook is its own construct, as a user adds them: its own function, document and rules.
@@ -281,6 +291,21 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       });
     }
     for (const d of options.during ?? []) clock.schedule(d.atMs, () => d.run(world.control()));
+    if (options.reconciliation !== false) {
+      const phaseRng = new Rng(seed * 104_729 + 3);
+      hooks.forEach((h, n) => {
+        const periodMs = (h.template.scheduleSeconds ?? 0) * 1000;
+        if (periodMs <= 0) return;
+        const tick = () => {
+          lambdas[n].invoke(envelope(phaseRng.uuid(), 'aws.events', 'Scheduled Event', NAMES.account, NAMES.region, clock.now,
+            [`arn:aws:events:${NAMES.region}:${NAMES.account}:rule/${h.names.functionName}-Reconciliation`], {}), { kind: 'schedule' });
+          const matters = world.instances.some((i) => passMatters(i, options.scaleInAfterMs !== undefined, world.autoscaling.launches));
+          if (matters) clock.schedule(periodMs, tick);
+        };
+        const reconciliation = options.reconciliation === false ? undefined : options.reconciliation;
+        clock.schedule(reconciliation?.phaseMs ?? phaseRng.draw([0, periodMs - 1]), tick);
+      });
+    }
     ending = await clock.run({
       busy: () => tracker.inflight > server.parked,
       untilElapsedMs: options.horizonMs ?? 49 * HOURS,

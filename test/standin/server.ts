@@ -52,6 +52,8 @@ const AUTOSCALING_OPERATIONS: Record<string, (w: World, p: Record<string, unknow
   CompleteLifecycleAction: (w, p, inv) => w.autoscaling.completeLifecycleAction(p, inv),
   RecordLifecycleActionHeartbeat: (w, p) => w.autoscaling.recordLifecycleActionHeartbeat(p),
   DescribeAutoScalingInstances: (w, p) => w.autoscaling.describeAutoScalingInstances(p),
+  DescribeAutoScalingGroups: (w, p) => w.autoscaling.describeAutoScalingGroups(p),
+  DescribeWarmPool: (w, p) => w.autoscaling.describeWarmPool(p),
 };
 
 const SSM_OPERATIONS: Record<string, (w: World, p: Record<string, unknown>, invocation?: string) => Record<string, unknown>> = {
@@ -87,7 +89,7 @@ const JSON_PROTOCOLS: Readonly<Record<string, { service: Service; contentType: s
 };
 
 /** Which list parameters of the awsQuery operations are lists (`Name.member.N`). */
-const QUERY_LISTS = new Set(['InstanceIds']);
+const QUERY_LISTS = new Set(['InstanceIds', 'AutoScalingGroupNames']);
 const SERVER_ERRORS = new Set(['ResourceContention', 'InternalServerError', 'InternalFailure', 'ServiceUnavailable']);
 
 interface Decoded {

@@ -49,6 +49,8 @@ export interface HookTemplate {
   readonly functionArn: string;
   /** Launch hooks: the registration wait's state machine, its ARN as the function's environment names it. */
   readonly stateMachine?: { readonly arn: string; readonly type: 'STANDARD' | 'EXPRESS'; readonly definition: Record<string, any> };
+  /** The period of a scheduled rule that targets the function (the reconciliation pass), seconds. */
+  readonly scheduleSeconds?: number;
 }
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
@@ -127,8 +129,11 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
   const rules = Object.values(resources)
     .filter((r) => r.Type === 'AWS::Events::Rule')
     .filter((r) => (r.Properties?.Targets as Array<{ Arn: unknown }> ?? []).some((t) => JSON.stringify(t.Arn).includes(`"${fnId}"`)));
-  const eventPatterns = rules.map((r) => resolve(r.Properties!.EventPattern) as Record<string, unknown>);
-  const targetAges = rules.flatMap((r) => (r.Properties!.Targets as Array<{ RetryPolicy?: { MaximumEventAgeInSeconds?: number } }>)
+  const patternRules = rules.filter((r) => r.Properties!.EventPattern !== undefined);
+  const eventPatterns = patternRules.map((r) => resolve(r.Properties!.EventPattern) as Record<string, unknown>);
+  const schedules = rules.flatMap((r) => (typeof r.Properties!.ScheduleExpression === 'string' ? [rateSeconds(r.Properties!.ScheduleExpression)] : []));
+  if (schedules.length > 1) throw new Error(`expected at most one scheduled rule targeting the function, found ${schedules.length}`);
+  const targetAges = patternRules.flatMap((r) => (r.Properties!.Targets as Array<{ RetryPolicy?: { MaximumEventAgeInSeconds?: number } }>)
     .map((t) => Number(t.RetryPolicy?.MaximumEventAgeInSeconds ?? 86_400)));
 
   const tables = Object.values(resources).filter((r) => r.Type === 'AWS::DynamoDB::Table');
@@ -173,9 +178,18 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
     actionTable,
     functionArn: String(resolve({ 'Fn::GetAtt': [fnId, 'Arn'] })),
     stateMachine,
+    scheduleSeconds: schedules[0],
   };
   cache.set(key, result);
   return result;
+}
+
+/** `rate(N minutes)` and friends, in seconds (the stand-in models no cron expressions). */
+function rateSeconds(expression: string): number {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (!m) throw new Error(`unsupported schedule expression ${expression}`);
+  const unit = m[2].startsWith('minute') ? 60 : m[2].startsWith('hour') ? 3600 : 86_400;
+  return Number(m[1]) * unit;
 }
 
 function hasHookEnvironment(props: Record<string, unknown> | undefined): boolean {

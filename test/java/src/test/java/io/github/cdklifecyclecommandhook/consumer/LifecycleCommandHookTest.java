@@ -66,13 +66,13 @@ class LifecycleCommandHookTest {
         template.hasResourceProperties("AWS::AutoScaling::LifecycleHook", Map.of(
                 "AutoScalingGroupName", stack.resolve(group.getAutoScalingGroupName()),
                 "LifecycleTransition", "autoscaling:EC2_INSTANCE_TERMINATING",
-                "HeartbeatTimeout", 420,
+                "HeartbeatTimeout", 2220,
                 "DefaultResult", "CONTINUE"));
         template.hasResourceProperties("AWS::AutoScaling::LifecycleHook", Map.of(
                 "AutoScalingGroupName", "web-fleet",
                 "LifecycleHookName", "bootstrap",
                 "LifecycleTransition", "autoscaling:EC2_INSTANCE_LAUNCHING",
-                "HeartbeatTimeout", 1200,
+                "HeartbeatTimeout", 3000,
                 "DefaultResult", "ABANDON"));
         template.hasResourceProperties("AWS::SSM::Document", Map.of(
                 "DocumentType", "Command",
@@ -81,11 +81,11 @@ class LifecycleCommandHookTest {
                         "mainSteps", List.of(Map.of(
                                 "action", "aws:runShellScript",
                                 "inputs", Map.of("runCommand", List.of("set -e", "/opt/app/bootstrap.sh"), "timeoutSeconds", "{{ executionTimeout }}"))))));
-        template.resourceCountIs("AWS::Events::Rule", 4);
+        template.resourceCountIs("AWS::Events::Rule", 6);
         template.resourcePropertiesCountIs("AWS::Lambda::Function", Map.of("Runtime", "nodejs24.x"), 2);
 
-        assertEquals(420, drain.getHeartbeatTimeout().toSeconds());
-        assertEquals(1200, bootstrap.getHeartbeatTimeout().toSeconds());
+        assertEquals(2220, drain.getHeartbeatTimeout().toSeconds());
+        assertEquals(3000, bootstrap.getHeartbeatTimeout().toSeconds());
         assertEquals(Map.of("Ref", "BootstrapHook084086CE"),
                 stack.resolve(((LifecycleHook) bootstrap.getLifecycleHook()).getLifecycleHookName()));
         assertEquals("bootstrap", bootstrap.getLifecycleHookName());

@@ -1,0 +1,395 @@
+/**
+ * The reconciliation pass: a periodic invocation that makes the group's state,
+ * not the arrival of events, the source of truth. Auto Scaling and SSM deliver
+ * their events best effort; whatever an event would have done and did not,
+ * the next pass does.
+ *
+ * One DescribeAutoScalingGroups lists the group's instances with their
+ * lifecycle states (and says whether the group has a warm pool; only then is
+ * DescribeWarmPool called, for the `Warmed:*:Wait` instances). With no
+ * instance in one of this hook's wait states, that is the whole pass.
+ *
+ * For each waiting instance, from its records in the action table:
+ * - the command ended (its status event was lost) → complete the action by its
+ *   token with the result the status implies;
+ * - the command runs → a heartbeat by token when the action would otherwise
+ *   time out before the next pass (this is what lets commands run 48 hours
+ *   under a heartbeat timeout of at most 2 hours);
+ * - a claim whose holder died (lease over, no command) → take it over as a
+ *   retried event would, and send unless the holder's command is found;
+ * - no record of the pending action (its lifecycle event was lost, or its
+ *   handling failed for good) → the `#current` item (current-action.ts,
+ *   invariants I1-I4): sighted on one pass, claimed and run on the next.
+ *
+ * Instances are handled a few at a time, and no new one is started once the
+ * function's time runs short: the rest wait for the next pass.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeWarmPoolCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  ActionRecord,
+  actionsOfInstance,
+  markClosed,
+  markEnded,
+  RECORD_TTL_SECONDS,
+  recordCommand,
+  recordHeartbeat,
+  takeOverClaim,
+} from './action-record';
+import { errorName, isTransient } from './aws-errors';
+import { LEASE_MARGIN_MS, SEND_WINDOW_MS } from './claim-timing';
+import { clientOptions } from './client-options';
+import { actionIsPending, completeAction, Completion } from './completing';
+import {
+  claimCurrent,
+  CurrentAction,
+  finishCurrent,
+  passActionName,
+  readCurrent,
+  recordCurrentCommand,
+  recordCurrentHeartbeat,
+  releaseCurrent,
+  sight,
+} from './current-action';
+import { actionRepaired } from './emf';
+import { HookConfig, InvocationResult, LifecycleAction, resultForStatus, TERMINAL_STATUSES } from './events';
+import { findCommandOfAction, sendCommand } from './sending';
+
+const autoScaling = new AutoScalingClient(clientOptions());
+const ssm = new SSMClient(clientOptions());
+
+/** Instances handled at once: a few calls each, well under the APIs' rates. */
+export const PASS_CONCURRENCY = 8;
+/** No instance is started later than this before the function's end: room for one send and its lost-answer checks. */
+const INSTANCE_RESERVE_MS = 40_000;
+/** How late a pass may start after its period (the schedule's own jitter, a cold start, a slow list). */
+const PASS_SLACK_MS = 180_000;
+
+/** The lifecycle states in which this hook's actions wait, by transition. */
+export function waitStatesOf(transition: HookConfig['transition']): readonly string[] {
+  return transition === 'launch'
+    ? ['Pending:Wait', 'Warmed:Pending:Wait']
+    // A terminate hook also runs as an instance returns to the warm pool, and as a pooled instance terminates.
+    : ['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait'];
+}
+
+/** What one pass did, for the log line and tests. */
+export interface PassReport {
+  waiting: number;
+  handled: number;
+  /** Instances left for the next pass because the function's time ran short. */
+  left: number;
+  completed: number;
+  heartbeats: number;
+  sent: number;
+  sighted: number;
+}
+
+interface Waiting {
+  readonly instanceId: string;
+  readonly state: string;
+}
+
+interface PassContext {
+  readonly config: HookConfig;
+  readonly claimId: string;
+  readonly report: PassReport;
+  readonly requestId?: string;
+}
+
+export async function reconcile(config: HookConfig, remainingMs: () => number, requestId?: string): Promise<PassReport> {
+  const report: PassReport = { waiting: 0, handled: 0, left: 0, completed: 0, heartbeats: 0, sent: 0, sighted: 0 };
+  const waiting = await waitingInstances(config);
+  report.waiting = waiting.length;
+  const ctx: PassContext = { config, claimId: requestId ?? randomUUID(), report, requestId };
+  let next = 0;
+  const worker = async () => {
+    while (next < waiting.length) {
+      if (remainingMs() < INSTANCE_RESERVE_MS) return;
+      const instance = waiting[next++];
+      try {
+        await reconcileInstance(ctx, instance);
+      } catch (error) {
+        // One instance's trouble (throttling that outlasted the retries) is the next pass's to repair.
+        console.warn({ message: 'reconciliation of an instance failed; the next pass tries again', instanceId: instance.instanceId, error: errorName(error) });
+      }
+      report.handled++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PASS_CONCURRENCY, waiting.length) }, worker));
+  report.left = waiting.length - report.handled;
+  if (report.waiting > 0) console.info({ message: 'reconciliation pass', ...report });
+  return report;
+}
+
+/** The group's instances in one of this hook's wait states: one call, two or more with a warm pool. */
+async function waitingInstances(config: HookConfig): Promise<Waiting[]> {
+  const states = waitStatesOf(config.transition);
+  const described = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [config.groupName] }));
+  const group = described.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === config.groupName);
+  if (!group) {
+    console.error({ message: 'the Auto Scaling group was not found; nothing to reconcile', groupName: config.groupName });
+    return [];
+  }
+  const waiting: Waiting[] = (group.Instances ?? [])
+    .filter((i) => i.InstanceId && states.includes(i.LifecycleState ?? ''))
+    .map((i) => ({ instanceId: i.InstanceId!, state: i.LifecycleState! }));
+  if (group.WarmPoolConfiguration && states.some((s) => s.startsWith('Warmed:'))) {
+    let token: string | undefined;
+    do {
+      const page = await autoScaling.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: config.groupName, NextToken: token }));
+      waiting.push(...(page.Instances ?? [])
+        .filter((i) => i.InstanceId && states.includes(i.LifecycleState ?? ''))
+        .map((i) => ({ instanceId: i.InstanceId!, state: i.LifecycleState! })));
+      token = page.NextToken;
+    } while (token);
+  }
+  return waiting;
+}
+
+async function reconcileInstance(ctx: PassContext, instance: Waiting): Promise<void> {
+  const { config } = ctx;
+  const records = await actionsOfInstance(config.actionTableName, instance.instanceId);
+  let handled = false;
+  for (const record of records) {
+    if (record.closed || record.state === 'ended') continue;
+    const step = record.commandId ? await settleCommand(ctx, record) : await resumeClaim(ctx, record);
+    if (step !== 'ended') handled = true;
+  }
+  // This hook's pending action has a record that is being taken care of, or this pass just completed it.
+  if (handled) return;
+  await reconcileUnknown(ctx, instance, records);
+}
+
+/** A recorded command: complete its action if it ended, or keep the action alive while it runs. */
+async function settleCommand(ctx: PassContext, record: ActionRecord): Promise<'live' | 'ended' | 'completed'> {
+  const { config } = ctx;
+  const status = await commandStatus(record.instanceId, record.commandId!);
+  if (status === undefined) return 'live';
+  if (TERMINAL_STATUSES.includes(status)) {
+    const outcome = await completeForStatus(ctx, record.instanceId, record.token, status, record.commandId!);
+    await markClosed(config.actionTableName, record);
+    return outcome === 'completed' ? 'completed' : 'ended';
+  }
+  if (!heartbeatDue(config, record.heartbeatAt ?? record.startedAt ?? 0)) return 'live';
+  if (!await actionIsPending(config, record.instanceId, record.token)) {
+    await markClosed(config.actionTableName, record);
+    return 'ended';
+  }
+  ctx.report.heartbeats++;
+  await recordHeartbeat(config.actionTableName, record, Date.now());
+  return 'live';
+}
+
+/** A claim without a command: wait for its holder while the lease runs, then take it over as a retried event would. */
+async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'live' | 'ended'> {
+  const { config } = ctx;
+  if (Date.now() < record.leaseUntil) return 'live';
+  const sendBy = Date.now() + SEND_WINDOW_MS;
+  if (!await takeOverClaim(config.actionTableName, record, ctx.claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'live';
+  const action = actionOf(record);
+  const found = await findCommandOfAction(config, action);
+  if (found) {
+    await recordCommand(config.actionTableName, action, found);
+    return 'live';
+  }
+  if (!await actionIsPending(config, record.instanceId, record.token)) {
+    await markEnded(config.actionTableName, action, 'the lifecycle action had ended before its command was sent');
+    return 'ended';
+  }
+  // Launch: only once the agent is online; until then the claim's lease runs out again and the next pass looks.
+  if (config.transition === 'launch' && !await agentOnline(record.instanceId)) return 'live';
+  try {
+    const commandId = await sendCommand(config, action, sendBy);
+    await recordCommand(config.actionTableName, action, commandId);
+    ctx.report.sent++;
+  } catch (error) {
+    if (isTransient(error)) throw error;
+    await completeAction(config, record.instanceId, record.token, config.failureResult, `SendCommand failed: ${errorName(error)}`);
+    await markEnded(config.actionTableName, action, `SendCommand failed: ${errorName(error)}`);
+    return 'ended';
+  }
+  return 'live';
+}
+
+/** No record of the pending action: the `#current` item's path (current-action.ts). */
+async function reconcileUnknown(ctx: PassContext, instance: Waiting, records: readonly ActionRecord[]): Promise<void> {
+  const { config } = ctx;
+  const table = config.actionTableName;
+  const { instanceId } = instance;
+  const current = await readCurrent(table, instanceId);
+  if (current?.state === 'sent') return settleCurrentCommand(ctx, instance, current, records);
+  if (current?.state === 'claimed') {
+    if (Date.now() < (current.leaseUntil ?? 0)) return;
+    return runCurrent(ctx, instance, current);
+  }
+  // Several hooks of one transition: the instance may wait on another hook while this one's action is done.
+  if (!await actionIsPending(config, instanceId, undefined)) {
+    if (current?.state === 'sighted') await finishCurrent(table, instanceId);
+    return;
+  }
+  if (!current || current.state === 'done') {
+    if (await sight(table, instanceId, Date.now(), instance.state, RECORD_TTL_SECONDS)) ctx.report.sighted++;
+    console.warn({ message: 'lifecycle action pending without a record; the next pass runs its command unless its event arrives', instanceId, state: instance.state });
+    return;
+  }
+  // I4: until the next pass for a delayed event to arrive and take the ordinary path. Half a period,
+  // not a whole one: the next pass may reach the instance a little earlier in its run than this one did.
+  if (Date.now() - current.sightedAt < config.passPeriodSeconds * 500) return;
+  return runCurrent(ctx, instance, current);
+}
+
+/** Claims (or takes over) the `#current` item and sends the command, unless an event holds the action (I1). */
+async function runCurrent(ctx: PassContext, instance: Waiting, current: CurrentAction): Promise<void> {
+  const { config } = ctx;
+  const table = config.actionTableName;
+  const { instanceId } = instance;
+  if (config.transition === 'launch' && !await agentOnline(instanceId)) return;
+  const now = Date.now();
+  const sendBy = now + SEND_WINDOW_MS;
+  if (!await claimCurrent(table, current, ctx.claimId, now, sendBy + LEASE_MARGIN_MS)) return;
+  const action: LifecycleAction = {
+    kind: 'lifecycle-action',
+    instanceId,
+    token: passActionName(current),
+    transition: `autoscaling:EC2_INSTANCE_${config.transition === 'launch' ? 'LAUNCHING' : 'TERMINATING'}`,
+  };
+  if (current.state === 'claimed') {
+    // A pass that held the claim may have sent before it stopped.
+    const found = await findCommandOfAction(config, action);
+    if (found) {
+      await recordCurrentCommand(table, instanceId, ctx.claimId, found);
+      return;
+    }
+  }
+  // I1: a token record written before this claim, of a pending action, means an event is on it.
+  for (const record of await actionsOfInstance(table, instanceId)) {
+    if (record.closed || record.state === 'ended') continue;
+    if (!await actionIsPending(config, instanceId, record.token)) continue;
+    if (await releaseCurrent(table, instanceId, ctx.claimId)) return;
+    break; // The event adopted the claim first: this pass sends, and the token is known.
+  }
+  try {
+    const commandId = await sendCommand(config, action, sendBy);
+    await recordCurrentCommand(table, instanceId, ctx.claimId, commandId);
+    ctx.report.sent++;
+    console.warn({ message: 'command sent for a lifecycle action whose event never came', instanceId, commandId });
+  } catch (error) {
+    if (isTransient(error)) throw error;
+    const fresh = await readCurrent(table, instanceId);
+    await completeAction(config, instanceId, fresh?.token, config.failureResult, `SendCommand failed: ${errorName(error)}`);
+    await finishCurrent(table, instanceId);
+  }
+}
+
+async function settleCurrentCommand(ctx: PassContext, instance: Waiting, current: CurrentAction, records: readonly ActionRecord[]): Promise<void> {
+  const { config } = ctx;
+  const status = await commandStatus(instance.instanceId, current.commandId!);
+  if (status === undefined) return;
+  if (TERMINAL_STATUSES.includes(status)) {
+    await completeCurrent(config, current, status, records, instance.state, ctx);
+    return;
+  }
+  if (!heartbeatDue(config, current.heartbeatAt ?? current.claimedAt ?? 0)) return;
+  if (current.token === undefined && laterAction(current, records)) return;
+  if (await actionIsPending(config, instance.instanceId, current.token)) {
+    ctx.report.heartbeats++;
+    await recordCurrentHeartbeat(config.actionTableName, instance.instanceId, Date.now());
+  }
+}
+
+/**
+ * Completes the action of a pass's command: by token once an event adopted
+ * the claim; else by instance id, only under I3's conditions.
+ */
+export async function completeCurrent(
+  config: HookConfig,
+  current: CurrentAction,
+  status: string,
+  records: readonly ActionRecord[],
+  waitState?: string,
+  ctx?: PassContext,
+): Promise<Completion | 'ignored'> {
+  const { instanceId } = current;
+  if (current.token === undefined && (laterAction(current, records) || (waitState !== undefined && waitState !== current.waitState))) {
+    console.error({ message: 'the action of a command sent without its event has ended; not completing another action', instanceId, commandId: current.commandId });
+    await finishCurrent(config.actionTableName, instanceId, current.commandId);
+    return 'ignored';
+  }
+  const outcome = ctx
+    ? await completeForStatus(ctx, instanceId, current.token, status, current.commandId!)
+    : await completeAction(config, instanceId, current.token, resultForStatus(status, config.failureResult), `command ${current.commandId} ended ${status}`);
+  await finishCurrent(config.actionTableName, instanceId, current.commandId);
+  return outcome;
+}
+
+/** The status event of a command a pass sent: found by the `#current` item, since its comment names no token. */
+export async function finishPassCommand(config: HookConfig, invocation: InvocationResult, records: readonly ActionRecord[]): Promise<Completion | 'ignored' | undefined> {
+  const current = await readCurrent(config.actionTableName, invocation.instanceId);
+  if (!current || current.commandId !== invocation.commandId || current.state !== 'sent') return undefined;
+  return completeCurrent(config, current, invocation.status, records);
+}
+
+/** I3: a token record of an action that began after the pass's claim: the claim's action has ended. */
+function laterAction(current: CurrentAction, records: readonly ActionRecord[]): boolean {
+  return records.some((r) => r.startedAt !== undefined && r.startedAt > (current.claimedAt ?? current.sightedAt));
+}
+
+async function completeForStatus(
+  ctx: PassContext,
+  instanceId: string,
+  token: string | undefined,
+  status: string,
+  commandId: string,
+): Promise<Completion> {
+  const result = resultForStatus(status, ctx.config.failureResult);
+  const reason = `command ${commandId} ended ${status}; its status event did not complete the action`;
+  const outcome = await completeAction(ctx.config, instanceId, token, result, reason);
+  if (outcome === 'completed') {
+    ctx.report.completed++;
+    actionRepaired({ groupName: ctx.config.groupName, hookName: ctx.config.hookName }, { instanceId, result, reason }, { requestId: ctx.requestId });
+  }
+  return outcome;
+}
+
+/** The command's status on the instance; undefined while SSM does not show it yet. */
+async function commandStatus(instanceId: string, commandId: string): Promise<string | undefined> {
+  try {
+    const got = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }));
+    return got.Status;
+  } catch (error) {
+    if (errorName(error) === 'InvocationDoesNotExist') return undefined;
+    throw error;
+  }
+}
+
+async function agentOnline(instanceId: string): Promise<boolean> {
+  const info = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }));
+  return info.InstanceInformationList?.some((i) => i.InstanceId === instanceId && i.PingStatus === 'Online') ?? false;
+}
+
+/**
+ * Whether the action would time out before the next pass could heartbeat it:
+ * its last heartbeat (or its start) plus the heartbeat timeout falls within
+ * one period and the slack of a late pass.
+ */
+export function heartbeatDue(config: HookConfig, lastBeatMs: number, nowMs: number = Date.now()): boolean {
+  if (config.heartbeatTimeoutSeconds <= 0) return false;
+  return lastBeatMs + config.heartbeatTimeoutSeconds * 1000 < nowMs + config.passPeriodSeconds * 1000 + PASS_SLACK_MS;
+}
+
+function actionOf(record: ActionRecord): LifecycleAction {
+  return {
+    kind: 'lifecycle-action',
+    instanceId: record.instanceId,
+    token: record.token,
+    transition: record.transition ?? '',
+    ...(record.origin ? { origin: record.origin } : {}),
+    ...(record.destination ? { destination: record.destination } : {}),
+  };
+}

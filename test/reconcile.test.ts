@@ -1,0 +1,67 @@
+import { PerCallRetryStrategy } from '../src/handler/client-options';
+import type { HookConfig } from '../src/handler/events';
+import { heartbeatDue, waitStatesOf } from '../src/handler/reconcile';
+import { globalTimeoutSeconds, heartbeatTimeoutSeconds, maxCommandSeconds } from '../src/reconciliation-timing';
+
+const config = { heartbeatTimeoutSeconds: 7200, passPeriodSeconds: 900 } as HookConfig;
+
+describe('when the pass heartbeats a running command', () => {
+  test('not while the next pass, a period and 180 s of slack later, still comes before the timeout', () => {
+    expect(heartbeatDue(config, 0, 6_000_000)).toBe(false);
+  });
+  test('once the next pass might come too late', () => {
+    expect(heartbeatDue(config, 0, 6_130_000)).toBe(true);
+  });
+  test('never without a known heartbeat timeout (a function deployed before the pass)', () => {
+    expect(heartbeatDue({ ...config, heartbeatTimeoutSeconds: 0 }, 0, 1e12)).toBe(false);
+  });
+});
+
+test('the wait states of each transition, warm pools included', () => {
+  expect(waitStatesOf('launch')).toEqual(['Pending:Wait', 'Warmed:Pending:Wait']);
+  expect(waitStatesOf('terminate')).toEqual(['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait']);
+});
+
+describe('timing that follows from the period', () => {
+  test('heartbeat: the command budget plus two periods, at most 7200 s', () => {
+    expect(heartbeatTimeoutSeconds(420)).toBe(420 + 1800);
+    expect(heartbeatTimeoutSeconds(6000)).toBe(7200);
+  });
+  test('global timeout: 48 hours or 100 heartbeats', () => {
+    expect(globalTimeoutSeconds(7200)).toBe(172_800);
+    expect(globalTimeoutSeconds(600)).toBe(60_000);
+  });
+  test('longest command: the global timeout less its room and one period', () => {
+    expect(maxCommandSeconds(120)).toBe(172_800 - 120 - 900);
+  });
+});
+
+describe('retries without a shared quota', () => {
+  test('a call retries a server error even after many other calls spent their retries', async () => {
+    const strategy = new PerCallRetryStrategy();
+    for (let i = 0; i < 1000; i++) {
+      const token = await strategy.acquireInitialRetryToken('autoscaling');
+      const retried = await strategy.refreshRetryTokenForRetry(token, { errorType: 'SERVER_ERROR' });
+      await expect(strategy.refreshRetryTokenForRetry(retried, { errorType: 'SERVER_ERROR' })).resolves.toBeDefined();
+    }
+    const fresh = await strategy.acquireInitialRetryToken('autoscaling');
+    await expect(strategy.refreshRetryTokenForRetry(fresh, { errorType: 'SERVER_ERROR' })).resolves.toBeDefined();
+  });
+  test('three attempts at most, and none after a client error', async () => {
+    const strategy = new PerCallRetryStrategy();
+    const first = await strategy.acquireInitialRetryToken('ssm');
+    const second = await strategy.refreshRetryTokenForRetry(first, { errorType: 'THROTTLING' });
+    const third = await strategy.refreshRetryTokenForRetry(second, { errorType: 'TRANSIENT' });
+    expect(third.getRetryCount()).toBe(2);
+    await expect(strategy.refreshRetryTokenForRetry(third, { errorType: 'SERVER_ERROR' })).rejects.toThrow();
+    await expect(strategy.refreshRetryTokenForRetry(first, { errorType: 'CLIENT_ERROR' })).rejects.toThrow();
+  });
+  test('the delay grows, with full jitter, within the cap', async () => {
+    const strategy = new PerCallRetryStrategy(10);
+    let token = await strategy.acquireInitialRetryToken('ssm');
+    for (let n = 1; n < 10; n++) {
+      token = await strategy.refreshRetryTokenForRetry(token, { errorType: 'THROTTLING' });
+      expect(token.getRetryDelay()).toBeLessThanOrEqual(Math.min(20_000, 500 * 2 ** n));
+    }
+  });
+});
