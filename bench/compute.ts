@@ -14,15 +14,23 @@ export type DesignName = 'shipped (event-driven)' | 'fixed sleep' | 'polling eve
 export interface Design {
   readonly name: DesignName;
   /** Scenario options that make the stand-in run this design. */
-  readonly options: (transition: Transition, hookTimeoutSeconds: number) => Pick<ScenarioOptions, 'hook' | 'lambda' | 'events'> & { handler?: HandlerFactory };
+  readonly options: (transition: Transition, hookTimeoutSeconds: number) => Pick<ScenarioOptions, 'hook' | 'lambda' | 'events' | 'reconciliation'> & { handler?: HandlerFactory };
 }
 
 /**
+ * The longest `timeout` the construct takes for a terminate hook: Auto
+ * Scaling's global timeout (48 h) less delivery and completion (120 s) and one
+ * reconciliation period (900 s). The construct refuses more at synth time.
+ */
+export const MAX_TERMINATE_TIMEOUT_SECONDS = 171_780;
+
+/**
  * The construct's `timeout` a user would give for a command of this length:
- * a quarter more than it takes, at least the construct's 30 s.
+ * a quarter more than it takes, at least the construct's 30 s, at most what
+ * the construct takes.
  */
 export function hookTimeoutFor(commandSeconds: number): number {
-  return Math.max(30, Math.ceil(commandSeconds * 1.25));
+  return Math.min(MAX_TERMINATE_TIMEOUT_SECONDS, Math.max(30, Math.ceil(commandSeconds * 1.25)));
 }
 
 export const DESIGNS: readonly Design[] = [
@@ -38,6 +46,8 @@ export const DESIGNS: readonly Design[] = [
       handler: fixedSleepHandler(FIXED_SLEEP),
       lambda: { memoryMB: FIXED_SLEEP.memoryMB, timeoutSeconds: FIXED_SLEEP.timeoutSeconds },
       events: { kinds: ['lifecycle'] },
+      // Made by hand: the function has no schedule.
+      reconciliation: false,
     }),
   },
   {
@@ -47,6 +57,8 @@ export const DESIGNS: readonly Design[] = [
       handler: pollingHandler(POLLING),
       lambda: { memoryMB: POLLING.memoryMB, timeoutSeconds: POLLING.timeoutSeconds },
       events: { kinds: ['lifecycle'] },
+      // Made by hand: the function has no schedule.
+      reconciliation: false,
     }),
   },
 ];
@@ -74,6 +86,15 @@ export interface ActionRow {
   readonly longestInvocationMs: number;
   /** Dollars per action at list prices: Lambda requests and GB-s, Step Functions requests and GB-s. */
   readonly dollars: number;
+  /** Invocations per action by the reconciliation pass's schedule (shared by the actions waiting at once). */
+  readonly passInvocations: number;
+  /** Auto Scaling and SSM calls per action made by the reconciliation passes (included in `apiCalls`). */
+  readonly passApiCalls: number;
+  /** RecordLifecycleActionHeartbeat calls per action. */
+  readonly heartbeats: number;
+  /** DynamoDB write and read request units per action (the action table). */
+  readonly wru: number;
+  readonly rru: number;
   /** Mean ms from the command's end to the completion that took effect; negative: before the command ended. */
   readonly delayMs: number;
   readonly outcomes: Readonly<Record<Outcome, number>>;
@@ -97,6 +118,16 @@ export interface ScaleRow {
 }
 
 export const COMMAND_SECONDS = [5, 60, 300, 1_200, 5_400];
+/**
+ * Commands longer than a heartbeat timeout may be (7,200 s): 6 h, 24 h, and
+ * 47.5 h, the longest whole half hour under the construct's limit (a 48-hour
+ * command cannot end inside Auto Scaling's 48-hour global timeout, which
+ * counts from the start of the wait).
+ */
+export const LONG_COMMAND_SECONDS = [21_600, 86_400, 171_000];
+const HOURS_MS = 3_600_000;
+const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem'];
+const READS = ['GetItem', 'Query'];
 const TERMINAL = ['Success', 'Failed', 'TimedOut', 'Cancelled', 'Undeliverable'];
 
 function gbSeconds(r: ScenarioResult): number {
@@ -133,7 +164,9 @@ function checkRan(r: ScenarioResult): void {
 }
 
 /** One design, `actions` lifecycle actions spread over a minute so that each has the function to itself. */
-async function measureAction(design: Design, transition: Transition, commandSeconds: number, seed: number, actions: number): Promise<ActionRow> {
+async function measureAction(
+  design: Design, transition: Transition, commandSeconds: number, seed: number, actions: number, horizonMs?: number,
+): Promise<ActionRow> {
   const r = await runScenario({
     name: `${design.name}, ${transition}, ${commandSeconds} s command`,
     ...design.options(transition, hookTimeoutFor(commandSeconds)),
@@ -141,6 +174,7 @@ async function measureAction(design: Design, transition: Transition, commandSeco
     spreadMs: 60_000,
     command: { durationMs: commandSeconds * 1000 },
     seed,
+    horizonMs,
   });
   checkRan(r);
   const judged = judge(r, commandSeconds * 1000);
@@ -151,6 +185,8 @@ async function measureAction(design: Design, transition: Transition, commandSeco
   const invocations = r.invocations.length / actions;
   const executions = r.executions.length / actions;
   const executionGbSeconds = r.executions.reduce((sum, e) => sum + expressGbSeconds((e.endMs ?? r.summary.virtualMs) - e.startMs), 0) / actions;
+  const perAction = (n: number) => n / actions;
+  const passes = new Set(r.invocations.filter((i) => i.kind === 'schedule').map((i) => i.id));
   return {
     design: design.name,
     transition,
@@ -167,6 +203,11 @@ async function measureAction(design: Design, transition: Transition, commandSeco
     dollars: invocations * LAMBDA_PRICES.perMillionRequests / 1e6 + lambdaGbSeconds * LAMBDA_PRICES.perGbSecond
       + executions * EXPRESS_PRICES.perMillionRequests / 1e6 + executionGbSeconds * EXPRESS_PRICES.perGbHour / 3600,
     coldStarts: r.invocations.filter((i) => i.coldStart).length / actions,
+    passInvocations: perAction(passes.size),
+    passApiCalls: perAction(r.calls.filter((c) => c.invocation !== undefined && passes.has(c.invocation)).length),
+    heartbeats: perAction(r.calls.filter((c) => c.operation === 'RecordLifecycleActionHeartbeat').length),
+    wru: perAction(r.storeCalls.filter((c) => WRITES.includes(c.operation)).length),
+    rru: perAction(r.storeCalls.filter((c) => READS.includes(c.operation)).length),
     delayMs: delays.length ? delays.reduce((a, b) => a + b, 0) / delays.length : NaN,
     outcomes,
   };
@@ -177,6 +218,21 @@ export async function measureActions(seed: number, actions = 10): Promise<Action
   const rows: ActionRow[] = [];
   for (const commandSeconds of COMMAND_SECONDS) {
     for (const design of DESIGNS) rows.push(await measureAction(design, 'terminate', commandSeconds, seed, actions));
+  }
+  return rows;
+}
+
+/**
+ * Per lifecycle action of a terminate hook for commands of 6 to 47.5 hours:
+ * three actions a row (the passes that keep them alive are shared, as in a
+ * fleet), the scenario's horizon past the command's end.
+ */
+export async function measureLongCommands(seed: number, actions = 3): Promise<ActionRow[]> {
+  const rows: ActionRow[] = [];
+  for (const commandSeconds of LONG_COMMAND_SECONDS) {
+    for (const design of DESIGNS) {
+      rows.push(await measureAction(design, 'terminate', commandSeconds, seed, actions, commandSeconds * 1000 + 2 * HOURS_MS));
+    }
   }
   return rows;
 }

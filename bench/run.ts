@@ -12,10 +12,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { renderComputeChart } from './chart';
 import { ClaimRow, DYNAMODB_PRICES, measureClaim } from './claim';
-import { ActionRow, COMMAND_SECONDS, DesignName, hookTimeoutFor, measureActions, measureLaunch, measureScale, Outcome, ScaleRow } from './compute';
+import {
+  ActionRow, COMMAND_SECONDS, DesignName, hookTimeoutFor, LONG_COMMAND_SECONDS, MAX_TERMINATE_TIMEOUT_SECONDS,
+  measureActions, measureLaunch, measureLongCommands, measureScale, Outcome, ScaleRow,
+} from './compute';
 import { FIXED_SLEEP } from './designs/fixed-sleep';
 import { POLLING } from './designs/polling';
 import { HandlerSizeRow, measureHandlerSize } from './handler-size';
+import { measurePass, MONTH_MS, PASS_INIT_MS, PassCostRow } from './pass';
 import { measureSynth, SynthRow } from './synth';
 
 const RESULTS = path.join(__dirname, 'RESULTS.md');
@@ -60,7 +64,8 @@ function duration(ms: number): string {
 }
 
 function commandLabel(s: number): string {
-  return s < 60 ? `${s} s` : `${s / 60} min`;
+  if (s < 60) return `${s} s`;
+  return s < 21_600 ? `${s / 60} min` : `${s / 3_600} h`;
 }
 
 function outcome(o: Readonly<Record<Outcome, number>>, total: number): string {
@@ -115,6 +120,50 @@ function launchTable(rows: readonly ActionRow[]): string {
       outcome(r.outcomes, r.actions),
     ]),
     ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+  );
+}
+
+function longTable(rows: readonly ActionRow[]): string {
+  return table(
+    ['command', 'design', 'Lambda GB-s / action', 'invocations / action (by the pass)', 'heartbeats / action', 'API calls / action',
+      'DynamoDB WRU + RRU / action', '$ per 1,000 actions (Lambda + DynamoDB)', 'commands sent / action', 'command end → completion', 'outcome'],
+    rows.map((r) => [
+      commandLabel(r.commandSeconds),
+      r.design,
+      num(r.gbSeconds),
+      `${num(r.invocations)} (${num(r.passInvocations)})`,
+      num(r.heartbeats),
+      num(r.apiCalls),
+      `${num(r.wru)} + ${num(r.rru)}`,
+      `$${(withDynamoDb(r) * 1000).toFixed(4)}`,
+      num(r.commands),
+      seconds(r.delayMs),
+      outcome(r.outcomes, r.actions),
+    ]),
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+  );
+}
+
+function withDynamoDb(r: ActionRow): number {
+  return r.dollars + r.wru * DYNAMODB_PRICES.perMillionWru / 1e6 + r.rru * DYNAMODB_PRICES.perMillionRru / 1e6;
+}
+
+function passTable(rows: readonly PassCostRow[]): string {
+  return table(
+    ['condition', 'covers', 'passes', 'API calls', 'longest pass', 'Lambda GB-s (init billed)', 'DynamoDB WRU + RRU', 'left to a later pass', '$ in all', '$ per pass'],
+    rows.map((r) => [
+      r.condition,
+      duration(r.spanMs),
+      r.passes.toLocaleString('en-US'),
+      Object.entries(r.apiCallsByOperation).map(([op, n]) => `${n.toLocaleString('en-US')} ${op}`).join(', '),
+      duration(r.longestPassMs),
+      num(r.gbSeconds),
+      `${r.wru.toLocaleString('en-US')} + ${r.rru.toLocaleString('en-US')}`,
+      String(r.left),
+      `$${r.dollars.toFixed(4)}`,
+      `$${(r.dollars / r.passes).toFixed(7)}`,
+    ]),
+    ['l', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
 }
 
@@ -227,10 +276,14 @@ async function main(): Promise<void> {
 
   const actions = await timed('designs per lifecycle action (stand-in)', () => measureActions(seed));
   out(`## Per lifecycle action, terminate hook\n\n${actionTable(actions)}\n`);
+  const long = await timed('long commands (stand-in)', () => measureLongCommands(seed));
+  out(`## Long commands, terminate hook\n\n${longTable(long)}\n`);
   const launch = await timed('launch hook (stand-in)', () => measureLaunch(seed));
   out(`## Per lifecycle action, launch hook\n\n${launchTable(launch)}\n`);
   const scale = await timed('scale (stand-in)', () => measureScale(seed, [10, 100, 1_000], SCALE_COMMAND_SECONDS));
   out(`## Scale\n\n${scaleTable(scale)}\n`);
+  const pass = await timed('reconciliation pass (stand-in)', () => measurePass(seed));
+  out(`## The reconciliation pass\n\n${passTable(pass)}\n`);
   const claim = await timed('claim (stand-in)', () => measureClaim(seed));
   out(`## The claim on each action\n\n${claimTable(claim)}\n`);
   const handler = await timed('handler size and load', () => measureHandlerSize(21));
@@ -260,22 +313,28 @@ async function main(): Promise<void> {
   const shippedBig = find(scale, SHIPPED, (r) => r.actions === 1_000);
   const headline = headlineTable(actions, scale);
   const correct = [shipped, fixed, polling].filter((r) => r.outcomes.correct === r.actions);
-  const fewest = Math.min(...correct.map((r) => r.apiCalls));
-  const tied = correct.filter((r) => r !== shipped && r.apiCalls === shipped.apiCalls).map((r) => r.design);
-  const fewestLine = correct.includes(shipped) && shipped.apiCalls === fewest
-    ? `the fewest of the designs that complete it correctly${tied.length ? ` (tied with ${tied.join(', ')})` : ''}`
-    : 'not the fewest of the designs that complete it correctly';
+  // The passes' calls are the hook's, whatever waits; per action they depend on how many instances wait at once.
+  const actionCalls = (r: ActionRow) => r.apiCalls - r.passApiCalls;
+  const fewest = Math.min(...correct.map(actionCalls));
+  const tied = correct.filter((r) => r !== shipped && actionCalls(r) === actionCalls(shipped)).map((r) => r.design);
+  const fewestLine = correct.includes(shipped) && actionCalls(shipped) === fewest
+    ? `the fewest calls for the action itself of the designs that complete it correctly${tied.length ? ` (tied with ${tied.join(', ')})` : ''}`
+    : 'not the fewest calls for the action itself of the designs that complete it correctly';
   const ratios = [
     `- Lambda compute for a 5-minute command: fixed sleep / shipped = **${ratio(fixed.gbSeconds, shipped.gbSeconds)}**, ` +
       `polling / shipped = **${ratio(polling.gbSeconds, shipped.gbSeconds)}** ` +
       `(${num(fixed.gbSeconds)}, ${num(polling.gbSeconds)} and ${num(shipped.gbSeconds)} GB-s per action).`,
-    `- API calls per action for a 5-minute command: shipped ${num(shipped.apiCalls)} (RecordLifecycleActionHeartbeat, SendCommand, CompleteLifecycleAction; ` +
-      'and three DynamoDB requests for the claim, below), ' +
+    `- API calls per action for a 5-minute command: shipped ${num(shipped.apiCalls)}: ${num(actionCalls(shipped))} for the action (RecordLifecycleActionHeartbeat, SendCommand, CompleteLifecycleAction; ` +
+      `and three DynamoDB requests for the claim, below) and ${num(shipped.passApiCalls)} the reconciliation passes' DescribeAutoScalingGroups, shared by the actions waiting; ` +
       `fixed sleep ${num(fixed.apiCalls)} (SendCommand, GetCommandInvocation, CompleteLifecycleAction), polling ${num(polling.apiCalls)}: ` +
       `the shipped design makes ${fewestLine}.`,
     `- From the command's end to CompleteLifecycleAction: shipped ${seconds(shipped.delayMs)} (the status event's delivery), ` +
       `fixed sleep ${seconds(fixed.delayMs)}, polling ${seconds(polling.delayMs)}.`,
   ];
+  const longShipped = long.filter((r) => r.design === SHIPPED);
+  const [idle, , idleWarm, thousand] = pass;
+  ratios.push(`- The reconciliation pass, idle: $${idle.dollars.toFixed(4)} per hook and month (${idle.passes.toLocaleString('en-US')} invocations, ` +
+    `${num(idle.gbSeconds)} GB-s with every init phase billed); commands of up to ${commandLabel(LONG_COMMAND_SECONDS[LONG_COMMAND_SECONDS.length - 1])} complete with CONTINUE (below).`);
   const totalMs = performance.now() - started;
 
   const md = `<!-- Written by bench/run.ts (npx projen bench). Do not edit by hand. -->
@@ -305,7 +364,7 @@ ${ratios.join('\n')}
 
 | design | invoked by | function | hook heartbeat timeout | what it does |
 |---|---|---|---|---|
-| shipped (event-driven) | the lifecycle event and the command's final-status event (two rules) | ${shipped.memoryMB} MB and the timeout of the synthesized template | the construct's: \`timeout\` + 120 s | claims the action in DynamoDB, RecordLifecycleActionHeartbeat (still pending?), SendCommand, records the command id, return; on the status event, finds the action by command id, CompleteLifecycleAction with its token |
+| shipped (event-driven) | the lifecycle event and the command's final-status event (two rules); a scheduled rule every 15 minutes (the reconciliation pass) | ${shipped.memoryMB} MB and the timeout of the synthesized template | the construct's: \`timeout\` + 120 s + two pass periods, at most 7,200 s | claims the action in DynamoDB, RecordLifecycleActionHeartbeat (still pending?), SendCommand, records the command id, return; on the status event, finds the action by command id, CompleteLifecycleAction with its token; each pass lists the waiting instances, keeps long commands alive and repairs lost events |
 | fixed sleep | the lifecycle event only | ${FIXED_SLEEP.memoryMB} MB (Lambda's default), ${FIXED_SLEEP.timeoutSeconds} s timeout | ${FIXED_SLEEP.heartbeatTimeoutSeconds} s (CloudFormation's default) | SendCommand, sleep ${FIXED_SLEEP.sleepSeconds} s, one GetCommandInvocation, CompleteLifecycleAction: CONTINUE on Success, otherwise ABANDON |
 | polling every 5 s | the lifecycle event only | ${POLLING.memoryMB} MB, ${POLLING.timeoutSeconds} s timeout | ${POLLING.heartbeatTimeoutSeconds} s | SendCommand, GetCommandInvocation every ${POLLING.pollSeconds} s until a final status, CompleteLifecycleAction |
 
@@ -346,8 +405,33 @@ Commands of 20 and 90 minutes outlast both hand-made functions' 15-minute limit:
 the fixed sleep completes them ${FIXED_SLEEP.sleepSeconds} s after sending, before they end, with
 ABANDON; polling times out, is retried twice by Lambda (sending the command
 again each time), and the hook's one-hour heartbeat decides. The shipped design
-costs the same for every duration; its delay is EventBridge's delivery of the
-status event.
+makes the same calls for every duration; a longer command adds only the
+reconciliation passes that run while it does (below); its delay is EventBridge's
+delivery of the status event.
+
+## Long commands, terminate hook (simulated)
+
+Commands longer than any heartbeat timeout (7,200 s at most): ${LONG_COMMAND_SECONDS.map(commandLabel).join(', ')}. The
+last is the longest whole half hour a hook takes: \`timeout\` may be at most
+${MAX_TERMINATE_TIMEOUT_SECONDS.toLocaleString('en-US')} s (Auto Scaling's 48-hour global timeout, counted from the start of
+the wait, less delivery, completion and one pass period), so a command of a full
+48 hours cannot end inside any lifecycle action, and the construct refuses that
+\`timeout\` at synth time. Three actions a row, entering over a minute, the same
+hook settings as above (\`timeout\` a quarter more than the command, at most the
+limit; the hand-made hooks keep their one-hour heartbeat). The passes run every
+15 minutes whatever waits; their invocations are shared by the actions waiting
+at the time, so a row's per-action pass figures fall as more instances wait.
+Dollars: Lambda requests and GB-s and DynamoDB request units at list prices.
+
+${longTable(long)}
+
+The shipped hook keeps each action alive with RecordLifecycleActionHeartbeat from
+the pass (${longShipped.map((r) => `${num(r.heartbeats)} for ${commandLabel(r.commandSeconds)}`).join(', ')}) and completes it ${longShipped.map((r) => seconds(r.delayMs)).join(', ')} after the command
+ends, with CONTINUE: ${longShipped.every((r) => r.outcomes.correct === r.actions) ? 'every action, on every row' : '**not every action**'}. Neither hand-made design can run
+such a command: the fixed sleep reads the status after ${FIXED_SLEEP.sleepSeconds} s and ABANDONs a
+command still running, and polling is cut off by Lambda's 15 minutes, sends the
+command again on each of Lambda's two retries, and leaves the action to the
+one-hour heartbeat timeout.
 
 ## Per lifecycle action, launch hook (simulated)
 
@@ -381,6 +465,28 @@ the default result, and the queued invocations of those actions then fail (the
 instances are gone) and ${fixedBig.deadLetters} events end in the dead-letter queue. The shipped
 design holds an environment for a fraction of a second per event, and its last
 action completes after ${duration(shippedBig.lastCompletionMs)}.
+
+## The reconciliation pass (simulated)
+
+A scheduled rule invokes the hook's function every 15 minutes
+(${(MONTH_MS / 900_000).toLocaleString('en-US')} times in AWS's 730-hour billing month). With nothing waiting a pass
+is one DescribeAutoScalingGroups (and one DescribeWarmPool when the group has a
+warm pool) and nothing in DynamoDB. Each pass is billed as a cold start with a
+${PASS_INIT_MS} ms init phase (Lambda bills the init phase, and does not say how long
+it keeps an idle environment; loading the handler's modules takes less, see
+Handler below): an upper bound. The scheduled rule, Auto Scaling
+and SSM calls cost nothing; with its system log level at WARN the function writes
+no log line for an idle pass. The last row: 1,000 instances enter a terminate
+hook at once and run 3-hour commands whose status events are all lost, so the
+passes keep every action alive and then complete each one.
+
+${passTable(pass)}
+
+- **Idle cost per hook and month**: $${idle.dollars.toFixed(4)} (${idle.passes.toLocaleString('en-US')} invocations,
+  ${num(idle.gbSeconds)} GB-s, ${idle.apiCalls.toLocaleString('en-US')} API calls), $${idleWarm.dollars.toFixed(4)} on a group with a warm pool: ${Math.max(idle.dollars, idleWarm.dollars) < 0.01 ? 'under one cent' : '**over one cent**'}.
+- **1,000 instances waiting**: the longest pass took ${duration(thousand.longestPassMs)} of the function's
+  time; ${thousand.left === 0 ? 'no instance was left to a later pass' : `${thousand.left} instances were left to a later pass`};
+  $${(thousand.dollars / thousand.passes).toFixed(5)} a pass, $${thousand.dollars.toFixed(4)} for the ${thousand.passes} passes of the 3 hours.
 
 ## The claim on each action (simulated)
 

@@ -17,6 +17,7 @@ import {
   assertHandlerNeverFailed,
   assertMetricsAddUp,
   callsOf,
+  describeCall,
   assertOneCommandPerAction,
   assertRegistrationWaitCheap,
   executionsOf,
@@ -1170,6 +1171,37 @@ export const SCENARIOS: readonly Scenario[] = [
       assert.equal(r.summary.heartbeatTimeouts, 0);
       assert.equal(r.calls.filter((c) => c.operation === 'DescribeAutoScalingGroups' && !c.error && !c.retry).length > 0, true);
       assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
+      name: 'an idle hook: each pass is one call, nothing in DynamoDB, no log line',
+      hook: { transition: 'terminate', timeoutSeconds: 300 },
+      instances: 0,
+      reconciliation: { phaseMs: 0, untilMs: 24 * 3_600_000 - 1 },
+      horizonMs: 24 * 3_600_000,
+    },
+    check: (r) => {
+      const passes = r.invocations.filter((i) => i.kind === 'schedule');
+      assert.equal(passes.length, 96, 'one pass every 15 minutes for a day');
+      assert.deepEqual(passes.filter((i) => i.result !== 'ok'), []);
+      assert.deepEqual(r.calls.map(describeCall), Array(96).fill('DescribeAutoScalingGroups ok'));
+      assert.deepEqual(r.storeCalls, []);
+      assert.deepEqual(r.logs.filter((l) => l.invocation !== undefined), []);
+    },
+  },
+  {
+    options: {
+      name: 'an idle hook on a group with a warm pool: two calls a pass',
+      hook: { transition: 'terminate', timeoutSeconds: 300 },
+      warmPool: {},
+      instances: 0,
+      reconciliation: { phaseMs: 0, untilMs: 3 * 3_600_000 - 1 },
+      horizonMs: 3 * 3_600_000,
+    },
+    check: (r) => {
+      assert.deepEqual(r.calls.map(describeCall), Array(12).fill(['DescribeAutoScalingGroups ok', 'DescribeWarmPool ok']).flat());
+      assert.deepEqual(r.storeCalls, []);
     },
   },
   {

@@ -357,9 +357,11 @@ export interface ScenarioOptions {
    * (a scheduled rule's phase is its creation time's), while any instance
    * waits or is yet to launch, return to the group or scale in.
    * `false`: no pass, as a function deployed without its schedule.
+   * `untilMs`: the rule keeps firing until this virtual time whether or not
+   * anything waits, as the deployed schedule does (a month of idle passes).
    * @default { phaseMs: a draw in [0, period) from a stream of its own }
    */
-  readonly reconciliation?: false | { readonly phaseMs?: number };
+  readonly reconciliation?: false | { readonly phaseMs?: number; readonly untilMs?: number };
   /**
    * With launch and terminate hooks: the group scales an instance in this long
    * after it went into service. @default never

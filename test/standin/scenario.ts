@@ -293,6 +293,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     for (const d of options.during ?? []) clock.schedule(d.atMs, () => d.run(world.control()));
     if (options.reconciliation !== false) {
       const phaseRng = new Rng(seed * 104_729 + 3);
+      const reconciliation = options.reconciliation;
       hooks.forEach((h, n) => {
         const periodMs = (h.template.scheduleSeconds ?? 0) * 1000;
         if (periodMs <= 0) return;
@@ -300,9 +301,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
           lambdas[n].invoke(envelope(phaseRng.uuid(), 'aws.events', 'Scheduled Event', NAMES.account, NAMES.region, clock.now,
             [`arn:aws:events:${NAMES.region}:${NAMES.account}:rule/${h.names.functionName}-Reconciliation`], {}), { kind: 'schedule' });
           const matters = world.instances.some((i) => passMatters(i, options.scaleInAfterMs !== undefined, world.autoscaling.launches));
-          if (matters) clock.schedule(periodMs, tick);
+          if (matters || clock.elapsed + periodMs <= (reconciliation?.untilMs ?? 0)) clock.schedule(periodMs, tick);
         };
-        const reconciliation = options.reconciliation === false ? undefined : options.reconciliation;
         clock.schedule(reconciliation?.phaseMs ?? phaseRng.draw([0, periodMs - 1]), tick);
       });
     }
