@@ -25,8 +25,8 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { ACTION_TABLE_KEY } from './action-table';
-import { isConditionFailed } from './aws-errors';
 import { clientOptions } from './client-options';
+import { conditionMet, unlessConditionFailed } from './conditional-write';
 import type { LifecycleAction } from './events';
 
 const dynamodb = new DynamoDBClient(clientOptions());
@@ -76,31 +76,25 @@ export const RECORD_TTL_SECONDS = 3 * 24 * 3600;
  * @returns true when this invocation holds the claim, false when a record already exists.
  */
 export async function claimAction(table: string, action: LifecycleAction, claimId: string, sendBy: number, leaseUntil: number): Promise<boolean> {
-  try {
-    await dynamodb.send(new PutItemCommand({
-      TableName: table,
-      Item: {
-        [ACTION_RECORD_KEY.partition]: { S: action.instanceId },
-        [ACTION_RECORD_KEY.sort]: { S: action.token },
-        State: { S: 'claimed' },
-        ClaimId: { S: claimId },
-        SendBy: { N: String(sendBy) },
-        LeaseUntil: { N: String(leaseUntil) },
-        Transition: { S: action.transition },
-        ...(action.origin ? { Origin: { S: action.origin } } : {}),
-        ...(action.destination ? { Destination: { S: action.destination } } : {}),
-        ...(action.eventTime ? { EventTime: { S: action.eventTime } } : {}),
-        ...(action.startedAt ? { StartedAt: { N: String(action.startedAt) } } : {}),
-        [ACTION_RECORD_KEY.ttl]: { N: String(expiresAt()) },
-      },
-      ConditionExpression: 'attribute_not_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': ACTION_RECORD_KEY.partition },
-    }));
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
+  return conditionMet(dynamodb.send(new PutItemCommand({
+    TableName: table,
+    Item: {
+      [ACTION_RECORD_KEY.partition]: { S: action.instanceId },
+      [ACTION_RECORD_KEY.sort]: { S: action.token },
+      State: { S: 'claimed' },
+      ClaimId: { S: claimId },
+      SendBy: { N: String(sendBy) },
+      LeaseUntil: { N: String(leaseUntil) },
+      Transition: { S: action.transition },
+      ...(action.origin ? { Origin: { S: action.origin } } : {}),
+      ...(action.destination ? { Destination: { S: action.destination } } : {}),
+      ...(action.eventTime ? { EventTime: { S: action.eventTime } } : {}),
+      ...(action.startedAt ? { StartedAt: { N: String(action.startedAt) } } : {}),
+      [ACTION_RECORD_KEY.ttl]: { N: String(expiresAt()) },
+    },
+    ConditionExpression: 'attribute_not_exists(#pk)',
+    ExpressionAttributeNames: { '#pk': ACTION_RECORD_KEY.partition },
+  })));
 }
 
 /** The action's record, read after every write that preceded it (a strongly consistent read). */
@@ -119,27 +113,21 @@ export async function readAction(table: string, instanceId: string, token: strin
  * @returns false when the claim changed meanwhile (another invocation took it, or the command was recorded).
  */
 export async function takeOverClaim(table: string, previous: ActionRecord, claimId: string, sendBy: number, leaseUntil: number): Promise<boolean> {
-  try {
-    await dynamodb.send(new UpdateItemCommand({
-      TableName: table,
-      Key: key(previous.instanceId, previous.token),
-      UpdateExpression: 'SET ClaimId = :claim, SendBy = :sendBy, LeaseUntil = :lease, #ttl = :ttl',
-      ConditionExpression: '#state = :claimed AND ClaimId = :previous',
-      ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
-      ExpressionAttributeValues: {
-        ':claim': { S: claimId },
-        ':sendBy': { N: String(sendBy) },
-        ':lease': { N: String(leaseUntil) },
-        ':ttl': { N: String(expiresAt()) },
-        ':claimed': { S: 'claimed' },
-        ':previous': { S: previous.claimId },
-      },
-    }));
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
+  return conditionMet(dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(previous.instanceId, previous.token),
+    UpdateExpression: 'SET ClaimId = :claim, SendBy = :sendBy, LeaseUntil = :lease, #ttl = :ttl',
+    ConditionExpression: '#state = :claimed AND ClaimId = :previous',
+    ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
+    ExpressionAttributeValues: {
+      ':claim': { S: claimId },
+      ':sendBy': { N: String(sendBy) },
+      ':lease': { N: String(leaseUntil) },
+      ':ttl': { N: String(expiresAt()) },
+      ':claimed': { S: 'claimed' },
+      ':previous': { S: previous.claimId },
+    },
+  })));
 }
 
 /**
@@ -147,38 +135,27 @@ export async function takeOverClaim(table: string, previous: ActionRecord, claim
  * @returns the command id already recorded, when it differs (an invariant broken: two commands for one action).
  */
 export async function recordCommand(table: string, action: LifecycleAction, commandId: string): Promise<string | undefined> {
-  try {
-    await dynamodb.send(new UpdateItemCommand({
-      TableName: table,
-      Key: key(action.instanceId, action.token),
-      UpdateExpression: 'SET #state = :sent, CommandId = :command, #ttl = :ttl',
-      ConditionExpression: 'attribute_not_exists(CommandId) OR CommandId = :command',
-      ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
-      ExpressionAttributeValues: { ':sent': { S: 'sent' }, ':command': { S: commandId }, ':ttl': { N: String(expiresAt()) } },
-    }));
-    return undefined;
-  } catch (error) {
-    if (isConditionFailed(error)) {
-      return (await readAction(table, action.instanceId, action.token))?.commandId;
-    }
-    throw error;
-  }
+  const recorded = await conditionMet(dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(action.instanceId, action.token),
+    UpdateExpression: 'SET #state = :sent, CommandId = :command, #ttl = :ttl',
+    ConditionExpression: 'attribute_not_exists(CommandId) OR CommandId = :command',
+    ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
+    ExpressionAttributeValues: { ':sent': { S: 'sent' }, ':command': { S: commandId }, ':ttl': { N: String(expiresAt()) } },
+  })));
+  return recorded ? undefined : (await readAction(table, action.instanceId, action.token))?.commandId;
 }
 
 /** Marks an action that ended without a command, so later events for it send nothing. A recorded command is left as it is. */
 export async function markEnded(table: string, action: LifecycleAction, reason: string): Promise<void> {
-  try {
-    await dynamodb.send(new UpdateItemCommand({
-      TableName: table,
-      Key: key(action.instanceId, action.token),
-      UpdateExpression: 'SET #state = :ended, EndReason = :reason, #ttl = :ttl',
-      ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(CommandId)',
-      ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl, '#pk': ACTION_RECORD_KEY.partition },
-      ExpressionAttributeValues: { ':ended': { S: 'ended' }, ':reason': { S: reason.slice(0, 200) }, ':ttl': { N: String(expiresAt()) } },
-    }));
-  } catch (error) {
-    if (!isConditionFailed(error)) throw error;
-  }
+  await conditionMet(dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(action.instanceId, action.token),
+    UpdateExpression: 'SET #state = :ended, EndReason = :reason, #ttl = :ttl',
+    ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(CommandId)',
+    ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl, '#pk': ACTION_RECORD_KEY.partition },
+    ExpressionAttributeValues: { ':ended': { S: 'ended' }, ':reason': { S: reason.slice(0, 200) }, ':ttl': { N: String(expiresAt()) } },
+  })));
 }
 
 /** What recording a command's final status found. */
@@ -199,24 +176,20 @@ export interface CommandEnding {
 export async function recordCommandEnded(
   table: string, instanceId: string, token: string, commandId: string, status: string,
 ): Promise<CommandEnding> {
-  try {
-    const updated = await dynamodb.send(new UpdateItemCommand({
-      TableName: table,
-      Key: key(instanceId, token),
-      UpdateExpression: 'SET #state = :sent, CommandId = if_not_exists(CommandId, :command), CommandStatus = :status, #ttl = :ttl',
-      ConditionExpression: 'attribute_not_exists(CommandStatus)',
-      ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
-      ExpressionAttributeValues: {
-        ':sent': { S: 'sent' }, ':command': { S: commandId }, ':status': { S: status }, ':ttl': { N: String(expiresAt()) },
-      },
-      ReturnValues: 'ALL_OLD',
-    }));
-    const previous = updated.Attributes ? fromItem(updated.Attributes) : undefined;
-    return { first: true, newlyRecorded: !previous?.commandId, previous };
-  } catch (error) {
-    if (isConditionFailed(error)) return { first: false, newlyRecorded: false };
-    throw error;
-  }
+  const updated = await unlessConditionFailed(dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(instanceId, token),
+    UpdateExpression: 'SET #state = :sent, CommandId = if_not_exists(CommandId, :command), CommandStatus = :status, #ttl = :ttl',
+    ConditionExpression: 'attribute_not_exists(CommandStatus)',
+    ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
+    ExpressionAttributeValues: {
+      ':sent': { S: 'sent' }, ':command': { S: commandId }, ':status': { S: status }, ':ttl': { N: String(expiresAt()) },
+    },
+    ReturnValues: 'ALL_OLD',
+  })));
+  if (!updated) return { first: false, newlyRecorded: false };
+  const previous = updated.Attributes ? fromItem(updated.Attributes) : undefined;
+  return { first: true, newlyRecorded: !previous?.commandId, previous };
 }
 
 /** Every action record of the instance (normally one; two for a warm-pool instance), read consistently. */
@@ -241,26 +214,26 @@ export async function actionsOfInstance(table: string, instanceId: string): Prom
 
 /** Notes the time of a heartbeat the reconciliation pass sent for the action. */
 export async function recordHeartbeat(table: string, record: ActionRecord, atMs: number): Promise<void> {
-  await dynamodb.send(new UpdateItemCommand({
+  await conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(record.instanceId, record.token),
     UpdateExpression: 'SET HeartbeatAt = :at, #ttl = :ttl',
     ConditionExpression: 'attribute_exists(#pk)',
     ExpressionAttributeNames: { '#ttl': ACTION_RECORD_KEY.ttl, '#pk': ACTION_RECORD_KEY.partition },
     ExpressionAttributeValues: { ':at': { N: String(atMs) }, ':ttl': { N: String(expiresAt()) } },
-  })).catch((error: unknown) => { if (!isConditionFailed(error)) throw error; });
+  })));
 }
 
 /** Marks an action that has ended, so that later passes leave its record alone. */
 export async function markClosed(table: string, record: ActionRecord): Promise<void> {
-  await dynamodb.send(new UpdateItemCommand({
+  await conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(record.instanceId, record.token),
     UpdateExpression: 'SET Closed = :yes',
     ConditionExpression: 'attribute_exists(#pk)',
     ExpressionAttributeNames: { '#pk': ACTION_RECORD_KEY.partition },
     ExpressionAttributeValues: { ':yes': { BOOL: true } },
-  })).catch((error: unknown) => { if (!isConditionFailed(error)) throw error; });
+  })));
 }
 
 /**
