@@ -324,14 +324,20 @@ describe('lifecycle event', () => {
         Destination: 'AutoScalingGroup',
         Attempt: 1,
         Deadline: expect.any(Number),
+        Chain: expect.any(String),
       },
     });
     // the registration timeout (60 s) counts from the first check
     expect(Math.abs(input.registrationCheck.Deadline - (now + 60_000))).toBeLessThan(1_000);
-    // AND nothing is claimed, sent or completed yet
+    // AND the action's record holds the wait for its chain: the check scheduled, the deadline, the wait and 30 s
+    const record = await recordOf();
+    expect(record).toMatchObject({
+      State: 'waiting', ClaimId: input.registrationCheck.Chain, WaitAttempt: '1', WaitDeadline: String(input.registrationCheck.Deadline),
+    });
+    expect(Math.abs(Number(record!.LeaseUntil) - (now + 32_000))).toBeLessThan(1_000);
+    // AND nothing is sent or completed yet
     expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
     expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
-    expect(await recordOf()).toBeUndefined();
   });
 
   test('launch: each check that finds the agent offline doubles the wait, capped at 20 s, with the same deadline', async () => {
@@ -339,11 +345,14 @@ describe('lifecycle event', () => {
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: INSTANCE, PingStatus: 'ConnectionLost' }] });
     const deadline = Date.now() + 600_000;
     const waits: number[] = [];
+    let chain: string | undefined;
     for (let attempt = 1; attempt <= 6; attempt++) {
       sfn.resetHistory();
-      expect(await run(registrationCheckEvent({ Attempt: attempt, Deadline: deadline }))).toBe('waiting-for-registration');
+      expect(await run(registrationCheckEvent({ Attempt: attempt, Deadline: deadline, Chain: chain }))).toBe('waiting-for-registration');
       const input = startedInputs()[0];
       expect(input.registrationCheck).toMatchObject({ Attempt: attempt + 1, Deadline: deadline });
+      chain ??= input.registrationCheck.Chain;
+      expect(input.registrationCheck.Chain).toBe(chain);
       waits.push(input.waitSeconds);
     }
     expect(waits).toEqual([4, 8, 16, 20, 20, 20]);
@@ -366,7 +375,7 @@ describe('lifecycle event', () => {
     expect(await recordOf()).toMatchObject({ State: 'sent', CommandId: COMMAND, Transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' });
   });
 
-  test('launch: an agent not online at the deadline: the action completes by its token with the failure result, and nothing is claimed', async () => {
+  test('launch: an agent not online at the deadline: the action completes by its token with the failure result, and its record ends the wait', async () => {
     configure('launch', 'ABANDON');
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
     const outcome = await run(registrationCheckEvent({ Attempt: 7, Deadline: Date.now() - 1 }));
@@ -382,7 +391,7 @@ describe('lifecycle event', () => {
       LifecycleActionResult: 'ABANDON',
     });
     expect(logs.join('\n')).toMatch(/SSM agent did not register in time/);
-    expect(await recordOf()).toBeUndefined();
+    expect(await recordOf()).toMatchObject({ State: 'ended', EndReason: 'the SSM agent did not register in time' });
   });
 
   test('launch: an action an operator completed during the registration wait gets no command, and one log line', async () => {
@@ -432,8 +441,9 @@ describe('lifecycle event', () => {
     ssm.on(DescribeInstanceInformationCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));
     expect(await run(registrationCheckEvent({ Attempt: 8, Deadline: Date.now() - 1_000 }))).toBe('waiting-for-registration');
     expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+    const { Chain } = startedInputs()[0].registrationCheck;
     sfn.resetHistory();
-    expect(await run(registrationCheckEvent({ Attempt: 9, Deadline: Date.now() - 41_000 }))).toBe('completed');
+    expect(await run(registrationCheckEvent({ Attempt: 9, Deadline: Date.now() - 41_000, Chain }))).toBe('completed');
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, { LifecycleActionToken: TOKEN, LifecycleActionResult: 'ABANDON' });
   });
@@ -628,6 +638,87 @@ describe('lifecycle event', () => {
     expect(logs.length).toBeGreaterThan(0);
     expect(logs.join('\n')).not.toContain('hunter2');
     expect(logs.join('\n')).not.toContain(TOKEN);
+  });
+});
+
+describe('one registration wait chain per action', () => {
+  const offline = () => ({ InstanceInformationList: [] });
+
+  beforeEach(() => {
+    configure('launch', 'ABANDON');
+    ssm.on(DescribeInstanceInformationCommand).resolves(offline());
+  });
+
+  test('copies of the launch event during the wait, at once and 20 s later, start no second wait', async () => {
+    // GIVEN three copies of the launch event arriving together (EventBridge delivers at least once)
+    const outcomes = await Promise.all([1, 2, 3].map(() => run(lifecycleEvent('launch'))));
+    // THEN one of them started the wait; the others met it
+    expect(outcomes.sort()).toEqual(['registration-wait-running', 'registration-wait-running', 'waiting-for-registration']);
+    // AND a copy 20 s later, while the chain holds the action (its 2 s wait and 30 s), starts none either
+    mockClock.offset += 20_000;
+    expect(await run(lifecycleEvent('launch'))).toBe('registration-wait-running');
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+  });
+
+  test('a check delivered twice (Step Functions runs an Express execution twice at times) schedules the next check once', async () => {
+    await run(lifecycleEvent('launch'));
+    const check = startedInputs()[0];
+    const outcomes = await Promise.all([run(check), run(check)]);
+    expect(outcomes.sort()).toEqual(['registration-wait-running', 'waiting-for-registration']);
+    expect(startedInputs().map((i) => i.registrationCheck.Attempt)).toEqual([1, 2]);
+  });
+
+  test('a chain whose next check is overdue past its lease is taken over by the next copy, with its deadline and count; the late check then stops', async () => {
+    await run(lifecycleEvent('launch'));
+    const first = startedInputs()[0].registrationCheck;
+    // WHEN the chain's check has not come 40 s later (its lease: the 2 s wait and 30 s) and a copy of the event arrives
+    mockClock.offset += 40_000;
+    expect(await run(lifecycleEvent('launch'))).toBe('waiting-for-registration');
+    // THEN the copy goes on in a chain of its own, from the same count of checks and towards the same deadline
+    const taken = startedInputs()[1].registrationCheck;
+    expect(taken).toMatchObject({ Attempt: 2, Deadline: first.Deadline });
+    expect(taken.Chain).not.toBe(first.Chain);
+    expect(logs.join('\n')).toContain('registration wait taken over from a chain that stopped');
+    // AND the overdue check, arriving after all, starts nothing: one chain goes on
+    expect(await run(startedInputs()[0])).toBe('registration-wait-running');
+    expect(await run(startedInputs()[1])).toBe('waiting-for-registration');
+    expect(startedInputs().map((i) => [i.registrationCheck.Chain, i.registrationCheck.Attempt])).toEqual([
+      [first.Chain, 1], [taken.Chain, 2], [taken.Chain, 3],
+    ]);
+  });
+
+  test('a first attempt that stopped after recording the wait, before starting it, is taken over by Lambda\'s retry a minute later', async () => {
+    process.env.HOOK_REGISTRATION_TIMEOUT_SECONDS = '180';
+    // GIVEN a first attempt whose StartExecution failed past the SDK's retries, after the record took the wait
+    sfn.on(StartExecutionCommand).rejectsOnce(awsError('ThrottlingException', 'Rate exceeded', 400)).resolves({ executionArn: 'arn', startDate: new Date() });
+    await expect(run(lifecycleEvent('launch'))).rejects.toThrow('Rate exceeded');
+    expect(await recordOf()).toMatchObject({ State: 'waiting', WaitAttempt: '1' });
+    // WHEN Lambda retries the event a minute later
+    mockClock.offset += 60_000;
+    // THEN the retry starts the wait, and the action is not failed
+    expect(await run(lifecycleEvent('launch'))).toBe('waiting-for-registration');
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
+    expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+  });
+
+  test('the chain\'s check that finds the agent online claims the action from the wait and sends; a copy then sends nothing', async () => {
+    await run(lifecycleEvent('launch'));
+    ssm.on(DescribeInstanceInformationCommand).resolves(online());
+    expect(await run(startedInputs()[0])).toBe('command-sent');
+    expect(await run(lifecycleEvent('launch'))).toBe('command-already-sent');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+    expect(await recordOf()).toMatchObject({ State: 'sent', CommandId: COMMAND });
+  });
+
+  test('a copy that finds the agent online while the chain waits sends; the chain\'s next check then stops', async () => {
+    await run(lifecycleEvent('launch'));
+    ssm.on(DescribeInstanceInformationCommand).resolves(online());
+    expect(await run(lifecycleEvent('launch'))).toBe('command-sent');
+    ssm.on(DescribeInstanceInformationCommand).resolves(offline());
+    // The chain's check finds the agent offline (it went away again): the action is past its wait, nothing more is scheduled
+    expect(await run(startedInputs()[0])).toBe('command-already-sent');
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
   });
 });
 

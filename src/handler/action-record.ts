@@ -10,6 +10,11 @@
  * instances need.
  *
  * States:
+ * - `waiting`: a launch waits for its instance's SSM agent. One chain of
+ *   registration waits (registration-wait.ts) holds the action until
+ *   `LeaseUntil`: `ClaimId` names the chain, `WaitAttempt` the check it has
+ *   scheduled next, `WaitDeadline` when an agent still not online fails the
+ *   action. Nothing has been sent.
  * - `claimed`: an invocation holds the claim until `LeaseUntil` and may send
  *   the command until `SendBy`; no command id yet.
  * - `sent`: the command exists; `CommandId` names it. Nothing is sent again.
@@ -31,7 +36,7 @@ import type { LifecycleAction } from './events';
 
 const dynamodb = new DynamoDBClient(clientOptions());
 
-export type ActionState = 'claimed' | 'sent' | 'ended';
+export type ActionState = 'waiting' | 'claimed' | 'sent' | 'ended';
 
 export interface ActionRecord {
   readonly instanceId: string;
@@ -59,6 +64,17 @@ export interface ActionRecord {
   readonly heartbeatAt?: number;
   /** A reconciliation pass saw the action end (completed by anyone, or timed out): nothing more to do for it. */
   readonly closed?: boolean;
+  /** While `waiting`: the attempt of the registration check the chain scheduled next. */
+  readonly waitAttempt?: number;
+  /** The registration deadline (epoch ms), once the action waited for its agent. */
+  readonly waitDeadline?: number;
+}
+
+/** One turn of a registration wait chain: the chain, the check it schedules next, and how long it holds the action. */
+export interface WaitTurn {
+  readonly claimId: string;
+  readonly attempt: number;
+  readonly leaseUntil: number;
 }
 
 const ACTION_RECORD_KEY = ACTION_TABLE_KEY;
@@ -76,15 +92,65 @@ export const RECORD_TTL_SECONDS = 3 * 24 * 3600;
  * @returns true when this invocation holds the claim, false when a record already exists.
  */
 export async function claimAction(table: string, action: LifecycleAction, claimId: string, sendBy: number, leaseUntil: number): Promise<boolean> {
+  return putNewRecord(table, action, {
+    State: { S: 'claimed' },
+    ClaimId: { S: claimId },
+    SendBy: { N: String(sendBy) },
+    LeaseUntil: { N: String(leaseUntil) },
+  });
+}
+
+/**
+ * Starts the action's one chain of registration waits: a conditional put, so
+ * that of any number of copies of the launch event, one starts a chain.
+ * @returns false when a record already exists.
+ */
+export async function startWait(table: string, action: LifecycleAction, turn: WaitTurn, deadline: number): Promise<boolean> {
+  return putNewRecord(table, action, {
+    State: { S: 'waiting' },
+    ClaimId: { S: turn.claimId },
+    WaitAttempt: { N: String(turn.attempt) },
+    WaitDeadline: { N: String(deadline) },
+    SendBy: { N: '0' },
+    LeaseUntil: { N: String(turn.leaseUntil) },
+  });
+}
+
+/**
+ * Hands the wait on to its next turn: the chain's own next check (same
+ * chain), or another chain taking over one whose lease ran out. Conditional
+ * on the turn the caller knows, so that of two checks of one turn (Step
+ * Functions runs an Express execution twice at times), one goes on.
+ * @returns false when the record left that turn (another check or chain went on, or the wait ended).
+ */
+export async function passWait(
+  table: string, instanceId: string, token: string, from: Pick<WaitTurn, 'claimId' | 'attempt'>, to: WaitTurn,
+): Promise<boolean> {
+  return conditionMet(dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(instanceId, token),
+    UpdateExpression: 'SET ClaimId = :claim, WaitAttempt = :attempt, LeaseUntil = :lease, #ttl = :ttl',
+    ConditionExpression: '#state = :waiting AND ClaimId = :fromClaim AND WaitAttempt = :fromAttempt',
+    ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
+    ExpressionAttributeValues: {
+      ':claim': { S: to.claimId },
+      ':attempt': { N: String(to.attempt) },
+      ':lease': { N: String(to.leaseUntil) },
+      ':ttl': { N: String(expiresAt()) },
+      ':waiting': { S: 'waiting' },
+      ':fromClaim': { S: from.claimId },
+      ':fromAttempt': { N: String(from.attempt) },
+    },
+  })));
+}
+
+async function putNewRecord(table: string, action: LifecycleAction, state: Record<string, AttributeValue>): Promise<boolean> {
   return conditionMet(dynamodb.send(new PutItemCommand({
     TableName: table,
     Item: {
       [ACTION_RECORD_KEY.partition]: { S: action.instanceId },
       [ACTION_RECORD_KEY.sort]: { S: action.token },
-      State: { S: 'claimed' },
-      ClaimId: { S: claimId },
-      SendBy: { N: String(sendBy) },
-      LeaseUntil: { N: String(leaseUntil) },
+      ...state,
       Transition: { S: action.transition },
       ...(action.origin ? { Origin: { S: action.origin } } : {}),
       ...(action.destination ? { Destination: { S: action.destination } } : {}),
@@ -108,18 +174,24 @@ export async function readAction(table: string, instanceId: string, token: strin
 }
 
 /**
- * Takes over a claim whose lease has run out, from the holder named in it.
+ * Takes over a claim whose lease has run out, from the holder named in it; or
+ * claims an action at the end of its registration wait, from the chain named
+ * in it (which stops there: its next check finds the action claimed).
  * Of several invocations that try at once, one succeeds.
  * @returns false when the claim changed meanwhile (another invocation took it, or the command was recorded).
  */
-export async function takeOverClaim(table: string, previous: ActionRecord, claimId: string, sendBy: number, leaseUntil: number): Promise<boolean> {
+export async function takeOverClaim(
+  table: string, previous: Pick<ActionRecord, 'instanceId' | 'token' | 'state' | 'claimId'>, claimId: string, sendBy: number, leaseUntil: number,
+): Promise<boolean> {
   return conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(previous.instanceId, previous.token),
-    UpdateExpression: 'SET ClaimId = :claim, SendBy = :sendBy, LeaseUntil = :lease, #ttl = :ttl',
-    ConditionExpression: '#state = :claimed AND ClaimId = :previous',
+    UpdateExpression: 'SET #state = :claimed, ClaimId = :claim, SendBy = :sendBy, LeaseUntil = :lease, #ttl = :ttl',
+    // The state seen, not only the holder: a wait's chain and a claim may carry the same id (a Lambda retry keeps its request id).
+    ConditionExpression: '#state = :previousState AND ClaimId = :previous',
     ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
     ExpressionAttributeValues: {
+      ':previousState': { S: previous.state === 'waiting' ? 'waiting' : 'claimed' },
       ':claim': { S: claimId },
       ':sendBy': { N: String(sendBy) },
       ':lease': { N: String(leaseUntil) },
@@ -238,13 +310,15 @@ export async function markClosed(table: string, record: ActionRecord): Promise<v
 
 /**
  * What a later event for the same action does on meeting an existing record:
- * nothing when the command exists or the action ended; nothing while the
+ * nothing when the command exists or the action ended; claim it from its
+ * registration wait (the caller found the agent online); nothing while the
  * holder's lease runs (it is working, and its own failure path ends the
  * action); take the claim over once the lease has run out.
  */
-export function nextStepForExisting(record: ActionRecord, nowMs: number): 'command-exists' | 'ended' | 'held' | 'take-over' {
+export function nextStepForExisting(record: ActionRecord, nowMs: number): 'command-exists' | 'ended' | 'waiting' | 'held' | 'take-over' {
   if (record.state === 'sent' || record.commandId) return 'command-exists';
   if (record.state === 'ended') return 'ended';
+  if (record.state === 'waiting') return 'waiting';
   return nowMs < record.leaseUntil ? 'held' : 'take-over';
 }
 
@@ -263,7 +337,7 @@ function fromItem(item: Record<string, AttributeValue>): ActionRecord {
   return {
     instanceId: s(ACTION_RECORD_KEY.partition) ?? '',
     token: s(ACTION_RECORD_KEY.sort) ?? '',
-    state: state === 'sent' || state === 'ended' ? state : 'claimed',
+    state: state === 'waiting' || state === 'sent' || state === 'ended' ? state : 'claimed',
     claimId: s('ClaimId') ?? '',
     sendBy: n('SendBy'),
     leaseUntil: n('LeaseUntil'),
@@ -277,5 +351,7 @@ function fromItem(item: Record<string, AttributeValue>): ActionRecord {
     startedAt: item.StartedAt?.N ? Number(item.StartedAt.N) : undefined,
     heartbeatAt: item.HeartbeatAt?.N ? Number(item.HeartbeatAt.N) : undefined,
     closed: item.Closed?.BOOL === true,
+    waitAttempt: item.WaitAttempt?.N ? Number(item.WaitAttempt.N) : undefined,
+    waitDeadline: item.WaitDeadline?.N ? Number(item.WaitDeadline.N) : undefined,
   };
 }
