@@ -986,6 +986,37 @@ describe('metrics in the handler\'s output lines', () => {
     expect(sum(hook.metricCommandsSent())).toBe(1);
   });
 
+  test('a lost SendCommand answer whose command ends before its sender finds it: counted once, by the status event that recorded it first', async () => {
+    configure('terminate', 'CONTINUE');
+    ssm.on(SendCommandCommand).rejects(awsError('InternalServerError', 'internal error', 500));
+    // The command ran and its status event was handled while the sender still looked for it.
+    let statusHandled: Promise<unknown> | undefined;
+    ssm.on(ListCommandsCommand).callsFake(async (input: { CommandId?: string }) => {
+      if (input.CommandId) return listed(TOKEN);
+      statusHandled ??= run(statusEvent('Success'));
+      await statusHandled;
+      return listed(TOKEN);
+    });
+    expect(await run(lifecycleEvent('terminate'))).toBe('command-sent');
+    expect(await statusHandled).toBe('completed');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+    expect(sum(hook.metricCommandsSent())).toBe(1);
+  });
+
+  test('a command recorded by the holder while a take-over finds it: counted once', async () => {
+    configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: -1 });
+    // The holder, late, records its command while the invocation that took the claim over looks for it.
+    const action = { kind: 'lifecycle-action', instanceId: INSTANCE, token: TOKEN, transition: 'autoscaling:EC2_INSTANCE_TERMINATING' } as const;
+    ssm.on(ListCommandsCommand).callsFake(async () => {
+      await records.recordCommand(TABLE, action, COMMAND);
+      return listed(TOKEN);
+    });
+    expect(await run(lifecycleEvent('terminate'))).toBe('command-already-sent');
+    // The holder counts the command it recorded: the take-over, finding it recorded, does not count it again.
+    expect(sum(hook.metricCommandsSent())).toBe(0);
+  });
+
   test('a launch into the warm pool, a stage not chosen: completed at once with CONTINUE, no command, no claim, no duration sample', async () => {
     configure('launch', 'ABANDON', 'leave-warm-pool');
     const before = db.operations.length;

@@ -202,20 +202,32 @@ export async function takeOverClaim(
   })));
 }
 
-/**
- * Records the action's command as soon as its id is known.
- * @returns the command id already recorded, when it differs (an invariant broken: two commands for one action).
- */
-export async function recordCommand(table: string, action: LifecycleAction, commandId: string): Promise<string | undefined> {
-  const recorded = await conditionMet(dynamodb.send(new UpdateItemCommand({
+/** What recording a command came to. */
+export interface CommandRecording {
+  /**
+   * This write gave the record its command id. Of all the writes of one
+   * command's id (its sender, an invocation that found it after a lost answer
+   * or a take-over, its status event), exactly one is first: the one that
+   * counts the command as sent.
+   */
+  readonly first: boolean;
+  /** The command id already recorded, when it differs (an invariant broken: two commands for one action). */
+  readonly other?: string;
+}
+
+/** Records the action's command as soon as its id is known. */
+export async function recordCommand(table: string, action: LifecycleAction, commandId: string): Promise<CommandRecording> {
+  const updated = await unlessConditionFailed(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(action.instanceId, action.token),
     UpdateExpression: 'SET #state = :sent, CommandId = :command, #ttl = :ttl',
     ConditionExpression: 'attribute_not_exists(CommandId) OR CommandId = :command',
     ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
     ExpressionAttributeValues: { ':sent': { S: 'sent' }, ':command': { S: commandId }, ':ttl': { N: String(expiresAt()) } },
+    ReturnValues: 'ALL_OLD',
   })));
-  return recorded ? undefined : (await readAction(table, action.instanceId, action.token))?.commandId;
+  if (updated) return { first: !updated.Attributes?.CommandId };
+  return { first: false, other: (await readAction(table, action.instanceId, action.token))?.commandId };
 }
 
 /** Marks an action that ended without a command, so later events for it send nothing. A recorded command is left as it is. */

@@ -147,10 +147,11 @@ async function runCommand(
 
     step = 'SendCommand';
     const commandId = await sendCommand(config, action, sendBy);
-    const other = await recordCommand(config.actionTableName, action, commandId);
-    if (other) console.error({ message: 'the lifecycle action already had another command', instanceId, commandId, recorded: other });
-    // Written once the command is recorded: an invocation that finds a command nobody recorded counts it instead.
-    commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
+    const recording = await recordCommand(config.actionTableName, action, commandId);
+    if (recording.other) console.error({ message: 'the lifecycle action already had another command', instanceId, commandId, recorded: recording.other });
+    // Counted by the write that recorded it first: a status event (or a take-over) may have found the command
+    // while its answer was lost, and counted it. A second command (recorded nowhere) is counted here.
+    if (recording.first || recording.other) commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
     return 'command-sent';
   } catch (error) {
     if (isTransient(error)) throw error;
@@ -242,10 +243,10 @@ async function meetExistingClaim(config: HookConfig, action: LifecycleAction, li
   // The previous holder may have sent before it stopped: its lease ended long enough ago for ListCommands to show it.
   const commandId = await findCommandOfAction(config, action);
   if (!commandId) return 'taken-over';
-  await recordCommand(config.actionTableName, action, commandId);
+  const { first } = await recordCommand(config.actionTableName, action, commandId);
   console.info({ message: 'command of an earlier attempt found', instanceId, commandId });
-  // Its sender stopped before recording it, so before counting it.
-  commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
+  // Counted unless its sender (late, not stopped) or its status event recorded it first.
+  if (first) commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
   return 'command-already-sent';
 }
 

@@ -56,7 +56,7 @@ import {
   releaseCurrent,
   sight,
 } from './current-action';
-import { actionRepaired, commandNotSent, MetricHook } from './emf';
+import { actionRepaired, commandNotSent, commandSent, MetricHook } from './emf';
 import { HookConfig, InvocationResult, LifecycleAction, resultForStatus, TERMINAL_STATUSES } from './events';
 import { UNANSWERED_CHECK_GRACE_MS } from './registration-wait';
 import { findCommandOfAction, sendCommand } from './sending';
@@ -203,7 +203,8 @@ async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'liv
   const action = actionOf(record);
   const found = await findCommandOfAction(config, action);
   if (found) {
-    await recordCommand(config.actionTableName, action, found);
+    // Counted unless its sender (late, not stopped) or its status event recorded it first.
+    if ((await recordCommand(config.actionTableName, action, found)).first) passSent(ctx, record.instanceId, found);
     return 'live';
   }
   if (!await actionIsPending(config, record.instanceId, record.token)) {
@@ -220,7 +221,8 @@ async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'liv
   }
   try {
     const commandId = await sendCommand(config, action, sendBy);
-    await recordCommand(config.actionTableName, action, commandId);
+    const recording = await recordCommand(config.actionTableName, action, commandId);
+    if (recording.first || recording.other) passSent(ctx, record.instanceId, commandId);
     ctx.report.sent++;
   } catch (error) {
     if (isTransient(error)) throw error;
@@ -277,7 +279,8 @@ async function runCurrent(ctx: PassContext, instance: Waiting, current: CurrentA
     // A pass that held the claim may have sent before it stopped.
     const found = await findCommandOfAction(config, action);
     if (found) {
-      await recordCurrentCommand(table, instanceId, ctx.claimId, found);
+      // The pass that sent it stopped before recording it, so before counting it.
+      if (await recordCurrentCommand(table, instanceId, ctx.claimId, found)) passSent(ctx, instanceId, found);
       return;
     }
   }
@@ -290,7 +293,8 @@ async function runCurrent(ctx: PassContext, instance: Waiting, current: CurrentA
   }
   try {
     const commandId = await sendCommand(config, action, sendBy);
-    await recordCurrentCommand(table, instanceId, ctx.claimId, commandId);
+    // Not recorded: another pass took the claim over after this one's lease; it finds the command and counts it.
+    if (await recordCurrentCommand(table, instanceId, ctx.claimId, commandId)) passSent(ctx, instanceId, commandId);
     ctx.report.sent++;
     console.warn({ message: 'command sent for a lifecycle action whose event never came', instanceId, commandId });
   } catch (error) {
@@ -380,6 +384,11 @@ async function commandStatus(instanceId: string, commandId: string): Promise<str
     if (errorName(error) === 'InvocationDoesNotExist') return undefined;
     throw error;
   }
+}
+
+/** `CommandsSent`, for a command the pass recorded first: nobody else counts it (lifecycle-command.lambda.ts counts the event path's). */
+function passSent(ctx: PassContext, instanceId: string, commandId: string): void {
+  commandSent(hookOf(ctx.config), { instanceId, commandId }, { requestId: ctx.requestId });
 }
 
 /** The action waited for its agent, and the registration deadline (with the grace an unanswered last check gets) is over. */

@@ -10,6 +10,7 @@ import {
   appliedPerInstance,
   assert,
   assertCommandComments,
+  assertCommandsSentOnce,
   assertCommandsPerInstance,
   assertCommandTimedOutAtExpiry,
   assertCompletions,
@@ -823,6 +824,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assert.equal(r.invocations.find((i) => i.id === failed.invocation)?.kind, 'schedule', 'instance 1 failed by the pass');
       assert.equal(r.logs.filter((l) => l.text.includes('the SSM agent did not register in time')).length, 1);
       assert.equal(r.summary.heartbeatTimeouts, 0);
+      assertCommandsSentOnce(r);
     },
   },
   {
@@ -1147,6 +1149,8 @@ export const SCENARIOS: readonly Scenario[] = [
       assert.ok(lost > 1_020_000 && lost < 1_040_000, `instance 0 completed at ${lost} ms: one period after its sighting`);
       assert.ok(r.instances[1].completions[0].atMs < 122_000, 'instance 1 completed by the first pass');
       assert.equal(r.summary.heartbeatTimeouts, 0);
+      // The pass's command too, once. (Not CommandsEnded: the pass completes without counting the command's end.)
+      assertCommandsSentOnce(r);
       assertHandlerNeverFailed(r);
     },
   },
@@ -1321,6 +1325,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertOneCommandPerAction(r);
       const byPass = r.commands.filter((c) => c.comment.startsWith('lifecycle-action pass-')).map((c) => c.instance).sort((a, b) => a - b);
       assert.deepEqual(byPass, lost, 'the pass ran exactly the commands whose lifecycle event was lost');
+      assertCommandsSentOnce(r);
       assertHandlerNeverFailed(r);
     },
   },
