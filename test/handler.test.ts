@@ -4,7 +4,7 @@ import {
   CompleteLifecycleActionCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   DescribeInstanceInformationCommand,
@@ -940,6 +940,49 @@ describe('metrics in the handler\'s output lines', () => {
     const duration = sumOf(samplesOf(out), keyOf(hook.metricActionDuration()));
     expect(duration).toBeGreaterThanOrEqual(90_000);
     expect(duration).toBeLessThan(95_000);
+  });
+
+  test('the record keeps the action\'s start once, as StartedAt (epoch ms), and the duration is measured from it', async () => {
+    configure('terminate', 'CONTINUE');
+    const start = Date.now();
+    expect(await run({ ...lifecycleEvent('terminate'), time: new Date(start).toISOString() })).toBe('command-sent');
+    const record = await recordOf();
+    expect(record).toMatchObject({ StartedAt: String(start) });
+    expect(record).not.toHaveProperty('EventTime');
+    mockClock.offset += 30_000;
+    out.length = 0;
+    expect(await run(statusEvent('Success'))).toBe('completed');
+    const duration = sumOf(samplesOf(out), keyOf(hook.metricActionDuration()));
+    expect(duration).toBeGreaterThanOrEqual(30_000);
+    expect(duration).toBeLessThanOrEqual(Date.now() - start);
+  });
+
+  test.each([
+    ['with both EventTime and StartedAt', true],
+    ['with EventTime only', false],
+  ])('a record an earlier version wrote (%s) still gives its action\'s duration after an upgrade', async (_how, withStartedAt) => {
+    configure('terminate', 'CONTINUE');
+    const start = Date.now() - 45_000;
+    await db.client.send(new PutItemCommand({
+      TableName: TABLE,
+      Item: {
+        InstanceId: { S: INSTANCE },
+        LifecycleActionToken: { S: TOKEN },
+        State: { S: 'sent' },
+        ClaimId: { S: 'earlier-version' },
+        SendBy: { N: String(start + 20_000) },
+        LeaseUntil: { N: String(start + 50_000) },
+        CommandId: { S: COMMAND },
+        Transition: { S: 'autoscaling:EC2_INSTANCE_TERMINATING' },
+        EventTime: { S: new Date(start).toISOString() },
+        ...(withStartedAt ? { StartedAt: { N: String(start) } } : {}),
+      },
+    }));
+    expect(await run(statusEvent('Success'))).toBe('completed');
+    expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, { LifecycleActionToken: TOKEN, LifecycleActionResult: 'CONTINUE' });
+    const duration = sumOf(samplesOf(out), keyOf(hook.metricActionDuration()));
+    expect(duration).toBeGreaterThanOrEqual(45_000);
+    expect(duration).toBeLessThanOrEqual(Date.now() - start);
   });
 
   test('a duplicate status event counts neither the command\'s end nor the action again', async () => {

@@ -54,11 +54,13 @@ export interface ActionRecord {
   readonly destination?: string;
   /** Why the action ended without a command. */
   readonly endReason?: string;
-  /** The lifecycle event's `time`, from which the action's duration is measured. */
-  readonly eventTime?: string;
   /** The final status of the action's command, once a status event for it was handled. */
   readonly commandStatus?: string;
-  /** When the action began: its lifecycle event's `time` (epoch ms), when known. */
+  /**
+   * When the action began: its lifecycle event's `time` (epoch ms), when known.
+   * The action's duration is measured from it, and the reconciliation pass
+   * tells actions of one instance apart by it.
+   */
   readonly startedAt?: number;
   /** The last heartbeat a reconciliation pass sent for the action (epoch ms). */
   readonly heartbeatAt?: number;
@@ -154,7 +156,6 @@ async function putNewRecord(table: string, action: LifecycleAction, state: Recor
       Transition: { S: action.transition },
       ...(action.origin ? { Origin: { S: action.origin } } : {}),
       ...(action.destination ? { Destination: { S: action.destination } } : {}),
-      ...(action.eventTime ? { EventTime: { S: action.eventTime } } : {}),
       ...(action.startedAt ? { StartedAt: { N: String(action.startedAt) } } : {}),
       [ACTION_RECORD_KEY.ttl]: { N: String(expiresAt()) },
     },
@@ -342,6 +343,16 @@ function expiresAt(): number {
   return Math.floor(Date.now() / 1000) + RECORD_TTL_SECONDS;
 }
 
+/**
+ * `StartedAt`; or, in a record written before it existed (kept up to three
+ * days, so still in the table after an upgrade), the event's time as the
+ * `EventTime` string that such records carry.
+ */
+function startedAtOf(item: Record<string, AttributeValue>): number | undefined {
+  const started = item.StartedAt?.N !== undefined ? Number(item.StartedAt.N) : Date.parse(item.EventTime?.S ?? '');
+  return Number.isFinite(started) ? started : undefined;
+}
+
 function fromItem(item: Record<string, AttributeValue>): ActionRecord {
   const s = (name: string) => item[name]?.S;
   const n = (name: string) => Number(item[name]?.N ?? 0);
@@ -358,9 +369,8 @@ function fromItem(item: Record<string, AttributeValue>): ActionRecord {
     origin: s('Origin'),
     destination: s('Destination'),
     endReason: s('EndReason'),
-    eventTime: s('EventTime'),
     commandStatus: s('CommandStatus'),
-    startedAt: item.StartedAt?.N ? Number(item.StartedAt.N) : undefined,
+    startedAt: startedAtOf(item),
     heartbeatAt: item.HeartbeatAt?.N ? Number(item.HeartbeatAt.N) : undefined,
     closed: item.Closed?.BOOL === true,
     waitAttempt: item.WaitAttempt?.N ? Number(item.WaitAttempt.N) : undefined,

@@ -268,7 +268,8 @@ async function finishAction(config: HookConfig, invocation: InvocationResult, li
   const ending = await recordCommandEnded(config.actionTableName, instanceId, token, commandId, status);
   if (ending.newlyRecorded) commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
   if (ending.first) commandEnded(lines.hook, { instanceId, commandId, status }, lines.ctx);
-  const eventTime = ending.previous?.eventTime ?? records.find((r) => r.token === token)?.eventTime;
+  const startedAt = ending.previous?.startedAt ?? records.find((r) => r.token === token)?.startedAt;
+  const eventTime = startedAt !== undefined ? new Date(startedAt).toISOString() : undefined;
   const result = resultForStatus(status, config.failureResult);
   return completeAction(config, instanceId, token, result, `command ${commandId} ended ${status}`, { ...lines.ctx, eventTime });
 }
