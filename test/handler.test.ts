@@ -4,7 +4,7 @@ import {
   CompleteLifecycleActionCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   DescribeInstanceInformationCommand,
@@ -324,14 +324,20 @@ describe('lifecycle event', () => {
         Destination: 'AutoScalingGroup',
         Attempt: 1,
         Deadline: expect.any(Number),
+        Chain: expect.any(String),
       },
     });
     // the registration timeout (60 s) counts from the first check
     expect(Math.abs(input.registrationCheck.Deadline - (now + 60_000))).toBeLessThan(1_000);
-    // AND nothing is claimed, sent or completed yet
+    // AND the action's record holds the wait for its chain: the check scheduled, the deadline, the wait and 30 s
+    const record = await recordOf();
+    expect(record).toMatchObject({
+      State: 'waiting', ClaimId: input.registrationCheck.Chain, WaitAttempt: '1', WaitDeadline: String(input.registrationCheck.Deadline),
+    });
+    expect(Math.abs(Number(record!.LeaseUntil) - (now + 32_000))).toBeLessThan(1_000);
+    // AND nothing is sent or completed yet
     expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
     expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
-    expect(await recordOf()).toBeUndefined();
   });
 
   test('launch: each check that finds the agent offline doubles the wait, capped at 20 s, with the same deadline', async () => {
@@ -339,11 +345,14 @@ describe('lifecycle event', () => {
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: INSTANCE, PingStatus: 'ConnectionLost' }] });
     const deadline = Date.now() + 600_000;
     const waits: number[] = [];
+    let chain: string | undefined;
     for (let attempt = 1; attempt <= 6; attempt++) {
       sfn.resetHistory();
-      expect(await run(registrationCheckEvent({ Attempt: attempt, Deadline: deadline }))).toBe('waiting-for-registration');
+      expect(await run(registrationCheckEvent({ Attempt: attempt, Deadline: deadline, Chain: chain }))).toBe('waiting-for-registration');
       const input = startedInputs()[0];
       expect(input.registrationCheck).toMatchObject({ Attempt: attempt + 1, Deadline: deadline });
+      chain ??= input.registrationCheck.Chain;
+      expect(input.registrationCheck.Chain).toBe(chain);
       waits.push(input.waitSeconds);
     }
     expect(waits).toEqual([4, 8, 16, 20, 20, 20]);
@@ -366,7 +375,7 @@ describe('lifecycle event', () => {
     expect(await recordOf()).toMatchObject({ State: 'sent', CommandId: COMMAND, Transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' });
   });
 
-  test('launch: an agent not online at the deadline: the action completes by its token with the failure result, and nothing is claimed', async () => {
+  test('launch: an agent not online at the deadline: the action completes by its token with the failure result, and its record ends the wait', async () => {
     configure('launch', 'ABANDON');
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
     const outcome = await run(registrationCheckEvent({ Attempt: 7, Deadline: Date.now() - 1 }));
@@ -382,7 +391,7 @@ describe('lifecycle event', () => {
       LifecycleActionResult: 'ABANDON',
     });
     expect(logs.join('\n')).toMatch(/SSM agent did not register in time/);
-    expect(await recordOf()).toBeUndefined();
+    expect(await recordOf()).toMatchObject({ State: 'ended', EndReason: 'the SSM agent did not register in time' });
   });
 
   test('launch: an action an operator completed during the registration wait gets no command, and one log line', async () => {
@@ -432,8 +441,9 @@ describe('lifecycle event', () => {
     ssm.on(DescribeInstanceInformationCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));
     expect(await run(registrationCheckEvent({ Attempt: 8, Deadline: Date.now() - 1_000 }))).toBe('waiting-for-registration');
     expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+    const { Chain } = startedInputs()[0].registrationCheck;
     sfn.resetHistory();
-    expect(await run(registrationCheckEvent({ Attempt: 9, Deadline: Date.now() - 41_000 }))).toBe('completed');
+    expect(await run(registrationCheckEvent({ Attempt: 9, Deadline: Date.now() - 41_000, Chain }))).toBe('completed');
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, { LifecycleActionToken: TOKEN, LifecycleActionResult: 'ABANDON' });
   });
@@ -628,6 +638,87 @@ describe('lifecycle event', () => {
     expect(logs.length).toBeGreaterThan(0);
     expect(logs.join('\n')).not.toContain('hunter2');
     expect(logs.join('\n')).not.toContain(TOKEN);
+  });
+});
+
+describe('one registration wait chain per action', () => {
+  const offline = () => ({ InstanceInformationList: [] });
+
+  beforeEach(() => {
+    configure('launch', 'ABANDON');
+    ssm.on(DescribeInstanceInformationCommand).resolves(offline());
+  });
+
+  test('copies of the launch event during the wait, at once and 20 s later, start no second wait', async () => {
+    // GIVEN three copies of the launch event arriving together (EventBridge delivers at least once)
+    const outcomes = await Promise.all([1, 2, 3].map(() => run(lifecycleEvent('launch'))));
+    // THEN one of them started the wait; the others met it
+    expect(outcomes.sort()).toEqual(['registration-wait-running', 'registration-wait-running', 'waiting-for-registration']);
+    // AND a copy 20 s later, while the chain holds the action (its 2 s wait and 30 s), starts none either
+    mockClock.offset += 20_000;
+    expect(await run(lifecycleEvent('launch'))).toBe('registration-wait-running');
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+  });
+
+  test('a check delivered twice (Step Functions runs an Express execution twice at times) schedules the next check once', async () => {
+    await run(lifecycleEvent('launch'));
+    const check = startedInputs()[0];
+    const outcomes = await Promise.all([run(check), run(check)]);
+    expect(outcomes.sort()).toEqual(['registration-wait-running', 'waiting-for-registration']);
+    expect(startedInputs().map((i) => i.registrationCheck.Attempt)).toEqual([1, 2]);
+  });
+
+  test('a chain whose next check is overdue past its lease is taken over by the next copy, with its deadline and count; the late check then stops', async () => {
+    await run(lifecycleEvent('launch'));
+    const first = startedInputs()[0].registrationCheck;
+    // WHEN the chain's check has not come 40 s later (its lease: the 2 s wait and 30 s) and a copy of the event arrives
+    mockClock.offset += 40_000;
+    expect(await run(lifecycleEvent('launch'))).toBe('waiting-for-registration');
+    // THEN the copy goes on in a chain of its own, from the same count of checks and towards the same deadline
+    const taken = startedInputs()[1].registrationCheck;
+    expect(taken).toMatchObject({ Attempt: 2, Deadline: first.Deadline });
+    expect(taken.Chain).not.toBe(first.Chain);
+    expect(logs.join('\n')).toContain('registration wait taken over from a chain that stopped');
+    // AND the overdue check, arriving after all, starts nothing: one chain goes on
+    expect(await run(startedInputs()[0])).toBe('registration-wait-running');
+    expect(await run(startedInputs()[1])).toBe('waiting-for-registration');
+    expect(startedInputs().map((i) => [i.registrationCheck.Chain, i.registrationCheck.Attempt])).toEqual([
+      [first.Chain, 1], [taken.Chain, 2], [taken.Chain, 3],
+    ]);
+  });
+
+  test('a first attempt that stopped after recording the wait, before starting it, is taken over by Lambda\'s retry a minute later', async () => {
+    process.env.HOOK_REGISTRATION_TIMEOUT_SECONDS = '180';
+    // GIVEN a first attempt whose StartExecution failed past the SDK's retries, after the record took the wait
+    sfn.on(StartExecutionCommand).rejectsOnce(awsError('ThrottlingException', 'Rate exceeded', 400)).resolves({ executionArn: 'arn', startDate: new Date() });
+    await expect(run(lifecycleEvent('launch'))).rejects.toThrow('Rate exceeded');
+    expect(await recordOf()).toMatchObject({ State: 'waiting', WaitAttempt: '1' });
+    // WHEN Lambda retries the event a minute later
+    mockClock.offset += 60_000;
+    // THEN the retry starts the wait, and the action is not failed
+    expect(await run(lifecycleEvent('launch'))).toBe('waiting-for-registration');
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
+    expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+  });
+
+  test('the chain\'s check that finds the agent online claims the action from the wait and sends; a copy then sends nothing', async () => {
+    await run(lifecycleEvent('launch'));
+    ssm.on(DescribeInstanceInformationCommand).resolves(online());
+    expect(await run(startedInputs()[0])).toBe('command-sent');
+    expect(await run(lifecycleEvent('launch'))).toBe('command-already-sent');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+    expect(await recordOf()).toMatchObject({ State: 'sent', CommandId: COMMAND });
+  });
+
+  test('a copy that finds the agent online while the chain waits sends; the chain\'s next check then stops', async () => {
+    await run(lifecycleEvent('launch'));
+    ssm.on(DescribeInstanceInformationCommand).resolves(online());
+    expect(await run(lifecycleEvent('launch'))).toBe('command-sent');
+    ssm.on(DescribeInstanceInformationCommand).resolves(offline());
+    // The chain's check finds the agent offline (it went away again): the action is past its wait, nothing more is scheduled
+    expect(await run(startedInputs()[0])).toBe('command-already-sent');
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
   });
 });
 
@@ -851,6 +942,49 @@ describe('metrics in the handler\'s output lines', () => {
     expect(duration).toBeLessThan(95_000);
   });
 
+  test('the record keeps the action\'s start once, as StartedAt (epoch ms), and the duration is measured from it', async () => {
+    configure('terminate', 'CONTINUE');
+    const start = Date.now();
+    expect(await run({ ...lifecycleEvent('terminate'), time: new Date(start).toISOString() })).toBe('command-sent');
+    const record = await recordOf();
+    expect(record).toMatchObject({ StartedAt: String(start) });
+    expect(record).not.toHaveProperty('EventTime');
+    mockClock.offset += 30_000;
+    out.length = 0;
+    expect(await run(statusEvent('Success'))).toBe('completed');
+    const duration = sumOf(samplesOf(out), keyOf(hook.metricActionDuration()));
+    expect(duration).toBeGreaterThanOrEqual(30_000);
+    expect(duration).toBeLessThanOrEqual(Date.now() - start);
+  });
+
+  test.each([
+    ['with both EventTime and StartedAt', true],
+    ['with EventTime only', false],
+  ])('a record an earlier version wrote (%s) still gives its action\'s duration after an upgrade', async (_how, withStartedAt) => {
+    configure('terminate', 'CONTINUE');
+    const start = Date.now() - 45_000;
+    await db.client.send(new PutItemCommand({
+      TableName: TABLE,
+      Item: {
+        InstanceId: { S: INSTANCE },
+        LifecycleActionToken: { S: TOKEN },
+        State: { S: 'sent' },
+        ClaimId: { S: 'earlier-version' },
+        SendBy: { N: String(start + 20_000) },
+        LeaseUntil: { N: String(start + 50_000) },
+        CommandId: { S: COMMAND },
+        Transition: { S: 'autoscaling:EC2_INSTANCE_TERMINATING' },
+        EventTime: { S: new Date(start).toISOString() },
+        ...(withStartedAt ? { StartedAt: { N: String(start) } } : {}),
+      },
+    }));
+    expect(await run(statusEvent('Success'))).toBe('completed');
+    expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, { LifecycleActionToken: TOKEN, LifecycleActionResult: 'CONTINUE' });
+    const duration = sumOf(samplesOf(out), keyOf(hook.metricActionDuration()));
+    expect(duration).toBeGreaterThanOrEqual(45_000);
+    expect(duration).toBeLessThanOrEqual(Date.now() - start);
+  });
+
   test('a duplicate status event counts neither the command\'s end nor the action again', async () => {
     configure('terminate', 'CONTINUE');
     await seedRecord(TOKEN, { leaseFromNowMs: 50_000, commandId: COMMAND });
@@ -893,6 +1027,37 @@ describe('metrics in the handler\'s output lines', () => {
     ssm.on(ListCommandsCommand).resolves(listed(TOKEN));
     expect(await run(lifecycleEvent('terminate'))).toBe('command-already-sent');
     expect(sum(hook.metricCommandsSent())).toBe(1);
+  });
+
+  test('a lost SendCommand answer whose command ends before its sender finds it: counted once, by the status event that recorded it first', async () => {
+    configure('terminate', 'CONTINUE');
+    ssm.on(SendCommandCommand).rejects(awsError('InternalServerError', 'internal error', 500));
+    // The command ran and its status event was handled while the sender still looked for it.
+    let statusHandled: Promise<unknown> | undefined;
+    ssm.on(ListCommandsCommand).callsFake(async (input: { CommandId?: string }) => {
+      if (input.CommandId) return listed(TOKEN);
+      statusHandled ??= run(statusEvent('Success'));
+      await statusHandled;
+      return listed(TOKEN);
+    });
+    expect(await run(lifecycleEvent('terminate'))).toBe('command-sent');
+    expect(await statusHandled).toBe('completed');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+    expect(sum(hook.metricCommandsSent())).toBe(1);
+  });
+
+  test('a command recorded by the holder while a take-over finds it: counted once', async () => {
+    configure('terminate', 'CONTINUE');
+    await seedRecord(TOKEN, { leaseFromNowMs: -1 });
+    // The holder, late, records its command while the invocation that took the claim over looks for it.
+    const action = { kind: 'lifecycle-action', instanceId: INSTANCE, token: TOKEN, transition: 'autoscaling:EC2_INSTANCE_TERMINATING' } as const;
+    ssm.on(ListCommandsCommand).callsFake(async () => {
+      await records.recordCommand(TABLE, action, COMMAND);
+      return listed(TOKEN);
+    });
+    expect(await run(lifecycleEvent('terminate'))).toBe('command-already-sent');
+    // The holder counts the command it recorded: the take-over, finding it recorded, does not count it again.
+    expect(sum(hook.metricCommandsSent())).toBe(0);
   });
 
   test('a launch into the warm pool, a stage not chosen: completed at once with CONTINUE, no command, no claim, no duration sample', async () => {

@@ -10,6 +10,11 @@
  * instances need.
  *
  * States:
+ * - `waiting`: a launch waits for its instance's SSM agent. One chain of
+ *   registration waits (registration-wait.ts) holds the action until
+ *   `LeaseUntil`: `ClaimId` names the chain, `WaitAttempt` the check it has
+ *   scheduled next, `WaitDeadline` when an agent still not online fails the
+ *   action. Nothing has been sent.
  * - `claimed`: an invocation holds the claim until `LeaseUntil` and may send
  *   the command until `SendBy`; no command id yet.
  * - `sent`: the command exists; `CommandId` names it. Nothing is sent again.
@@ -25,13 +30,13 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { ACTION_TABLE_KEY } from './action-table';
-import { isConditionFailed } from './aws-errors';
 import { clientOptions } from './client-options';
+import { conditionMet, unlessConditionFailed } from './conditional-write';
 import type { LifecycleAction } from './events';
 
 const dynamodb = new DynamoDBClient(clientOptions());
 
-export type ActionState = 'claimed' | 'sent' | 'ended';
+export type ActionState = 'waiting' | 'claimed' | 'sent' | 'ended';
 
 export interface ActionRecord {
   readonly instanceId: string;
@@ -49,16 +54,29 @@ export interface ActionRecord {
   readonly destination?: string;
   /** Why the action ended without a command. */
   readonly endReason?: string;
-  /** The lifecycle event's `time`, from which the action's duration is measured. */
-  readonly eventTime?: string;
   /** The final status of the action's command, once a status event for it was handled. */
   readonly commandStatus?: string;
-  /** When the action began: its lifecycle event's `time` (epoch ms), when known. */
+  /**
+   * When the action began: its lifecycle event's `time` (epoch ms), when known.
+   * The action's duration is measured from it, and the reconciliation pass
+   * tells actions of one instance apart by it.
+   */
   readonly startedAt?: number;
   /** The last heartbeat a reconciliation pass sent for the action (epoch ms). */
   readonly heartbeatAt?: number;
   /** A reconciliation pass saw the action end (completed by anyone, or timed out): nothing more to do for it. */
   readonly closed?: boolean;
+  /** While `waiting`: the attempt of the registration check the chain scheduled next. */
+  readonly waitAttempt?: number;
+  /** The registration deadline (epoch ms), once the action waited for its agent. */
+  readonly waitDeadline?: number;
+}
+
+/** One turn of a registration wait chain: the chain, the check it schedules next, and how long it holds the action. */
+export interface WaitTurn {
+  readonly claimId: string;
+  readonly attempt: number;
+  readonly leaseUntil: number;
 }
 
 const ACTION_RECORD_KEY = ACTION_TABLE_KEY;
@@ -76,31 +94,74 @@ export const RECORD_TTL_SECONDS = 3 * 24 * 3600;
  * @returns true when this invocation holds the claim, false when a record already exists.
  */
 export async function claimAction(table: string, action: LifecycleAction, claimId: string, sendBy: number, leaseUntil: number): Promise<boolean> {
-  try {
-    await dynamodb.send(new PutItemCommand({
-      TableName: table,
-      Item: {
-        [ACTION_RECORD_KEY.partition]: { S: action.instanceId },
-        [ACTION_RECORD_KEY.sort]: { S: action.token },
-        State: { S: 'claimed' },
-        ClaimId: { S: claimId },
-        SendBy: { N: String(sendBy) },
-        LeaseUntil: { N: String(leaseUntil) },
-        Transition: { S: action.transition },
-        ...(action.origin ? { Origin: { S: action.origin } } : {}),
-        ...(action.destination ? { Destination: { S: action.destination } } : {}),
-        ...(action.eventTime ? { EventTime: { S: action.eventTime } } : {}),
-        ...(action.startedAt ? { StartedAt: { N: String(action.startedAt) } } : {}),
-        [ACTION_RECORD_KEY.ttl]: { N: String(expiresAt()) },
-      },
-      ConditionExpression: 'attribute_not_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': ACTION_RECORD_KEY.partition },
-    }));
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
+  return putNewRecord(table, action, {
+    State: { S: 'claimed' },
+    ClaimId: { S: claimId },
+    SendBy: { N: String(sendBy) },
+    LeaseUntil: { N: String(leaseUntil) },
+  });
+}
+
+/**
+ * Starts the action's one chain of registration waits: a conditional put, so
+ * that of any number of copies of the launch event, one starts a chain.
+ * @returns false when a record already exists.
+ */
+export async function startWait(table: string, action: LifecycleAction, turn: WaitTurn, deadline: number): Promise<boolean> {
+  return putNewRecord(table, action, {
+    State: { S: 'waiting' },
+    ClaimId: { S: turn.claimId },
+    WaitAttempt: { N: String(turn.attempt) },
+    WaitDeadline: { N: String(deadline) },
+    SendBy: { N: '0' },
+    LeaseUntil: { N: String(turn.leaseUntil) },
+  });
+}
+
+/**
+ * Hands the wait on to its next turn: the chain's own next check (same
+ * chain), or another chain taking over one whose lease ran out. Conditional
+ * on the turn the caller knows, so that of two checks of one turn (Step
+ * Functions runs an Express execution twice at times), one goes on.
+ * @returns false when the record left that turn (another check or chain went on, or the wait ended).
+ */
+export async function passWait(
+  table: string, instanceId: string, token: string, from: Pick<WaitTurn, 'claimId' | 'attempt'>, to: WaitTurn,
+): Promise<boolean> {
+  return conditionMet(dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(instanceId, token),
+    UpdateExpression: 'SET ClaimId = :claim, WaitAttempt = :attempt, LeaseUntil = :lease, #ttl = :ttl',
+    ConditionExpression: '#state = :waiting AND ClaimId = :fromClaim AND WaitAttempt = :fromAttempt',
+    ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
+    ExpressionAttributeValues: {
+      ':claim': { S: to.claimId },
+      ':attempt': { N: String(to.attempt) },
+      ':lease': { N: String(to.leaseUntil) },
+      ':ttl': { N: String(expiresAt()) },
+      ':waiting': { S: 'waiting' },
+      ':fromClaim': { S: from.claimId },
+      ':fromAttempt': { N: String(from.attempt) },
+    },
+  })));
+}
+
+async function putNewRecord(table: string, action: LifecycleAction, state: Record<string, AttributeValue>): Promise<boolean> {
+  return conditionMet(dynamodb.send(new PutItemCommand({
+    TableName: table,
+    Item: {
+      [ACTION_RECORD_KEY.partition]: { S: action.instanceId },
+      [ACTION_RECORD_KEY.sort]: { S: action.token },
+      ...state,
+      Transition: { S: action.transition },
+      ...(action.origin ? { Origin: { S: action.origin } } : {}),
+      ...(action.destination ? { Destination: { S: action.destination } } : {}),
+      ...(action.startedAt ? { StartedAt: { N: String(action.startedAt) } } : {}),
+      [ACTION_RECORD_KEY.ttl]: { N: String(expiresAt()) },
+    },
+    ConditionExpression: 'attribute_not_exists(#pk)',
+    ExpressionAttributeNames: { '#pk': ACTION_RECORD_KEY.partition },
+  })));
 }
 
 /** The action's record, read after every write that preceded it (a strongly consistent read). */
@@ -114,71 +175,72 @@ export async function readAction(table: string, instanceId: string, token: strin
 }
 
 /**
- * Takes over a claim whose lease has run out, from the holder named in it.
+ * Takes over a claim whose lease has run out, from the holder named in it; or
+ * claims an action at the end of its registration wait, from the chain named
+ * in it (which stops there: its next check finds the action claimed).
  * Of several invocations that try at once, one succeeds.
  * @returns false when the claim changed meanwhile (another invocation took it, or the command was recorded).
  */
-export async function takeOverClaim(table: string, previous: ActionRecord, claimId: string, sendBy: number, leaseUntil: number): Promise<boolean> {
-  try {
-    await dynamodb.send(new UpdateItemCommand({
-      TableName: table,
-      Key: key(previous.instanceId, previous.token),
-      UpdateExpression: 'SET ClaimId = :claim, SendBy = :sendBy, LeaseUntil = :lease, #ttl = :ttl',
-      ConditionExpression: '#state = :claimed AND ClaimId = :previous',
-      ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
-      ExpressionAttributeValues: {
-        ':claim': { S: claimId },
-        ':sendBy': { N: String(sendBy) },
-        ':lease': { N: String(leaseUntil) },
-        ':ttl': { N: String(expiresAt()) },
-        ':claimed': { S: 'claimed' },
-        ':previous': { S: previous.claimId },
-      },
-    }));
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
+export async function takeOverClaim(
+  table: string, previous: Pick<ActionRecord, 'instanceId' | 'token' | 'state' | 'claimId'>, claimId: string, sendBy: number, leaseUntil: number,
+): Promise<boolean> {
+  return conditionMet(dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(previous.instanceId, previous.token),
+    UpdateExpression: 'SET #state = :claimed, ClaimId = :claim, SendBy = :sendBy, LeaseUntil = :lease, #ttl = :ttl',
+    // The state seen, not only the holder: a wait's chain and a claim may carry the same id (a Lambda retry keeps its request id).
+    ConditionExpression: '#state = :previousState AND ClaimId = :previous',
+    ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
+    ExpressionAttributeValues: {
+      ':previousState': { S: previous.state === 'waiting' ? 'waiting' : 'claimed' },
+      ':claim': { S: claimId },
+      ':sendBy': { N: String(sendBy) },
+      ':lease': { N: String(leaseUntil) },
+      ':ttl': { N: String(expiresAt()) },
+      ':claimed': { S: 'claimed' },
+      ':previous': { S: previous.claimId },
+    },
+  })));
 }
 
-/**
- * Records the action's command as soon as its id is known.
- * @returns the command id already recorded, when it differs (an invariant broken: two commands for one action).
- */
-export async function recordCommand(table: string, action: LifecycleAction, commandId: string): Promise<string | undefined> {
-  try {
-    await dynamodb.send(new UpdateItemCommand({
-      TableName: table,
-      Key: key(action.instanceId, action.token),
-      UpdateExpression: 'SET #state = :sent, CommandId = :command, #ttl = :ttl',
-      ConditionExpression: 'attribute_not_exists(CommandId) OR CommandId = :command',
-      ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
-      ExpressionAttributeValues: { ':sent': { S: 'sent' }, ':command': { S: commandId }, ':ttl': { N: String(expiresAt()) } },
-    }));
-    return undefined;
-  } catch (error) {
-    if (isConditionFailed(error)) {
-      return (await readAction(table, action.instanceId, action.token))?.commandId;
-    }
-    throw error;
-  }
+/** What recording a command came to. */
+export interface CommandRecording {
+  /**
+   * This write gave the record its command id. Of all the writes of one
+   * command's id (its sender, an invocation that found it after a lost answer
+   * or a take-over, its status event), exactly one is first: the one that
+   * counts the command as sent.
+   */
+  readonly first: boolean;
+  /** The command id already recorded, when it differs (an invariant broken: two commands for one action). */
+  readonly other?: string;
+}
+
+/** Records the action's command as soon as its id is known. */
+export async function recordCommand(table: string, action: LifecycleAction, commandId: string): Promise<CommandRecording> {
+  const updated = await unlessConditionFailed(dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(action.instanceId, action.token),
+    UpdateExpression: 'SET #state = :sent, CommandId = :command, #ttl = :ttl',
+    ConditionExpression: 'attribute_not_exists(CommandId) OR CommandId = :command',
+    ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
+    ExpressionAttributeValues: { ':sent': { S: 'sent' }, ':command': { S: commandId }, ':ttl': { N: String(expiresAt()) } },
+    ReturnValues: 'ALL_OLD',
+  })));
+  if (updated) return { first: !updated.Attributes?.CommandId };
+  return { first: false, other: (await readAction(table, action.instanceId, action.token))?.commandId };
 }
 
 /** Marks an action that ended without a command, so later events for it send nothing. A recorded command is left as it is. */
 export async function markEnded(table: string, action: LifecycleAction, reason: string): Promise<void> {
-  try {
-    await dynamodb.send(new UpdateItemCommand({
-      TableName: table,
-      Key: key(action.instanceId, action.token),
-      UpdateExpression: 'SET #state = :ended, EndReason = :reason, #ttl = :ttl',
-      ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(CommandId)',
-      ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl, '#pk': ACTION_RECORD_KEY.partition },
-      ExpressionAttributeValues: { ':ended': { S: 'ended' }, ':reason': { S: reason.slice(0, 200) }, ':ttl': { N: String(expiresAt()) } },
-    }));
-  } catch (error) {
-    if (!isConditionFailed(error)) throw error;
-  }
+  await conditionMet(dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(action.instanceId, action.token),
+    UpdateExpression: 'SET #state = :ended, EndReason = :reason, #ttl = :ttl',
+    ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(CommandId)',
+    ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl, '#pk': ACTION_RECORD_KEY.partition },
+    ExpressionAttributeValues: { ':ended': { S: 'ended' }, ':reason': { S: reason.slice(0, 200) }, ':ttl': { N: String(expiresAt()) } },
+  })));
 }
 
 /** What recording a command's final status found. */
@@ -199,24 +261,20 @@ export interface CommandEnding {
 export async function recordCommandEnded(
   table: string, instanceId: string, token: string, commandId: string, status: string,
 ): Promise<CommandEnding> {
-  try {
-    const updated = await dynamodb.send(new UpdateItemCommand({
-      TableName: table,
-      Key: key(instanceId, token),
-      UpdateExpression: 'SET #state = :sent, CommandId = if_not_exists(CommandId, :command), CommandStatus = :status, #ttl = :ttl',
-      ConditionExpression: 'attribute_not_exists(CommandStatus)',
-      ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
-      ExpressionAttributeValues: {
-        ':sent': { S: 'sent' }, ':command': { S: commandId }, ':status': { S: status }, ':ttl': { N: String(expiresAt()) },
-      },
-      ReturnValues: 'ALL_OLD',
-    }));
-    const previous = updated.Attributes ? fromItem(updated.Attributes) : undefined;
-    return { first: true, newlyRecorded: !previous?.commandId, previous };
-  } catch (error) {
-    if (isConditionFailed(error)) return { first: false, newlyRecorded: false };
-    throw error;
-  }
+  const updated = await unlessConditionFailed(dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(instanceId, token),
+    UpdateExpression: 'SET #state = :sent, CommandId = if_not_exists(CommandId, :command), CommandStatus = :status, #ttl = :ttl',
+    ConditionExpression: 'attribute_not_exists(CommandStatus)',
+    ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
+    ExpressionAttributeValues: {
+      ':sent': { S: 'sent' }, ':command': { S: commandId }, ':status': { S: status }, ':ttl': { N: String(expiresAt()) },
+    },
+    ReturnValues: 'ALL_OLD',
+  })));
+  if (!updated) return { first: false, newlyRecorded: false };
+  const previous = updated.Attributes ? fromItem(updated.Attributes) : undefined;
+  return { first: true, newlyRecorded: !previous?.commandId, previous };
 }
 
 /** Every action record of the instance (normally one; two for a warm-pool instance), read consistently. */
@@ -241,37 +299,39 @@ export async function actionsOfInstance(table: string, instanceId: string): Prom
 
 /** Notes the time of a heartbeat the reconciliation pass sent for the action. */
 export async function recordHeartbeat(table: string, record: ActionRecord, atMs: number): Promise<void> {
-  await dynamodb.send(new UpdateItemCommand({
+  await conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(record.instanceId, record.token),
     UpdateExpression: 'SET HeartbeatAt = :at, #ttl = :ttl',
     ConditionExpression: 'attribute_exists(#pk)',
     ExpressionAttributeNames: { '#ttl': ACTION_RECORD_KEY.ttl, '#pk': ACTION_RECORD_KEY.partition },
     ExpressionAttributeValues: { ':at': { N: String(atMs) }, ':ttl': { N: String(expiresAt()) } },
-  })).catch((error: unknown) => { if (!isConditionFailed(error)) throw error; });
+  })));
 }
 
 /** Marks an action that has ended, so that later passes leave its record alone. */
 export async function markClosed(table: string, record: ActionRecord): Promise<void> {
-  await dynamodb.send(new UpdateItemCommand({
+  await conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(record.instanceId, record.token),
     UpdateExpression: 'SET Closed = :yes',
     ConditionExpression: 'attribute_exists(#pk)',
     ExpressionAttributeNames: { '#pk': ACTION_RECORD_KEY.partition },
     ExpressionAttributeValues: { ':yes': { BOOL: true } },
-  })).catch((error: unknown) => { if (!isConditionFailed(error)) throw error; });
+  })));
 }
 
 /**
  * What a later event for the same action does on meeting an existing record:
- * nothing when the command exists or the action ended; nothing while the
+ * nothing when the command exists or the action ended; claim it from its
+ * registration wait (the caller found the agent online); nothing while the
  * holder's lease runs (it is working, and its own failure path ends the
  * action); take the claim over once the lease has run out.
  */
-export function nextStepForExisting(record: ActionRecord, nowMs: number): 'command-exists' | 'ended' | 'held' | 'take-over' {
+export function nextStepForExisting(record: ActionRecord, nowMs: number): 'command-exists' | 'ended' | 'waiting' | 'held' | 'take-over' {
   if (record.state === 'sent' || record.commandId) return 'command-exists';
   if (record.state === 'ended') return 'ended';
+  if (record.state === 'waiting') return 'waiting';
   return nowMs < record.leaseUntil ? 'held' : 'take-over';
 }
 
@@ -283,6 +343,16 @@ function expiresAt(): number {
   return Math.floor(Date.now() / 1000) + RECORD_TTL_SECONDS;
 }
 
+/**
+ * `StartedAt`; or, in a record written before it existed (kept up to three
+ * days, so still in the table after an upgrade), the event's time as the
+ * `EventTime` string that such records carry.
+ */
+function startedAtOf(item: Record<string, AttributeValue>): number | undefined {
+  const started = item.StartedAt?.N !== undefined ? Number(item.StartedAt.N) : Date.parse(item.EventTime?.S ?? '');
+  return Number.isFinite(started) ? started : undefined;
+}
+
 function fromItem(item: Record<string, AttributeValue>): ActionRecord {
   const s = (name: string) => item[name]?.S;
   const n = (name: string) => Number(item[name]?.N ?? 0);
@@ -290,7 +360,7 @@ function fromItem(item: Record<string, AttributeValue>): ActionRecord {
   return {
     instanceId: s(ACTION_RECORD_KEY.partition) ?? '',
     token: s(ACTION_RECORD_KEY.sort) ?? '',
-    state: state === 'sent' || state === 'ended' ? state : 'claimed',
+    state: state === 'waiting' || state === 'sent' || state === 'ended' ? state : 'claimed',
     claimId: s('ClaimId') ?? '',
     sendBy: n('SendBy'),
     leaseUntil: n('LeaseUntil'),
@@ -299,10 +369,11 @@ function fromItem(item: Record<string, AttributeValue>): ActionRecord {
     origin: s('Origin'),
     destination: s('Destination'),
     endReason: s('EndReason'),
-    eventTime: s('EventTime'),
     commandStatus: s('CommandStatus'),
-    startedAt: item.StartedAt?.N ? Number(item.StartedAt.N) : undefined,
+    startedAt: startedAtOf(item),
     heartbeatAt: item.HeartbeatAt?.N ? Number(item.HeartbeatAt.N) : undefined,
     closed: item.Closed?.BOOL === true,
+    waitAttempt: item.WaitAttempt?.N ? Number(item.WaitAttempt.N) : undefined,
+    waitDeadline: item.WaitDeadline?.N ? Number(item.WaitDeadline.N) : undefined,
   };
 }

@@ -15,3 +15,15 @@ export const SEND_WINDOW_MS = 20_000;
  * delay (1 minute), so the retry of a holder that crashed takes the claim over.
  */
 export const LEASE_MARGIN_MS = 30_000;
+
+/**
+ * How long a chain of registration waits holds its action beyond the wait it
+ * has just started: longer than starting an Express execution and Lambda's
+ * queue normally take to deliver the next check, so that a copy of the launch
+ * event meets a running chain and starts none; and, with the longest wait
+ * (20 s), shorter than Lambda's first retry delay (1 minute), so that the
+ * retry of a first attempt that stopped before starting its wait takes the
+ * chain over. A check that comes later still goes on, unless another chain
+ * took over meanwhile: then it stops, and one chain remains.
+ */
+export const WAIT_LEASE_MARGIN_MS = 30_000;

@@ -30,8 +30,8 @@
  */
 import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ACTION_TABLE_KEY } from './action-table';
-import { isConditionFailed } from './aws-errors';
 import { clientOptions } from './client-options';
+import { conditionMet, unlessConditionFailed } from './conditional-write';
 
 const dynamodb = new DynamoDBClient(clientOptions());
 
@@ -71,7 +71,7 @@ export async function readCurrent(table: string, instanceId: string): Promise<Cu
 
 /** Notes the first sighting of the instance waiting without a record; replaces a finished item of an earlier action. */
 export async function sight(table: string, instanceId: string, nowMs: number, waitState: string, ttlSeconds: number): Promise<boolean> {
-  return conditional(() => dynamodb.send(new PutItemCommand({
+  return conditionMet(dynamodb.send(new PutItemCommand({
     TableName: table,
     Item: {
       ...key(instanceId),
@@ -88,7 +88,7 @@ export async function sight(table: string, instanceId: string, nowMs: number, wa
 
 /** Claims the sighted action (or takes over a claim whose lease ran out without a command). */
 export async function claimCurrent(table: string, previous: CurrentAction, claimId: string, nowMs: number, leaseUntil: number): Promise<boolean> {
-  return conditional(() => dynamodb.send(new UpdateItemCommand({
+  return conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(previous.instanceId),
     UpdateExpression: 'SET #state = :claimed, ClaimId = :claim, ClaimedAt = if_not_exists(ClaimedAt, :now), LeaseUntil = :lease',
@@ -114,26 +114,21 @@ export async function claimCurrent(table: string, previous: CurrentAction, claim
  * @returns the adopted item, or undefined when no such claim exists (the event path sends as usual).
  */
 export async function adoptCurrent(table: string, instanceId: string, token: string, startedAt: number): Promise<CurrentAction | undefined> {
-  try {
-    const updated = await dynamodb.send(new UpdateItemCommand({
-      TableName: table,
-      Key: key(instanceId),
-      UpdateExpression: 'SET #token = :token',
-      ConditionExpression: '#state IN (:claimed, :sent) AND attribute_not_exists(#token) AND ClaimedAt > :startedAt',
-      ExpressionAttributeNames: { '#state': 'State', '#token': 'Token' },
-      ExpressionAttributeValues: {
-        ':token': { S: token },
-        ':claimed': { S: 'claimed' },
-        ':sent': { S: 'sent' },
-        ':startedAt': { N: String(startedAt) },
-      },
-      ReturnValues: 'ALL_NEW',
-    }));
-    return updated.Attributes ? fromItem(updated.Attributes) : undefined;
-  } catch (error) {
-    if (isConditionFailed(error)) return undefined;
-    throw error;
-  }
+  const updated = await unlessConditionFailed(dynamodb.send(new UpdateItemCommand({
+    TableName: table,
+    Key: key(instanceId),
+    UpdateExpression: 'SET #token = :token',
+    ConditionExpression: '#state IN (:claimed, :sent) AND attribute_not_exists(#token) AND ClaimedAt > :startedAt',
+    ExpressionAttributeNames: { '#state': 'State', '#token': 'Token' },
+    ExpressionAttributeValues: {
+      ':token': { S: token },
+      ':claimed': { S: 'claimed' },
+      ':sent': { S: 'sent' },
+      ':startedAt': { N: String(startedAt) },
+    },
+    ReturnValues: 'ALL_NEW',
+  })));
+  return updated?.Attributes ? fromItem(updated.Attributes) : undefined;
 }
 
 /**
@@ -141,7 +136,7 @@ export async function adoptCurrent(table: string, instanceId: string, token: str
  * event path sends. Fails when an event adopted the claim first: then the pass sends.
  */
 export async function releaseCurrent(table: string, instanceId: string, claimId: string): Promise<boolean> {
-  return conditional(() => dynamodb.send(new UpdateItemCommand({
+  return conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(instanceId),
     UpdateExpression: 'SET #state = :done',
@@ -152,7 +147,7 @@ export async function releaseCurrent(table: string, instanceId: string, claimId:
 }
 
 export async function recordCurrentCommand(table: string, instanceId: string, claimId: string, commandId: string): Promise<boolean> {
-  return conditional(() => dynamodb.send(new UpdateItemCommand({
+  return conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(instanceId),
     UpdateExpression: 'SET #state = :sent, CommandId = :command',
@@ -164,7 +159,7 @@ export async function recordCurrentCommand(table: string, instanceId: string, cl
 
 /** The pass's command ended and its action was completed (or had ended): the item no longer holds anything. */
 export async function finishCurrent(table: string, instanceId: string, commandId?: string): Promise<void> {
-  await conditional(() => dynamodb.send(new UpdateItemCommand({
+  await conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(instanceId),
     UpdateExpression: 'SET #state = :done',
@@ -175,7 +170,7 @@ export async function finishCurrent(table: string, instanceId: string, commandId
 }
 
 export async function recordCurrentHeartbeat(table: string, instanceId: string, atMs: number): Promise<void> {
-  await conditional(() => dynamodb.send(new UpdateItemCommand({
+  await conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(instanceId),
     UpdateExpression: 'SET HeartbeatAt = :at',
@@ -188,16 +183,6 @@ export async function recordCurrentHeartbeat(table: string, instanceId: string, 
 /** The pseudo token that names a pass's command in its comment: stable across take-overs of the claim, never a UUID. */
 export function passActionName(current: CurrentAction): string {
   return `pass-${current.sightedAt}`;
-}
-
-async function conditional(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
 }
 
 function key(instanceId: string): Record<string, AttributeValue> {

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import {
+  ActionRecord,
   actionsOfInstance,
   claimAction,
   markEnded,
@@ -33,7 +34,7 @@ import {
 } from './events';
 import { notSentReason } from './metrics';
 import { finishPassCommand, reconcile } from './reconcile';
-import { checkRegistration, classifyRegistrationCheck, nextWaitMs, RegistrationCheck, startRegistrationWait } from './registration-wait';
+import { checkRegistration, classifyRegistrationCheck, Registration, RegistrationCheck, scheduleNextCheck } from './registration-wait';
 import { findCommandOfAction, sendCommand, tokenOfCommand } from './sending';
 import { decideStage, readStages } from './stages';
 
@@ -56,6 +57,7 @@ export type Outcome =
   | 'already-completed'
   | 'complete-refused'
   | 'waiting-for-registration'
+  | 'registration-wait-running'
   | 'reconciled';
 
 /** The hook the outcome lines (and their metrics) speak for, and the invocation that writes them. */
@@ -106,6 +108,7 @@ async function runCommand(
   const { instanceId, token } = action;
   const completion = { ...lines.ctx, eventTime: action.eventTime };
   const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() - COMPLETION_RESERVE_MS : Infinity);
+  const claimId = context?.awsRequestId ?? randomUUID();
   let step = 'DescribeInstanceInformation';
   let claimed = false;
   try {
@@ -114,15 +117,20 @@ async function runCommand(
       const registration = await checkRegistration(instanceId);
       if (registration !== 'online') {
         step = 'StartExecution';
-        return await awaitRegistration(config, action, lines, registration, check);
+        // The action's record may now hold the wait: a failure path below ends it.
+        claimed = true;
+        return await awaitRegistration(config, action, lines, registration, claimId, check);
       }
       if (check) console.info({ message: 'SSM agent registered', instanceId, checks: check.attempt + 1 });
     }
 
     step = 'claim';
-    const claimId = context?.awsRequestId ?? randomUUID();
     const sendBy = Math.min(Date.now() + SEND_WINDOW_MS, deadline);
-    claimed = await claimAction(config.actionTableName, action, claimId, sendBy, sendBy + LEASE_MARGIN_MS);
+    claimed = check?.chain
+      // The chain's own check claims the action from the chain's wait; nothing was sent while it waited.
+      ? await takeOverClaim(config.actionTableName, { instanceId, token, state: 'waiting', claimId: check.chain }, claimId, sendBy, sendBy + LEASE_MARGIN_MS)
+      : false;
+    claimed ||= await claimAction(config.actionTableName, action, claimId, sendBy, sendBy + LEASE_MARGIN_MS);
     if (!claimed) {
       const settled = await meetExistingClaim(config, action, lines, claimId, sendBy);
       if (settled !== 'taken-over') return settled;
@@ -139,10 +147,11 @@ async function runCommand(
 
     step = 'SendCommand';
     const commandId = await sendCommand(config, action, sendBy);
-    const other = await recordCommand(config.actionTableName, action, commandId);
-    if (other) console.error({ message: 'the lifecycle action already had another command', instanceId, commandId, recorded: other });
-    // Written once the command is recorded: an invocation that finds a command nobody recorded counts it instead.
-    commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
+    const recording = await recordCommand(config.actionTableName, action, commandId);
+    if (recording.other) console.error({ message: 'the lifecycle action already had another command', instanceId, commandId, recorded: recording.other });
+    // Counted by the write that recorded it first: a status event (or a take-over) may have found the command
+    // while its answer was lost, and counted it. A second command (recorded nowhere) is counted here.
+    if (recording.first || recording.other) commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
     return 'command-sent';
   } catch (error) {
     if (isTransient(error)) throw error;
@@ -161,29 +170,45 @@ async function runCommand(
 
 /**
  * The agent is not online (or the check went unanswered): schedule the next
- * check and return, or, past the registration deadline, complete the action
- * with the failure result. The deadline counts from the first check, made
- * when the lifecycle event arrived.
+ * check in the action's one chain of waits and return, or, past the
+ * registration deadline, complete the action with the failure result. The
+ * deadline counts from the first check, made when the lifecycle event arrived.
  */
 async function awaitRegistration(
   config: HookConfig,
   action: LifecycleAction,
   lines: Lines,
-  registration: 'not-online' | 'unanswered',
+  registration: Exclude<Registration, 'online'>,
+  claimId: string,
   check?: RegistrationCheck,
 ): Promise<Outcome> {
-  const now = Date.now();
-  const attempt = check?.attempt ?? 0;
-  const registrationDeadline = check?.deadline ?? now + config.registrationTimeoutSeconds * 1000;
-  const waitMs = nextWaitMs(registration, attempt, registrationDeadline, now);
-  if (waitMs === undefined) {
-    const { instanceId, token } = action;
-    console.error({ message: 'SSM agent not registered before the deadline', instanceId, checks: attempt + 1, registration });
-    commandNotSent(lines.hook, { instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, lines.ctx);
-    return completeAction(config, instanceId, token, config.failureResult, 'the SSM agent did not register in time', { ...lines.ctx, eventTime: action.eventTime });
+  const { instanceId, token } = action;
+  const next = await scheduleNextCheck(config, action, registration, claimId, check);
+  switch (next.kind) {
+    case 'scheduled':
+      return 'waiting-for-registration';
+    case 'wait-running':
+      console.info({ message: 'another chain of registration checks waits for this lifecycle action', instanceId });
+      return 'registration-wait-running';
+    case 'past-wait':
+      return outcomeOfExisting(next.record);
+    case 'deadline-passed': {
+      console.error({ message: 'SSM agent not registered before the deadline', instanceId, checks: next.checks, registration });
+      commandNotSent(lines.hook, { instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, lines.ctx);
+      const outcome = await completeAction(config, instanceId, token, config.failureResult, 'the SSM agent did not register in time', { ...lines.ctx, eventTime: action.eventTime });
+      await markEnded(config.actionTableName, action, 'the SSM agent did not register in time');
+      return outcome;
+    }
   }
-  await startRegistrationWait(config, { action, attempt: attempt + 1, deadline: registrationDeadline }, waitMs);
-  return 'waiting-for-registration';
+}
+
+/** What an invocation that is not the action's to handle returns on meeting its record past the wait. */
+function outcomeOfExisting(record: ActionRecord): Outcome {
+  const next = nextStepForExisting(record, Date.now());
+  if (next === 'command-exists') return 'command-already-sent';
+  if (next === 'ended') return 'action-ended';
+  // A holder sends (the agent was online for it); a holder that stops is taken over by a retry or the pass.
+  return 'claim-held';
 }
 
 /**
@@ -204,6 +229,12 @@ async function meetExistingClaim(config: HookConfig, action: LifecycleAction, li
     console.info({ message: 'lifecycle action already ended without a command', instanceId, reason: existing?.endReason });
     return 'action-ended';
   }
+  if (next === 'waiting') {
+    // The agent is online (the caller checked): the action leaves its wait. Nothing is sent while an action waits.
+    if (await takeOverClaim(config.actionTableName, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'taken-over';
+    console.info({ message: 'another invocation holds this lifecycle action', instanceId });
+    return 'claim-held';
+  }
   if (next === 'held' || !await takeOverClaim(config.actionTableName, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS)) {
     // The holder is sending; if it fails, its own failure path (or Lambda's retry of its event) ends the action.
     console.info({ message: 'another invocation holds this lifecycle action', instanceId });
@@ -212,10 +243,10 @@ async function meetExistingClaim(config: HookConfig, action: LifecycleAction, li
   // The previous holder may have sent before it stopped: its lease ended long enough ago for ListCommands to show it.
   const commandId = await findCommandOfAction(config, action);
   if (!commandId) return 'taken-over';
-  await recordCommand(config.actionTableName, action, commandId);
+  const { first } = await recordCommand(config.actionTableName, action, commandId);
   console.info({ message: 'command of an earlier attempt found', instanceId, commandId });
-  // Its sender stopped before recording it, so before counting it.
-  commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
+  // Counted unless its sender (late, not stopped) or its status event recorded it first.
+  if (first) commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
   return 'command-already-sent';
 }
 
@@ -237,7 +268,8 @@ async function finishAction(config: HookConfig, invocation: InvocationResult, li
   const ending = await recordCommandEnded(config.actionTableName, instanceId, token, commandId, status);
   if (ending.newlyRecorded) commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
   if (ending.first) commandEnded(lines.hook, { instanceId, commandId, status }, lines.ctx);
-  const eventTime = ending.previous?.eventTime ?? records.find((r) => r.token === token)?.eventTime;
+  const startedAt = ending.previous?.startedAt ?? records.find((r) => r.token === token)?.startedAt;
+  const eventTime = startedAt !== undefined ? new Date(startedAt).toISOString() : undefined;
   const result = resultForStatus(status, config.failureResult);
   return completeAction(config, instanceId, token, result, `command ${commandId} ended ${status}`, { ...lines.ctx, eventTime });
 }

@@ -56,8 +56,9 @@ import {
   releaseCurrent,
   sight,
 } from './current-action';
-import { actionRepaired } from './emf';
+import { actionRepaired, commandNotSent, commandSent, MetricHook } from './emf';
 import { HookConfig, InvocationResult, LifecycleAction, resultForStatus, TERMINAL_STATUSES } from './events';
+import { UNANSWERED_CHECK_GRACE_MS } from './registration-wait';
 import { findCommandOfAction, sendCommand } from './sending';
 
 const autoScaling = new AutoScalingClient(clientOptions());
@@ -186,16 +187,24 @@ async function settleCommand(ctx: PassContext, record: ActionRecord): Promise<'l
   return 'live';
 }
 
-/** A claim without a command: wait for its holder while the lease runs, then take it over as a retried event would. */
+/**
+ * A claim without a command: wait for its holder while the lease runs, then
+ * take it over as a retried event would. A registration wait whose chain
+ * stopped is left to a copy of its event or a late check, unless the agent
+ * is online (then the pass sends) or the registration deadline passed (then
+ * the pass fails the action, as the chain would have).
+ */
 async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'live' | 'ended'> {
   const { config } = ctx;
   if (Date.now() < record.leaseUntil) return 'live';
+  if (record.state === 'waiting' && !registrationDeadlinePassed(record) && !await agentOnline(record.instanceId)) return 'live';
   const sendBy = Date.now() + SEND_WINDOW_MS;
   if (!await takeOverClaim(config.actionTableName, record, ctx.claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'live';
   const action = actionOf(record);
   const found = await findCommandOfAction(config, action);
   if (found) {
-    await recordCommand(config.actionTableName, action, found);
+    // Counted unless its sender (late, not stopped) or its status event recorded it first.
+    if ((await recordCommand(config.actionTableName, action, found)).first) passSent(ctx, record.instanceId, found);
     return 'live';
   }
   if (!await actionIsPending(config, record.instanceId, record.token)) {
@@ -203,10 +212,17 @@ async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'liv
     return 'ended';
   }
   // Launch: only once the agent is online; until then the claim's lease runs out again and the next pass looks.
-  if (config.transition === 'launch' && !await agentOnline(record.instanceId)) return 'live';
+  if (config.transition === 'launch' && !await agentOnline(record.instanceId)) {
+    if (!registrationDeadlinePassed(record)) return 'live';
+    commandNotSent(hookOf(config), { instanceId: record.instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, { requestId: ctx.requestId });
+    await completeAction(config, record.instanceId, record.token, config.failureResult, 'the SSM agent did not register in time');
+    await markEnded(config.actionTableName, action, 'the SSM agent did not register in time');
+    return 'ended';
+  }
   try {
     const commandId = await sendCommand(config, action, sendBy);
-    await recordCommand(config.actionTableName, action, commandId);
+    const recording = await recordCommand(config.actionTableName, action, commandId);
+    if (recording.first || recording.other) passSent(ctx, record.instanceId, commandId);
     ctx.report.sent++;
   } catch (error) {
     if (isTransient(error)) throw error;
@@ -263,7 +279,8 @@ async function runCurrent(ctx: PassContext, instance: Waiting, current: CurrentA
     // A pass that held the claim may have sent before it stopped.
     const found = await findCommandOfAction(config, action);
     if (found) {
-      await recordCurrentCommand(table, instanceId, ctx.claimId, found);
+      // The pass that sent it stopped before recording it, so before counting it.
+      if (await recordCurrentCommand(table, instanceId, ctx.claimId, found)) passSent(ctx, instanceId, found);
       return;
     }
   }
@@ -276,7 +293,8 @@ async function runCurrent(ctx: PassContext, instance: Waiting, current: CurrentA
   }
   try {
     const commandId = await sendCommand(config, action, sendBy);
-    await recordCurrentCommand(table, instanceId, ctx.claimId, commandId);
+    // Not recorded: another pass took the claim over after this one's lease; it finds the command and counts it.
+    if (await recordCurrentCommand(table, instanceId, ctx.claimId, commandId)) passSent(ctx, instanceId, commandId);
     ctx.report.sent++;
     console.warn({ message: 'command sent for a lifecycle action whose event never came', instanceId, commandId });
   } catch (error) {
@@ -352,7 +370,7 @@ async function completeForStatus(
   const outcome = await completeAction(ctx.config, instanceId, token, result, reason);
   if (outcome === 'completed') {
     ctx.report.completed++;
-    actionRepaired({ groupName: ctx.config.groupName, hookName: ctx.config.hookName }, { instanceId, result, reason }, { requestId: ctx.requestId });
+    actionRepaired(hookOf(ctx.config), { instanceId, result, reason }, { requestId: ctx.requestId });
   }
   return outcome;
 }
@@ -368,6 +386,16 @@ async function commandStatus(instanceId: string, commandId: string): Promise<str
   }
 }
 
+/** `CommandsSent`, for a command the pass recorded first: nobody else counts it (lifecycle-command.lambda.ts counts the event path's). */
+function passSent(ctx: PassContext, instanceId: string, commandId: string): void {
+  commandSent(hookOf(ctx.config), { instanceId, commandId }, { requestId: ctx.requestId });
+}
+
+/** The action waited for its agent, and the registration deadline (with the grace an unanswered last check gets) is over. */
+function registrationDeadlinePassed(record: ActionRecord): boolean {
+  return record.waitDeadline !== undefined && Date.now() > record.waitDeadline + UNANSWERED_CHECK_GRACE_MS;
+}
+
 async function agentOnline(instanceId: string): Promise<boolean> {
   const info = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }));
   return info.InstanceInformationList?.some((i) => i.InstanceId === instanceId && i.PingStatus === 'Online') ?? false;
@@ -381,6 +409,10 @@ async function agentOnline(instanceId: string): Promise<boolean> {
 export function heartbeatDue(config: HookConfig, lastBeatMs: number, nowMs: number = Date.now()): boolean {
   if (config.heartbeatTimeoutSeconds <= 0) return false;
   return lastBeatMs + config.heartbeatTimeoutSeconds * 1000 < nowMs + config.passPeriodSeconds * 1000 + PASS_SLACK_MS;
+}
+
+function hookOf(config: HookConfig): MetricHook {
+  return { groupName: config.groupName, hookName: config.hookName };
 }
 
 function actionOf(record: ActionRecord): LifecycleAction {

@@ -3,12 +3,24 @@
  * registration check per invocation, and between checks an Express state
  * machine of the hook that only waits and then invokes the function again
  * with the next check. The check event carries everything the launch path
- * needs (the action, the attempt, the deadline), so no state is kept between
- * checks.
+ * needs (the action, the attempt, the deadline, its chain).
+ *
+ * One chain of checks per action: the action's record (action-record.ts,
+ * `waiting`) names the chain and the check it scheduled next, and holds the
+ * action for the wait just started and a margin (WAIT_LEASE_MARGIN_MS). A
+ * copy of the launch event (EventBridge delivers at least once) or a second
+ * run of an execution (Step Functions runs Express executions at least once)
+ * meets that turn and starts nothing. Once a chain's next check is overdue
+ * past the lease, the next invocation of the action (a copy, a Lambda retry,
+ * a late check) takes the chain over, with its deadline and its count of
+ * checks; the overdue check, should it still come, finds the turn gone and
+ * stops. A reconciliation pass ends a wait whose chain stopped for good.
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { readAction, passWait, startWait, type ActionRecord, type WaitTurn } from './action-record';
 import { errorName, isTransient } from './aws-errors';
+import { WAIT_LEASE_MARGIN_MS } from './claim-timing';
 import {
   HookConfig,
   IgnoredEvent,
@@ -41,7 +53,22 @@ export interface RegistrationCheck {
   readonly attempt: number;
   /** Epoch ms after which an agent still not online fails the action. */
   readonly deadline: number;
+  /** The chain of waits the check belongs to; absent from checks scheduled before chains were recorded. */
+  readonly chain?: string;
 }
+
+/** What scheduling the next check came to. */
+export type WaitStep =
+  | { readonly kind: 'scheduled' }
+  /** The registration deadline passed, and this invocation holds the wait: the action fails. */
+  | { readonly kind: 'deadline-passed'; readonly checks: number }
+  /** Another chain waits for the action. */
+  | { readonly kind: 'wait-running' }
+  /** The action is past its wait: another invocation claimed it, sent its command, or ended it. */
+  | { readonly kind: 'past-wait'; readonly record: ActionRecord };
+
+/** A chain's name: the id of the invocation that started it (a Lambda request id, or a UUID). */
+const CHAIN_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
 
 /** What one check found: the agent online, not (yet) online, or no answer (throttled, 5xx, network). */
 export type Registration = 'online' | 'not-online' | 'unanswered';
@@ -90,8 +117,68 @@ export function registrationCheckInput(config: HookConfig, check: Omit<Registrat
       ...(action.eventTime ? { EventTime: action.eventTime } : {}),
       Attempt: check.attempt,
       Deadline: check.deadline,
+      ...(check.chain ? { Chain: check.chain } : {}),
     },
   };
+}
+
+/**
+ * The agent is not online: schedules the action's next check in its one chain
+ * of waits. The chain's own check goes on to the next turn; the first copy of
+ * the launch event starts the chain; any other invocation does nothing while
+ * the chain holds the action, and takes the chain over once its lease ran out.
+ * @param claimId names the chain this invocation starts or takes over.
+ */
+export async function scheduleNextCheck(
+  config: HookConfig, action: LifecycleAction, registration: Exclude<Registration, 'online'>, claimId: string, check?: RegistrationCheck,
+): Promise<WaitStep> {
+  const table = config.actionTableName;
+  const { instanceId, token } = action;
+  const now = Date.now();
+  const goOn = (checksBefore: number, deadline: number, chain: string, write: (turn: WaitTurn) => Promise<boolean>) =>
+    takeTurn(config, action, registration, { checksBefore, deadline, chain, now }, write);
+  if (check?.chain) {
+    const mine = { claimId: check.chain, attempt: check.attempt };
+    const own = await goOn(check.attempt, check.deadline, mine.claimId, (turn) => passWait(table, instanceId, token, mine, turn));
+    if (own) return own;
+  } else {
+    // The launch event, or a check scheduled before chains were recorded (it keeps its count and deadline).
+    const deadline = check?.deadline ?? now + config.registrationTimeoutSeconds * 1000;
+    const first = await goOn(check?.attempt ?? 0, deadline, claimId, (turn) => startWait(table, action, turn, deadline));
+    if (first) return first;
+  }
+  const record = await readAction(table, instanceId, token);
+  // Written before the put or update that just failed, and kept three days: a record is there.
+  if (!record) throw new Error('the action record was not found after a conditional write found it');
+  if (record.state !== 'waiting') return { kind: 'past-wait', record };
+  if (now < record.leaseUntil) return { kind: 'wait-running' };
+  // The chain's next check is overdue: this invocation takes its place, with the chain's deadline and count of checks.
+  const from = { claimId: record.claimId, attempt: record.waitAttempt ?? 0 };
+  const taken = await goOn(from.attempt, record.waitDeadline ?? check?.deadline ?? now + config.registrationTimeoutSeconds * 1000, claimId,
+    (turn) => passWait(table, instanceId, token, from, turn));
+  if (taken) console.info({ message: 'registration wait taken over from a chain that stopped', instanceId, checks: from.attempt });
+  return taken ?? { kind: 'wait-running' };
+}
+
+/**
+ * Writes the wait's next turn and, when it was written, starts the wait (or,
+ * past the deadline, reports that this invocation ends the action: the turn
+ * written keeps the others off while it does).
+ * @returns undefined when the write's condition failed.
+ */
+async function takeTurn(
+  config: HookConfig,
+  action: LifecycleAction,
+  registration: Exclude<Registration, 'online'>,
+  at: { readonly checksBefore: number; readonly deadline: number; readonly chain: string; readonly now: number },
+  write: (turn: WaitTurn) => Promise<boolean>,
+): Promise<WaitStep | undefined> {
+  const waitMs = nextWaitMs(registration, at.checksBefore, at.deadline, at.now);
+  const attempt = at.checksBefore + 1;
+  if (!await write({ claimId: at.chain, attempt, leaseUntil: at.now + (waitMs ?? 0) + WAIT_LEASE_MARGIN_MS })) return undefined;
+  if (waitMs === undefined) return { kind: 'deadline-passed', checks: attempt };
+  await startRegistrationWait(config, { action, attempt, deadline: at.deadline, chain: at.chain }, waitMs);
+  return { kind: 'scheduled' };
 }
 
 /** Starts the wait: an execution that invokes the function with the next check after `waitMs`. */
@@ -139,6 +226,7 @@ export function classifyRegistrationCheck(event: unknown, config: HookConfig): R
   const destination = stage(c.Destination);
   // The lifecycle event's time, for the action's duration metric; dropped unless well formed.
   const eventTime = typeof c.EventTime === 'string' && EVENT_TIME_PATTERN.test(c.EventTime) ? c.EventTime : undefined;
+  if (c.Chain !== undefined && (typeof c.Chain !== 'string' || !CHAIN_PATTERN.test(c.Chain))) return ignored('registration check with a malformed Chain');
   return {
     kind: 'registration-check',
     action: {
@@ -153,5 +241,6 @@ export function classifyRegistrationCheck(event: unknown, config: HookConfig): R
     },
     attempt: c.Attempt as number,
     deadline: c.Deadline as number,
+    ...(typeof c.Chain === 'string' ? { chain: c.Chain } : {}),
   };
 }

@@ -10,6 +10,7 @@ import {
   appliedPerInstance,
   assert,
   assertCommandComments,
+  assertCommandsSentOnce,
   assertCommandsPerInstance,
   assertCommandTimedOutAtExpiry,
   assertCompletions,
@@ -20,7 +21,9 @@ import {
   describeCall,
   assertOneCommandPerAction,
   assertRegistrationWaitCheap,
+  commandsForEndedActions,
   executionsOf,
+  instancesWithTwoCommands,
   outcomesOf,
   statusEventsOf,
   ScenarioResult,
@@ -40,6 +43,14 @@ export interface Scenario {
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** The attempt each registration wait the handler started for the instance's action carries, in start order (Step Functions' own second runs left out). */
+function waitsOf(r: ScenarioResult, instance: number): number[] {
+  const id = r.instances[instance].id;
+  return r.executions
+    .filter((e) => !e.duplicate && (e.input.registrationCheck as { EC2InstanceId?: string } | undefined)?.EC2InstanceId === id)
+    .map((e) => (e.input.registrationCheck as { Attempt: number }).Attempt);
+}
 
 /** Scenarios of races and lost answers prove themselves on several draws. */
 const FIVE_SEEDS = [1, 2, 3, 4, 5] as const;
@@ -749,6 +760,77 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     seeds: FIVE_SEEDS,
     options: {
+      name: 'copies of launch events and a crashed first attempt during the registration wait -> one wait chain per action',
+      hook: LAUNCH,
+      instances: 40,
+      spreadMs: 5_000,
+      agent: { registrationDelayMs: [30_000, 120_000] },
+      command: { durationMs: [5_000, 20_000] },
+      events: {
+        // Two more copies of every launch event, seconds to a minute and a half after it: into the wait's chain.
+        faults: [{ kind: 'lifecycle', duplicates: 2, duplicateDelayMs: [1_000, 90_000] }],
+      },
+      // A fifth of the first attempts stop after their second call; Lambda retries the event a minute later.
+      lambda: { concurrency: 1_000, faults: [{ kind: 'lifecycle', attempt: 1, afterCalls: 2, effect: 'crash', rate: 0.2 }] },
+      stepFunctions: { duplicateExecutionRate: 0.1 },
+    },
+    check: (r) => {
+      assertOneCommandPerAction(r);
+      assertFinalStates(r, 'InService');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertCommandsPerInstance(r, 1);
+      assert.ok(r.invocations.some((i) => i.kind === 'lifecycle' && i.attempt === 2), 'no first attempt crashed: the fault was not exercised');
+      // One chain of waits at a time: among the executions the handler started (not Step Functions'
+      // own second runs), no two carry the same check of an action.
+      const perAction = range(40).map((i) => waitsOf(r, i));
+      const chains = perAction.map((w) => w.filter((a) => a === 1).length);
+      const repeated = perAction.map((w) => w.length - new Set(w).size);
+      console.info(`registration wait executions per action: ${perAction.map((w) => w.length).join(' ')}`);
+      console.info(`chains started per action: ${chains.join(' ')}`);
+      assert.deepEqual(repeated, Array(40).fill(0), 'checks of an action scheduled more than once (parallel wait chains)');
+      // A first attempt that stopped after recording the wait, before starting it, holds the action for its lease:
+      // the next to act is a later copy or Lambda's retry, a minute after the crash.
+      const crashed = new Set(r.invocations.filter((i) => i.kind === 'lifecycle' && i.attempt === 2).map((i) => i.instance));
+      assertRegistrationWaitCheap(r, 5_000, (i) => (crashed.has(i) ? 65_000 : 21_000));
+      assertMetricsAddUp(r);
+    },
+  },
+  {
+    options: {
+      name: 'a registration wait that can never start -> the pass sends once the agent is online, or fails the action after the deadline',
+      // A registration timeout longer than Lambda's retries (1 and 2 minutes): the last attempt does not fail the action itself.
+      hook: { ...LAUNCH, registrationTimeoutSeconds: 600 },
+      instances: 3,
+      overrides: [{ instances: [0], registrationDelayMs: 400_000 }, { instances: [1], registrationDelayMs: 'never' }],
+      agent: { registrationDelayMs: 0 },
+      command: { durationMs: 10_000 },
+      // Every StartExecution of instances 0 and 1 is throttled: each attempt of their launch event records the
+      // wait (or takes it over), fails, and Lambda gives up after its two retries. Their record still holds the wait.
+      api: { faults: [{ operations: ['StartExecution'], instances: [0, 1], error: { code: 'ThrottlingException', status: 400 } }] },
+      reconciliation: { phaseMs: 120_000 },
+    },
+    check: (r) => {
+      // Not assertOneCommandPerAction: instance 1's action is completed by a pass without a command, on purpose.
+      assert.deepEqual(instancesWithTwoCommands(r), []);
+      assert.deepEqual(commandsForEndedActions(r), []);
+      assertCommandsPerInstance(r, [1, 0, 1]);
+      assert.deepEqual(r.instances.map((i) => i.state), ['InService', 'Terminated', 'InService']);
+      assertCompletions(r, ['CONTINUE', 'ABANDON', 'CONTINUE'], 'api');
+      // The pass at 120 s leaves both waits (agents offline, deadline not over); the one at 1,020 s sends
+      // for instance 0 (online since 400 s) and fails instance 1 (its 600-s deadline over).
+      const sent = r.commands.find((c) => c.instance === 0)!.requestedAtMs;
+      assert.ok(sent > 1_020_000 && sent < 1_030_000, `instance 0's command sent at ${sent} ms: by the second pass`);
+      const failed = r.instances[1].completions[0];
+      assert.ok(failed.atMs > 1_020_000 && failed.atMs < 1_030_000, `instance 1 failed at ${failed.atMs} ms: by the second pass`);
+      assert.equal(r.invocations.find((i) => i.id === failed.invocation)?.kind, 'schedule', 'instance 1 failed by the pass');
+      assert.equal(r.logs.filter((l) => l.text.includes('the SSM agent did not register in time')).length, 1);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      assertCommandsSentOnce(r);
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
       name: 'an operator completes actions during the registration wait',
       hook: LAUNCH,
       instances: 10,
@@ -765,7 +847,9 @@ export const SCENARIOS: readonly Scenario[] = [
       for (const i of range(5)) {
         assert.deepEqual(callsOf(r, i).filter((c) => !/^(DescribeInstanceInformation|StartExecution) ok$/.test(c)), ['RecordLifecycleActionHeartbeat ValidationError']);
         assert.deepEqual(outcomesOf(r, i).filter((o) => o !== 'waiting-for-registration'), ['action-ended']);
-        assert.deepEqual(storeCallsOf(r, i), ['PutItem ok', 'UpdateItem ConditionalCheckFailedException', 'UpdateItem ok']);
+        // The wait recorded, each later check's turn (the last one's claim from the wait), no pass claim to adopt, the action ended.
+        const checks = r.invocations.filter((inv) => inv.kind === 'registration-check' && inv.instance === i).length;
+        assert.deepEqual(storeCallsOf(r, i), ['PutItem ok', ...Array(checks).fill('UpdateItem ok'), 'UpdateItem ConditionalCheckFailedException', 'UpdateItem ok']);
       }
       assert.equal(r.logs.filter((l) => l.text.includes('nothing sent')).length, 5, 'one log line per ended action');
       assertHandlerNeverFailed(r);
@@ -1066,6 +1150,8 @@ export const SCENARIOS: readonly Scenario[] = [
       assert.ok(lost > 1_020_000 && lost < 1_040_000, `instance 0 completed at ${lost} ms: one period after its sighting`);
       assert.ok(r.instances[1].completions[0].atMs < 122_000, 'instance 1 completed by the first pass');
       assert.equal(r.summary.heartbeatTimeouts, 0);
+      // The pass's command too, once. (Not CommandsEnded: the pass completes without counting the command's end.)
+      assertCommandsSentOnce(r);
       assertHandlerNeverFailed(r);
     },
   },
@@ -1271,6 +1357,7 @@ export const SCENARIOS: readonly Scenario[] = [
       assertOneCommandPerAction(r);
       const byPass = r.commands.filter((c) => c.comment.startsWith('lifecycle-action pass-')).map((c) => c.instance).sort((a, b) => a - b);
       assert.deepEqual(byPass, lost, 'the pass ran exactly the commands whose lifecycle event was lost');
+      assertCommandsSentOnce(r);
       assertHandlerNeverFailed(r);
     },
   },
