@@ -21,6 +21,7 @@ import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-s
 import { readAction, passWait, startWait, type ActionRecord, type WaitTurn } from './action-record';
 import { errorName, isTransient } from './aws-errors';
 import { WAIT_LEASE_MARGIN_MS } from './claim-timing';
+import { clientOptions } from './client-options';
 import {
   HookConfig,
   IgnoredEvent,
@@ -34,8 +35,10 @@ import {
   WAIT_SECONDS_KEY,
 } from './events';
 
-const ssm = new SSMClient({});
-const sfn = new SFNClient({});
+// Per-call retries and request timeouts (client-options.ts). A StartExecution retried after a lost
+// answer may start a second execution: its check meets the chain's turn and starts nothing.
+const ssm = new SSMClient(clientOptions());
+const sfn = new SFNClient(clientOptions());
 
 /**
  * A throttled or failed check at the deadline is repeated for this long after

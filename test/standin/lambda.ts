@@ -78,6 +78,8 @@ interface Queued {
   readonly queuedAtMs: number;
   /** When Lambda first received the event: its age counts from here. */
   readonly receivedAtMs: number;
+  /** The request id of the event's first attempt, which Lambda's retries keep. */
+  readonly requestId?: string;
 }
 
 interface Running {
@@ -168,8 +170,10 @@ export class LambdaService {
   private start(env: Environment, queued: Queued): void {
     env.busy = true;
     const detail = queued.event.detail as Record<string, unknown> | undefined;
+    // Drawn on every attempt, so that a retry leaves the other draws as they were.
+    const drawn = this.rng.uuid();
     const record: InvocationRecord = {
-      id: this.rng.uuid(),
+      id: queued.requestId ?? drawn,
       functionName: this.config.functionName,
       env: env.id,
       attempt: queued.attempt,
@@ -273,7 +277,7 @@ export class LambdaService {
     record.value = value;
     record.error = error;
     env.busy = false;
-    if (result !== 'ok') this.retryOrDeadLetter(run.event, error ?? result);
+    if (result !== 'ok') this.retryOrDeadLetter({ ...run.event, requestId: record.id }, error ?? result);
     this.pump();
   }
 
