@@ -3,6 +3,7 @@
 // 90 min, and the same designs at 10, 100 and 1,000 simultaneous actions with
 // 5% throttling. Everything runs on the stand-in's virtual clock with seeded
 // randomness, so the figures repeat on any machine.
+import { requestUnits } from './claim';
 import { runScenario, throttling } from '../test/standin';
 import type { HandlerFactory, ScenarioOptions, ScenarioResult, Transition } from '../test/standin';
 import { FIXED_SLEEP, fixedSleepHandler } from './designs/fixed-sleep';
@@ -126,8 +127,6 @@ export const COMMAND_SECONDS = [5, 60, 300, 1_200, 5_400];
  */
 export const LONG_COMMAND_SECONDS = [21_600, 86_400, 171_000];
 const HOURS_MS = 3_600_000;
-const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem'];
-const READS = ['GetItem', 'Query'];
 const TERMINAL = ['Success', 'Failed', 'TimedOut', 'Cancelled', 'Undeliverable'];
 
 function gbSeconds(r: ScenarioResult): number {
@@ -187,6 +186,7 @@ async function measureAction(
   const executionGbSeconds = r.executions.reduce((sum, e) => sum + expressGbSeconds((e.endMs ?? r.summary.virtualMs) - e.startMs), 0) / actions;
   const perAction = (n: number) => n / actions;
   const passes = new Set(r.invocations.filter((i) => i.kind === 'schedule').map((i) => i.id));
+  const units = requestUnits(r.storeCalls);
   return {
     design: design.name,
     transition,
@@ -206,8 +206,8 @@ async function measureAction(
     passInvocations: perAction(passes.size),
     passApiCalls: perAction(r.calls.filter((c) => c.invocation !== undefined && passes.has(c.invocation)).length),
     heartbeats: perAction(r.calls.filter((c) => c.operation === 'RecordLifecycleActionHeartbeat').length),
-    wru: perAction(r.storeCalls.filter((c) => WRITES.includes(c.operation)).length),
-    rru: perAction(r.storeCalls.filter((c) => READS.includes(c.operation)).length),
+    wru: perAction(units.wru),
+    rru: perAction(units.rru),
     delayMs: delays.length ? delays.reduce((a, b) => a + b, 0) / delays.length : NaN,
     outcomes,
   };

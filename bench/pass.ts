@@ -4,7 +4,7 @@
  * instances waiting in the hook at once. Simulated on the stand-in with the
  * bundled handler and the synthesized schedule.
  */
-import { DYNAMODB_PRICES } from './claim';
+import { DYNAMODB_PRICES, requestUnits } from './claim';
 import { LAMBDA_PRICES } from './prices';
 import { runScenario } from '../test/standin';
 import type { ScenarioOptions, ScenarioResult } from '../test/standin';
@@ -43,9 +43,6 @@ export interface PassCostRow {
   readonly dollars: number;
 }
 
-const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem'];
-const READS = ['GetItem', 'Query'];
-
 function passRow(condition: string, r: ScenarioResult, spanMs: number, waiting: number): PassCostRow {
   if (r.errors.length > 0) throw new Error(`${condition}: the stand-in failed:\n${r.errors.join('\n')}`);
   const passes = r.invocations.filter((i) => i.kind === 'schedule');
@@ -56,8 +53,7 @@ function passRow(condition: string, r: ScenarioResult, spanMs: number, waiting: 
   const gbSeconds = (billedMs / 1000) * (r.summary.memoryMB / 1024);
   const byOperation: Record<string, number> = {};
   for (const c of calls) byOperation[c.operation] = (byOperation[c.operation] ?? 0) + 1;
-  const wru = store.filter((c) => WRITES.includes(c.operation)).length;
-  const rru = store.filter((c) => READS.includes(c.operation)).length;
+  const { wru, rru } = requestUnits(store);
   const left = r.logs
     .filter((l) => l.invocation !== undefined && ids.has(l.invocation) && l.text.includes('"reconciliation pass"'))
     .reduce((sum, l) => sum + ((JSON.parse(l.text) as { left?: number }).left ?? 0), 0);

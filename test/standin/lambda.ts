@@ -14,8 +14,10 @@ import { CallHistory, FaultGate } from './selector';
 import type { InvocationContext } from './tracker';
 
 export interface InvocationRecord {
-  /** The request id, also sent with every API call the invocation makes. */
+  /** This attempt's own id, sent with every API call it makes (the stand-in's key for the attempt). */
   readonly id: string;
+  /** The request id the handler sees (`awsRequestId`): the first attempt's, which Lambda's retries keep. */
+  readonly requestId: string;
   /** The function invoked. */
   readonly functionName: string;
   readonly env: number;
@@ -170,10 +172,10 @@ export class LambdaService {
   private start(env: Environment, queued: Queued): void {
     env.busy = true;
     const detail = queued.event.detail as Record<string, unknown> | undefined;
-    // Drawn on every attempt, so that a retry leaves the other draws as they were.
-    const drawn = this.rng.uuid();
+    const id = this.rng.uuid();
     const record: InvocationRecord = {
-      id: queued.requestId ?? drawn,
+      id,
+      requestId: queued.requestId ?? id,
       functionName: this.config.functionName,
       env: env.id,
       attempt: queued.attempt,
@@ -225,7 +227,7 @@ export class LambdaService {
       functionVersion: '$LATEST',
       invokedFunctionArn: `arn:aws:lambda:${this.config.region}:${this.config.account}:function:${this.config.functionName}`,
       memoryLimitInMB: String(this.config.memoryMB),
-      awsRequestId: record.id,
+      awsRequestId: record.requestId,
       logGroupName: `/aws/lambda/${this.config.functionName}`,
       logStreamName: `2026/01/05/[$LATEST]${env.id.toString(16).padStart(32, '0')}`,
       callbackWaitsForEmptyEventLoop: true,
@@ -277,7 +279,7 @@ export class LambdaService {
     record.value = value;
     record.error = error;
     env.busy = false;
-    if (result !== 'ok') this.retryOrDeadLetter({ ...run.event, requestId: record.id }, error ?? result);
+    if (result !== 'ok') this.retryOrDeadLetter({ ...run.event, requestId: record.requestId }, error ?? result);
     this.pump();
   }
 
