@@ -17,7 +17,7 @@ export const MONTH_MS = 730 * 3_600_000;
  * environment idle for a period (15 minutes) is likely gone (Lambda does not
  * say how long it keeps one), so each pass is counted as a cold start with
  * this init time: above the time this machine takes to load the handler's
- * modules (the Handler table, about 0.3 s), so an upper bound on the bill.
+ * modules (the Handler table: 0.1 to 0.3 s), so an upper bound on the bill.
  */
 export const PASS_INIT_MS = 500;
 
