@@ -38,6 +38,7 @@ import {
   markEnded,
   RECORD_TTL_SECONDS,
   recordCommand,
+  recordCommandEnded,
   recordHeartbeat,
   takeOverClaim,
 } from './action-record';
@@ -56,7 +57,7 @@ import {
   releaseCurrent,
   sight,
 } from './current-action';
-import { actionRepaired, commandNotSent, commandSent, MetricHook } from './emf';
+import { actionRepaired, commandEnded, commandNotSent, commandSent, MetricHook } from './emf';
 import { HookConfig, InvocationResult, LifecycleAction, resultForStatus, TERMINAL_STATUSES } from './events';
 import { UNANSWERED_CHECK_GRACE_MS } from './registration-wait';
 import { findCommandOfAction, sendCommand } from './sending';
@@ -173,7 +174,10 @@ async function settleCommand(ctx: PassContext, record: ActionRecord): Promise<'l
   const status = await commandStatus(record.instanceId, record.commandId!);
   if (status === undefined) return 'live';
   if (TERMINAL_STATUSES.includes(status)) {
-    const outcome = await completeForStatus(ctx, record.instanceId, record.token, status, record.commandId!);
+    // Its status event was lost or is late: the command's end is counted once, by whichever records it first.
+    const ending = await recordCommandEnded(config.actionTableName, record.instanceId, record.token, record.commandId!, status);
+    if (ending.first) commandEnded(hookOf(config), { instanceId: record.instanceId, commandId: record.commandId!, status }, { requestId: ctx.requestId });
+    const outcome = await completeForStatus(ctx, record.instanceId, record.token, status, record.commandId!, record.startedAt);
     await markClosed(config.actionTableName, record);
     return outcome === 'completed' ? 'completed' : 'ended';
   }
@@ -364,10 +368,13 @@ async function completeForStatus(
   token: string | undefined,
   status: string,
   commandId: string,
+  /** When the action began (its record's), for the `ActionDuration` sample. */
+  startedAt?: number,
 ): Promise<Completion> {
   const result = resultForStatus(status, ctx.config.failureResult);
   const reason = `command ${commandId} ended ${status}; its status event did not complete the action`;
-  const outcome = await completeAction(ctx.config, instanceId, token, result, reason);
+  const eventTime = startedAt !== undefined ? new Date(startedAt).toISOString() : undefined;
+  const outcome = await completeAction(ctx.config, instanceId, token, result, reason, { requestId: ctx.requestId, eventTime });
   if (outcome === 'completed') {
     ctx.report.completed++;
     actionRepaired(hookOf(ctx.config), { instanceId, result, reason }, { requestId: ctx.requestId });

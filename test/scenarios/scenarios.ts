@@ -476,6 +476,8 @@ export const SCENARIOS: readonly Scenario[] = [
       assert.ok(repaired >= 300_000 && repaired < 302_000, `completed by the pass at ${repaired} ms`);
       assert.equal(r.summary.heartbeatTimeouts, 0);
       assertHandlerNeverFailed(r);
+      // The pass counts what the lost event would have: the command's end and the action's duration.
+      assertMetricsAddUp(r);
     },
   },
   {
