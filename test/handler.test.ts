@@ -216,7 +216,8 @@ describe('the claim on an action', () => {
     const claimed = await Promise.all(['a', 'b', 'c'].map((id) => records.claimAction(TABLE, action, id, Date.now() + 20_000, Date.now() + 50_000)));
     // THEN DynamoDB accepted exactly one conditional put
     expect(claimed.filter(Boolean)).toHaveLength(1);
-    expect(db.operations.slice(before)).toEqual(['PutItem', 'PutItem', 'PutItem']);
+    // Each of the two that lost reads the record once, to tell another's claim from its own write whose answer was lost.
+    expect([...db.operations.slice(before)].sort()).toEqual(['GetItem', 'GetItem', 'PutItem', 'PutItem', 'PutItem']);
     const record = await records.readAction(TABLE, INSTANCE, TOKEN);
     expect(record).toMatchObject({ state: 'claimed', claimId: ['a', 'b', 'c'][claimed.indexOf(true)] });
   });
@@ -232,6 +233,32 @@ describe('the claim on an action', () => {
     expect(outcomes.filter((o) => o === 'command-sent')).toHaveLength(1);
     expect(outcomes.filter((o) => o !== 'command-sent').every((o) => o === 'claim-held' || o === 'command-already-sent')).toBe(true);
     expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+  });
+
+  test('a claim whose answer was lost, retried by the SDK, is still this invocation\'s: it sends the command', async () => {
+    // GIVEN DynamoDB applies the claim and its answer is lost, so the SDK's retry meets the claim already made
+    configure('terminate', 'CONTINUE');
+    db.loseAnswers('PutItem');
+    // WHEN the lifecycle event arrives
+    const outcome = await run(lifecycleEvent('terminate'));
+    // THEN the invocation knows the claim for its own and sends, rather than waiting for a holder that is itself
+    expect(outcome).toBe('command-sent');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+    expect(await recordOf()).toMatchObject({ State: 'sent', CommandId: COMMAND });
+  });
+
+  test('a registration wait whose answers were lost still starts its checks, once each', async () => {
+    // GIVEN a launch whose agent is not online, and the wait's first record and its next turn both lose their answers
+    configure('launch', 'ABANDON');
+    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
+    db.loseAnswers('PutItem');
+    // WHEN the lifecycle event arrives
+    expect(await run(lifecycleEvent('launch'))).toBe('waiting-for-registration');
+    // THEN the chain started, and its first check goes on to the next turn although that answer is lost too
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    db.loseAnswers('UpdateItem');
+    expect(await run(startedInputs()[0])).toBe('waiting-for-registration');
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
   });
 
   test('the holder\'s lease runs 20 s of sending and 30 s more', async () => {

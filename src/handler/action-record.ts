@@ -21,6 +21,7 @@
  * - `ended`: the action ended without a command (refused send, action already
  *   over); nothing is sent.
  */
+import { randomUUID } from 'node:crypto';
 import {
   DynamoDBClient,
   GetItemCommand,
@@ -70,6 +71,8 @@ export interface ActionRecord {
   readonly waitAttempt?: number;
   /** The registration deadline (epoch ms), once the action waited for its agent. */
   readonly waitDeadline?: number;
+  /** The id of the last claim or wait write, which its writer recognises after a lost answer. */
+  readonly writeId?: string;
 }
 
 /** One turn of a registration wait chain: the chain, the check it schedules next, and how long it holds the action. */
@@ -94,12 +97,31 @@ export const RECORD_TTL_SECONDS = 3 * 24 * 3600;
  * @returns true when this invocation holds the claim, false when a record already exists.
  */
 export async function claimAction(table: string, action: LifecycleAction, claimId: string, sendBy: number, leaseUntil: number): Promise<boolean> {
-  return putNewRecord(table, action, {
+  return madeOrOurs(table, action, (writeId) => putNewRecord(table, action, {
     State: { S: 'claimed' },
     ClaimId: { S: claimId },
     SendBy: { N: String(sendBy) },
     LeaseUntil: { N: String(leaseUntil) },
-  });
+    WriteId: { S: writeId },
+  }));
+}
+
+/**
+ * A conditional write whose condition failed may have been this call's own:
+ * the SDK retries a write whose answer was lost (a 5xx after DynamoDB applied
+ * it, a request timeout), and the retry meets the item as the first attempt
+ * left it. Taken for "someone else holds it", that would stop the action's
+ * handling until a reconciliation pass. So each claim and wait write carries
+ * an id of its own (`WriteId`), and a consistent read after a failed
+ * condition tells the two apart.
+ */
+async function madeOrOurs(
+  table: string, action: Pick<LifecycleAction, 'instanceId' | 'token'>, write: (writeId: string) => Promise<boolean>,
+): Promise<boolean> {
+  const writeId = randomUUID();
+  if (await write(writeId)) return true;
+  const record = await readAction(table, action.instanceId, action.token);
+  return record?.writeId === writeId;
 }
 
 /**
@@ -108,14 +130,15 @@ export async function claimAction(table: string, action: LifecycleAction, claimI
  * @returns false when a record already exists.
  */
 export async function startWait(table: string, action: LifecycleAction, turn: WaitTurn, deadline: number): Promise<boolean> {
-  return putNewRecord(table, action, {
+  return madeOrOurs(table, action, (writeId) => putNewRecord(table, action, {
     State: { S: 'waiting' },
     ClaimId: { S: turn.claimId },
     WaitAttempt: { N: String(turn.attempt) },
     WaitDeadline: { N: String(deadline) },
     SendBy: { N: '0' },
     LeaseUntil: { N: String(turn.leaseUntil) },
-  });
+    WriteId: { S: writeId },
+  }));
 }
 
 /**
@@ -128,10 +151,10 @@ export async function startWait(table: string, action: LifecycleAction, turn: Wa
 export async function passWait(
   table: string, instanceId: string, token: string, from: Pick<WaitTurn, 'claimId' | 'attempt'>, to: WaitTurn,
 ): Promise<boolean> {
-  return conditionMet(dynamodb.send(new UpdateItemCommand({
+  return madeOrOurs(table, { instanceId, token }, (writeId) => conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(instanceId, token),
-    UpdateExpression: 'SET ClaimId = :claim, WaitAttempt = :attempt, LeaseUntil = :lease, #ttl = :ttl',
+    UpdateExpression: 'SET ClaimId = :claim, WaitAttempt = :attempt, LeaseUntil = :lease, WriteId = :writeId, #ttl = :ttl',
     ConditionExpression: '#state = :waiting AND ClaimId = :fromClaim AND WaitAttempt = :fromAttempt',
     ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
     ExpressionAttributeValues: {
@@ -142,8 +165,9 @@ export async function passWait(
       ':waiting': { S: 'waiting' },
       ':fromClaim': { S: from.claimId },
       ':fromAttempt': { N: String(from.attempt) },
+      ':writeId': { S: writeId },
     },
-  })));
+  }))));
 }
 
 async function putNewRecord(table: string, action: LifecycleAction, state: Record<string, AttributeValue>): Promise<boolean> {
@@ -184,10 +208,10 @@ export async function readAction(table: string, instanceId: string, token: strin
 export async function takeOverClaim(
   table: string, previous: Pick<ActionRecord, 'instanceId' | 'token' | 'state' | 'claimId'>, claimId: string, sendBy: number, leaseUntil: number,
 ): Promise<boolean> {
-  return conditionMet(dynamodb.send(new UpdateItemCommand({
+  return madeOrOurs(table, previous, (writeId) => conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table,
     Key: key(previous.instanceId, previous.token),
-    UpdateExpression: 'SET #state = :claimed, ClaimId = :claim, SendBy = :sendBy, LeaseUntil = :lease, #ttl = :ttl',
+    UpdateExpression: 'SET #state = :claimed, ClaimId = :claim, SendBy = :sendBy, LeaseUntil = :lease, WriteId = :writeId, #ttl = :ttl',
     // The state seen, not only the holder: a wait's chain and a claim may carry the same id (a Lambda retry keeps its request id).
     ConditionExpression: '#state = :previousState AND ClaimId = :previous',
     ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
@@ -199,8 +223,9 @@ export async function takeOverClaim(
       ':ttl': { N: String(expiresAt()) },
       ':claimed': { S: 'claimed' },
       ':previous': { S: previous.claimId },
+      ':writeId': { S: writeId },
     },
-  })));
+  }))));
 }
 
 /** What recording a command came to. */
@@ -375,5 +400,6 @@ function fromItem(item: Record<string, AttributeValue>): ActionRecord {
     closed: item.Closed?.BOOL === true,
     waitAttempt: item.WaitAttempt?.N ? Number(item.WaitAttempt.N) : undefined,
     waitDeadline: item.WaitDeadline?.N ? Number(item.WaitDeadline.N) : undefined,
+    writeId: s('WriteId'),
   };
 }

@@ -176,7 +176,9 @@ async function settleCommand(ctx: PassContext, record: ActionRecord): Promise<'l
   if (TERMINAL_STATUSES.includes(status)) {
     // Its status event was lost or is late: the command's end is counted once, by whichever records it first.
     const ending = await recordCommandEnded(config.actionTableName, record.instanceId, record.token, record.commandId!, status);
-    if (ending.first) commandEnded(hookOf(config), { instanceId: record.instanceId, commandId: record.commandId!, status }, { requestId: ctx.requestId });
+    if (ending.first) {
+      commandEnded(hookOf(config), { instanceId: record.instanceId, commandId: record.commandId!, status }, { requestId: ctx.requestId });
+    }
     const outcome = await completeForStatus(ctx, record.instanceId, record.token, status, record.commandId!, record.startedAt);
     await markClosed(config.actionTableName, record);
     return outcome === 'completed' ? 'completed' : 'ended';

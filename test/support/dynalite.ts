@@ -16,6 +16,12 @@ export interface LocalDynamoDb {
   readonly operations: string[];
   /** The table each of those operations named. */
   readonly tables: Array<string | undefined>;
+  /**
+   * The next `times` requests of `operation` take effect, and then their
+   * connection is reset instead of answered: a lost answer, which the SDK
+   * retries.
+   */
+  loseAnswers(operation: string, times?: number): void;
   stop(): Promise<void>;
 }
 
@@ -29,8 +35,16 @@ export async function startDynamoDb(): Promise<LocalDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const operations: string[] = [];
   const tables: Array<string | undefined> = [];
-  server.prependListener('request', (req: http.IncomingMessage) => {
-    const n = operations.push(String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown') - 1;
+  const toLose = new Map<string, number>();
+  server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
+    const n = operations.push(operation) - 1;
+    const lose = toLose.get(operation) ?? 0;
+    if (lose > 0) {
+      toLose.set(operation, lose - 1);
+      // dynalite has applied the request by the time it answers: the answer never arrives.
+      res.end = (() => { req.socket.destroy(); return res; }) as typeof res.end;
+    }
     const body: Buffer[] = [];
     req.on('data', (c: Buffer) => body.push(c));
     req.on('end', () => {
@@ -55,6 +69,9 @@ export async function startDynamoDb(): Promise<LocalDynamoDb> {
     client,
     operations,
     tables,
+    loseAnswers(operation: string, times = 1) {
+      toLose.set(operation, (toLose.get(operation) ?? 0) + times);
+    },
     async stop() {
       client.destroy();
       server.closeAllConnections();
