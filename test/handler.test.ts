@@ -932,6 +932,19 @@ describe('metrics in the handler\'s output lines', () => {
     expect(names()).toEqual(['ActionDuration', 'ActionsCompleted', 'CommandsNotSent']);
   });
 
+  test('an agent that never registers, and the completion fails once: CommandsNotSent counted once, by the retry that completes', async () => {
+    configure('launch', 'ABANDON');
+    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
+    autoScaling.on(CompleteLifecycleActionCommand).rejectsOnce(awsError('InternalFailure', 'try again', 500)).resolves({});
+    const check = registrationCheckEvent({ Attempt: 13, Deadline: Date.now() - 1 });
+    // The first attempt meets a failing completion; Lambda retries the event a minute later.
+    await expect(run(check)).rejects.toThrow();
+    mockClock.offset += 60_000;
+    expect(await run(check)).toBe('completed');
+    expect(sum(hook.metricCommandsNotSent())).toBe(1);
+    expect(sum(hook.metricActionsAbandoned())).toBe(1);
+  });
+
   test.each([
     ['InvalidInstanceId', 'InvalidInstanceId'],
     ['AccessDeniedException', 'AccessDenied'],

@@ -194,8 +194,9 @@ async function awaitRegistration(
       return outcomeOfExisting(next.record);
     case 'deadline-passed': {
       console.error({ message: 'SSM agent not registered before the deadline', instanceId, checks: next.checks, registration });
-      commandNotSent(lines.hook, { instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, lines.ctx);
       const outcome = await completeAction(config, instanceId, token, config.failureResult, 'the SSM agent did not register in time', { ...lines.ctx, eventTime: action.eventTime });
+      // Counted once the completion has answered: a completion that fails is retried by Lambda, which would count it again.
+      commandNotSent(lines.hook, { instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, lines.ctx);
       await markEnded(config.actionTableName, action, 'the SSM agent did not register in time');
       return outcome;
     }
