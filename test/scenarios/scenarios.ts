@@ -322,8 +322,9 @@ export const SCENARIOS: readonly Scenario[] = [
         assert.deepEqual(callsOf(r, i), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
         assert.deepEqual(storeCallsOf(r, i), [
           'PutItem ok', 'UpdateItem ConditionalCheckFailedException', 'UpdateItem ok',
-          'PutItem ConditionalCheckFailedException', 'GetItem ok',
-          'PutItem ConditionalCheckFailedException', 'GetItem ok',
+          // Each copy's claim fails; a read tells it the claim is not its own write, a second what the record says.
+          'PutItem ConditionalCheckFailedException', 'GetItem ok', 'GetItem ok',
+          'PutItem ConditionalCheckFailedException', 'GetItem ok', 'GetItem ok',
           // The status event: the instance's actions, then the command's end recorded once.
           'Query ok', 'UpdateItem ok',
         ]);
@@ -586,9 +587,9 @@ export const SCENARIOS: readonly Scenario[] = [
       assert.deepEqual(callsOf(r, 0), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'ListCommands ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       assert.deepEqual(storeCallsOf(r, 0), [
         // The claim, and the conditional hand-over of a reconciliation pass's claim, which finds none;
-        // the retry's take-over and record; the status event's look-up and the command's end.
+        // the retry's claim (not its own write) and read, take-over and record; the status event's look-up and the command's end.
         'PutItem ok', 'UpdateItem ConditionalCheckFailedException',
-        'PutItem ConditionalCheckFailedException', 'GetItem ok', 'UpdateItem ok', 'UpdateItem ok', 'Query ok', 'UpdateItem ok',
+        'PutItem ConditionalCheckFailedException', 'GetItem ok', 'GetItem ok', 'UpdateItem ok', 'UpdateItem ok', 'Query ok', 'UpdateItem ok',
       ]);
       assert.deepEqual(outcomesOf(r, 0), ['crash', 'command-already-sent', 'completed']);
       // The command is counted as sent once, by the retry that found and recorded it.
