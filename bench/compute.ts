@@ -4,6 +4,7 @@
 // 5% throttling. Everything runs on the stand-in's virtual clock with seeded
 // randomness, so the figures repeat on any machine.
 import { requestUnits } from './claim';
+import { COMPLETION_MARGIN_SECONDS, DELIVERY_TIMEOUT_SECONDS, maxCommandSeconds } from '../src/reconciliation-timing';
 import { runScenario, throttling } from '../test/standin';
 import type { HandlerFactory, ScenarioOptions, ScenarioResult, Transition } from '../test/standin';
 import { FIXED_SLEEP, fixedSleepHandler } from './designs/fixed-sleep';
@@ -20,10 +21,10 @@ export interface Design {
 
 /**
  * The longest `timeout` the construct takes for a terminate hook: Auto
- * Scaling's global timeout (48 h) less delivery and completion (120 s) and one
- * reconciliation period (900 s). The construct refuses more at synth time.
+ * Scaling's global timeout (48 h) less delivery, completion and one
+ * reconciliation period, as the construct computes it (171,780 s).
  */
-export const MAX_TERMINATE_TIMEOUT_SECONDS = 171_780;
+export const MAX_TERMINATE_TIMEOUT_SECONDS = maxCommandSeconds(DELIVERY_TIMEOUT_SECONDS + COMPLETION_MARGIN_SECONDS);
 
 /**
  * The construct's `timeout` a user would give for a command of this length:

@@ -109,11 +109,18 @@ async function thousandWaiting(seed: number): Promise<PassCostRow> {
   return row;
 }
 
-export async function measurePass(seed: number): Promise<PassCostRow[]> {
-  return [
-    await idleMonth('terminate hook, idle for a month', { hook: { transition: 'terminate', timeoutSeconds: 300 }, seed }),
-    await idleMonth('launch hook, idle for a month', { hook: { transition: 'launch', timeoutSeconds: 300 }, seed }),
-    await idleMonth('terminate hook on a group with a warm pool, idle for a month', { hook: { transition: 'terminate', timeoutSeconds: 300 }, warmPool: {}, seed }),
-    await thousandWaiting(seed),
-  ];
+export interface PassCosts {
+  readonly idle: PassCostRow;
+  readonly idleLaunch: PassCostRow;
+  readonly idleWarmPool: PassCostRow;
+  readonly thousandWaiting: PassCostRow;
+}
+
+export async function measurePass(seed: number): Promise<PassCosts> {
+  return {
+    idle: await idleMonth('terminate hook, idle for a month', { hook: { transition: 'terminate', timeoutSeconds: 300 }, seed }),
+    idleLaunch: await idleMonth('launch hook, idle for a month', { hook: { transition: 'launch', timeoutSeconds: 300 }, seed }),
+    idleWarmPool: await idleMonth('terminate hook on a group with a warm pool, idle for a month', { hook: { transition: 'terminate', timeoutSeconds: 300 }, warmPool: {}, seed }),
+    thousandWaiting: await thousandWaiting(seed),
+  };
 }

@@ -283,7 +283,7 @@ async function main(): Promise<void> {
   const scale = await timed('scale (stand-in)', () => measureScale(seed, [10, 100, 1_000], SCALE_COMMAND_SECONDS));
   out(`## Scale\n\n${scaleTable(scale)}\n`);
   const pass = await timed('reconciliation pass (stand-in)', () => measurePass(seed));
-  out(`## The reconciliation pass\n\n${passTable(pass)}\n`);
+  out(`## The reconciliation pass\n\n${passTable(Object.values(pass))}\n`);
   const claim = await timed('claim (stand-in)', () => measureClaim(seed));
   out(`## The claim on each action\n\n${claimTable(claim)}\n`);
   const handler = await timed('handler size and load', () => measureHandlerSize(21));
@@ -332,7 +332,7 @@ async function main(): Promise<void> {
       `fixed sleep ${seconds(fixed.delayMs)}, polling ${seconds(polling.delayMs)}.`,
   ];
   const longShipped = long.filter((r) => r.design === SHIPPED);
-  const [idle, , idleWarm, thousand] = pass;
+  const { idle, idleWarmPool: idleWarm, thousandWaiting: thousand } = pass;
   ratios.push(`- The reconciliation pass, idle: $${idle.dollars.toFixed(4)} per hook and month (${idle.passes.toLocaleString('en-US')} invocations, ` +
     `${num(idle.gbSeconds)} GB-s with every init phase billed); commands of up to ${commandLabel(LONG_COMMAND_SECONDS[LONG_COMMAND_SECONDS.length - 1])} complete with CONTINUE (below).`);
   const totalMs = performance.now() - started;
@@ -480,7 +480,7 @@ no log line for an idle pass. The last row: 1,000 instances enter a terminate
 hook at once and run 3-hour commands whose status events are all lost, so the
 passes keep every action alive and then complete each one.
 
-${passTable(pass)}
+${passTable(Object.values(pass))}
 
 - **Idle cost per hook and month**: $${idle.dollars.toFixed(4)} (${idle.passes.toLocaleString('en-US')} invocations,
   ${num(idle.gbSeconds)} GB-s, ${idle.apiCalls.toLocaleString('en-US')} API calls), $${idleWarm.dollars.toFixed(4)} on a group with a warm pool: ${Math.max(idle.dollars, idleWarm.dollars) < 0.01 ? 'under one cent' : '**over one cent**'}.

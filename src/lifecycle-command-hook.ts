@@ -34,17 +34,15 @@ import { LifecycleCommandFunction } from './handler/lifecycle-command-function';
 import { HOOK_METRICS, METRIC_DIMENSIONS, METRIC_NAMESPACE } from './handler/metrics';
 import { LifecycleStage } from './lifecycle-stage';
 import { cfnResourceOf, nagFindingValue, NagSuppression, suppressNagFindings } from './nag-suppressions';
-import { heartbeatTimeoutSeconds, maxCommandSeconds, PASS_PERIOD_SECONDS } from './reconciliation-timing';
+import {
+  COMPLETION_MARGIN_SECONDS, DELIVERY_TIMEOUT_SECONDS, heartbeatTimeoutSeconds, maxCommandSeconds, PASS_PERIOD_SECONDS,
+} from './reconciliation-timing';
 import { RegistrationWait } from './registration-wait';
 import { commandScript, EXIT_ON_ERROR } from './script';
 import { stagesEnvironmentValue } from './stage-choice';
 
 /** Shortest command timeout: Auto Scaling's lowest heartbeat timeout. */
 const MIN_TIMEOUT_SECONDS = 30;
-/** SendCommand's delivery timeout: how long SSM tries to hand the command to the agent. */
-const DELIVERY_TIMEOUT_SECONDS = 60;
-/** Time for the status event to reach the handler and for CompleteLifecycleAction, with its retries. */
-const COMPLETION_MARGIN_SECONDS = 60;
 /** The handler's time per invocation: one registration check, the claim, and the send with its lost-answer checks. */
 const HANDLER_BASE_TIMEOUT_SECONDS = 60;
 const DEFAULT_REGISTRATION_TIMEOUT_SECONDS = 180;

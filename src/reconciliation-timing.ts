@@ -8,6 +8,10 @@
  * reconciliation pass"), and bounds the delay a lost event costs.
  */
 
+/** SendCommand's delivery timeout: how long SSM tries to hand the command to the agent. */
+export const DELIVERY_TIMEOUT_SECONDS = 60;
+/** Time for the status event to reach the handler and for CompleteLifecycleAction, with its retries. */
+export const COMPLETION_MARGIN_SECONDS = 60;
 /** How often the pass runs. */
 export const PASS_PERIOD_SECONDS = 900;
 /** Longest heartbeat timeout Auto Scaling accepts on a lifecycle hook. */
