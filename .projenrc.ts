@@ -61,6 +61,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ssm',
     '@aws-sdk/client-dynamodb',
     '@aws-sdk/client-sfn',
+    '@aws-sdk/client-sts',
     // An independent implementation of DynamoDB's API, in process, for the
     // handler tests and the stand-in (Apache-2.0; in-memory storage).
     'dynalite@^4',

@@ -1,3 +1,4 @@
-export * from './lifecycle-command-hook';
+export * from './hook/lifecycle-command-hook';
+export * from './runtime/lifecycle-command-runtime';
 export * from './lifecycle-stage';
 export * from './command-shell';

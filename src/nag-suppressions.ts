@@ -104,3 +104,9 @@ function flatten(node: unknown): string {
   }
   return JSON.stringify(node);
 }
+
+/** Every policy this library creates belongs to a single role and lives and dies with it. */
+export const INLINE_POLICY_SUPPRESSION: NagSuppression = {
+  rule: 'NIST.800.53.R5-IAMNoInlinePolicy',
+  reason: 'A policy that this library attaches to a single role, created and deleted with it; a managed policy would be a separate object that nothing else should attach.',
+};

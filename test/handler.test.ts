@@ -8,6 +8,7 @@ import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   DescribeInstanceInformationCommand,
+  GetParameterCommand,
   ListCommandsCommand,
   SendCommandCommand,
   SSMClient,
@@ -19,6 +20,7 @@ import { LifecycleCommandHook, LifecycleStage } from '../src';
 import { createActionTable, LocalDynamoDb, startDynamoDb } from './support/dynalite';
 import { MetricKey, samplesOf, sumOf } from './support/emf-samples';
 import type * as ActionRecordModule from '../src/handler/action-record';
+import type { HookSettings } from '../src/handler/hook-config';
 import type * as HandlerModule from '../src/handler/lifecycle-command.lambda';
 
 // Waits take no real time: each advances the clock the handler reads (Date.now) by its length.
@@ -36,9 +38,13 @@ const sfn = mockClient(SFNClient);
 
 const GROUP = 'web-fleet';
 const HOOK = 'drain';
-const DOCUMENT = 'Stack-DrainDocument-ABC123';
+const NAME_PREFIX = 'lch-0123456789';
+const DOCUMENT = `${NAME_PREFIX}-Stack-Drain-ABC123`;
 const TABLE = 'Stack-DrainActionTable-ABC123';
 const WAIT_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Stack-DrainRegistrationWait-ABC123';
+const PARAMETER_PATH = '/cdk-lifecycle-command-hook/lch-0123456789/';
+/** The hook's records in the runtime's table. */
+const HOOK_TABLE = { name: TABLE, hook: DOCUMENT };
 const COMMAND = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 const OTHER_COMMAND = '1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d';
 
@@ -54,7 +60,10 @@ beforeAll(async () => {
   await createActionTable(db, TABLE);
   // Loaded once the endpoint is set: the handler's clients are created when its modules load.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  handler = (require('../src/handler/lifecycle-command.lambda') as typeof HandlerModule).handler;
+  const real = (require('../src/handler/lifecycle-command.lambda') as typeof HandlerModule).handler;
+  // Events as the runtime's function receives them: a lifecycle event wrapped by its hook's rule, a
+  // registration check with the settings its event came with; a status event as it is (its document names the hook).
+  handler = (event, ctx) => real(asDelivered(event), ctx);
   records = require('../src/handler/action-record') as typeof ActionRecordModule;
   /* eslint-enable @typescript-eslint/no-require-imports */
 });
@@ -63,22 +72,38 @@ afterAll(async () => {
   await db.stop();
 });
 
-function configure(transition: 'launch' | 'terminate', failureResult: 'CONTINUE' | 'ABANDON', stages?: string) {
-  if (stages === undefined) delete process.env.HOOK_STAGES;
-  else process.env.HOOK_STAGES = stages;
+/** The hook's settings, as its rule wraps its lifecycle events and its parameter holds them. */
+let settings: HookSettings;
+
+function configure(transition: 'launch' | 'terminate', failureResult: 'CONTINUE' | 'ABANDON', stages?: string, change: Partial<HookSettings> = {}) {
+  settings = {
+    groupName: GROUP,
+    hookName: HOOK,
+    documentName: DOCUMENT,
+    transition,
+    failureResult,
+    outputLogGroupName: 'hook-output',
+    registrationTimeoutSeconds: 60,
+    deliveryTimeoutSeconds: 60,
+    executionTimeoutSeconds: 300,
+    heartbeatTimeoutSeconds: 0,
+    ...(stages !== undefined ? { stages } : {}),
+    ...change,
+  };
   Object.assign(process.env, {
-    HOOK_GROUP_NAME: GROUP,
-    HOOK_NAME: HOOK,
-    HOOK_DOCUMENT_NAME: DOCUMENT,
-    HOOK_TRANSITION: transition,
-    HOOK_FAILURE_RESULT: failureResult,
-    HOOK_OUTPUT_LOG_GROUP: 'hook-output',
-    HOOK_REGISTRATION_TIMEOUT_SECONDS: '60',
-    HOOK_DELIVERY_TIMEOUT_SECONDS: '60',
-    HOOK_EXECUTION_TIMEOUT_SECONDS: '300',
-    HOOK_ACTION_TABLE: TABLE,
-    HOOK_REGISTRATION_WAIT: WAIT_ARN,
+    RUNTIME_ACTION_TABLE: TABLE,
+    RUNTIME_REGISTRATION_WAIT: WAIT_ARN,
+    RUNTIME_HOOK_PARAMETERS: PARAMETER_PATH,
+    RUNTIME_NAME_PREFIX: NAME_PREFIX,
   });
+}
+
+/** An event as the hook's rule or registration wait delivers it to the shared function. */
+function asDelivered(event: unknown): unknown {
+  const e = event as Record<string, any>;
+  if (typeof e?.['detail-type'] === 'string' && e['detail-type'].endsWith('Lifecycle Action')) return { hook: settings, event };
+  if (e?.registrationCheck && e.registrationCheck.Hook === undefined) return { ...e, registrationCheck: { ...e.registrationCheck, Hook: settings } };
+  return event;
 }
 
 /** The event the registration wait delivers: its execution input. */
@@ -158,6 +183,11 @@ beforeEach(() => {
   sfn.reset();
   sfn.on(StartExecutionCommand).resolves({ executionArn: `${WAIT_ARN.replace(':stateMachine:', ':express:')}:e1:e2`, startDate: new Date() });
   ssm.on(ListCommandsCommand).resolves({ Commands: [] });
+  // The hook's parameter, which a status event's document names.
+  ssm.on(GetParameterCommand).callsFake((input: { Name: string }) => {
+    if (input.Name !== `${PARAMETER_PATH}${DOCUMENT}`) throw awsError('ParameterNotFound', 'Parameter not found', 400);
+    return { Parameter: { Name: input.Name, Value: JSON.stringify(settings) } };
+  });
   ssm.on(SendCommandCommand).resolves({ Command: { CommandId: COMMAND } });
   autoScaling.on(RecordLifecycleActionHeartbeatCommand).resolves({});
   autoScaling.on(CompleteLifecycleActionCommand).resolves({});
@@ -193,7 +223,7 @@ function run(event: unknown, remainingMs?: number) {
 async function recordOf(token = TOKEN) {
   const got = await db.client.send(new GetItemCommand({
     TableName: TABLE,
-    Key: { InstanceId: { S: INSTANCE }, LifecycleActionToken: { S: token } },
+    Key: { HookInstance: { S: `${DOCUMENT}|${INSTANCE}` }, LifecycleActionToken: { S: token } },
     ConsistentRead: true,
   }));
   return got.Item && Object.fromEntries(Object.entries(got.Item).map(([k, v]) => [k, v.S ?? v.N]));
@@ -203,8 +233,8 @@ async function recordOf(token = TOKEN) {
 async function seedRecord(token: string, options: { leaseFromNowMs: number; commandId?: string }) {
   const action = { kind: 'lifecycle-action', instanceId: INSTANCE, token, transition: 'autoscaling:EC2_INSTANCE_TERMINATING' } as const;
   const now = Date.now();
-  expect(await records.claimAction(TABLE, action, 'earlier-invocation', now + options.leaseFromNowMs - 30_000, now + options.leaseFromNowMs)).toBe(true);
-  if (options.commandId) await records.recordCommand(TABLE, action, options.commandId);
+  expect(await records.claimAction(HOOK_TABLE, action, 'earlier-invocation', now + options.leaseFromNowMs - 30_000, now + options.leaseFromNowMs)).toBe(true);
+  if (options.commandId) await records.recordCommand(HOOK_TABLE, action, options.commandId);
 }
 
 describe('the claim on an action', () => {
@@ -213,18 +243,18 @@ describe('the claim on an action', () => {
     const action = { kind: 'lifecycle-action', instanceId: INSTANCE, token: TOKEN, transition: 'autoscaling:EC2_INSTANCE_TERMINATING' } as const;
     const before = db.operations.length;
     // WHEN each puts its claim
-    const claimed = await Promise.all(['a', 'b', 'c'].map((id) => records.claimAction(TABLE, action, id, Date.now() + 20_000, Date.now() + 50_000)));
+    const claimed = await Promise.all(['a', 'b', 'c'].map((id) => records.claimAction(HOOK_TABLE, action, id, Date.now() + 20_000, Date.now() + 50_000)));
     // THEN DynamoDB accepted exactly one conditional put
     expect(claimed.filter(Boolean)).toHaveLength(1);
     // Each of the two that lost reads the record once, to tell another's claim from its own write whose answer was lost.
     expect([...db.operations.slice(before)].sort()).toEqual(['GetItem', 'GetItem', 'PutItem', 'PutItem', 'PutItem']);
-    const record = await records.readAction(TABLE, INSTANCE, TOKEN);
+    const record = await records.readAction(HOOK_TABLE, INSTANCE, TOKEN);
     expect(record).toMatchObject({ state: 'claimed', claimId: ['a', 'b', 'c'][claimed.indexOf(true)] });
   });
 
   test('a claim that fails for another reason (no such table) is an error, not "already claimed"', async () => {
     const action = { kind: 'lifecycle-action', instanceId: INSTANCE, token: TOKEN, transition: 'x' } as const;
-    await expect(records.claimAction('no-such-table', action, 'a', 1, 2)).rejects.toThrow(/ResourceNotFoundException|not found/i);
+    await expect(records.claimAction({ name: 'no-such-table', hook: DOCUMENT }, action, 'a', 1, 2)).rejects.toThrow(/ResourceNotFoundException|not found/i);
   });
 
   test('three concurrent copies of a lifecycle event send one command', async () => {
@@ -265,7 +295,7 @@ describe('the claim on an action', () => {
     configure('terminate', 'CONTINUE');
     const now = Date.now();
     await run(lifecycleEvent('terminate'));
-    const record = await records.readAction(TABLE, INSTANCE, TOKEN);
+    const record = await records.readAction(HOOK_TABLE, INSTANCE, TOKEN);
     expect(record!.sendBy - now).toBeGreaterThanOrEqual(20_000);
     expect(record!.sendBy - now).toBeLessThan(21_000);
     expect(record!.leaseUntil - record!.sendBy).toBe(30_000);
@@ -301,7 +331,7 @@ describe('lifecycle event', () => {
     expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
     // AND the record keeps what completing the action needs
     expect(await recordOf()).toMatchObject({
-      InstanceId: INSTANCE,
+      HookInstance: `${DOCUMENT}|${INSTANCE}`,
       LifecycleActionToken: TOKEN,
       State: 'sent',
       CommandId: COMMAND,
@@ -352,6 +382,8 @@ describe('lifecycle event', () => {
         Attempt: 1,
         Deadline: expect.any(Number),
         Chain: expect.any(String),
+        // The shared function learns from the check which hook it serves.
+        Hook: settings,
       },
     });
     // the registration timeout (60 s) counts from the first check
@@ -715,7 +747,7 @@ describe('one registration wait chain per action', () => {
   });
 
   test('a first attempt that stopped after recording the wait, before starting it, is taken over by Lambda\'s retry a minute later', async () => {
-    process.env.HOOK_REGISTRATION_TIMEOUT_SECONDS = '180';
+    settings = { ...settings, registrationTimeoutSeconds: 180 };
     // GIVEN a first attempt whose StartExecution failed past the SDK's retries, after the record took the wait
     sfn.on(StartExecutionCommand).rejectsOnce(awsError('ThrottlingException', 'Rate exceeded', 400)).resolves({ executionArn: 'arn', startDate: new Date() });
     await expect(run(lifecycleEvent('launch'))).rejects.toThrow('Rate exceeded');
@@ -872,8 +904,8 @@ describe('events that are not for this hook', () => {
 describe('configuration', () => {
   test('a function missing its environment fails loudly', async () => {
     configure('terminate', 'CONTINUE');
-    delete process.env.HOOK_ACTION_TABLE;
-    await expect(handler(statusEvent('Success'))).rejects.toThrow('HOOK_ACTION_TABLE is not set');
+    delete process.env.RUNTIME_ACTION_TABLE;
+    await expect(handler(statusEvent('Success'))).rejects.toThrow('RUNTIME_ACTION_TABLE is not set');
   });
 });
 
@@ -1006,7 +1038,7 @@ describe('metrics in the handler\'s output lines', () => {
     await db.client.send(new PutItemCommand({
       TableName: TABLE,
       Item: {
-        InstanceId: { S: INSTANCE },
+        HookInstance: { S: `${DOCUMENT}|${INSTANCE}` },
         LifecycleActionToken: { S: TOKEN },
         State: { S: 'sent' },
         ClaimId: { S: 'earlier-version' },
@@ -1092,7 +1124,7 @@ describe('metrics in the handler\'s output lines', () => {
     // The holder, late, records its command while the invocation that took the claim over looks for it.
     const action = { kind: 'lifecycle-action', instanceId: INSTANCE, token: TOKEN, transition: 'autoscaling:EC2_INSTANCE_TERMINATING' } as const;
     ssm.on(ListCommandsCommand).callsFake(async () => {
-      await records.recordCommand(TABLE, action, COMMAND);
+      await records.recordCommand(HOOK_TABLE, action, COMMAND);
       return listed(TOKEN);
     });
     expect(await run(lifecycleEvent('terminate'))).toBe('command-already-sent');
@@ -1134,9 +1166,9 @@ describe('metrics in the handler\'s output lines', () => {
     expect(logs.filter((l) => l.includes('lifecycle event of an unknown stage'))).toHaveLength(1);
   });
 
-  test('a function whose HOOK_STAGES names a stage of the other transition fails loudly', async () => {
+  test('a hook whose settings name a stage of the other transition fails loudly', async () => {
     configure('terminate', 'CONTINUE', 'enter-warm-pool');
-    await expect(run(timed('terminate'))).rejects.toThrow('HOOK_STAGES names "enter-warm-pool"');
+    await expect(run(timed('terminate'))).rejects.toThrow('stages names "enter-warm-pool"');
     expect(autoScaling.calls()).toHaveLength(0);
   });
 

@@ -1,7 +1,9 @@
 import { PerCallRetryStrategy } from '../src/handler/client-options';
 import type { HookConfig } from '../src/handler/events';
 import { heartbeatDue, waitStatesOf } from '../src/handler/reconcile';
-import { globalTimeoutSeconds, heartbeatTimeoutSeconds, maxCommandSeconds } from '../src/reconciliation-timing';
+import {
+  DELIVERY_TIMEOUT_SECONDS, globalTimeoutSeconds, heartbeatTimeoutSeconds, maxCommandSeconds, PASS_PERIOD_SECONDS,
+} from '../src/reconciliation-timing';
 
 const config = { heartbeatTimeoutSeconds: 7200, passPeriodSeconds: 900 } as HookConfig;
 
@@ -23,16 +25,25 @@ test('the wait states of each transition, warm pools included', () => {
 });
 
 describe('timing that follows from the period', () => {
-  test('heartbeat: the command budget plus two periods, at most 7200 s', () => {
-    expect(heartbeatTimeoutSeconds(420)).toBe(420 + 1800);
-    expect(heartbeatTimeoutSeconds(6000)).toBe(7200);
+  test('heartbeat: the longer of the command and the registration wait, plus 10 minutes, at most 7200 s', () => {
+    // A 5-minute terminate hook: an instance waits at most 15 minutes when nothing answers.
+    expect(heartbeatTimeoutSeconds(300, 0)).toBe(900);
+    expect(heartbeatTimeoutSeconds(300, 600)).toBe(1200);
+    expect(heartbeatTimeoutSeconds(6700, 180)).toBe(7200);
+  });
+  test('the pass repairs a lost status event before the heartbeat: a period and its lateness fit after the command', () => {
+    for (const timeout of [30, 300, 3600]) {
+      // The send heartbeats; the command ends at most a delivery timeout plus its own timeout later.
+      const commandEnd = DELIVERY_TIMEOUT_SECONDS + timeout;
+      expect(commandEnd + PASS_PERIOD_SECONDS + 180).toBeLessThanOrEqual(heartbeatTimeoutSeconds(timeout, 0));
+    }
   });
   test('global timeout: 48 hours or 100 heartbeats', () => {
     expect(globalTimeoutSeconds(7200)).toBe(172_800);
     expect(globalTimeoutSeconds(600)).toBe(60_000);
   });
   test('longest command: the global timeout less its room and one period', () => {
-    expect(maxCommandSeconds(120)).toBe(172_800 - 120 - 900);
+    expect(maxCommandSeconds(120)).toBe(172_800 - 120 - 360);
   });
 });
 

@@ -1,5 +1,4 @@
 import { LifecycleStage } from '../src';
-import { HOOK_ENVIRONMENT } from '../src/handler/events';
 import { decideStage, readStages, stageOfEvent, STAGES_OF_TRANSITION } from '../src/handler/stages';
 
 describe('the stage of a lifecycle event', () => {
@@ -33,18 +32,17 @@ describe('the stage of a lifecycle event', () => {
 
 describe('the stages chosen in the environment', () => {
   test('unset means every stage of the transition', () => {
-    expect([...readStages({}, 'launch')]).toEqual(STAGES_OF_TRANSITION.launch);
-    expect([...readStages({}, 'terminate')]).toEqual(STAGES_OF_TRANSITION.terminate);
+    expect([...readStages(undefined, 'launch')]).toEqual(STAGES_OF_TRANSITION.launch);
+    expect([...readStages(undefined, 'terminate')]).toEqual(STAGES_OF_TRANSITION.terminate);
   });
 
   test('a list of stages', () => {
-    const env = { [HOOK_ENVIRONMENT.stages]: 'enter-warm-pool, launch-into-group' };
-    expect([...readStages(env, 'launch')]).toEqual([LifecycleStage.ENTER_WARM_POOL, LifecycleStage.LAUNCH_INTO_GROUP]);
+    expect([...readStages('enter-warm-pool, launch-into-group', 'launch')]).toEqual([LifecycleStage.ENTER_WARM_POOL, LifecycleStage.LAUNCH_INTO_GROUP]);
   });
 
   test('a stage of the other transition, or none, is a misconfigured function', () => {
-    expect(() => readStages({ HOOK_STAGES: 'terminate' }, 'launch')).toThrow('HOOK_STAGES names "terminate"; a launch hook has the stages enter-warm-pool, leave-warm-pool, launch-into-group');
-    expect(() => readStages({ HOOK_STAGES: ' , ' }, 'terminate')).toThrow('HOOK_STAGES is empty');
+    expect(() => readStages('terminate', 'launch')).toThrow('stages names "terminate"; a launch hook has the stages enter-warm-pool, leave-warm-pool, launch-into-group');
+    expect(() => readStages(' , ', 'terminate')).toThrow('stages is empty');
   });
 
   test('every stage belongs to exactly one transition', () => {

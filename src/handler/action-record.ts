@@ -30,7 +30,7 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { ACTION_TABLE_KEY } from './action-table';
+import { ACTION_TABLE_KEY, ActionTable, instanceOfPartition, partitionOf } from './action-table';
 import { clientOptions } from './client-options';
 import { conditionMet, unlessConditionFailed } from './conditional-write';
 import type { LifecycleAction } from './events';
@@ -96,7 +96,7 @@ export const RECORD_TTL_SECONDS = 3 * 24 * 3600;
  * exactly one of any number of concurrent callers.
  * @returns true when this invocation holds the claim, false when a record already exists.
  */
-export async function claimAction(table: string, action: LifecycleAction, claimId: string, sendBy: number, leaseUntil: number): Promise<boolean> {
+export async function claimAction(table: ActionTable, action: LifecycleAction, claimId: string, sendBy: number, leaseUntil: number): Promise<boolean> {
   return madeOrOurs(table, action, (writeId) => putNewRecord(table, action, {
     State: { S: 'claimed' },
     ClaimId: { S: claimId },
@@ -116,7 +116,7 @@ export async function claimAction(table: string, action: LifecycleAction, claimI
  * condition tells the two apart.
  */
 async function madeOrOurs(
-  table: string, action: Pick<LifecycleAction, 'instanceId' | 'token'>, write: (writeId: string) => Promise<boolean>,
+  table: ActionTable, action: Pick<LifecycleAction, 'instanceId' | 'token'>, write: (writeId: string) => Promise<boolean>,
 ): Promise<boolean> {
   const writeId = randomUUID();
   if (await write(writeId)) return true;
@@ -129,7 +129,7 @@ async function madeOrOurs(
  * that of any number of copies of the launch event, one starts a chain.
  * @returns false when a record already exists.
  */
-export async function startWait(table: string, action: LifecycleAction, turn: WaitTurn, deadline: number): Promise<boolean> {
+export async function startWait(table: ActionTable, action: LifecycleAction, turn: WaitTurn, deadline: number): Promise<boolean> {
   return madeOrOurs(table, action, (writeId) => putNewRecord(table, action, {
     State: { S: 'waiting' },
     ClaimId: { S: turn.claimId },
@@ -149,11 +149,11 @@ export async function startWait(table: string, action: LifecycleAction, turn: Wa
  * @returns false when the record left that turn (another check or chain went on, or the wait ended).
  */
 export async function passWait(
-  table: string, instanceId: string, token: string, from: Pick<WaitTurn, 'claimId' | 'attempt'>, to: WaitTurn,
+  table: ActionTable, instanceId: string, token: string, from: Pick<WaitTurn, 'claimId' | 'attempt'>, to: WaitTurn,
 ): Promise<boolean> {
   return madeOrOurs(table, { instanceId, token }, (writeId) => conditionMet(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(instanceId, token),
+    TableName: table.name,
+    Key: key(table, instanceId, token),
     UpdateExpression: 'SET ClaimId = :claim, WaitAttempt = :attempt, LeaseUntil = :lease, WriteId = :writeId, #ttl = :ttl',
     ConditionExpression: '#state = :waiting AND ClaimId = :fromClaim AND WaitAttempt = :fromAttempt',
     ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
@@ -170,11 +170,11 @@ export async function passWait(
   }))));
 }
 
-async function putNewRecord(table: string, action: LifecycleAction, state: Record<string, AttributeValue>): Promise<boolean> {
+async function putNewRecord(table: ActionTable, action: LifecycleAction, state: Record<string, AttributeValue>): Promise<boolean> {
   return conditionMet(dynamodb.send(new PutItemCommand({
-    TableName: table,
+    TableName: table.name,
     Item: {
-      [ACTION_RECORD_KEY.partition]: { S: action.instanceId },
+      [ACTION_RECORD_KEY.partition]: { S: partitionOf(table, action.instanceId) },
       [ACTION_RECORD_KEY.sort]: { S: action.token },
       ...state,
       Transition: { S: action.transition },
@@ -189,10 +189,10 @@ async function putNewRecord(table: string, action: LifecycleAction, state: Recor
 }
 
 /** The action's record, read after every write that preceded it (a strongly consistent read). */
-export async function readAction(table: string, instanceId: string, token: string): Promise<ActionRecord | undefined> {
+export async function readAction(table: ActionTable, instanceId: string, token: string): Promise<ActionRecord | undefined> {
   const got = await dynamodb.send(new GetItemCommand({
-    TableName: table,
-    Key: key(instanceId, token),
+    TableName: table.name,
+    Key: key(table, instanceId, token),
     ConsistentRead: true,
   }));
   return got.Item ? fromItem(got.Item) : undefined;
@@ -206,11 +206,11 @@ export async function readAction(table: string, instanceId: string, token: strin
  * @returns false when the claim changed meanwhile (another invocation took it, or the command was recorded).
  */
 export async function takeOverClaim(
-  table: string, previous: Pick<ActionRecord, 'instanceId' | 'token' | 'state' | 'claimId'>, claimId: string, sendBy: number, leaseUntil: number,
+  table: ActionTable, previous: Pick<ActionRecord, 'instanceId' | 'token' | 'state' | 'claimId'>, claimId: string, sendBy: number, leaseUntil: number,
 ): Promise<boolean> {
   return madeOrOurs(table, previous, (writeId) => conditionMet(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(previous.instanceId, previous.token),
+    TableName: table.name,
+    Key: key(table, previous.instanceId, previous.token),
     UpdateExpression: 'SET #state = :claimed, ClaimId = :claim, SendBy = :sendBy, LeaseUntil = :lease, WriteId = :writeId, #ttl = :ttl',
     // The state seen, not only the holder: a wait's chain and a claim may carry the same id (a Lambda retry keeps its request id).
     ConditionExpression: '#state = :previousState AND ClaimId = :previous',
@@ -242,10 +242,10 @@ export interface CommandRecording {
 }
 
 /** Records the action's command as soon as its id is known. */
-export async function recordCommand(table: string, action: LifecycleAction, commandId: string): Promise<CommandRecording> {
+export async function recordCommand(table: ActionTable, action: LifecycleAction, commandId: string): Promise<CommandRecording> {
   const updated = await unlessConditionFailed(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(action.instanceId, action.token),
+    TableName: table.name,
+    Key: key(table, action.instanceId, action.token),
     UpdateExpression: 'SET #state = :sent, CommandId = :command, #ttl = :ttl',
     ConditionExpression: 'attribute_not_exists(CommandId) OR CommandId = :command',
     ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
@@ -257,10 +257,10 @@ export async function recordCommand(table: string, action: LifecycleAction, comm
 }
 
 /** Marks an action that ended without a command, so later events for it send nothing. A recorded command is left as it is. */
-export async function markEnded(table: string, action: LifecycleAction, reason: string): Promise<void> {
+export async function markEnded(table: ActionTable, action: LifecycleAction, reason: string): Promise<void> {
   await conditionMet(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(action.instanceId, action.token),
+    TableName: table.name,
+    Key: key(table, action.instanceId, action.token),
     UpdateExpression: 'SET #state = :ended, EndReason = :reason, #ttl = :ttl',
     ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(CommandId)',
     ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl, '#pk': ACTION_RECORD_KEY.partition },
@@ -284,11 +284,11 @@ export interface CommandEnding {
  * lacks the command id (its sender stopped before recording it) gains it.
  */
 export async function recordCommandEnded(
-  table: string, instanceId: string, token: string, commandId: string, status: string,
+  table: ActionTable, instanceId: string, token: string, commandId: string, status: string,
 ): Promise<CommandEnding> {
   const updated = await unlessConditionFailed(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(instanceId, token),
+    TableName: table.name,
+    Key: key(table, instanceId, token),
     UpdateExpression: 'SET #state = :sent, CommandId = if_not_exists(CommandId, :command), CommandStatus = :status, #ttl = :ttl',
     ConditionExpression: 'attribute_not_exists(CommandStatus)',
     ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
@@ -303,15 +303,15 @@ export async function recordCommandEnded(
 }
 
 /** Every action record of the instance (normally one; two for a warm-pool instance), read consistently. */
-export async function actionsOfInstance(table: string, instanceId: string): Promise<ActionRecord[]> {
+export async function actionsOfInstance(table: ActionTable, instanceId: string): Promise<ActionRecord[]> {
   const records: ActionRecord[] = [];
   let start: Record<string, AttributeValue> | undefined;
   do {
     const page = await dynamodb.send(new QueryCommand({
-      TableName: table,
+      TableName: table.name,
       KeyConditionExpression: '#pk = :instance',
       ExpressionAttributeNames: { '#pk': ACTION_RECORD_KEY.partition },
-      ExpressionAttributeValues: { ':instance': { S: instanceId } },
+      ExpressionAttributeValues: { ':instance': { S: partitionOf(table, instanceId) } },
       ConsistentRead: true,
       ExclusiveStartKey: start,
     }));
@@ -323,10 +323,10 @@ export async function actionsOfInstance(table: string, instanceId: string): Prom
 }
 
 /** Notes the time of a heartbeat the reconciliation pass sent for the action. */
-export async function recordHeartbeat(table: string, record: ActionRecord, atMs: number): Promise<void> {
+export async function recordHeartbeat(table: ActionTable, record: ActionRecord, atMs: number): Promise<void> {
   await conditionMet(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(record.instanceId, record.token),
+    TableName: table.name,
+    Key: key(table, record.instanceId, record.token),
     UpdateExpression: 'SET HeartbeatAt = :at, #ttl = :ttl',
     ConditionExpression: 'attribute_exists(#pk)',
     ExpressionAttributeNames: { '#ttl': ACTION_RECORD_KEY.ttl, '#pk': ACTION_RECORD_KEY.partition },
@@ -335,10 +335,10 @@ export async function recordHeartbeat(table: string, record: ActionRecord, atMs:
 }
 
 /** Marks an action that has ended, so that later passes leave its record alone. */
-export async function markClosed(table: string, record: ActionRecord): Promise<void> {
+export async function markClosed(table: ActionTable, record: ActionRecord): Promise<void> {
   await conditionMet(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(record.instanceId, record.token),
+    TableName: table.name,
+    Key: key(table, record.instanceId, record.token),
     UpdateExpression: 'SET Closed = :yes',
     ConditionExpression: 'attribute_exists(#pk)',
     ExpressionAttributeNames: { '#pk': ACTION_RECORD_KEY.partition },
@@ -360,8 +360,8 @@ export function nextStepForExisting(record: ActionRecord, nowMs: number): 'comma
   return nowMs < record.leaseUntil ? 'held' : 'take-over';
 }
 
-function key(instanceId: string, token: string): Record<string, AttributeValue> {
-  return { [ACTION_RECORD_KEY.partition]: { S: instanceId }, [ACTION_RECORD_KEY.sort]: { S: token } };
+function key(table: ActionTable, instanceId: string, token: string): Record<string, AttributeValue> {
+  return { [ACTION_RECORD_KEY.partition]: { S: partitionOf(table, instanceId) }, [ACTION_RECORD_KEY.sort]: { S: token } };
 }
 
 function expiresAt(): number {
@@ -383,7 +383,7 @@ function fromItem(item: Record<string, AttributeValue>): ActionRecord {
   const n = (name: string) => Number(item[name]?.N ?? 0);
   const state = s('State');
   return {
-    instanceId: s(ACTION_RECORD_KEY.partition) ?? '',
+    instanceId: instanceOfPartition(s(ACTION_RECORD_KEY.partition) ?? ''),
     token: s(ACTION_RECORD_KEY.sort) ?? '',
     state: state === 'waiting' || state === 'sent' || state === 'ended' ? state : 'claimed',
     claimId: s('ClaimId') ?? '',

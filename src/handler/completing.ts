@@ -5,16 +5,13 @@
  * an instance twice) can neither end nor extend a newer one.
  */
 import {
-  AutoScalingClient,
   CompleteLifecycleActionCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { errorMessage, errorName, isNoActiveAction, isTransient } from './aws-errors';
-import { clientOptions } from './client-options';
 import { actionCompleted, LineContext } from './emf';
 import type { HookConfig, LifecycleResult } from './events';
-
-const autoScaling = new AutoScalingClient(clientOptions());
+import { hookClients } from './hook-clients';
 
 /** What completing an action came to. */
 export type Completion = 'completed' | 'already-completed' | 'complete-refused';
@@ -30,7 +27,7 @@ export type Completion = 'completed' | 'already-completed' | 'complete-refused';
  */
 export async function actionIsPending(config: HookConfig, instanceId: string, token: string | undefined): Promise<boolean> {
   try {
-    await autoScaling.send(new RecordLifecycleActionHeartbeatCommand({
+    await hookClients(config).autoScaling.send(new RecordLifecycleActionHeartbeatCommand({
       AutoScalingGroupName: config.groupName,
       LifecycleHookName: config.hookName,
       ...(token ? { LifecycleActionToken: token } : {}),
@@ -69,7 +66,7 @@ export async function completeAction(
   line: CompletionLine = {},
 ): Promise<Completion> {
   try {
-    await autoScaling.send(new CompleteLifecycleActionCommand({
+    await hookClients(config).autoScaling.send(new CompleteLifecycleActionCommand({
       AutoScalingGroupName: config.groupName,
       LifecycleHookName: config.hookName,
       ...(token ? { LifecycleActionToken: token } : {}),

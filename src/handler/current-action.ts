@@ -29,7 +29,7 @@
  *   ordinary path. A later event is still safe by I1 and I2.
  */
 import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { ACTION_TABLE_KEY } from './action-table';
+import { ACTION_TABLE_KEY, ActionTable, instanceOfPartition, partitionOf } from './action-table';
 import { clientOptions } from './client-options';
 import { conditionMet, unlessConditionFailed } from './conditional-write';
 
@@ -57,12 +57,12 @@ export interface CurrentAction {
 }
 
 /** The instance's `#current` item, if any, read consistently. */
-export async function readCurrent(table: string, instanceId: string): Promise<CurrentAction | undefined> {
+export async function readCurrent(table: ActionTable, instanceId: string): Promise<CurrentAction | undefined> {
   const got = await dynamodb.send(new QueryCommand({
-    TableName: table,
+    TableName: table.name,
     KeyConditionExpression: '#pk = :instance AND #sk = :current',
     ExpressionAttributeNames: { '#pk': ACTION_TABLE_KEY.partition, '#sk': ACTION_TABLE_KEY.sort },
-    ExpressionAttributeValues: { ':instance': { S: instanceId }, ':current': { S: CURRENT_SORT_KEY } },
+    ExpressionAttributeValues: { ':instance': { S: partitionOf(table, instanceId) }, ':current': { S: CURRENT_SORT_KEY } },
     ConsistentRead: true,
   }));
   const item = got.Items?.[0];
@@ -70,11 +70,11 @@ export async function readCurrent(table: string, instanceId: string): Promise<Cu
 }
 
 /** Notes the first sighting of the instance waiting without a record; replaces a finished item of an earlier action. */
-export async function sight(table: string, instanceId: string, nowMs: number, waitState: string, ttlSeconds: number): Promise<boolean> {
+export async function sight(table: ActionTable, instanceId: string, nowMs: number, waitState: string, ttlSeconds: number): Promise<boolean> {
   return conditionMet(dynamodb.send(new PutItemCommand({
-    TableName: table,
+    TableName: table.name,
     Item: {
-      ...key(instanceId),
+      ...key(table, instanceId),
       State: { S: 'sighted' },
       SightedAt: { N: String(nowMs) },
       WaitState: { S: waitState },
@@ -87,10 +87,10 @@ export async function sight(table: string, instanceId: string, nowMs: number, wa
 }
 
 /** Claims the sighted action (or takes over a claim whose lease ran out without a command). */
-export async function claimCurrent(table: string, previous: CurrentAction, claimId: string, nowMs: number, leaseUntil: number): Promise<boolean> {
+export async function claimCurrent(table: ActionTable, previous: CurrentAction, claimId: string, nowMs: number, leaseUntil: number): Promise<boolean> {
   return conditionMet(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(previous.instanceId),
+    TableName: table.name,
+    Key: key(table, previous.instanceId),
     UpdateExpression: 'SET #state = :claimed, ClaimId = :claim, ClaimedAt = if_not_exists(ClaimedAt, :now), LeaseUntil = :lease',
     ConditionExpression: previous.state === 'sighted'
       ? '#state = :sighted AND SightedAt = :sightedAt'
@@ -113,10 +113,10 @@ export async function claimCurrent(table: string, previous: CurrentAction, claim
  * action began is that action's; the event hands it its token and sends nothing.
  * @returns the adopted item, or undefined when no such claim exists (the event path sends as usual).
  */
-export async function adoptCurrent(table: string, instanceId: string, token: string, startedAt: number): Promise<CurrentAction | undefined> {
+export async function adoptCurrent(table: ActionTable, instanceId: string, token: string, startedAt: number): Promise<CurrentAction | undefined> {
   const updated = await unlessConditionFailed(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(instanceId),
+    TableName: table.name,
+    Key: key(table, instanceId),
     UpdateExpression: 'SET #token = :token',
     ConditionExpression: '#state IN (:claimed, :sent) AND attribute_not_exists(#token) AND ClaimedAt > :startedAt',
     ExpressionAttributeNames: { '#state': 'State', '#token': 'Token' },
@@ -135,10 +135,10 @@ export async function adoptCurrent(table: string, instanceId: string, token: str
  * The pass's side of I1: it saw a live token record after claiming, so the
  * event path sends. Fails when an event adopted the claim first: then the pass sends.
  */
-export async function releaseCurrent(table: string, instanceId: string, claimId: string): Promise<boolean> {
+export async function releaseCurrent(table: ActionTable, instanceId: string, claimId: string): Promise<boolean> {
   return conditionMet(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(instanceId),
+    TableName: table.name,
+    Key: key(table, instanceId),
     UpdateExpression: 'SET #state = :done',
     ConditionExpression: 'ClaimId = :claim AND attribute_not_exists(#token)',
     ExpressionAttributeNames: { '#state': 'State', '#token': 'Token' },
@@ -146,10 +146,10 @@ export async function releaseCurrent(table: string, instanceId: string, claimId:
   })));
 }
 
-export async function recordCurrentCommand(table: string, instanceId: string, claimId: string, commandId: string): Promise<boolean> {
+export async function recordCurrentCommand(table: ActionTable, instanceId: string, claimId: string, commandId: string): Promise<boolean> {
   return conditionMet(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(instanceId),
+    TableName: table.name,
+    Key: key(table, instanceId),
     UpdateExpression: 'SET #state = :sent, CommandId = :command',
     ConditionExpression: 'ClaimId = :claim AND (attribute_not_exists(CommandId) OR CommandId = :command)',
     ExpressionAttributeNames: { '#state': 'State' },
@@ -158,10 +158,10 @@ export async function recordCurrentCommand(table: string, instanceId: string, cl
 }
 
 /** The pass's command ended and its action was completed (or had ended): the item no longer holds anything. */
-export async function finishCurrent(table: string, instanceId: string, commandId?: string): Promise<void> {
+export async function finishCurrent(table: ActionTable, instanceId: string, commandId?: string): Promise<void> {
   await conditionMet(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(instanceId),
+    TableName: table.name,
+    Key: key(table, instanceId),
     UpdateExpression: 'SET #state = :done',
     ConditionExpression: commandId ? 'CommandId = :command' : 'attribute_exists(#state)',
     ExpressionAttributeNames: { '#state': 'State' },
@@ -169,10 +169,10 @@ export async function finishCurrent(table: string, instanceId: string, commandId
   })));
 }
 
-export async function recordCurrentHeartbeat(table: string, instanceId: string, atMs: number): Promise<void> {
+export async function recordCurrentHeartbeat(table: ActionTable, instanceId: string, atMs: number): Promise<void> {
   await conditionMet(dynamodb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: key(instanceId),
+    TableName: table.name,
+    Key: key(table, instanceId),
     UpdateExpression: 'SET HeartbeatAt = :at',
     ConditionExpression: 'attribute_exists(#state)',
     ExpressionAttributeNames: { '#state': 'State' },
@@ -185,8 +185,8 @@ export function passActionName(current: CurrentAction): string {
   return `pass-${current.sightedAt}`;
 }
 
-function key(instanceId: string): Record<string, AttributeValue> {
-  return { [ACTION_TABLE_KEY.partition]: { S: instanceId }, [ACTION_TABLE_KEY.sort]: { S: CURRENT_SORT_KEY } };
+function key(table: ActionTable, instanceId: string): Record<string, AttributeValue> {
+  return { [ACTION_TABLE_KEY.partition]: { S: partitionOf(table, instanceId) }, [ACTION_TABLE_KEY.sort]: { S: CURRENT_SORT_KEY } };
 }
 
 export function isCurrentItemKey(sortKey: string | undefined): boolean {
@@ -198,7 +198,7 @@ function fromItem(item: Record<string, AttributeValue>): CurrentAction {
   const n = (name: string) => (item[name]?.N !== undefined ? Number(item[name]!.N) : undefined);
   const state = s('State');
   return {
-    instanceId: s(ACTION_TABLE_KEY.partition) ?? '',
+    instanceId: instanceOfPartition(s(ACTION_TABLE_KEY.partition) ?? ''),
     state: state === 'claimed' || state === 'sent' || state === 'done' ? state : 'sighted',
     sightedAt: n('SightedAt') ?? 0,
     waitState: s('WaitState') ?? '',

@@ -2,6 +2,7 @@
  * The events the handler receives, and the checks that decide whether an
  * event belongs to this hook. Pure functions: no AWS calls, no logging.
  */
+import type { HookConfig } from './hook-config';
 
 export const LAUNCH_DETAIL_TYPE = 'EC2 Instance-launch Lifecycle Action';
 export const TERMINATE_DETAIL_TYPE = 'EC2 Instance-terminate Lifecycle Action';
@@ -17,29 +18,7 @@ export const TERMINAL_STATUSES: readonly string[] = [SUCCESS_STATUS, ...FAILURE_
 export type LifecycleResult = 'CONTINUE' | 'ABANDON';
 export type Transition = 'launch' | 'terminate';
 
-/** What the handler knows about the hook it serves, from its environment. */
-export interface HookConfig {
-  readonly groupName: string;
-  readonly hookName: string;
-  readonly documentName: string;
-  readonly transition: Transition;
-  readonly failureResult: LifecycleResult;
-  readonly outputLogGroupName: string;
-  /** Longest the handler waits for a launching instance to register with SSM. */
-  readonly registrationTimeoutSeconds: number;
-  /** SendCommand's delivery timeout. */
-  readonly deliveryTimeoutSeconds: number;
-  /** How long the commands may run: the document's `executionTimeout` parameter. */
-  readonly executionTimeoutSeconds: number;
-  /** The DynamoDB table that holds one record per lifecycle action of this hook. */
-  readonly actionTableName: string;
-  /** Launch hooks: the state machine that waits between registration checks. */
-  readonly registrationWaitArn?: string;
-  /** How often the reconciliation pass runs (0: no pass). */
-  readonly passPeriodSeconds: number;
-  /** The hook's heartbeat timeout: the pass heartbeats an action before it runs out. */
-  readonly heartbeatTimeoutSeconds: number;
-}
+export type { HookConfig } from './hook-config';
 
 /** A lifecycle action of this hook that needs its command. */
 export interface LifecycleAction {
@@ -90,70 +69,7 @@ export const TOKEN_PATTERN = TOKEN;
 export const EVENT_TIME_PATTERN = EVENT_TIME;
 export const STAGE_PATTERN = STAGE;
 
-const ENV_KEYS = {
-  groupName: 'HOOK_GROUP_NAME',
-  hookName: 'HOOK_NAME',
-  documentName: 'HOOK_DOCUMENT_NAME',
-  transition: 'HOOK_TRANSITION',
-  failureResult: 'HOOK_FAILURE_RESULT',
-  outputLogGroupName: 'HOOK_OUTPUT_LOG_GROUP',
-  registrationTimeoutSeconds: 'HOOK_REGISTRATION_TIMEOUT_SECONDS',
-  deliveryTimeoutSeconds: 'HOOK_DELIVERY_TIMEOUT_SECONDS',
-  executionTimeoutSeconds: 'HOOK_EXECUTION_TIMEOUT_SECONDS',
-  /** The stages whose events run the commands, comma-separated; read by `readStages` in stages.ts. */
-  stages: 'HOOK_STAGES',
-  actionTableName: 'HOOK_ACTION_TABLE',
-  /** Launch hooks only: the ARN of the state machine that waits between registration checks. */
-  registrationWaitArn: 'HOOK_REGISTRATION_WAIT',
-  passPeriodSeconds: 'HOOK_PASS_PERIOD_SECONDS',
-  heartbeatTimeoutSeconds: 'HOOK_HEARTBEAT_TIMEOUT_SECONDS',
-} as const;
-
-/** The environment variable names the construct sets and the handler reads. */
-export const HOOK_ENVIRONMENT = ENV_KEYS;
-
-/**
- * Reads the hook's configuration from the function's environment.
- * @throws when a variable is missing or malformed: the function is misconfigured.
- */
-export function readConfig(env: Record<string, string | undefined>): HookConfig {
-  const get = (key: string): string => {
-    const value = env[key];
-    if (!value) throw new Error(`environment variable ${key} is not set`);
-    return value;
-  };
-  const transition = get(ENV_KEYS.transition);
-  if (transition !== 'launch' && transition !== 'terminate') {
-    throw new Error(`${ENV_KEYS.transition} must be launch or terminate, got ${transition}`);
-  }
-  const failureResult = get(ENV_KEYS.failureResult);
-  if (failureResult !== 'CONTINUE' && failureResult !== 'ABANDON') {
-    throw new Error(`${ENV_KEYS.failureResult} must be CONTINUE or ABANDON, got ${failureResult}`);
-  }
-  const seconds = (key: string): number => {
-    const value = Number(get(key));
-    if (!Number.isInteger(value) || value < 0) throw new Error(`${key} must be a whole number of seconds, got ${env[key]}`);
-    return value;
-  };
-  return {
-    groupName: get(ENV_KEYS.groupName),
-    hookName: get(ENV_KEYS.hookName),
-    documentName: get(ENV_KEYS.documentName),
-    transition,
-    failureResult,
-    outputLogGroupName: get(ENV_KEYS.outputLogGroupName),
-    registrationTimeoutSeconds: seconds(ENV_KEYS.registrationTimeoutSeconds),
-    deliveryTimeoutSeconds: seconds(ENV_KEYS.deliveryTimeoutSeconds),
-    executionTimeoutSeconds: seconds(ENV_KEYS.executionTimeoutSeconds),
-    actionTableName: get(ENV_KEYS.actionTableName),
-    ...(transition === 'launch' ? { registrationWaitArn: get(ENV_KEYS.registrationWaitArn) } : {}),
-    // Absent in functions deployed before the pass existed: no pass, as then.
-    passPeriodSeconds: env[ENV_KEYS.passPeriodSeconds] ? seconds(ENV_KEYS.passPeriodSeconds) : 0,
-    heartbeatTimeoutSeconds: env[ENV_KEYS.heartbeatTimeoutSeconds] ? seconds(ENV_KEYS.heartbeatTimeoutSeconds) : 0,
-  };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

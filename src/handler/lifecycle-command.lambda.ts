@@ -1,10 +1,12 @@
 /**
- * The hook's handler. A lifecycle event: on a launch, check once that the
- * instance's SSM agent is online, and if it is not, schedule the next check
- * and return; then claim the action, check it is still pending, send its
- * command (once). A registration check: the same, from the check. A command's
- * final status: find the action the command belongs to, and complete that
- * action by its token.
+ * The runtime's handler, shared by every hook of the runtime. First, which
+ * hook the event is for (routing.ts). Then, a lifecycle event: on a launch,
+ * check once that the instance's SSM agent is online, and if it is not,
+ * schedule the next check and return; then claim the action, check it is
+ * still pending, send its command (once). A registration check: the same,
+ * from the check. A command's final status: find the action the command
+ * belongs to, and complete that action by its token. The schedule: a
+ * reconciliation pass over every hook (pass.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
@@ -29,13 +31,15 @@ import {
   HookConfig,
   InvocationResult,
   LifecycleAction,
-  readConfig,
   resultForStatus,
 } from './events';
+import { readRuntime } from './hook-config';
 import { notSentReason } from './metrics';
-import { finishPassCommand, reconcile } from './reconcile';
+import { passAllHooks } from './pass';
+import { finishPassCommand } from './reconcile';
 import { checkRegistration, classifyRegistrationCheck, Registration, RegistrationCheck, scheduleNextCheck } from './registration-wait';
 import { findCommandOfAction, sendCommand, tokenOfCommand } from './sending';
+import { routeEvent } from './routing';
 import { decideStage, readStages } from './stages';
 
 /** Time kept back from the function's own timeout for completing the action. */
@@ -67,8 +71,23 @@ interface Lines {
 }
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<Outcome> {
-  const config = readConfig(process.env);
-  const stages = readStages(process.env, config.transition);
+  const runtime = readRuntime(process.env);
+  const route = await routeEvent(event, runtime);
+  switch (route.kind) {
+    case 'ignored':
+      console.warn({ message: 'event ignored', reason: route.reason, detailType: detailTypeOf(event) });
+      return 'ignored';
+    case 'pass':
+      await passAllHooks(runtime, () => context?.getRemainingTimeInMillis() ?? Infinity, context?.awsRequestId);
+      return 'reconciled';
+    case 'hook':
+      return handleHookEvent(route.config, route.event, context);
+  }
+}
+
+/** An event of one hook. */
+async function handleHookEvent(config: HookConfig, event: unknown, context?: InvocationContext): Promise<Outcome> {
+  const stages = readStages(config.stages, config.transition);
   const lines: Lines = {
     hook: { groupName: config.groupName, hookName: config.hookName },
     ctx: context?.awsRequestId ? { requestId: context.awsRequestId } : {},
@@ -93,8 +112,9 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
     case 'invocation-result':
       return finishAction(config, classified, lines);
     case 'reconcile':
-      await reconcile(config, () => context?.getRemainingTimeInMillis() ?? Infinity, context?.awsRequestId);
-      return 'reconciled';
+      // The schedule is routed before this; a Scheduled Event in a hook's wrapper is not the runtime's.
+      console.warn({ message: 'event ignored', reason: 'scheduled event inside a hook\'s event', detailType: detailTypeOf(event) });
+      return 'ignored';
   }
 }
 
@@ -128,9 +148,9 @@ async function runCommand(
     const sendBy = Math.min(Date.now() + SEND_WINDOW_MS, deadline);
     claimed = check?.chain
       // The chain's own check claims the action from the chain's wait; nothing was sent while it waited.
-      ? await takeOverClaim(config.actionTableName, { instanceId, token, state: 'waiting', claimId: check.chain }, claimId, sendBy, sendBy + LEASE_MARGIN_MS)
+      ? await takeOverClaim(config.actionTable, { instanceId, token, state: 'waiting', claimId: check.chain }, claimId, sendBy, sendBy + LEASE_MARGIN_MS)
       : false;
-    claimed ||= await claimAction(config.actionTableName, action, claimId, sendBy, sendBy + LEASE_MARGIN_MS);
+    claimed ||= await claimAction(config.actionTable, action, claimId, sendBy, sendBy + LEASE_MARGIN_MS);
     if (!claimed) {
       const settled = await meetExistingClaim(config, action, lines, claimId, sendBy);
       if (settled !== 'taken-over') return settled;
@@ -140,14 +160,14 @@ async function runCommand(
 
     step = 'RecordLifecycleActionHeartbeat';
     if (!await actionIsPending(config, instanceId, token)) {
-      await markEnded(config.actionTableName, action, 'the lifecycle action had ended before its command was sent');
+      await markEnded(config.actionTable, action, 'the lifecycle action had ended before its command was sent');
       console.warn({ message: 'lifecycle action ended before its command was sent; nothing sent', instanceId });
       return 'action-ended';
     }
 
     step = 'SendCommand';
     const commandId = await sendCommand(config, action, sendBy);
-    const recording = await recordCommand(config.actionTableName, action, commandId);
+    const recording = await recordCommand(config.actionTable, action, commandId);
     if (recording.other) console.error({ message: 'the lifecycle action already had another command', instanceId, commandId, recorded: recording.other });
     // Counted by the write that recorded it first: a status event (or a take-over) may have found the command
     // while its answer was lost, and counted it. A second command (recorded nowhere) is counted here.
@@ -161,7 +181,7 @@ async function runCommand(
     const outcome = await completeAction(config, instanceId, token, config.failureResult, `${step} failed: ${errorName(error)}`, completion);
     if (claimed) {
       // Only saves later events a heartbeat call: they would find the action ended all the same.
-      await markEnded(config.actionTableName, action, `${step} failed: ${errorName(error)}`)
+      await markEnded(config.actionTable, action, `${step} failed: ${errorName(error)}`)
         .catch((e: unknown) => console.warn({ message: 'could not mark the action ended', instanceId, error: errorName(e) }));
     }
     return outcome;
@@ -197,7 +217,7 @@ async function awaitRegistration(
       const outcome = await completeAction(config, instanceId, token, config.failureResult, 'the SSM agent did not register in time', { ...lines.ctx, eventTime: action.eventTime });
       // Counted once the completion has answered: a completion that fails is retried by Lambda, which would count it again.
       commandNotSent(lines.hook, { instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, lines.ctx);
-      await markEnded(config.actionTableName, action, 'the SSM agent did not register in time');
+      await markEnded(config.actionTable, action, 'the SSM agent did not register in time');
       return outcome;
     }
   }
@@ -220,7 +240,7 @@ function outcomeOfExisting(record: ActionRecord): Outcome {
  */
 async function meetExistingClaim(config: HookConfig, action: LifecycleAction, lines: Lines, claimId: string, sendBy: number): Promise<Outcome | 'taken-over'> {
   const { instanceId } = action;
-  const existing = await readAction(config.actionTableName, instanceId, action.token);
+  const existing = await readAction(config.actionTable, instanceId, action.token);
   const next = existing ? nextStepForExisting(existing, Date.now()) : 'held';
   if (next === 'command-exists') {
     console.info({ message: 'command already sent for this lifecycle action', instanceId, commandId: existing?.commandId });
@@ -232,11 +252,11 @@ async function meetExistingClaim(config: HookConfig, action: LifecycleAction, li
   }
   if (next === 'waiting') {
     // The agent is online (the caller checked): the action leaves its wait. Nothing is sent while an action waits.
-    if (await takeOverClaim(config.actionTableName, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'taken-over';
+    if (await takeOverClaim(config.actionTable, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'taken-over';
     console.info({ message: 'another invocation holds this lifecycle action', instanceId });
     return 'claim-held';
   }
-  if (next === 'held' || !await takeOverClaim(config.actionTableName, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS)) {
+  if (next === 'held' || !await takeOverClaim(config.actionTable, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS)) {
     // The holder is sending; if it fails, its own failure path (or Lambda's retry of its event) ends the action.
     console.info({ message: 'another invocation holds this lifecycle action', instanceId });
     return 'claim-held';
@@ -244,7 +264,7 @@ async function meetExistingClaim(config: HookConfig, action: LifecycleAction, li
   // The previous holder may have sent before it stopped: its lease ended long enough ago for ListCommands to show it.
   const commandId = await findCommandOfAction(config, action);
   if (!commandId) return 'taken-over';
-  const { first } = await recordCommand(config.actionTableName, action, commandId);
+  const { first } = await recordCommand(config.actionTable, action, commandId);
   console.info({ message: 'command of an earlier attempt found', instanceId, commandId });
   // Counted unless its sender (late, not stopped) or its status event recorded it first.
   if (first) commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
@@ -254,7 +274,7 @@ async function meetExistingClaim(config: HookConfig, action: LifecycleAction, li
 /** A command ended: complete the action it was sent for, found by the command's id. */
 async function finishAction(config: HookConfig, invocation: InvocationResult, lines: Lines): Promise<Outcome> {
   const { instanceId, commandId, status } = invocation;
-  const records = await actionsOfInstance(config.actionTableName, instanceId);
+  const records = await actionsOfInstance(config.actionTable, instanceId);
   // A handler that stopped between sending and recording left no command id: the command's comment names the action.
   const token = records.find((r) => r.commandId === commandId)?.token
     ?? await tokenOfCommand(config, commandId, instanceId);
@@ -266,7 +286,7 @@ async function finishAction(config: HookConfig, invocation: InvocationResult, li
     return 'ignored';
   }
   // Counted by the first status event of the command only: EventBridge may deliver it more than once.
-  const ending = await recordCommandEnded(config.actionTableName, instanceId, token, commandId, status);
+  const ending = await recordCommandEnded(config.actionTable, instanceId, token, commandId, status);
   if (ending.newlyRecorded) commandSent(lines.hook, { instanceId, commandId }, lines.ctx);
   if (ending.first) commandEnded(lines.hook, { instanceId, commandId, status }, lines.ctx);
   const startedAt = ending.previous?.startedAt ?? records.find((r) => r.token === token)?.startedAt;
@@ -281,9 +301,9 @@ async function finishAction(config: HookConfig, invocation: InvocationResult, li
  */
 async function passHoldsAction(config: HookConfig, action: LifecycleAction): Promise<boolean> {
   if (config.passPeriodSeconds <= 0 || action.startedAt === undefined) return false;
-  const adopted = await adoptCurrent(config.actionTableName, action.instanceId, action.token, action.startedAt);
+  const adopted = await adoptCurrent(config.actionTable, action.instanceId, action.token, action.startedAt);
   if (!adopted) return false;
-  await markEnded(config.actionTableName, action, 'the reconciliation pass runs the command of this action');
+  await markEnded(config.actionTable, action, 'the reconciliation pass runs the command of this action');
   console.info({ message: 'a reconciliation pass already runs this lifecycle action\'s command', instanceId: action.instanceId, commandId: adopted.commandId });
   return true;
 }

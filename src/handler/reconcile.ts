@@ -27,6 +27,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AutoScalingClient,
+  AutoScalingGroup,
   DescribeAutoScalingGroupsCommand,
   DescribeWarmPoolCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -104,9 +105,14 @@ interface PassContext {
   readonly requestId?: string;
 }
 
-export async function reconcile(config: HookConfig, remainingMs: () => number, requestId?: string): Promise<PassReport> {
+/**
+ * One hook's pass.
+ * @param group the hook's group as DescribeAutoScalingGroups described it for
+ * the whole runtime's pass (null: not found); described here when absent.
+ */
+export async function reconcile(config: HookConfig, remainingMs: () => number, requestId?: string, group?: AutoScalingGroup | null): Promise<PassReport> {
   const report: PassReport = { waiting: 0, handled: 0, left: 0, completed: 0, heartbeats: 0, sent: 0, sighted: 0 };
-  const waiting = await waitingInstances(config);
+  const waiting = await waitingInstances(config, group === undefined ? await describeGroup(config.groupName) : group);
   report.waiting = waiting.length;
   const ctx: PassContext = { config, claimId: requestId ?? randomUUID(), report, requestId };
   let next = 0;
@@ -129,11 +135,34 @@ export async function reconcile(config: HookConfig, remainingMs: () => number, r
   return report;
 }
 
-/** The group's instances in one of this hook's wait states: one call, two or more with a warm pool. */
-async function waitingInstances(config: HookConfig): Promise<Waiting[]> {
+/** Groups DescribeAutoScalingGroups describes in one call by default. */
+export const GROUPS_PER_DESCRIBE = 50;
+
+/** The groups of these names that exist, described a call per GROUPS_PER_DESCRIBE names. */
+export async function describeGroups(names: readonly string[]): Promise<Map<string, AutoScalingGroup>> {
+  const described = new Map<string, AutoScalingGroup>();
+  const unique = [...new Set(names)];
+  for (let i = 0; i < unique.length; i += GROUPS_PER_DESCRIBE) {
+    const chunk = unique.slice(i, i + GROUPS_PER_DESCRIBE);
+    let token: string | undefined;
+    do {
+      const page = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: chunk, NextToken: token }));
+      for (const group of page.AutoScalingGroups ?? []) {
+        if (group.AutoScalingGroupName) described.set(group.AutoScalingGroupName, group);
+      }
+      token = page.NextToken;
+    } while (token);
+  }
+  return described;
+}
+
+async function describeGroup(name: string): Promise<AutoScalingGroup | null> {
+  return (await describeGroups([name])).get(name) ?? null;
+}
+
+/** The group's instances in one of this hook's wait states: from the group's description, and DescribeWarmPool with a warm pool. */
+async function waitingInstances(config: HookConfig, group: AutoScalingGroup | null): Promise<Waiting[]> {
   const states = waitStatesOf(config.transition);
-  const described = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [config.groupName] }));
-  const group = described.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === config.groupName);
   if (!group) {
     console.error({ message: 'the Auto Scaling group was not found; nothing to reconcile', groupName: config.groupName });
     return [];
@@ -156,7 +185,7 @@ async function waitingInstances(config: HookConfig): Promise<Waiting[]> {
 
 async function reconcileInstance(ctx: PassContext, instance: Waiting): Promise<void> {
   const { config } = ctx;
-  const records = await actionsOfInstance(config.actionTableName, instance.instanceId);
+  const records = await actionsOfInstance(config.actionTable, instance.instanceId);
   let handled = false;
   for (const record of records) {
     if (record.closed || record.state === 'ended') continue;
@@ -175,21 +204,21 @@ async function settleCommand(ctx: PassContext, record: ActionRecord): Promise<'l
   if (status === undefined) return 'live';
   if (TERMINAL_STATUSES.includes(status)) {
     // Its status event was lost or is late: the command's end is counted once, by whichever records it first.
-    const ending = await recordCommandEnded(config.actionTableName, record.instanceId, record.token, record.commandId!, status);
+    const ending = await recordCommandEnded(config.actionTable, record.instanceId, record.token, record.commandId!, status);
     if (ending.first) {
       commandEnded(hookOf(config), { instanceId: record.instanceId, commandId: record.commandId!, status }, { requestId: ctx.requestId });
     }
     const outcome = await completeForStatus(ctx, record.instanceId, record.token, status, record.commandId!, record.startedAt);
-    await markClosed(config.actionTableName, record);
+    await markClosed(config.actionTable, record);
     return outcome === 'completed' ? 'completed' : 'ended';
   }
   if (!heartbeatDue(config, record.heartbeatAt ?? record.startedAt ?? 0)) return 'live';
   if (!await actionIsPending(config, record.instanceId, record.token)) {
-    await markClosed(config.actionTableName, record);
+    await markClosed(config.actionTable, record);
     return 'ended';
   }
   ctx.report.heartbeats++;
-  await recordHeartbeat(config.actionTableName, record, Date.now());
+  await recordHeartbeat(config.actionTable, record, Date.now());
   return 'live';
 }
 
@@ -205,16 +234,16 @@ async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'liv
   if (Date.now() < record.leaseUntil) return 'live';
   if (record.state === 'waiting' && !registrationDeadlinePassed(record) && !await agentOnline(record.instanceId)) return 'live';
   const sendBy = Date.now() + SEND_WINDOW_MS;
-  if (!await takeOverClaim(config.actionTableName, record, ctx.claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'live';
+  if (!await takeOverClaim(config.actionTable, record, ctx.claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'live';
   const action = actionOf(record);
   const found = await findCommandOfAction(config, action);
   if (found) {
     // Counted unless its sender (late, not stopped) or its status event recorded it first.
-    if ((await recordCommand(config.actionTableName, action, found)).first) passSent(ctx, record.instanceId, found);
+    if ((await recordCommand(config.actionTable, action, found)).first) passSent(ctx, record.instanceId, found);
     return 'live';
   }
   if (!await actionIsPending(config, record.instanceId, record.token)) {
-    await markEnded(config.actionTableName, action, 'the lifecycle action had ended before its command was sent');
+    await markEnded(config.actionTable, action, 'the lifecycle action had ended before its command was sent');
     return 'ended';
   }
   // Launch: only once the agent is online; until then the claim's lease runs out again and the next pass looks.
@@ -222,18 +251,18 @@ async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'liv
     if (!registrationDeadlinePassed(record)) return 'live';
     commandNotSent(hookOf(config), { instanceId: record.instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, { requestId: ctx.requestId });
     await completeAction(config, record.instanceId, record.token, config.failureResult, 'the SSM agent did not register in time');
-    await markEnded(config.actionTableName, action, 'the SSM agent did not register in time');
+    await markEnded(config.actionTable, action, 'the SSM agent did not register in time');
     return 'ended';
   }
   try {
     const commandId = await sendCommand(config, action, sendBy);
-    const recording = await recordCommand(config.actionTableName, action, commandId);
+    const recording = await recordCommand(config.actionTable, action, commandId);
     if (recording.first || recording.other) passSent(ctx, record.instanceId, commandId);
     ctx.report.sent++;
   } catch (error) {
     if (isTransient(error)) throw error;
     await completeAction(config, record.instanceId, record.token, config.failureResult, `SendCommand failed: ${errorName(error)}`);
-    await markEnded(config.actionTableName, action, `SendCommand failed: ${errorName(error)}`);
+    await markEnded(config.actionTable, action, `SendCommand failed: ${errorName(error)}`);
     return 'ended';
   }
   return 'live';
@@ -242,7 +271,7 @@ async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'liv
 /** No record of the pending action: the `#current` item's path (current-action.ts). */
 async function reconcileUnknown(ctx: PassContext, instance: Waiting, records: readonly ActionRecord[]): Promise<void> {
   const { config } = ctx;
-  const table = config.actionTableName;
+  const table = config.actionTable;
   const { instanceId } = instance;
   const current = await readCurrent(table, instanceId);
   if (current?.state === 'sent') return settleCurrentCommand(ctx, instance, current, records);
@@ -269,7 +298,7 @@ async function reconcileUnknown(ctx: PassContext, instance: Waiting, records: re
 /** Claims (or takes over) the `#current` item and sends the command, unless an event holds the action (I1). */
 async function runCurrent(ctx: PassContext, instance: Waiting, current: CurrentAction): Promise<void> {
   const { config } = ctx;
-  const table = config.actionTableName;
+  const table = config.actionTable;
   const { instanceId } = instance;
   if (config.transition === 'launch' && !await agentOnline(instanceId)) return;
   const now = Date.now();
@@ -323,7 +352,7 @@ async function settleCurrentCommand(ctx: PassContext, instance: Waiting, current
   if (current.token === undefined && laterAction(current, records)) return;
   if (await actionIsPending(config, instance.instanceId, current.token)) {
     ctx.report.heartbeats++;
-    await recordCurrentHeartbeat(config.actionTableName, instance.instanceId, Date.now());
+    await recordCurrentHeartbeat(config.actionTable, instance.instanceId, Date.now());
   }
 }
 
@@ -342,19 +371,19 @@ export async function completeCurrent(
   const { instanceId } = current;
   if (current.token === undefined && (laterAction(current, records) || (waitState !== undefined && waitState !== current.waitState))) {
     console.error({ message: 'the action of a command sent without its event has ended; not completing another action', instanceId, commandId: current.commandId });
-    await finishCurrent(config.actionTableName, instanceId, current.commandId);
+    await finishCurrent(config.actionTable, instanceId, current.commandId);
     return 'ignored';
   }
   const outcome = ctx
     ? await completeForStatus(ctx, instanceId, current.token, status, current.commandId!)
     : await completeAction(config, instanceId, current.token, resultForStatus(status, config.failureResult), `command ${current.commandId} ended ${status}`);
-  await finishCurrent(config.actionTableName, instanceId, current.commandId);
+  await finishCurrent(config.actionTable, instanceId, current.commandId);
   return outcome;
 }
 
 /** The status event of a command a pass sent: found by the `#current` item, since its comment names no token. */
 export async function finishPassCommand(config: HookConfig, invocation: InvocationResult, records: readonly ActionRecord[]): Promise<Completion | 'ignored' | undefined> {
-  const current = await readCurrent(config.actionTableName, invocation.instanceId);
+  const current = await readCurrent(config.actionTable, invocation.instanceId);
   if (!current || current.commandId !== invocation.commandId || current.state !== 'sent') return undefined;
   return completeCurrent(config, current, invocation.status, records);
 }

@@ -34,6 +34,7 @@ import {
   EVENT_TIME_PATTERN,
   WAIT_SECONDS_KEY,
 } from './events';
+import { settingsOf } from './hook-config';
 
 // Per-call retries and request timeouts (client-options.ts). A StartExecution retried after a lost
 // answer may start a second execution: its check meets the chain's turn and starts nothing.
@@ -121,6 +122,8 @@ export function registrationCheckInput(config: HookConfig, check: Omit<Registrat
       Attempt: check.attempt,
       Deadline: check.deadline,
       ...(check.chain ? { Chain: check.chain } : {}),
+      // The shared function learns from the check which hook it serves.
+      Hook: settingsOf(config),
     },
   };
 }
@@ -135,7 +138,7 @@ export function registrationCheckInput(config: HookConfig, check: Omit<Registrat
 export async function scheduleNextCheck(
   config: HookConfig, action: LifecycleAction, registration: Exclude<Registration, 'online'>, claimId: string, check?: RegistrationCheck,
 ): Promise<WaitStep> {
-  const table = config.actionTableName;
+  const table = config.actionTable;
   const { instanceId, token } = action;
   const now = Date.now();
   const goOn = (checksBefore: number, deadline: number, chain: string, write: (turn: WaitTurn) => Promise<boolean>) =>

@@ -18,17 +18,14 @@ import {
   throttledSendDelayMs,
   tokenOfComment,
 } from './events';
+import { hookClients } from './hook-clients';
 import { sleep } from './timing';
 
 // Clients live for the whole execution environment; reads retry on their own
 // budget, not a quota shared across events (client-options.ts).
 const ssm = new SSMClient(clientOptions());
-// SendCommand has no client token: an SDK retry after a 5xx or a dropped
-// connection could run the commands a second time. This client never retries;
-// sendCommand repeats a refused attempt itself and looks for a lost one.
-// A send that gets no answer within 10 s is a lost answer like any other: the
-// command may exist, and the handler looks for it before sending again.
-const ssmSendOnce = new SSMClient({ maxAttempts: 1, requestHandler: { requestTimeout: 10_000 } });
+// SendCommand goes through the hook's own client, which never retries (hook-clients.ts):
+// sendCommand repeats a refused attempt itself and looks for a lost one before sending again.
 
 /** Attempts at SendCommand within one invocation. */
 const SEND_ATTEMPTS = 3;
@@ -73,7 +70,7 @@ export async function sendCommand(config: HookConfig, action: LifecycleAction, s
     // After the send window the claim may pass to another invocation, which must not meet a command sent later.
     if (Date.now() > sendBy) throw new SendUnsettledError('the send window closed before SendCommand could be called');
     try {
-      const sent = await ssmSendOnce.send(new SendCommandCommand({
+      const sent = await hookClients(config).ssmSendOnce.send(new SendCommandCommand({
         DocumentName: config.documentName,
         // The document gains a version on each update of the hook's commands.
         DocumentVersion: '$LATEST',

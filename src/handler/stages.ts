@@ -1,11 +1,11 @@
 /**
  * Which lifecycle events of a hook run its commands: the stage of an event,
  * read from its `Origin` and `Destination` (warm pools), and the choice the
- * construct passes in the function's environment. Pure functions: no AWS
+ * construct passes in the hook's settings. Pure functions: no AWS
  * calls, no logging.
  */
 import { LifecycleStage } from '../lifecycle-stage';
-import { HOOK_ENVIRONMENT, Transition } from './events';
+import type { Transition } from './events';
 
 /** The stages each transition's hook fires at, in the order the README lists them. */
 export const STAGES_OF_TRANSITION: Record<Transition, readonly LifecycleStage[]> = {
@@ -13,26 +13,22 @@ export const STAGES_OF_TRANSITION: Record<Transition, readonly LifecycleStage[]>
   terminate: [LifecycleStage.RETURN_TO_WARM_POOL, LifecycleStage.TERMINATE],
 };
 
-const STAGES_ENVIRONMENT = HOOK_ENVIRONMENT.stages;
-
 /**
- * The stages whose events run the commands, from the function's environment.
- * Unset means every stage of the transition (a function deployed before the
- * variable existed behaves as it did).
- * @throws when the variable names a stage this transition does not have: the function is misconfigured.
+ * The stages whose events run the commands, from the hook's settings (a
+ * comma-separated list). Unset means every stage of the transition.
+ * @throws when the list names a stage this transition does not have: the hook is misconfigured.
  */
-export function readStages(env: Record<string, string | undefined>, transition: Transition): ReadonlySet<LifecycleStage> {
+export function readStages(value: string | undefined, transition: Transition): ReadonlySet<LifecycleStage> {
   const allowed = STAGES_OF_TRANSITION[transition];
-  const value = env[STAGES_ENVIRONMENT];
   if (value === undefined) return new Set(allowed);
   const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
   const chosen = new Set<LifecycleStage>();
   for (const name of names) {
     const stage = allowed.find((s) => s === name);
-    if (!stage) throw new Error(`${STAGES_ENVIRONMENT} names ${JSON.stringify(name)}; a ${transition} hook has the stages ${allowed.join(', ')}`);
+    if (!stage) throw new Error(`stages names ${JSON.stringify(name)}; a ${transition} hook has the stages ${allowed.join(', ')}`);
     chosen.add(stage);
   }
-  if (chosen.size === 0) throw new Error(`${STAGES_ENVIRONMENT} is empty; it must name at least one stage`);
+  if (chosen.size === 0) throw new Error(`stages is empty; it must name at least one stage`);
   return chosen;
 }
 

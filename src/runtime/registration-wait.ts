@@ -8,13 +8,13 @@ import {
   aws_stepfunctions as sfn,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { WAIT_SECONDS_KEY } from './handler/events';
-import { NagSuppression, suppressNagFindings } from './nag-suppressions';
+import { WAIT_SECONDS_KEY } from '../handler/events';
+import { NagSuppression, suppressNagFindings } from '../nag-suppressions';
 
 /**
- * A launch hook's wait between two checks of an instance's SSM registration:
+ * The wait of launch hooks between two checks of an instance's SSM registration:
  * an Express state machine that waits the seconds its input names, then
- * invokes the hook's function asynchronously with that input, and ends. The
+ * invokes the runtime's function asynchronously with that input, and ends. The
  * function returns while it waits, so the wait costs a Step Functions request
  * and a few seconds at 64 MB instead of Lambda time.
  *
@@ -52,7 +52,7 @@ export class RegistrationWait extends Construct {
   bind(handler: lambda.IFunction): sfn.CfnStateMachine {
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
-      description: 'Invokes the lifecycle hook\'s function after a registration wait',
+      description: 'Invokes the lifecycle command runtime\'s function after a registration wait',
     });
     const policy = new iam.Policy(this, 'Policy', {
       roles: [role],
@@ -63,7 +63,7 @@ export class RegistrationWait extends Construct {
       })],
     });
     const definition = {
-      Comment: 'Waits before the next check of a launching instance\'s SSM registration, then invokes the hook\'s function with the check',
+      Comment: 'Waits before the next check of a launching instance\'s SSM registration, then invokes the runtime\'s function with the check',
       StartAt: 'Wait',
       States: {
         Wait: { Type: 'Wait', SecondsPath: `$.${WAIT_SECONDS_KEY}`, Next: 'Check' },
@@ -93,13 +93,13 @@ export class RegistrationWait extends Construct {
     suppressNagFindings(stateMachine, STATE_MACHINE_SUPPRESSIONS);
     suppressNagFindings(policy.node.defaultChild as CfnResource, [{
       rule: 'NIST.800.53.R5-IAMNoInlinePolicy',
-      reason: 'A policy that this construct attaches to a single role, created and deleted with the hook; a managed policy would be a separate object that nothing else should attach.',
+      reason: 'A policy that this construct attaches to a single role, created and deleted with the runtime; a managed policy would be a separate object that nothing else should attach.',
     }]);
     return stateMachine;
   }
 }
 
-const NO_LOGS_REASON = 'The state machine only waits and invokes the hook\'s function, which logs every registration check; Express execution logs would be billed per GB ingested for nothing the function\'s log does not hold.';
+const NO_LOGS_REASON = 'The state machine only waits and invokes the runtime\'s function, which logs every registration check; Express execution logs would be billed per GB ingested for nothing the function\'s log does not hold.';
 
 /** Findings on the registration wait state machine that stay by design. */
 const STATE_MACHINE_SUPPRESSIONS: NagSuppression[] = [
