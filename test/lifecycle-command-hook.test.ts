@@ -1,6 +1,7 @@
-import { App, CfnParameter, Duration, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_logs as logs } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { LifecycleCommandHook, LifecycleCommandHookProps } from '../src';
+import { IConstruct } from 'constructs';
+import { LifecycleCommandHook, LifecycleCommandHookProps, LifecycleCommandRuntime } from '../src';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
@@ -35,19 +36,165 @@ function hookTemplate(props: Partial<LifecycleCommandHookProps> & { group?: 'own
   return { stack, hook, template: Template.fromStack(stack) };
 }
 
-function documentRef() {
-  return { Ref: Match.stringLikeRegexp('^DrainDocument') };
+/** The logical id of the one resource of this type whose id matches `pattern`. */
+function onlyId(template: Template, type: string, pattern: RegExp = /./): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => pattern.test(id));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+/** The runtime's function, not its role, policy or log group. */
+const HANDLER_ID = /^LifecycleCommandRuntimeHandler[0-9A-F]{8}$/;
+
+function handlerId(template: Template): string {
+  return onlyId(template, 'AWS::Lambda::Function', HANDLER_ID);
+}
+
+function actionTableId(template: Template): string {
+  return onlyId(template, 'AWS::DynamoDB::Table');
+}
+
+function handlerVariables(template: Template): Record<string, unknown> {
+  return template.toJSON().Resources[handlerId(template)].Properties.Environment.Variables;
+}
+
+/**
+ * Parses a JSON text the template builds with Fn::Join, each token part
+ * (`{ Ref }`, `{ Fn::GetAtt }`) put back as the object it is; a token inside a
+ * longer string stays a `@@n@@` marker, and fails the comparison that meets it.
+ */
+function joinedJson(value: unknown, replace: Record<string, string> = {}): any {
+  const tokens: unknown[] = [];
+  let text: string;
+  if (typeof value === 'string') {
+    text = value;
+  } else {
+    const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+    expect(separator).toBe('');
+    text = parts.map((part) => (typeof part === 'string' ? part : `@@${tokens.push(part) - 1}@@`)).join('');
+  }
+  for (const [from, to] of Object.entries(replace)) text = text.split(from).join(to);
+  const restore = (x: unknown): unknown => {
+    if (typeof x === 'string') {
+      const marker = /^@@(\d+)@@$/.exec(x);
+      return marker ? tokens[Number(marker[1])] : x;
+    }
+    if (Array.isArray(x)) return x.map(restore);
+    if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, restore(v)]));
+    return x;
+  };
+  return restore(JSON.parse(text));
+}
+
+/** The hook's settings as its AWS::SSM::Parameter holds them, and the parameter's name. */
+function hookParameter(template: Template, hookId = 'Drain') {
+  const id = onlyId(template, 'AWS::SSM::Parameter', new RegExp(`^${hookId}Settings`));
+  const properties = template.toJSON().Resources[id].Properties;
+  return { name: properties.Name as string, settings: joinedJson(properties.Value) };
+}
+
+/** The input the hook's lifecycle rule gives the function: `{ hook: settings, event: <the event> }`. */
+function lifecycleRuleInput(template: Template, hookId = 'Drain') {
+  const id = onlyId(template, 'AWS::Events::Rule', new RegExp(`^${hookId}LifecycleActionRule`));
+  const [target] = template.toJSON().Resources[id].Properties.Targets;
+  expect(target.InputTransformer.InputPathsMap).toEqual({ f1: '$' });
+  // <f1> is where EventBridge puts the whole event ($): quoted here, so that the rest parses.
+  return joinedJson(target.InputTransformer.InputTemplate, { '<f1>': '"<the event>"' });
+}
+
+/** What `hookTemplate`'s terminate hook on the imported group carries, with `overrides`. */
+function terminateSettings(overrides: Record<string, unknown> = {}) {
+  return {
+    groupName: 'web-fleet',
+    hookName: expect.stringMatching(/^Stack-Drain-[0-9A-F]{8}$/),
+    documentName: expect.stringMatching(/^lch-[0-9a-f]{10}-Stack-Drain-[0-9A-F]{8}$/),
+    transition: 'terminate',
+    failureResult: 'CONTINUE',
+    outputLogGroupName: { Ref: expect.stringMatching(/^DrainOutputLogGroup/) },
+    registrationTimeoutSeconds: 0,
+    deliveryTimeoutSeconds: 60,
+    executionTimeoutSeconds: 300,
+    heartbeatTimeoutSeconds: 900,
+    stages: 'return-to-warm-pool,terminate',
+    roleArn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainRole/), 'Arn'] },
+    ...overrides,
+  };
+}
+
+/** Both places the function learns a hook's settings from hold the same `expected` settings. */
+function expectSettings(template: Template, expected: Record<string, unknown>, hookId = 'Drain') {
+  const { settings } = hookParameter(template, hookId);
+  expect(settings).toEqual(expected);
+  expect(lifecycleRuleInput(template, hookId)).toEqual({ hook: settings, event: '<the event>' });
+}
+
+/** The statements of every AWS::IAM::Policy attached to the role with this logical id. */
+function policyStatementsOfRole(template: Template, roleId: string): any[] {
+  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } });
+  return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+/** Every policy document of the stack's IAM policies and roles, as text (not their metadata, whose nag reasons name actions). */
+function policyDocumentsText(template: Template): string {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).map((p) => p.Properties.PolicyDocument);
+  const inRoles = Object.values(template.findResources('AWS::IAM::Role')).flatMap((r) => (r.Properties.Policies ?? []).map((p: { PolicyDocument: unknown }) => p.PolicyDocument));
+  const documents = [...policies, ...inRoles];
+  expect(documents.length).toBeGreaterThan(0);
+  return JSON.stringify(documents);
+}
+
+function runtimePolicyStatements(template: Template): any[] {
+  const id = onlyId(template, 'AWS::IAM::Policy', /^LifecycleCommandRuntimeHandlerPolicy/);
+  return template.toJSON().Resources[id].Properties.PolicyDocument.Statement;
+}
+
+function partitionArn(rest: string) {
+  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] };
+}
+
+/** The runtime policy's statements shared by launch and terminate hooks, for the runtime of `prefix`. */
+function commonRuntimeStatements(template: Template, prefix: string) {
+  return [
+    { Sid: 'ReadCommands', Effect: 'Allow', Action: ['ssm:ListCommands', 'ssm:GetCommandInvocation'], Resource: '*' },
+    { Sid: 'ReadGroups', Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool'], Resource: '*' },
+    {
+      Sid: 'HookSettings',
+      Effect: 'Allow',
+      Action: ['ssm:GetParameter', 'ssm:GetParametersByPath'],
+      Resource: [
+        partitionArn(`:ssm:eu-west-1:123456789012:parameter/cdk-lifecycle-command-hook/${prefix}`),
+        partitionArn(`:ssm:eu-west-1:123456789012:parameter/cdk-lifecycle-command-hook/${prefix}/*`),
+      ],
+    },
+    {
+      Sid: 'AssumeHookRoles',
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Resource: partitionArn(`:iam::123456789012:role/cdk-lifecycle-command-hook/${prefix}/*`),
+    },
+    {
+      Sid: 'ActionRecords',
+      Effect: 'Allow',
+      Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      Resource: { 'Fn::GetAtt': [actionTableId(template), 'Arn'] },
+    },
+  ];
+}
+
+function namePrefix(template: Template): string {
+  return handlerVariables(template).RUNTIME_NAME_PREFIX as string;
 }
 
 describe('terminate hook on an imported group', () => {
   const { template } = hookTemplate({ group: 'imported' });
 
-  test('creates the lifecycle hook with a heartbeat covering the command, delivery and completion', () => {
+  test('creates the lifecycle hook with a heartbeat of the command\'s timeout plus 10 minutes', () => {
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
       AutoScalingGroupName: 'web-fleet',
+      LifecycleHookName: Match.stringLikeRegexp('^Stack-Drain-[0-9A-F]{8}$'),
       LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
-      // Two reconciliation periods on top, so that a pass repairs a lost status event before the timeout.
-      HeartbeatTimeout: 300 + 60 + 60 + 2 * 900,
+      // max(timeout 300, registration 0) + 600 for delivery, completion and a pass that repairs a lost status event.
+      HeartbeatTimeout: 300 + 600,
       DefaultResult: 'CONTINUE',
     });
     template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
@@ -55,7 +202,9 @@ describe('terminate hook on an imported group', () => {
 
   test('a terminate hook has no registration wait: no state machine, no Step Functions right', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
-    expect(JSON.stringify(template.toJSON())).not.toMatch(/states:|HOOK_REGISTRATION_WAIT/);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/states:|RUNTIME_REGISTRATION_WAIT/);
+    // Nor the read of the agents' registration, which only a launch hook needs.
+    expect(policyDocumentsText(template)).not.toContain('ssm:DescribeInstanceInformation');
   });
 
   test('creates a schema 2.2 shell document with the commands and their timeout as its execution timeout', () => {
@@ -77,20 +226,40 @@ describe('terminate hook on an imported group', () => {
     });
   });
 
-  test('the hook is created after, and deleted before, the rules, the handler and its permissions', () => {
+  test('the document is named with the runtime\'s prefix, and the hook\'s parameter under the runtime\'s path by that name', () => {
+    const documentName = template.toJSON().Resources[onlyId(template, 'AWS::SSM::Document')].Properties.Name as string;
+    const variables = handlerVariables(template);
+    expect(variables.RUNTIME_NAME_PREFIX).toMatch(/^lch-[0-9a-f]{10}$/);
+    expect(documentName.startsWith(`${variables.RUNTIME_NAME_PREFIX}-`)).toBe(true);
+    // SSM allows 128 characters in a document name.
+    expect(documentName.length).toBeLessThanOrEqual(128);
+    const { name, settings } = hookParameter(template);
+    expect(settings.documentName).toBe(documentName);
+    // The function finds a status event's hook at <path><document name>.
+    expect(name).toBe(`${variables.RUNTIME_HOOK_PARAMETERS}${documentName}`);
+    expect(name).toBe(`/cdk-lifecycle-command-hook/${variables.RUNTIME_NAME_PREFIX}/${documentName}`);
+    template.hasResourceProperties('AWS::SSM::Parameter', { Name: name, Type: 'String', Tier: 'Standard' });
+  });
+
+  test('the hook is created after, and deleted before, its rule, role, parameter and document, and the runtime\'s function, rights and rules', () => {
     const [hook] = Object.values(template.findResources('AWS::AutoScaling::LifecycleHook'));
     const dependsOn: string[] = hook.DependsOn;
-    for (const prefix of ['DrainLifecycleActionRule', 'DrainCommandStatusRule', 'DrainHandler', 'DrainHandlerPolicy']) {
+    for (const prefix of [
+      'DrainLifecycleActionRule', 'DrainRole', 'DrainSettings', 'DrainDocument',
+      'LifecycleCommandRuntimeCommandStatusRule', 'LifecycleCommandRuntimeReconciliationRule', 'LifecycleCommandRuntimeHandlerPolicy',
+    ]) {
       expect(dependsOn.some((id) => id.startsWith(prefix))).toBe(true);
     }
-    // The three invoke permissions, which the rules' targets add to the handler.
+    expect(dependsOn).toContain(handlerId(template));
+    // The one invoke permission, for every rule of the runtime, which the function holds.
     const permissions = Object.keys(template.findResources('AWS::Lambda::Permission'));
-    expect(permissions).toHaveLength(3);
+    expect(permissions).toHaveLength(1);
     expect(dependsOn).toEqual(expect.arrayContaining(permissions));
   });
 
-  test('the lifecycle rule matches exactly this group, hook and transition', () => {
+  test('the lifecycle rule matches exactly this group, hook and transition, and is named with the runtime\'s prefix', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
+      Name: Match.stringLikeRegexp(`^${namePrefix(template)}-`),
       EventPattern: {
         'source': ['aws.autoscaling'],
         'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
@@ -100,78 +269,124 @@ describe('terminate hook on an imported group', () => {
         },
       },
     });
+    for (const rule of Object.values(template.findResources('AWS::Events::Rule'))) {
+      // EventBridge allows 64 characters in a rule name.
+      expect(rule.Properties.Name.length).toBeLessThanOrEqual(64);
+    }
   });
 
-  test('the status rule matches this document and terminal statuses only', () => {
+  test('the lifecycle rule wraps the event with the hook\'s settings, the same as its parameter holds', () => {
+    expectSettings(template, terminateSettings());
+  });
+
+  test('the runtime\'s status rule matches the runtime\'s documents by prefix, and terminal statuses only', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
+      Name: `${namePrefix(template)}-command-status`,
       EventPattern: {
         'source': ['aws.ssm'],
         'detail-type': ['EC2 Command Invocation Status-change Notification'],
         'detail': {
-          'document-name': [documentRef()],
+          'document-name': [{ prefix: `${namePrefix(template)}-` }],
           'status': ['Success', 'Failed', 'TimedOut', 'Cancelled', 'Undeliverable', 'Terminated'],
         },
       },
     });
+    // The hook's lifecycle rule, the runtime's status rule and its schedule.
     template.resourceCountIs('AWS::Events::Rule', 3);
   });
 
-  test('the reconciliation rule invokes the handler every 15 minutes, without retries: the next pass does the same work', () => {
+  test('the reconciliation rule invokes the handler every 6 minutes, without retries: the next pass does the same work', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(15 minutes)',
+      ScheduleExpression: 'rate(6 minutes)',
       Targets: [Match.objectLike({
-        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainHandler'), 'Arn'] },
-        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 900 },
+        Arn: { 'Fn::GetAtt': [handlerId(template), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 360 },
       })],
     });
   });
 
-  test('both event rule targets retry and dead-letter to the encrypted queue', () => {
+  test('both event rule targets retry and dead-letter to the encrypted queue, which takes messages from the runtime\'s rules only', () => {
     const rules = template.findResources('AWS::Events::Rule', { Properties: { EventPattern: Match.anyValue() } });
     expect(Object.keys(rules)).toHaveLength(2);
+    const queueId = onlyId(template, 'AWS::SQS::Queue');
+    // A lifecycle event is worth delivering while its action may be pending (the heartbeat timeout);
+    // a status event, while the longest heartbeat timeout of any hook of the runtime.
+    const maxAge: Record<string, number> = { 'aws.autoscaling': 900, 'aws.ssm': 7200 };
     for (const rule of Object.values(rules)) {
       expect(rule.Properties.Targets).toEqual([expect.objectContaining({
-        Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainHandler/), 'Arn'] },
-        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 420 + 1800 },
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainDeadLetterQueue/), 'Arn'] } },
+        Arn: { 'Fn::GetAtt': [handlerId(template), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: maxAge[rule.Properties.EventPattern.source[0]] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
       })]);
     }
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    template.resourceCountIs('AWS::SQS::QueuePolicy', 1);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({
-          Effect: 'Deny',
-          Action: 'sqs:*',
-          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-        })]),
+        Statement: [
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sqs:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          {
+            Sid: 'RulesOfThisRuntime',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+            Condition: { ArnLike: { 'aws:SourceArn': partitionArn(`:events:eu-west-1:123456789012:rule/${namePrefix(template)}-*`) } },
+          },
+        ],
       },
     });
   });
 
-  test('the handler runs Node.js 24 with JSON logs, its own log group and the hook\'s settings', () => {
+  test('EventBridge may invoke the function from the runtime\'s rules of this account only', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [handlerId(template), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceAccount: '123456789012',
+      SourceArn: partitionArn(`:events:eu-west-1:123456789012:rule/${namePrefix(template)}-*`),
+    });
+  });
+
+  test('the handler runs Node.js 24 with JSON logs, its own log group and the runtime\'s settings', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Handler: 'index.handler',
       Timeout: 60,
       MemorySize: 256,
-      LoggingConfig: Match.objectLike({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' }),
-      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainDeadLetterQueue'), 'Arn'] } },
+      LoggingConfig: Match.objectLike({
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'INFO',
+        LogGroup: { Ref: Match.stringLikeRegexp('^LifecycleCommandRuntimeHandlerLogGroup') },
+      }),
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [onlyId(template, 'AWS::SQS::Queue'), 'Arn'] } },
       Environment: {
         Variables: {
-          HOOK_GROUP_NAME: 'web-fleet',
-          HOOK_NAME: Match.stringLikeRegexp('^Stack-Drain-[0-9A-F]{8}$'),
-          HOOK_DOCUMENT_NAME: documentRef(),
-          HOOK_TRANSITION: 'terminate',
-          HOOK_FAILURE_RESULT: 'CONTINUE',
-          HOOK_OUTPUT_LOG_GROUP: { Ref: Match.stringLikeRegexp('^DrainOutputLogGroup') },
-          HOOK_REGISTRATION_TIMEOUT_SECONDS: '0',
-          HOOK_DELIVERY_TIMEOUT_SECONDS: '60',
-          HOOK_EXECUTION_TIMEOUT_SECONDS: '300',
-          HOOK_ACTION_TABLE: { Ref: actionTableId(template) },
+          RUNTIME_ACTION_TABLE: { Ref: actionTableId(template) },
+          RUNTIME_PASS_PERIOD_SECONDS: '360',
+          RUNTIME_HOOK_PARAMETERS: Match.stringLikeRegexp('^/cdk-lifecycle-command-hook/lch-[0-9a-f]{10}/$'),
+          RUNTIME_NAME_PREFIX: Match.stringLikeRegexp('^lch-[0-9a-f]{10}$'),
         },
       },
     });
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 420 + 1800 });
+    // Nothing of the hook is in the shared function's environment: it comes with the events and from the parameter.
+    expect(JSON.stringify(handlerVariables(template))).not.toMatch(/web-fleet|Drain/);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 });
+  });
+
+  test('the table of action records is keyed by hook and instance, then by action', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'HookInstance', KeyType: 'HASH' },
+        { AttributeName: 'LifecycleActionToken', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'ExpiresAt', Enabled: true },
+    });
   });
 
   test('log groups keep events for one month', () => {
@@ -180,56 +395,71 @@ describe('terminate hook on an imported group', () => {
     for (const group of Object.values(groups)) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
-  test('the handler role holds exactly the least-privilege statements', () => {
-    const policies = template.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^DrainHandlerRole') }] },
-    });
-    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
-    expect(statements).toEqual(expect.arrayContaining([
-      {
-        Sid: 'SendHookDocument',
-        Effect: 'Allow',
-        Action: 'ssm:SendCommand',
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:document/', documentRefValue(template)]] },
-      },
-      {
-        Sid: 'SendToGroupInstances',
-        Effect: 'Allow',
-        Action: 'ssm:SendCommand',
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1:123456789012:instance/*']] },
-        Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': 'web-fleet' } },
-      },
-      {
-        Sid: 'ReadCommandsAndRegistration',
-        Effect: 'Allow',
-        Action: ['ssm:ListCommands', 'ssm:DescribeInstanceInformation'],
-        Resource: '*',
-      },
-      {
-        Sid: 'GroupLifecycleActions',
-        Effect: 'Allow',
-        Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
-        Resource: {
-          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/web-fleet']],
-        },
-      },
-      {
-        Sid: 'ActionRecords',
-        Effect: 'Allow',
-        Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-        Resource: { 'Fn::GetAtt': [actionTableId(template), 'Arn'] },
-      },
-    ]));
+  test('the runtime\'s role holds exactly the rights that are no one hook\'s', () => {
+    const roleId = onlyId(template, 'AWS::IAM::Role', /^LifecycleCommandRuntimeHandlerRole/);
+    // Reads without a resource type, the hooks' settings, assuming the hooks' roles, the action records: nothing of a group.
+    expect(runtimePolicyStatements(template)).toEqual(commonRuntimeStatements(template, namePrefix(template)));
+    const statements = policyStatementsOfRole(template, roleId);
     // Besides those five: writing its own log group and dead-lettering, nothing else.
     const others = statements.filter((s: { Sid?: string }) => !s.Sid);
     const otherActions = others.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).sort();
     expect(otherActions).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage']);
     for (const s of others) expect(s.Resource).not.toEqual('*');
-    expect(JSON.stringify(statements)).not.toContain('iam:PassRole');
+    expect(statements).toHaveLength(5 + others.length);
+    expect(JSON.stringify(statements)).not.toMatch(/iam:PassRole|ssm:SendCommand|autoscaling:CompleteLifecycleAction|web-fleet/);
+  });
+
+  test('the hook\'s role holds exactly its document, its group\'s instances and its group\'s actions; only the runtime\'s role assumes it', () => {
+    const prefix = namePrefix(template);
+    const documentName = hookParameter(template).settings.documentName;
+    const roleId = onlyId(template, 'AWS::IAM::Role', /^DrainRole/);
+    const role = template.toJSON().Resources[roleId];
+    expect(role.Properties.Path).toBe(`/cdk-lifecycle-command-hook/${prefix}/`);
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Principal: { AWS: { 'Fn::GetAtt': [onlyId(template, 'AWS::IAM::Role', /^LifecycleCommandRuntimeHandlerRole/), 'Arn'] } },
+    }]);
+    expect(role.Properties.Policies).toEqual([{
+      PolicyName: 'Hook',
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'SendHookDocument',
+            Effect: 'Allow',
+            Action: 'ssm:SendCommand',
+            Resource: partitionArn(`:ssm:eu-west-1:123456789012:document/${documentName}`),
+          },
+          {
+            Sid: 'SendToGroupInstances',
+            Effect: 'Allow',
+            Action: 'ssm:SendCommand',
+            Resource: partitionArn(':ec2:eu-west-1:123456789012:instance/*'),
+            Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': 'web-fleet' } },
+          },
+          {
+            Sid: 'GroupLifecycleActions',
+            Effect: 'Allow',
+            Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+            Resource: partitionArn(':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/web-fleet'),
+          },
+        ],
+      },
+    }]);
+    // No managed policy, and no other policy attached to it.
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(policyStatementsOfRole(template, roleId)).toEqual([]);
+    // The role the runtime assumes is in the settings it reads.
+    expect(hookParameter(template).settings.roleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
   });
 
   test('an imported group\'s instance role is left to its owner, and a warning says what to grant', () => {
-    template.resourceCountIs('AWS::IAM::Role', 1);
+    // The runtime's role and the hook's: no instance role.
+    template.resourceCountIs('AWS::IAM::Role', 2);
+    template.resourcePropertiesCountIs('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] },
+    }, 0);
     const { stack } = hookTemplate({ group: 'imported' });
     Annotations.fromStack(stack).hasWarning('/Stack/Drain', Match.stringLikeRegexp(
       'configureInstanceRole: the group is imported.*AmazonSSMManagedInstanceCore.*the group\'s owner must grant them',
@@ -247,16 +477,6 @@ describe('terminate hook on an imported group', () => {
   });
 });
 
-function actionTableId(template: Template): string {
-  const [id] = Object.keys(template.findResources('AWS::DynamoDB::Table'));
-  return id;
-}
-
-function documentRefValue(template: Template) {
-  const [id] = Object.keys(template.findResources('AWS::SSM::Document'));
-  return { Ref: id };
-}
-
 describe('launch hook on an owned group', () => {
   const { template, hook } = hookTemplate({
     group: 'owned',
@@ -268,16 +488,17 @@ describe('launch hook on an owned group', () => {
     notificationMetadata: '{"env":"prod"}',
   });
 
-  test('the heartbeat also covers the SSM registration wait; failures abandon by default', () => {
+  test('the heartbeat covers the longer of the command and the SSM registration wait; failures abandon by default', () => {
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
       AutoScalingGroupName: { Ref: Match.stringLikeRegexp('^GroupASG') },
       LifecycleHookName: 'bootstrap',
       LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
-      HeartbeatTimeout: 600 + 180 + 60 + 60 + 2 * 900,
+      // max(timeout 600, registration 180) + 600.
+      HeartbeatTimeout: 600 + 600,
       DefaultResult: 'ABANDON',
       NotificationMetadata: '{"env":"prod"}',
     });
-    expect(hook.heartbeatTimeout.toSeconds()).toBe(900 + 1800);
+    expect(hook.heartbeatTimeout.toSeconds()).toBe(1200);
   });
 
   test('the document runs the commands in the working directory', () => {
@@ -304,15 +525,33 @@ describe('launch hook on an owned group', () => {
     });
   });
 
-  test('the handler checks registration without waiting itself, and completes with ABANDON on failure', () => {
+  test('the hook\'s settings: launch, ABANDON on failure, the registration wait, every launch stage', () => {
+    expectSettings(template, {
+      groupName: { Ref: expect.stringMatching(/^GroupASG/) },
+      hookName: 'bootstrap',
+      documentName: expect.stringMatching(/^lch-[0-9a-f]{10}-Stack-Drain-[0-9A-F]{8}$/),
+      transition: 'launch',
+      failureResult: 'ABANDON',
+      outputLogGroupName: { Ref: expect.stringMatching(/^DrainOutputLogGroup/) },
+      registrationTimeoutSeconds: 180,
+      deliveryTimeoutSeconds: 60,
+      executionTimeoutSeconds: 600,
+      heartbeatTimeoutSeconds: 1200,
+      stages: 'enter-warm-pool,leave-warm-pool,launch-into-group',
+      roleArn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainRole/), 'Arn'] },
+    });
+    // The lifecycle rule gives up delivering once the action's heartbeat timeout has run out.
+    const ruleId = onlyId(template, 'AWS::Events::Rule', /^DrainLifecycleActionRule/);
+    expect(template.toJSON().Resources[ruleId].Properties.Targets[0].RetryPolicy)
+      .toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 1200 });
+  });
+
+  test('the handler checks registration without waiting itself: its environment names the registration wait', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 60,
       Environment: {
         Variables: Match.objectLike({
-          HOOK_TRANSITION: 'launch',
-          HOOK_FAILURE_RESULT: 'ABANDON',
-          HOOK_REGISTRATION_TIMEOUT_SECONDS: '180',
-          HOOK_REGISTRATION_WAIT: {
+          RUNTIME_REGISTRATION_WAIT: {
             'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, Match.stringLikeRegexp('^:states:eu-west-1:123456789012:stateMachine:[-A-Za-z0-9]*RegistrationWait')]],
           },
         }),
@@ -324,10 +563,10 @@ describe('launch hook on an owned group', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
     const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
     expect(machine.Properties.StateMachineType).toBe('EXPRESS');
-    const handlerId = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: Match.objectLike({ HOOK_NAME: 'bootstrap' }) } } }))[0];
+    const functionId = handlerId(template);
     // The definition, with the handler's ARN put back where the template joins it in.
     const parts = machine.Properties.DefinitionString['Fn::Join'][1] as unknown[];
-    const definition = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p).includes(handlerId) ? 'HANDLER_ARN' : '?')).join(''));
+    const definition = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p).includes(functionId) ? 'HANDLER_ARN' : '?')).join(''));
     expect(definition).toEqual({
       Comment: expect.any(String),
       StartAt: 'Wait',
@@ -346,21 +585,22 @@ describe('launch hook on an owned group', () => {
     const name = machine.Properties.StateMachineName as string;
     expect(name).toMatch(/RegistrationWait/);
     expect(name.length).toBeLessThanOrEqual(80);
+    expect(handlerVariables(template).RUNTIME_REGISTRATION_WAIT).toEqual(partitionArn(`:states:eu-west-1:123456789012:stateMachine:${name}`));
   });
 
-  test('the handler may start executions of that one state machine; the state machine may invoke only the handler', () => {
+  test('the handler may start executions of that one state machine and read registrations; the state machine may invoke only the handler', () => {
     const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
     const name = machine.Properties.StateMachineName as string;
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([{
-          Sid: 'StartRegistrationWait',
-          Effect: 'Allow',
-          Action: 'states:StartExecution',
-          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:states:eu-west-1:123456789012:stateMachine:${name}`]] },
-        }]),
+    expect(runtimePolicyStatements(template)).toEqual([
+      ...commonRuntimeStatements(template, namePrefix(template)),
+      {
+        Sid: 'StartRegistrationWait',
+        Effect: 'Allow',
+        Action: 'states:StartExecution',
+        Resource: partitionArn(`:states:eu-west-1:123456789012:stateMachine:${name}`),
       },
-    });
+      { Sid: 'ReadRegistration', Effect: 'Allow', Action: 'ssm:DescribeInstanceInformation', Resource: '*' },
+    ]);
     const roleId = machine.Properties.RoleArn['Fn::GetAtt'][0];
     template.hasResourceProperties('AWS::IAM::Role', {
       // aws-cdk-lib before 2.15x writes Step Functions' regional service principal; IAM accepts both.
@@ -371,8 +611,30 @@ describe('launch hook on an owned group', () => {
     expect(machinePolicies[0].Properties.PolicyDocument.Statement).toEqual([{
       Effect: 'Allow',
       Action: 'lambda:InvokeFunction',
-      Resource: { 'Fn::GetAtt': [expect.stringMatching(/Handler/), 'Arn'] },
+      Resource: { 'Fn::GetAtt': [handlerId(template), 'Arn'] },
     }]);
+  });
+
+  test('the hook waits for the registration wait before Auto Scaling sends it actions', () => {
+    const [lifecycleHook] = Object.values(template.findResources('AWS::AutoScaling::LifecycleHook'));
+    expect(lifecycleHook.DependsOn).toContain(onlyId(template, 'AWS::StepFunctions::StateMachine'));
+  });
+
+  test('the hook\'s role is scoped to the owned group\'s name', () => {
+    const roleId = onlyId(template, 'AWS::IAM::Role', /^DrainRole/);
+    const [policy] = template.toJSON().Resources[roleId].Properties.Policies;
+    expect(policy.PolicyDocument.Statement).toEqual(expect.arrayContaining([
+      expect.objectContaining({
+        Sid: 'SendToGroupInstances',
+        Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': { Ref: expect.stringMatching(/^GroupASG/) } } },
+      }),
+      expect.objectContaining({
+        Sid: 'GroupLifecycleActions',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/', { Ref: expect.stringMatching(/^GroupASG/) }]],
+        },
+      }),
+    ]));
   });
 
   test('the instance role gets SSM core and the right to write the output log group', () => {
@@ -409,9 +671,15 @@ describe('launch hook on an owned group', () => {
     expect(stack.resolve((hook.lifecycleHook as autoscaling.LifecycleHook).lifecycleHookName)).toEqual({ Ref: expect.stringMatching(/^DrainHook/) });
     expect(hook.lifecycleHookName).toBe('bootstrap');
     expect(stack.resolve(hook.documentName)).toEqual({ Ref: expect.stringMatching(/^DrainDocument/) });
-    expect(stack.resolve(hook.handler.functionName)).toEqual({ Ref: expect.stringMatching(/^DrainHandler/) });
+    expect(stack.resolve(hook.handler.functionName)).toEqual({ Ref: handlerId(template) });
+    expect(stack.resolve(hook.role.roleArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DrainRole/), 'Arn'] });
     expect(stack.resolve(hook.outputLogGroup.logGroupName)).toEqual({ Ref: expect.stringMatching(/^DrainOutputLogGroup/) });
-    expect(stack.resolve(hook.deadLetterQueue.queueUrl)).toEqual({ Ref: expect.stringMatching(/^DrainDeadLetterQueue/) });
+    expect(stack.resolve(hook.deadLetterQueue.queueUrl)).toEqual({ Ref: onlyId(template, 'AWS::SQS::Queue') });
+    // The stack's shared runtime, whose function, queue and period the hook's members are.
+    expect(hook.runtime).toBe(LifecycleCommandRuntime.of(stack));
+    expect(hook.handler).toBe(hook.runtime.handler);
+    expect(hook.deadLetterQueue).toBe(hook.runtime.deadLetterQueue);
+    expect(hook.reconciliationPeriod.toSeconds()).toBe(360);
   });
 });
 
@@ -421,11 +689,12 @@ describe('options', () => {
     const roles = template.findResources('AWS::IAM::Role', {
       Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] } },
     });
+    expect(Object.keys(roles)).toHaveLength(1);
     for (const role of Object.values(roles)) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     template.resourcePropertiesCountIs('AWS::IAM::Policy', { Roles: [{ Ref: Match.stringLikeRegexp('^GroupInstanceRole') }] }, 0);
   });
 
-  test('a given output log group is used, not created; retention applies to the handler log group', () => {
+  test('a given output log group is used, not created; logRetention applies only to an output log group the hook creates', () => {
     const stack = newStack();
     const outputLogGroup = new logs.LogGroup(stack, 'Shared', { retention: logs.RetentionDays.ONE_YEAR });
     const hook = new LifecycleCommandHook(stack, 'Drain', {
@@ -437,56 +706,115 @@ describe('options', () => {
       logRetention: logs.RetentionDays.ONE_WEEK,
     });
     const template = Template.fromStack(stack);
+    // The given group and the runtime's handler log group, with the runtime's default retention: the hook's logRetention is ignored.
     template.resourceCountIs('AWS::Logs::LogGroup', 2);
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    const handlerLogGroup = onlyId(template, 'AWS::Logs::LogGroup', /^LifecycleCommandRuntimeHandlerLogGroup/);
+    expect(template.toJSON().Resources[handlerLogGroup].Properties.RetentionInDays).toBe(30);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 0);
     expect(hook.outputLogGroup).toBe(outputLogGroup);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ HOOK_OUTPUT_LOG_GROUP: { Ref: Match.stringLikeRegexp('^Shared') } }) },
-    });
+    expect(hookParameter(template).settings.outputLogGroupName).toEqual({ Ref: expect.stringMatching(/^Shared/) });
+    expect(lifecycleRuleInput(template).hook.outputLogGroupName).toEqual({ Ref: expect.stringMatching(/^Shared/) });
   });
 
-  test('defaultResult overrides the per-transition default on the hook and in the handler', () => {
+  test('logRetention sets the hook\'s own output log group; the handler log group keeps the runtime\'s', () => {
+    const { template } = hookTemplate({ logRetention: logs.RetentionDays.ONE_WEEK });
+    const output = onlyId(template, 'AWS::Logs::LogGroup', /^DrainOutputLogGroup/);
+    const handlerLogGroup = onlyId(template, 'AWS::Logs::LogGroup', /^LifecycleCommandRuntimeHandlerLogGroup/);
+    expect(template.toJSON().Resources[output].Properties.RetentionInDays).toBe(7);
+    expect(template.toJSON().Resources[handlerLogGroup].Properties.RetentionInDays).toBe(30);
+  });
+
+  test('the runtime\'s logRetention sets the handler log group', () => {
+    const stack = newStack();
+    const runtime = new LifecycleCommandRuntime(stack, 'Runtime', { logRetention: logs.RetentionDays.ONE_YEAR });
+    new LifecycleCommandHook(stack, 'Drain', {
+      autoScalingGroup: importedGroup(stack),
+      transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      commands: ['true'],
+      timeout: Duration.minutes(1),
+      runtime,
+    });
+    const template = Template.fromStack(stack);
+    const handlerLogGroup = onlyId(template, 'AWS::Logs::LogGroup', /^RuntimeHandlerLogGroup/);
+    expect(template.toJSON().Resources[handlerLogGroup].Properties.RetentionInDays).toBe(365);
+    const output = onlyId(template, 'AWS::Logs::LogGroup', /^DrainOutputLogGroup/);
+    expect(template.toJSON().Resources[output].Properties.RetentionInDays).toBe(30);
+  });
+
+  test('defaultResult overrides the per-transition default on the hook and in its settings', () => {
     const { template } = hookTemplate({ defaultResult: autoscaling.DefaultResult.ABANDON });
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { DefaultResult: 'ABANDON' });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ HOOK_FAILURE_RESULT: 'ABANDON' }) },
-    });
+    expectSettings(template, terminateSettings({ failureResult: 'ABANDON' }));
   });
 
   test('a 24-hour command: the heartbeat stays at 7200 s, a scheduled pass keeps the action alive, the heartbeat scoped to the group', () => {
     const { template } = hookTemplate({ timeout: Duration.hours(24) });
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 7200 });
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED' });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ HOOK_PASS_PERIOD_SECONDS: '900', HOOK_HEARTBEAT_TIMEOUT_SECONDS: '7200', HOOK_EXECUTION_TIMEOUT_SECONDS: '86400' }) },
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(6 minutes)', State: 'ENABLED' });
+    expect(handlerVariables(template).RUNTIME_PASS_PERIOD_SECONDS).toBe('360');
+    expectSettings(template, terminateSettings({ heartbeatTimeoutSeconds: 7200, executionTimeoutSeconds: 86400 }));
+    const roleId = onlyId(template, 'AWS::IAM::Role', /^DrainRole/);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      Policies: [Match.objectLike({
+        PolicyDocument: Match.objectLike({
+          Statement: Match.arrayWith([Match.objectLike({
+            Sid: 'GroupLifecycleActions',
+            Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+            Resource: partitionArn(':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/web-fleet'),
+          })]),
+        }),
+      })],
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({
-          Sid: 'GroupLifecycleActions',
-          Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
-          Resource: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
-        })]),
-      },
-    });
+    expect(Object.keys(template.findResources('AWS::IAM::Role', { Properties: { Policies: Match.anyValue() } }))).toEqual([roleId]);
+  });
+
+  test('the heartbeat is the longer of the command\'s timeout and the registration wait, plus 10 minutes', () => {
+    const heartbeat = (props: Partial<LifecycleCommandHookProps>) => hookTemplate(props).hook.heartbeatTimeout.toSeconds();
+    const launch = autoscaling.LifecycleTransition.INSTANCE_LAUNCHING;
+    expect(heartbeat({ timeout: Duration.minutes(5) })).toBe(900);
+    // The default registration wait, 3 minutes: max(300, 180) + 600.
+    expect(heartbeat({ transition: launch, timeout: Duration.minutes(5) })).toBe(900);
+    // A command shorter than the registration wait: max(60, 180) + 600.
+    expect(heartbeat({ transition: launch, timeout: Duration.minutes(1) })).toBe(780);
+    expect(heartbeat({ timeout: Duration.minutes(1) })).toBe(660);
   });
 
   test('the longest terminate timeout: 48 hours less delivery, completion and one period', () => {
-    const { template } = hookTemplate({ timeout: Duration.seconds(171_780) });
+    const { template } = hookTemplate({ timeout: Duration.seconds(172_320) });
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 7200 });
+    expect(hookParameter(template).settings.executionTimeoutSeconds).toBe(172_320);
+  });
+
+  test('the longest launch timeout with the default registration wait: 48 hours less registration, delivery, completion and one period', () => {
+    const { template } = hookTemplate({ transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING, timeout: Duration.seconds(172_140) });
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 7200 });
+    expect(() => hookTemplate({ transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING, timeout: Duration.seconds(172_141) }))
+      .toThrow(/timeout is 172141 seconds; .* from 30 to 172140/);
   });
 
   test('a custom registration timeout sets the launch heartbeat; the handler\'s timeout does not grow with it', () => {
     const { template } = hookTemplate({
       transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
       registrationTimeout: Duration.minutes(10),
-      timeout: Duration.seconds(6480),
+      timeout: Duration.minutes(1),
     });
-    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 7200 });
+    // max(timeout 60, registration 600) + 600: the registration wait sets it.
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 1200 });
     template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 60 });
+    const { settings } = hookParameter(template);
+    expect(settings.registrationTimeoutSeconds).toBe(600);
+    expect(settings.heartbeatTimeoutSeconds).toBe(1200);
+    // A long command with it stays at Auto Scaling's 7200 s ceiling.
+    const long = hookTemplate({
+      transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
+      registrationTimeout: Duration.minutes(10),
+      timeout: Duration.seconds(6900),
+    });
+    long.template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 7200 });
   });
 
-  test('two hooks on one group get separate documents, rules, handlers and tables of action records', () => {
+  test('two hooks on one group get separate documents, rules, roles and parameters, and share one function, table and queue', () => {
     const stack = newStack();
     const group = ownedGroup(stack);
     for (const [id, transition] of [['Boot', autoscaling.LifecycleTransition.INSTANCE_LAUNCHING], ['Drain', autoscaling.LifecycleTransition.INSTANCE_TERMINATING]] as const) {
@@ -495,9 +823,27 @@ describe('options', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 2);
     template.resourceCountIs('AWS::SSM::Document', 2);
-    template.resourceCountIs('AWS::Events::Rule', 6);
-    template.resourceCountIs('AWS::DynamoDB::Table', 2);
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::SSM::Parameter', 2);
+    // A lifecycle rule each, and the runtime's status rule and schedule.
+    template.resourceCountIs('AWS::Events::Rule', 4);
+    for (const id of ['Boot', 'Drain']) {
+      onlyId(template, 'AWS::Events::Rule', new RegExp(`^${id}LifecycleActionRule`));
+      onlyId(template, 'AWS::IAM::Role', new RegExp(`^${id}Role`));
+    }
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+    template.resourceCountIs('AWS::Lambda::Permission', 1);
+    // Each hook's records are kept apart in the one table by its document's name, which differs.
+    const boot = hookParameter(template, 'Boot').settings;
+    const drain = hookParameter(template, 'Drain').settings;
+    expect(boot.documentName).not.toEqual(drain.documentName);
+    expect(boot.roleArn).not.toEqual(drain.roleArn);
+    expect([boot.transition, drain.transition]).toEqual(['launch', 'terminate']);
+    for (const id of ['Boot', 'Drain']) {
+      const ruleId = onlyId(template, 'AWS::Events::Rule', new RegExp(`^${id}LifecycleActionRule`));
+      expect(template.toJSON().Resources[ruleId].Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [handlerId(template), 'Arn'] });
+    }
   });
 });
 
@@ -509,13 +855,20 @@ describe('validation', () => {
       /commands\[0\] contains "\{\{ InstanceId \}\}", which SSM would replace with the document parameter "InstanceId", and the document declares no such parameter. To give the shell the braces, put an empty quoted string between them: \{''\{ InstanceId \}\} \(inside double quotes: \{""\{ InstanceId \}\}\)/],
     ['commands over the 64 KB document limit', { commands: Array.from({ length: 70 }, () => 'x'.repeat(1000)) },
       /commands make an SSM document of \d+ bytes; SSM accepts at most 65536/],
-    ['a timeout under 30 s', { timeout: Duration.seconds(10) }, /timeout is 10 seconds; it must be a whole number of seconds from 30 to 171780/],
+    ['a timeout under 30 s', { timeout: Duration.seconds(10) }, /timeout is 10 seconds; it must be a whole number of seconds from 30 to 172320/],
+    ['a terminate timeout a second over its longest', { timeout: Duration.seconds(172_321) },
+      /timeout is 172321 seconds; .* from 30 to 172320 \(Auto Scaling's 172800-second global timeout of a lifecycle action less 120 seconds for delivery and completion and 360 seconds for the reconciliation pass/],
     ['48 hours and a second', { timeout: Duration.seconds(172_801) },
-      /timeout is 172801 seconds; .* from 30 to 171780 \(Auto Scaling's 172800-second global timeout of a lifecycle action less 120 seconds for delivery and completion and 900 seconds for the reconciliation pass/],
+      /timeout is 172801 seconds; .* from 30 to 172320 \(Auto Scaling's 172800-second global timeout of a lifecycle action less 120 seconds for delivery and completion and 360 seconds for the reconciliation pass/],
     ['a launch timeout over the global timeout less registration', {
       transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
       timeout: Duration.hours(48),
-    }, /timeout is 172800 seconds; .* from 30 to 171600 \(Auto Scaling's 172800-second global timeout of a lifecycle action less 300 seconds for SSM registration, delivery and completion/],
+    }, /timeout is 172800 seconds; .* from 30 to 172140 \(Auto Scaling's 172800-second global timeout of a lifecycle action less 300 seconds for SSM registration, delivery and completion and 360 seconds/],
+    ['a launch timeout with the longest registration wait', {
+      transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
+      registrationTimeout: Duration.minutes(14),
+      timeout: Duration.hours(48),
+    }, /from 30 to 171480 \(Auto Scaling's 172800-second global timeout of a lifecycle action less 960 seconds for SSM registration, delivery and completion/],
     ['a fractional timeout', { timeout: Duration.millis(45_500) }, /timeout is 45.5 seconds/],
     ['a hook name with a space', { lifecycleHookName: 'drain hook' }, /lifecycleHookName "drain hook" is not a valid lifecycle hook name; use 1 to 255 letters, digits/],
     ['a hook name too long', { lifecycleHookName: 'h'.repeat(256) }, /lifecycleHookName "h{256}" is not a valid/],
@@ -658,5 +1011,262 @@ describe('every command line counts', () => {
 
   test('a shebang anywhere but the first line is a comment, and set -e comes first', () => {
     expect(runCommand(['echo start', '#!/usr/bin/env python3']).lines).toEqual(['set -e', 'echo start', '#!/usr/bin/env python3']);
+  });
+});
+
+/** `count` hooks, each on an imported group of its own (Auto Scaling allows 50 hooks per group), with ids Hook0, Hook1, ... */
+function hooksStack(count: number, transitionOf: (i: number) => autoscaling.LifecycleTransition, groupNameOf = (i: number) => `fleet-${i}`) {
+  const stack = newStack();
+  const hooks = Array.from({ length: count }, (_, i) => new LifecycleCommandHook(stack, `Hook${i}`, {
+    autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, `Group${i}`, groupNameOf(i)),
+    transition: transitionOf(i),
+    commands: ['systemctl stop application'],
+    timeout: Duration.minutes(5),
+    configureInstanceRole: false,
+  }));
+  const launches = hooks.filter((_, i) => transitionOf(i) === autoscaling.LifecycleTransition.INSTANCE_LAUNCHING).length;
+  return { stack, hooks, launches, template: Template.fromStack(stack) };
+}
+
+const TERMINATE = () => autoscaling.LifecycleTransition.INSTANCE_TERMINATING;
+const LAUNCH = () => autoscaling.LifecycleTransition.INSTANCE_LAUNCHING;
+/** Launch hooks at even positions, terminate hooks at odd ones. */
+const ALTERNATE = (i: number) => (i % 2 === 0 ? LAUNCH() : TERMINATE());
+/** The longest name Auto Scaling allows a group, for the longest hook role policy. */
+const LONGEST_GROUP_NAME = `fleet-${'g'.repeat(249)}`;
+
+function resourceCount(template: Template): number {
+  return Object.keys(template.toJSON().Resources).length;
+}
+
+function resourcesOf(template: Template, idPrefix: RegExp): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(template.toJSON().Resources).filter(([id]) => idPrefix.test(id)));
+}
+
+/**
+ * The characters of every inline policy of `role` (the policies inside the
+ * role and every AWS::IAM::Policy attached to it), as IAM counts them against
+ * its 10,240-character limit per role: the JSON without whitespace. Tokens are
+ * resolved with stack.resolve, so they are measured as the JSON of what
+ * CloudFormation receives ({"Ref":...}, {"Fn::GetAtt":...}, {"Fn::Join":...}),
+ * not as the ARNs and names they deploy to: a partition reference is longer
+ * than "aws", a table's ARN may be longer than its {"Fn::GetAtt":...}.
+ */
+function inlinePolicyCharacters(stack: Stack, role: iam.IRole): number {
+  const cfnRole = role.node.defaultChild as iam.CfnRole;
+  const own = ((stack.resolve(cfnRole.policies) ?? []) as Array<Record<string, unknown>>)
+    .map((policy) => policy.policyDocument ?? policy.PolicyDocument);
+  const roleRef = JSON.stringify(stack.resolve(role.roleName));
+  const attached = stack.node.findAll()
+    .filter((c: IConstruct): c is iam.CfnPolicy => c instanceof iam.CfnPolicy)
+    .filter((policy) => ((stack.resolve(policy.roles) ?? []) as unknown[]).some((r) => JSON.stringify(r) === roleRef))
+    .map((policy) => stack.resolve(policy.policyDocument));
+  const documents = [...own, ...attached];
+  for (const document of documents) expect(document).toEqual(expect.objectContaining({ Statement: expect.any(Array) }));
+  return documents.reduce((sum: number, document) => sum + JSON.stringify(document).length, 0);
+}
+
+/** IAM's limit on the inline policies of one role, all together. */
+const IAM_INLINE_POLICY_LIMIT = 10_240;
+/** Lambda's limit on a function's environment variables, all together. */
+const LAMBDA_ENVIRONMENT_LIMIT = 4 * 1024;
+
+describe('one runtime serves every hook of the stack', () => {
+  const stacks = {
+    'one terminate hook': hooksStack(1, TERMINATE),
+    'two terminate hooks': hooksStack(2, TERMINATE),
+    'one launch hook': hooksStack(1, LAUNCH),
+    'two launch hooks': hooksStack(2, LAUNCH),
+    'sixty terminate hooks': hooksStack(60, TERMINATE),
+    'sixty launch and terminate hooks': hooksStack(60, ALTERNATE, (i) => (i === 59 ? LONGEST_GROUP_NAME : `fleet-${i}`)),
+  };
+  type Name = keyof typeof stacks;
+  const names = Object.keys(stacks) as Name[];
+
+  test.each(names)('%s: one function, table, queue and invoke permission, at most one state machine', (name) => {
+    const { template, hooks, launches } = stacks[name];
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+    template.resourceCountIs('AWS::SQS::QueuePolicy', 1);
+    template.resourceCountIs('AWS::Lambda::Permission', 1);
+    // The lifecycle rules of the hooks, and the runtime's status rule and schedule.
+    template.resourceCountIs('AWS::Events::Rule', hooks.length + 2);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', launches > 0 ? 1 : 0);
+    // Every hook is served by that one function, its queue and its schedule.
+    const runtime = LifecycleCommandRuntime.of(hooks[0]);
+    for (const hook of hooks) {
+      expect(hook.runtime).toBe(runtime);
+      expect(hook.handler).toBe(runtime.handler);
+    }
+  });
+
+  test.each(names)('%s: each hook brings exactly its document, log group, role, parameter, rule and lifecycle hook', (name) => {
+    const { template, hooks } = stacks[name];
+    for (const type of ['AWS::SSM::Document', 'AWS::SSM::Parameter', 'AWS::AutoScaling::LifecycleHook']) {
+      template.resourceCountIs(type, hooks.length);
+    }
+    // The runtime's handler log group beside the hooks' output log groups; the runtime's role beside the hooks'.
+    template.resourceCountIs('AWS::Logs::LogGroup', hooks.length + 1);
+    const hookRoles = template.findResources('AWS::IAM::Role', { Properties: { Path: Match.stringLikeRegexp('^/cdk-lifecycle-command-hook/lch-') } });
+    expect(Object.keys(hookRoles)).toHaveLength(hooks.length);
+    // Names CloudFormation would refuse to create twice are unique to each hook.
+    for (const type of ['AWS::SSM::Document', 'AWS::SSM::Parameter', 'AWS::Events::Rule']) {
+      const resourceNames = Object.values(template.findResources(type)).map((r) => r.Properties.Name);
+      expect(new Set(resourceNames).size).toBe(resourceNames.length);
+    }
+  });
+
+  test('each hook after the first of the same transition adds at most 6 resources', () => {
+    const count = (name: Name) => resourceCount(stacks[name].template);
+    expect(count('two terminate hooks') - count('one terminate hook')).toBeLessThanOrEqual(6);
+    expect(count('two launch hooks') - count('one launch hook')).toBeLessThanOrEqual(6);
+    expect(count('sixty terminate hooks') - count('one terminate hook')).toBeLessThanOrEqual(59 * 6);
+    // The first launch hook brings the runtime's registration wait; every later hook, of either transition, at most 6.
+    expect(count('sixty launch and terminate hooks') - count('one launch hook')).toBeLessThanOrEqual(59 * 6);
+  });
+
+  test('60 hooks stay under CloudFormation\'s 500 resources per stack', () => {
+    expect(resourceCount(stacks['sixty terminate hooks'].template)).toBeLessThan(500);
+    expect(resourceCount(stacks['sixty launch and terminate hooks'].template)).toBeLessThan(500);
+  });
+
+  test('with 60 hooks, the runtime role\'s inline policies stay under IAM\'s 10,240 characters, and do not grow with the hooks', () => {
+    for (const name of names) {
+      const { stack, hooks } = stacks[name];
+      const characters = inlinePolicyCharacters(stack, hooks[0].runtime.role);
+      expect(characters).toBeGreaterThan(0);
+      expect(characters).toBeLessThan(IAM_INLINE_POLICY_LIMIT);
+    }
+    const runtimeCharacters = (name: Name) => inlinePolicyCharacters(stacks[name].stack, stacks[name].hooks[0].runtime.role);
+    expect(runtimeCharacters('sixty terminate hooks')).toBe(runtimeCharacters('one terminate hook'));
+    expect(runtimeCharacters('sixty launch and terminate hooks')).toBe(runtimeCharacters('one launch hook'));
+  });
+
+  test('with 60 hooks, each hook role\'s inline policy stays under IAM\'s 10,240 characters, even for a 255-character group name', () => {
+    const { stack, hooks } = stacks['sixty launch and terminate hooks'];
+    const characters = hooks.map((hook) => inlinePolicyCharacters(stack, hook.role));
+    for (const c of characters) {
+      expect(c).toBeGreaterThan(0);
+      expect(c).toBeLessThan(IAM_INLINE_POLICY_LIMIT);
+    }
+    // The group's name is in the policy twice: the longest name makes the longest policy.
+    expect(Math.max(...characters)).toBe(characters[59]);
+  });
+
+  test('with 60 hooks, the function\'s environment stays under Lambda\'s 4 KB, and does not grow with the hooks', () => {
+    const environment = (name: Name) => {
+      const { stack, hooks } = stacks[name];
+      const fn = hooks[0].runtime.node.findChild('Handler').node.defaultChild as lambda.CfnFunction;
+      // Keys and values as JSON, tokens resolved as above: quotes and separators count too, more than Lambda does.
+      return JSON.stringify((stack.resolve(fn.environment) as { variables: Record<string, unknown> }).variables);
+    };
+    for (const name of names) expect(environment(name).length).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT);
+    expect(environment('sixty terminate hooks')).toBe(environment('one terminate hook'));
+    expect(environment('sixty launch and terminate hooks')).toBe(environment('one launch hook'));
+  });
+
+  test('adding a hook changes neither the runtime\'s policy, queue policy and permission, nor another hook\'s role', () => {
+    const pairs: Array<[Name, Name]> = [
+      ['one terminate hook', 'two terminate hooks'],
+      ['one terminate hook', 'sixty terminate hooks'],
+      ['one launch hook', 'two launch hooks'],
+      ['one launch hook', 'sixty launch and terminate hooks'],
+    ];
+    for (const [before, after] of pairs) {
+      const [one, more] = [stacks[before].template, stacks[after].template];
+      for (const id of [/^LifecycleCommandRuntimeHandlerPolicy/, /^LifecycleCommandRuntimeHandlerRole/, /^LifecycleCommandRuntimeDeadLetterQueuePolicy/]) {
+        const resources = resourcesOf(one, id);
+        expect(Object.keys(resources).length).toBeGreaterThan(0);
+        expect(resourcesOf(more, id)).toEqual(resources);
+      }
+      expect(more.findResources('AWS::Lambda::Permission')).toEqual(one.findResources('AWS::Lambda::Permission'));
+      const firstHookRole = resourcesOf(one, /^Hook0Role/);
+      expect(Object.keys(firstHookRole)).toHaveLength(1);
+      expect(resourcesOf(more, /^Hook0Role/)).toEqual(firstHookRole);
+      // Nor anything else of the first hook, nor the runtime's function and rules.
+      expect(resourcesOf(more, /^(Hook0[A-Z]|LifecycleCommandRuntime)/)).toEqual(resourcesOf(one, /^(Hook0[A-Z]|LifecycleCommandRuntime)/));
+    }
+  });
+
+  test('a terminate-only runtime may not start the registration wait nor read registrations; with a launch hook it may', () => {
+    const actions = (name: Name) => runtimePolicyStatements(stacks[name].template).flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+    for (const name of ['one terminate hook', 'two terminate hooks', 'sixty terminate hooks'] as Name[]) {
+      expect(actions(name)).not.toContain('ssm:DescribeInstanceInformation');
+      expect(actions(name)).not.toContain('states:StartExecution');
+      // Nor anywhere else in the stack's policies.
+      expect(policyDocumentsText(stacks[name].template)).not.toMatch(/ssm:DescribeInstanceInformation|states:StartExecution/);
+    }
+    for (const name of ['one launch hook', 'two launch hooks', 'sixty launch and terminate hooks'] as Name[]) {
+      expect(actions(name)).toEqual(expect.arrayContaining(['ssm:DescribeInstanceInformation', 'states:StartExecution']));
+    }
+  });
+
+  test('a terminate hook added after a launch hook keeps the launch rights; a launch hook added after a terminate hook brings them', () => {
+    const actionsAfter = (transitions: autoscaling.LifecycleTransition[]) => {
+      const { template } = hooksStack(transitions.length, (i) => transitions[i]);
+      return runtimePolicyStatements(template).flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+    };
+    expect(actionsAfter([TERMINATE(), LAUNCH()])).toEqual(expect.arrayContaining(['ssm:DescribeInstanceInformation', 'states:StartExecution']));
+    expect(actionsAfter([LAUNCH(), TERMINATE()])).toEqual(expect.arrayContaining(['ssm:DescribeInstanceInformation', 'states:StartExecution']));
+  });
+});
+
+describe('a runtime of one\'s own', () => {
+  const stack = newStack();
+  const group = importedGroup(stack);
+  const shared = new LifecycleCommandHook(stack, 'Drain', {
+    autoScalingGroup: group,
+    transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+    commands: ['true'],
+    timeout: Duration.minutes(1),
+  });
+  const own = new LifecycleCommandRuntime(stack, 'Own');
+  const apart = new LifecycleCommandHook(stack, 'Apart', {
+    autoScalingGroup: group,
+    transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
+    commands: ['true'],
+    timeout: Duration.minutes(1),
+    runtime: own,
+  });
+  const template = Template.fromStack(stack);
+
+  test('gives the hooks that name it a second function, table, queue, schedule and status rule', () => {
+    expect(apart.runtime).toBe(own);
+    expect(shared.runtime).toBe(LifecycleCommandRuntime.of(stack));
+    expect(own).not.toBe(shared.runtime);
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.resourceCountIs('AWS::Lambda::Permission', 2);
+    template.resourcePropertiesCountIs('AWS::Events::Rule', { ScheduleExpression: 'rate(6 minutes)' }, 2);
+    // Only the own runtime serves a launch hook.
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    onlyId(template, 'AWS::StepFunctions::StateMachine', /^OwnRegistrationWait/);
+  });
+
+  test('the hook\'s document, rule, role and parameter bear the own runtime\'s prefix, and its rule invokes the own function', () => {
+    expect(own.namePrefix).toMatch(/^lch-[0-9a-f]{10}$/);
+    expect(own.namePrefix).not.toBe(shared.runtime.namePrefix);
+    const ownFunction = onlyId(template, 'AWS::Lambda::Function', /^OwnHandler[0-9A-F]{8}$/);
+    const { name, settings } = hookParameter(template, 'Apart');
+    expect(settings.documentName.startsWith(`${own.namePrefix}-`)).toBe(true);
+    expect(name).toBe(`${own.hookParameterPath}${settings.documentName}`);
+    const ruleId = onlyId(template, 'AWS::Events::Rule', /^ApartLifecycleActionRule/);
+    const rule = template.toJSON().Resources[ruleId].Properties;
+    expect(rule.Name.startsWith(`${own.namePrefix}-`)).toBe(true);
+    expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [ownFunction, 'Arn'] });
+    expect(rule.Targets[0].DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': [onlyId(template, 'AWS::SQS::Queue', /^Own/), 'Arn'] });
+    const roleId = onlyId(template, 'AWS::IAM::Role', /^ApartRole/);
+    expect(template.toJSON().Resources[roleId].Properties.Path).toBe(own.hookRolePath);
+    expect(template.toJSON().Resources[roleId].Properties.AssumeRolePolicyDocument.Statement[0].Principal)
+      .toEqual({ AWS: { 'Fn::GetAtt': [onlyId(template, 'AWS::IAM::Role', /^OwnHandlerRole/), 'Arn'] } });
+    // The own function's environment names the own runtime's table and prefix.
+    const variables = template.toJSON().Resources[ownFunction].Properties.Environment.Variables;
+    expect(variables.RUNTIME_NAME_PREFIX).toBe(own.namePrefix);
+    expect(variables.RUNTIME_ACTION_TABLE).toEqual({ Ref: onlyId(template, 'AWS::DynamoDB::Table', /^Own/) });
+    // The shared runtime's status rule does not match the own runtime's documents, nor the other way round.
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ detail: Match.objectLike({ 'document-name': [{ prefix: `${own.namePrefix}-` }] }) }) });
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ detail: Match.objectLike({ 'document-name': [{ prefix: `${shared.runtime.namePrefix}-` }] }) }) });
   });
 });

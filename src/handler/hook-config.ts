@@ -115,7 +115,12 @@ export function hookConfig(settings: HookSettings, runtime: RuntimeSettings): Ho
   };
 }
 
+/** Hook and document names (the construct makes them, or checks them at synth time). */
 const NAME = /^[A-Za-z0-9\-_/.:]{1,255}$/;
+/** Auto Scaling group names: up to 255 characters, none a control character. */
+const GROUP_NAME = /^[^\u0000-\u001f]{1,255}$/;
+/** CloudWatch Logs group names: up to 512 of letters, digits, `.-_/#`. */
+const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
 
 /**
@@ -126,8 +131,10 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
 export function parseHookSettings(value: unknown): HookSettings | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'hook settings are not an object';
   const v = value as Record<string, unknown>;
-  for (const key of ['groupName', 'hookName', 'documentName', 'outputLogGroupName'] as const) {
-    if (typeof v[key] !== 'string' || !NAME.test(v[key])) return `hook settings: ${key} is missing or malformed`;
+  const patterns = { groupName: GROUP_NAME, hookName: NAME, documentName: NAME, outputLogGroupName: LOG_GROUP_NAME } as const;
+  for (const [key, pattern] of Object.entries(patterns)) {
+    const value = v[key];
+    if (typeof value !== 'string' || !pattern.test(value)) return `hook settings: ${key} is missing or malformed`;
   }
   if (v.transition !== 'launch' && v.transition !== 'terminate') return 'hook settings: transition must be launch or terminate';
   if (v.failureResult !== 'CONTINUE' && v.failureResult !== 'ABANDON') return 'hook settings: failureResult must be CONTINUE or ABANDON';

@@ -103,10 +103,12 @@ export interface LifecycleCommandHookProps {
    * How long the commands may run. A command still running then is stopped and
    * counts as failed. At most Auto Scaling's global timeout of an action (48
    * hours) less the time for delivery, completion, one reconciliation period
-   * (15 minutes) and, for launch hooks, `registrationTimeout`: 171,600 s for a
-   * launch hook with the default registration timeout, 171,780 s for a
+   * (6 minutes) and, for launch hooks, `registrationTimeout`: 172,140 s for a
+   * launch hook with the default registration timeout, 172,320 s for a
    * terminate hook. Commands longer than the heartbeat timeout allows are kept
-   * alive by the reconciliation pass's heartbeats.
+   * alive by the reconciliation pass's heartbeats. When nothing of the runtime
+   * answers, an instance waits the hook's heartbeat timeout: the longer of
+   * `timeout` and `registrationTimeout`, plus 10 minutes (at most 2 hours).
    */
   readonly timeout: Duration;
 
