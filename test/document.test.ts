@@ -20,9 +20,12 @@ function documentContent(template: Template) {
   return document.Properties.Content;
 }
 
-function handlerEnvironment(template: Template): Record<string, string> {
-  const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-  return fn.Properties.Environment.Variables;
+/** The stages in the hook's settings, as its parameter holds them (a JSON text joined with the tokens it names). */
+function hookStages(template: Template): string | undefined {
+  const [parameter] = Object.values(template.findResources('AWS::SSM::Parameter'));
+  const value = parameter.Properties.Value;
+  const text = typeof value === 'string' ? value : (value['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : '"token"')).join('');
+  return /"stages":"([^"]*)"/.exec(text)?.[1];
 }
 
 const WINDOWS_COMMANDS = [
@@ -129,9 +132,9 @@ describe('PowerShell commands are checked at synth time', () => {
 });
 
 describe('stages', () => {
-  test('default to every stage of the transition, passed to the handler', () => {
-    expect(handlerEnvironment(hookTemplate()).HOOK_STAGES).toBe('return-to-warm-pool,terminate');
-    expect(handlerEnvironment(hookTemplate({ transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING })).HOOK_STAGES)
+  test('default to every stage of the transition, in the settings of the hook', () => {
+    expect(hookStages(hookTemplate())).toBe('return-to-warm-pool,terminate');
+    expect(hookStages(hookTemplate({ transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING })))
       .toBe('enter-warm-pool,leave-warm-pool,launch-into-group');
   });
 
@@ -140,7 +143,7 @@ describe('stages', () => {
       transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
       stages: [LifecycleStage.LEAVE_WARM_POOL, LifecycleStage.ENTER_WARM_POOL, LifecycleStage.LEAVE_WARM_POOL],
     });
-    expect(handlerEnvironment(template).HOOK_STAGES).toBe('enter-warm-pool,leave-warm-pool');
+    expect(hookStages(template)).toBe('enter-warm-pool,leave-warm-pool');
   });
 
   test('the rule still takes every lifecycle event of the hook, so that skipped stages are completed at once', () => {

@@ -13,6 +13,7 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { App, Duration, Stack, aws_autoscaling as autoscaling, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -35,6 +36,7 @@ jest.mock('../src/handler/timing', () => ({
 const autoScaling = mockClient(AutoScalingClient);
 const ssm = mockClient(SSMClient);
 const sfn = mockClient(SFNClient);
+const sts = mockClient(STSClient);
 
 const GROUP = 'web-fleet';
 const HOOK = 'drain';
@@ -43,6 +45,7 @@ const DOCUMENT = `${NAME_PREFIX}-Stack-Drain-ABC123`;
 const TABLE = 'Stack-DrainActionTable-ABC123';
 const WAIT_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Stack-DrainRegistrationWait-ABC123';
 const PARAMETER_PATH = '/cdk-lifecycle-command-hook/lch-0123456789/';
+const HOOK_ROLE = `arn:aws:iam::123456789012:role/cdk-lifecycle-command-hook/${NAME_PREFIX}/Stack-DrainRole-ABC123`;
 /** The hook's records in the runtime's table. */
 const HOOK_TABLE = { name: TABLE, hook: DOCUMENT };
 const COMMAND = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
@@ -87,6 +90,7 @@ function configure(transition: 'launch' | 'terminate', failureResult: 'CONTINUE'
     deliveryTimeoutSeconds: 60,
     executionTimeoutSeconds: 300,
     heartbeatTimeoutSeconds: 0,
+    roleArn: HOOK_ROLE,
     ...(stages !== undefined ? { stages } : {}),
     ...change,
   };
@@ -181,6 +185,11 @@ beforeEach(() => {
   autoScaling.reset();
   ssm.reset();
   sfn.reset();
+  sts.reset();
+  // The hook's role, which the function assumes for the hook's sends and completions.
+  sts.on(AssumeRoleCommand, { RoleArn: HOOK_ROLE }).resolves({
+    Credentials: { AccessKeyId: 'ASIAHOOKROLE', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 3_600_000) },
+  });
   sfn.on(StartExecutionCommand).resolves({ executionArn: `${WAIT_ARN.replace(':stateMachine:', ':express:')}:e1:e2`, startDate: new Date() });
   ssm.on(ListCommandsCommand).resolves({ Commands: [] });
   // The hook's parameter, which a status event's document names.
@@ -794,7 +803,8 @@ describe('command invocation status event', () => {
       InstanceId: INSTANCE,
       LifecycleActionResult: 'CONTINUE',
     });
-    expect(ssm.calls()).toHaveLength(0);
+    // No SSM call but the read of the hook's settings, which its document names (kept for a few minutes after).
+    expect(ssm.calls().filter((c) => !(c.args[0] instanceof GetParameterCommand))).toHaveLength(0);
   });
 
   test.each(['Failed', 'TimedOut', 'Cancelled', 'Undeliverable', 'Terminated'])('%s completes the action with the failure result', async (status) => {

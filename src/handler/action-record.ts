@@ -96,7 +96,9 @@ export const RECORD_TTL_SECONDS = 3 * 24 * 3600;
  * exactly one of any number of concurrent callers.
  * @returns true when this invocation holds the claim, false when a record already exists.
  */
-export async function claimAction(table: ActionTable, action: LifecycleAction, claimId: string, sendBy: number, leaseUntil: number): Promise<boolean> {
+export async function claimAction(
+  table: ActionTable, action: LifecycleAction, claimId: string, sendBy: number, leaseUntil: number,
+): Promise<boolean> {
   return madeOrOurs(table, action, (writeId) => putNewRecord(table, action, {
     State: { S: 'claimed' },
     ClaimId: { S: claimId },

@@ -87,7 +87,9 @@ export async function sight(table: ActionTable, instanceId: string, nowMs: numbe
 }
 
 /** Claims the sighted action (or takes over a claim whose lease ran out without a command). */
-export async function claimCurrent(table: ActionTable, previous: CurrentAction, claimId: string, nowMs: number, leaseUntil: number): Promise<boolean> {
+export async function claimCurrent(
+  table: ActionTable, previous: CurrentAction, claimId: string, nowMs: number, leaseUntil: number,
+): Promise<boolean> {
   return conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table.name,
     Key: key(table, previous.instanceId),

@@ -12,36 +12,18 @@
  *   hook's parameter (`<path>/<document name>`);
  * - the reconciliation pass reads every hook's parameter under the path.
  * Settings read from Parameter Store are kept for a few minutes per execution
- * environment: they change only when the stack is deployed.
+ * environment: they change only when the stack is deployed. Settings are
+ * taken only when they are the runtime's own (`refusal`).
  */
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ActionTable } from './action-table';
 import { clientOptions } from './client-options';
-import type { LifecycleResult, Transition } from './events';
+import { HookSettings, NAME, parseHookSettings, RUNTIME_ENVIRONMENT } from './hook-settings';
+
+export { EVENT_KEY, HOOK_KEY, parseHookSettings, RUNTIME_ENVIRONMENT } from './hook-settings';
+export type { HookSettings } from './hook-settings';
 
 const ssm = new SSMClient(clientOptions());
-
-/** A hook's own settings, as its rule and its parameter carry them (JSON). */
-export interface HookSettings {
-  readonly groupName: string;
-  readonly hookName: string;
-  readonly documentName: string;
-  readonly transition: Transition;
-  readonly failureResult: LifecycleResult;
-  readonly outputLogGroupName: string;
-  /** Longest the handler waits for a launching instance to register with SSM (0 for terminate hooks). */
-  readonly registrationTimeoutSeconds: number;
-  /** SendCommand's delivery timeout. */
-  readonly deliveryTimeoutSeconds: number;
-  /** How long the commands may run: the document's `executionTimeout` parameter. */
-  readonly executionTimeoutSeconds: number;
-  /** The hook's heartbeat timeout: the pass heartbeats an action before it runs out. */
-  readonly heartbeatTimeoutSeconds: number;
-  /** The stages whose events run the commands, comma-separated; every stage when absent. */
-  readonly stages?: string;
-  /** The role the function assumes for this hook's sends and completions; its own role when absent. */
-  readonly roleArn?: string;
-}
 
 /** What the function's environment says of the runtime. */
 export interface RuntimeSettings {
@@ -64,19 +46,6 @@ export interface HookConfig extends HookSettings {
   readonly registrationWaitArn?: string;
   readonly passPeriodSeconds: number;
 }
-
-/** The environment variable names the construct sets and the handler reads. */
-export const RUNTIME_ENVIRONMENT = {
-  actionTableName: 'RUNTIME_ACTION_TABLE',
-  registrationWaitArn: 'RUNTIME_REGISTRATION_WAIT',
-  passPeriodSeconds: 'RUNTIME_PASS_PERIOD_SECONDS',
-  hookParameterPath: 'RUNTIME_HOOK_PARAMETERS',
-  namePrefix: 'RUNTIME_NAME_PREFIX',
-} as const;
-
-/** The key under which a hook's rule wraps a lifecycle event, and a registration check carries the settings. */
-export const HOOK_KEY = 'hook';
-export const EVENT_KEY = 'event';
 
 /**
  * Reads the runtime's settings from the function's environment.
@@ -115,48 +84,17 @@ export function hookConfig(settings: HookSettings, runtime: RuntimeSettings): Ho
   };
 }
 
-/** Hook and document names (the construct makes them, or checks them at synth time). */
-const NAME = /^[A-Za-z0-9\-_/.:]{1,255}$/;
-/** Auto Scaling group names: up to 255 characters, none a control character. */
-const GROUP_NAME = /^[^\u0000-\u001f]{1,255}$/;
-/** CloudWatch Logs group names: up to 512 of letters, digits, `.-_/#`. */
-const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
-
 /**
- * A hook's settings, checked: what a rule, a check or a parameter carries is
- * taken only when every field is well formed.
- * @returns the settings, or a reason they are refused.
+ * Whether settings are this runtime's: the hook's document bears the runtime's
+ * prefix, and its role lies under the runtime's role path. Only the runtime's
+ * rules may invoke the function, so a wrapper of another origin cannot
+ * arrive; this keeps the function from acting for anything else all the same.
+ * @returns undefined when they are, or why not
  */
-export function parseHookSettings(value: unknown): HookSettings | string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'hook settings are not an object';
-  const v = value as Record<string, unknown>;
-  const patterns = { groupName: GROUP_NAME, hookName: NAME, documentName: NAME, outputLogGroupName: LOG_GROUP_NAME } as const;
-  for (const [key, pattern] of Object.entries(patterns)) {
-    const value = v[key];
-    if (typeof value !== 'string' || !pattern.test(value)) return `hook settings: ${key} is missing or malformed`;
-  }
-  if (v.transition !== 'launch' && v.transition !== 'terminate') return 'hook settings: transition must be launch or terminate';
-  if (v.failureResult !== 'CONTINUE' && v.failureResult !== 'ABANDON') return 'hook settings: failureResult must be CONTINUE or ABANDON';
-  for (const key of ['registrationTimeoutSeconds', 'deliveryTimeoutSeconds', 'executionTimeoutSeconds', 'heartbeatTimeoutSeconds'] as const) {
-    if (!Number.isInteger(v[key]) || (v[key] as number) < 0) return `hook settings: ${key} must be a whole number of seconds`;
-  }
-  if (v.stages !== undefined && typeof v.stages !== 'string') return 'hook settings: stages must be a string';
-  if (v.roleArn !== undefined && (typeof v.roleArn !== 'string' || !ROLE_ARN.test(v.roleArn))) return 'hook settings: roleArn is malformed';
-  return {
-    groupName: v.groupName as string,
-    hookName: v.hookName as string,
-    documentName: v.documentName as string,
-    transition: v.transition,
-    failureResult: v.failureResult,
-    outputLogGroupName: v.outputLogGroupName as string,
-    registrationTimeoutSeconds: v.registrationTimeoutSeconds as number,
-    deliveryTimeoutSeconds: v.deliveryTimeoutSeconds as number,
-    executionTimeoutSeconds: v.executionTimeoutSeconds as number,
-    heartbeatTimeoutSeconds: v.heartbeatTimeoutSeconds as number,
-    ...(typeof v.stages === 'string' ? { stages: v.stages } : {}),
-    ...(typeof v.roleArn === 'string' ? { roleArn: v.roleArn } : {}),
-  };
+export function refusal(runtime: RuntimeSettings, settings: HookSettings): string | undefined {
+  if (!settings.documentName.startsWith(`${runtime.namePrefix}-`)) return 'hook settings name a document of another runtime';
+  if (!settings.roleArn?.includes(`:role/cdk-lifecycle-command-hook/${runtime.namePrefix}/`)) return 'hook settings name no role of this runtime';
+  return undefined;
 }
 
 /** How long settings read from Parameter Store are used before they are read again. */
@@ -164,10 +102,6 @@ export const SETTINGS_TTL_MS = 300_000;
 
 const known = new Map<string, { readonly settings: HookSettings; readonly readAt: number }>();
 
-/** Keeps settings that came with an event, so that the hook's status events need no read. */
-export function rememberSettings(settings: HookSettings): void {
-  known.set(settings.documentName, { settings, readAt: Date.now() });
-}
 
 /**
  * The settings of the hook whose document this is, from its parameter (or
@@ -181,7 +115,7 @@ export async function settingsOfDocument(runtime: RuntimeSettings, documentName:
   if (!NAME.test(documentName) || !documentName.startsWith(`${runtime.namePrefix}-`)) return undefined;
   try {
     const got = await ssm.send(new GetParameterCommand({ Name: `${runtime.hookParameterPath}${documentName}` }));
-    return keep(got.Parameter?.Name, got.Parameter?.Value);
+    return keep(runtime, got.Parameter?.Name, got.Parameter?.Value);
   } catch (error) {
     if ((error as { name?: string }).name === 'ParameterNotFound') return undefined;
     throw error;
@@ -195,7 +129,7 @@ export async function allHookSettings(runtime: RuntimeSettings): Promise<HookSet
   do {
     const page = await ssm.send(new GetParametersByPathCommand({ Path: runtime.hookParameterPath, Recursive: false, NextToken: nextToken }));
     for (const parameter of page.Parameters ?? []) {
-      const settings = keep(parameter.Name, parameter.Value);
+      const settings = keep(runtime, parameter.Name, parameter.Value);
       if (settings) all.push(settings);
     }
     nextToken = page.NextToken;
@@ -203,18 +137,19 @@ export async function allHookSettings(runtime: RuntimeSettings): Promise<HookSet
   return all;
 }
 
-function keep(name: string | undefined, value: string | undefined): HookSettings | undefined {
+function keep(runtime: RuntimeSettings, name: string | undefined, value: string | undefined): HookSettings | undefined {
   let parsed: HookSettings | string;
   try {
     parsed = parseHookSettings(JSON.parse(value ?? ''));
   } catch {
     parsed = 'hook settings are not JSON';
   }
+  if (typeof parsed !== 'string') parsed = refusal(runtime, parsed) ?? parsed;
   if (typeof parsed === 'string') {
     console.error({ message: 'a hook\'s parameter holds unusable settings; that hook is not served', parameter: name, reason: parsed });
     return undefined;
   }
-  rememberSettings(parsed);
+  known.set(parsed.documentName, { settings: parsed, readAt: Date.now() });
   return parsed;
 }
 

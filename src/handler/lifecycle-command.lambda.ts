@@ -38,8 +38,8 @@ import { notSentReason } from './metrics';
 import { passAllHooks } from './pass';
 import { finishPassCommand } from './reconcile';
 import { checkRegistration, classifyRegistrationCheck, Registration, RegistrationCheck, scheduleNextCheck } from './registration-wait';
-import { findCommandOfAction, sendCommand, tokenOfCommand } from './sending';
 import { routeEvent } from './routing';
+import { findCommandOfAction, sendCommand, tokenOfCommand } from './sending';
 import { decideStage, readStages } from './stages';
 
 /** Time kept back from the function's own timeout for completing the action. */

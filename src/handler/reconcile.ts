@@ -110,7 +110,9 @@ interface PassContext {
  * @param group the hook's group as DescribeAutoScalingGroups described it for
  * the whole runtime's pass (null: not found); described here when absent.
  */
-export async function reconcile(config: HookConfig, remainingMs: () => number, requestId?: string, group?: AutoScalingGroup | null): Promise<PassReport> {
+export async function reconcile(
+  config: HookConfig, remainingMs: () => number, requestId?: string, group?: AutoScalingGroup | null,
+): Promise<PassReport> {
   const report: PassReport = { waiting: 0, handled: 0, left: 0, completed: 0, heartbeats: 0, sent: 0, sighted: 0 };
   const waiting = await waitingInstances(config, group === undefined ? await describeGroup(config.groupName) : group);
   report.waiting = waiting.length;

@@ -10,7 +10,7 @@ import {
   HookConfig,
   hookConfig,
   parseHookSettings,
-  rememberSettings,
+  refusal,
   RuntimeSettings,
   settingsOfDocument,
 } from './hook-config';
@@ -30,7 +30,8 @@ export async function routeEvent(event: unknown, runtime: RuntimeSettings): Prom
   if (HOOK_KEY in event && EVENT_KEY in event) {
     const settings = parseHookSettings(event[HOOK_KEY]);
     if (typeof settings === 'string') return ignored(settings);
-    rememberSettings(settings);
+    const refused = refusal(runtime, settings);
+    if (refused) return ignored(refused);
     return { kind: 'hook', config: hookConfig(settings, runtime), event: event[EVENT_KEY] };
   }
 
@@ -39,6 +40,8 @@ export async function routeEvent(event: unknown, runtime: RuntimeSettings): Prom
     const check = event[REGISTRATION_CHECK_KEY];
     const settings = parseHookSettings(isRecord(check) ? check.Hook : undefined);
     if (typeof settings === 'string') return ignored(`registration check: ${settings}`);
+    const refused = refusal(runtime, settings);
+    if (refused) return ignored(`registration check: ${refused}`);
     return { kind: 'hook', config: hookConfig(settings, runtime), event };
   }
 

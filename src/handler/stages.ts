@@ -28,7 +28,7 @@ export function readStages(value: string | undefined, transition: Transition): R
     if (!stage) throw new Error(`stages names ${JSON.stringify(name)}; a ${transition} hook has the stages ${allowed.join(', ')}`);
     chosen.add(stage);
   }
-  if (chosen.size === 0) throw new Error(`stages is empty; it must name at least one stage`);
+  if (chosen.size === 0) throw new Error('stages is empty; it must name at least one stage');
   return chosen;
 }
 

@@ -34,13 +34,13 @@ import {
   LAUNCH_DETAIL_TYPE,
   TERMINATE_DETAIL_TYPE,
 } from '../handler/events';
-import { EVENT_KEY, HOOK_KEY, HookSettings } from '../handler/hook-config';
+import { EVENT_KEY, HOOK_KEY, HookSettings } from '../handler/hook-settings';
 import { HOOK_METRICS, METRIC_DIMENSIONS, METRIC_NAMESPACE } from '../handler/metrics';
 import { LifecycleStage } from '../lifecycle-stage';
+import { suppressNagFindings } from '../nag-suppressions';
 import { DELIVERY_TIMEOUT_SECONDS, heartbeatTimeoutSeconds } from '../reconciliation-timing';
 import { LifecycleCommandRuntime } from '../runtime/lifecycle-command-runtime';
 import { commandScript, EXIT_ON_ERROR } from '../script';
-import { suppressNagFindings } from '../nag-suppressions';
 import { stagesEnvironmentValue } from '../stage-choice';
 
 /**

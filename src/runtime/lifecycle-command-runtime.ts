@@ -19,7 +19,7 @@ import { RegistrationWait } from './registration-wait';
 import { RuntimePolicy } from './runtime-policy';
 import { ACTION_TABLE_KEY } from '../handler/action-table';
 import { INVOCATION_DETAIL_TYPE, TERMINAL_STATUSES } from '../handler/events';
-import { RUNTIME_ENVIRONMENT } from '../handler/hook-config';
+import { RUNTIME_ENVIRONMENT } from '../handler/hook-settings';
 import { LifecycleCommandFunction } from '../handler/lifecycle-command-function';
 import { cfnResourceOf, INLINE_POLICY_SUPPRESSION, NagSuppression, suppressNagFindings } from '../nag-suppressions';
 import { MAX_HEARTBEAT_SECONDS, PASS_PERIOD_SECONDS } from '../reconciliation-timing';

@@ -1,6 +1,10 @@
-// The synthesized template of each hook of the compliance stacks, with every
-// Ref and Fn::GetAtt resolved to a made-up physical value, as if deployed to
-// account 123456789012 in eu-west-1.
+// The synthesized templates of the compliance stacks, as the compliance tests
+// read them: each stack's shared runtime (function, role and policies, table,
+// queue, rules) and each hook (document, role, settings parameter, rule),
+// with every Ref and Fn::GetAtt resolved to a made-up physical value, as if
+// deployed to account 123456789012 in eu-west-1. Resources that are named in
+// the template (documents, rules, parameters, state machines) keep their names;
+// roles keep their IAM path in their ARN.
 import { Template } from 'aws-cdk-lib/assertions';
 import { Statement, resolveTemplateValue } from './iam-evaluator';
 import { buildComplianceApp } from './stacks';
@@ -9,6 +13,8 @@ export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
 /** The value given to the FleetName parameter of the imported-group stack. */
 export const FLEET_NAME = 'web-fleet-blue';
+/** The construct id of the stack's shared runtime. */
+export const RUNTIME_ID = 'LifecycleCommandRuntime';
 
 export interface TemplateResource {
   readonly Type: string;
@@ -17,69 +23,180 @@ export interface TemplateResource {
   readonly DependsOn?: string[];
 }
 
-export interface HookTemplate {
-  /** `<stack>/<hook id>` */
-  readonly key: string;
+/** What the resources under one construct path are, and how to find one of them. */
+interface Scoped {
+  /** The resources under the construct (its construct path), by logical id. */
+  readonly own: Record<string, TemplateResource>;
+  /** The logical id of the resource at `relativePath` under the construct, e.g. `HandlerPolicy/Resource/Resource`. */
+  logicalId(relativePath: string): string;
+}
+
+export interface RuntimeTemplate extends Scoped {
+  readonly stackName: string;
   /** All resources of the stack, by logical id. */
   readonly resources: Record<string, TemplateResource>;
   /** Made-up physical values of every `Ref` and `Fn::GetAtt` in the stack. */
   readonly physical: Record<string, string>;
-  /** The group, document and handler environment as deployed. */
-  readonly groupName: string;
-  readonly documentName: string;
+  /** The function's environment as deployed (the `RUNTIME_*` variables). */
   readonly environment: Record<string, string>;
-  /** The hook's resources (construct path under the hook) by logical id. */
-  readonly own: Record<string, TemplateResource>;
-  /** The logical id of the hook's resource at `relativePath`, e.g. `HandlerPolicy/Resource`. */
-  logicalId(relativePath: string): string;
+  /** The prefix of the names of the runtime's documents and rules (`RUNTIME_NAME_PREFIX`). */
+  readonly namePrefix: string;
+  /** The function's role: its logical id and ARN. */
+  readonly roleId: string;
+  readonly roleArn: string;
+  readonly functionArn: string;
+  /** The logical ids of the policies attached to the function's role. */
+  readonly rolePolicies: string[];
+  /** Every statement the function's own role allows (its policies, resolved). */
+  readonly statements: Statement[];
+  /** The hooks of the stack, by construct id. */
+  readonly hooks: Record<string, HookTemplate>;
   /** The resolved statements of a policy resource. */
-  statements(logicalId: string): Statement[];
+  policyStatements(logicalId: string): Statement[];
   resolve(value: unknown): any;
 }
 
-export function hookTemplates(): Record<string, HookTemplate> {
+export interface HookTemplate extends Scoped {
+  /** `<stack>/<hook id>` */
+  readonly key: string;
+  /** The runtime that serves the hook: the stack's. */
+  readonly runtime: RuntimeTemplate;
+  /** The runtime's `resources` and `physical`: all of the stack. */
+  readonly resources: Record<string, TemplateResource>;
+  readonly physical: Record<string, string>;
+  /** The hook's settings, as its parameter holds them (resolved, parsed). */
+  readonly settings: Record<string, any>;
+  readonly groupName: string;
+  readonly documentName: string;
+  readonly hookName: string;
+  /** The hook's role: its logical id and ARN (with its IAM path). */
+  readonly roleId: string;
+  readonly roleArn: string;
+  /** The statements of the hook role's inline policies: what the function may do while it acts as this hook. */
+  readonly roleStatements: Statement[];
+  /** The resolved trust policy statements of the hook's role. */
+  readonly trust: any[];
+  /** The hook's lifecycle rule: logical id and ARN. */
+  readonly ruleId: string;
+  readonly ruleArn: string;
+  /** What the hook's rule delivers to the function for a matched event: its InputTransformer applied to `event`. */
+  delivered(event: unknown): any;
+}
+
+let cached: Record<string, RuntimeTemplate> | undefined;
+
+/** Each compliance stack's runtime and hooks, by stack name. */
+export function runtimeTemplates(): Record<string, RuntimeTemplate> {
+  if (cached) return cached;
   const { hooks } = buildComplianceApp();
-  const byStack = new Map<string, { resources: Record<string, TemplateResource>; physical: Record<string, string> }>();
-  const result: Record<string, HookTemplate> = {};
-  for (const [key, hook] of Object.entries(hooks)) {
+  const result: Record<string, RuntimeTemplate> = {};
+  for (const key of Object.keys(hooks)) {
     const [stackName, hookId] = key.split('/');
-    if (!byStack.has(stackName)) {
-      const template = Template.fromStack(hook.node.scope as any).toJSON();
-      byStack.set(stackName, { resources: template.Resources, physical: physicalValues(stackName, template) });
-    }
-    const { resources, physical } = byStack.get(stackName)!;
-    const prefix = `${stackName}/${hookId}/`;
-    const own = Object.fromEntries(Object.entries(resources).filter(([, r]) => String(r.Metadata?.['aws:cdk:path'] ?? '').startsWith(prefix)));
-    const logicalId = (relativePath: string) => {
-      const found = Object.entries(own).find(([, r]) => r.Metadata?.['aws:cdk:path'] === prefix + relativePath);
-      if (!found) throw new Error(`${key} has no resource at ${relativePath}`);
-      return found[0];
-    };
-    const resolve = (value: unknown) => resolveTemplateValue(value, physical);
-    const environment = resolve(resources[logicalId('Handler/Resource')].Properties!.Environment.Variables);
-    result[key] = {
-      key,
-      resources,
-      physical,
-      own,
-      groupName: environment.HOOK_GROUP_NAME,
-      documentName: environment.HOOK_DOCUMENT_NAME,
-      environment,
-      logicalId,
-      statements: (id: string) => resolve(resources[id].Properties!.PolicyDocument.Statement),
-      resolve,
-    };
+    if (!result[stackName]) result[stackName] = runtimeOf(stackName, Template.fromStack(hooks[key].node.scope as any).toJSON());
+    (result[stackName].hooks as Record<string, HookTemplate>)[hookId] = hookOf(result[stackName], key);
   }
+  cached = result;
   return result;
 }
 
-const ARN_FORMS: Record<string, (name: string) => string> = {
+/** Every hook of the compliance stacks, by `<stack>/<hook id>`. */
+export function hookTemplates(): Record<string, HookTemplate> {
+  return Object.fromEntries(Object.values(runtimeTemplates()).flatMap((r) => Object.values(r.hooks).map((h) => [h.key, h])));
+}
+
+function scoped(resources: Record<string, TemplateResource>, prefix: string): Scoped {
+  const own = Object.fromEntries(Object.entries(resources).filter(([, r]) => String(r.Metadata?.['aws:cdk:path'] ?? '').startsWith(prefix)));
+  return {
+    own,
+    logicalId: (relativePath: string) => {
+      const found = Object.entries(own).find(([, r]) => r.Metadata?.['aws:cdk:path'] === prefix + relativePath);
+      if (!found) throw new Error(`no resource at ${prefix}${relativePath}`);
+      return found[0];
+    },
+  };
+}
+
+function runtimeOf(stackName: string, template: any): RuntimeTemplate {
+  const resources: Record<string, TemplateResource> = template.Resources;
+  const physical = physicalValues(stackName, template);
+  const resolve = (value: unknown) => resolveTemplateValue(value, physical);
+  const scope = scoped(resources, `${stackName}/${RUNTIME_ID}/`);
+  const fn = scope.logicalId('Handler/Resource');
+  const roleId = scope.logicalId('HandlerRole/Resource');
+  const environment = resolve(resources[fn].Properties!.Environment.Variables);
+  const policyStatements = (id: string): Statement[] => resolve(resources[id].Properties!.PolicyDocument.Statement);
+  const rolePolicies = Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties!.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .map(([id]) => id);
+  return {
+    ...scope,
+    stackName,
+    resources,
+    physical,
+    environment,
+    namePrefix: environment.RUNTIME_NAME_PREFIX,
+    roleId,
+    roleArn: physical[`${roleId}.Arn`],
+    functionArn: physical[`${fn}.Arn`],
+    rolePolicies,
+    statements: rolePolicies.flatMap(policyStatements),
+    hooks: {},
+    policyStatements,
+    resolve,
+  };
+}
+
+function hookOf(runtime: RuntimeTemplate, key: string): HookTemplate {
+  const { resources, physical, resolve } = runtime;
+  const scope = scoped(resources, `${key}/`);
+  const parameter = resolve(resources[scope.logicalId('Settings')].Properties);
+  const settings = JSON.parse(parameter.Value);
+  const roleId = scope.logicalId('Role/Resource/Resource');
+  const role = resources[roleId].Properties!;
+  const ruleId = scope.logicalId('LifecycleActionRule/Resource');
+  const targets = resources[ruleId].Properties!.Targets;
+  if (targets.length !== 1) throw new Error(`${key}: the lifecycle rule has ${targets.length} targets`);
+  const transformer = resolve(targets[0].InputTransformer);
+  if (JSON.stringify(transformer.InputPathsMap) !== JSON.stringify({ f1: '$' })) {
+    throw new Error(`${key}: the rule's input paths are ${JSON.stringify(transformer.InputPathsMap)}`);
+  }
+  return {
+    ...scope,
+    key,
+    runtime,
+    resources,
+    physical,
+    settings,
+    groupName: settings.groupName,
+    documentName: settings.documentName,
+    hookName: settings.hookName,
+    roleId,
+    roleArn: physical[`${roleId}.Arn`],
+    roleStatements: resolve((role.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement)),
+    trust: resolve(role.AssumeRolePolicyDocument.Statement),
+    ruleId,
+    ruleArn: physical[`${ruleId}.Arn`],
+    // EventBridge puts the matched event, as JSON, where the template names its input path.
+    delivered: (event: unknown) => JSON.parse(String(transformer.InputTemplate).split('<f1>').join(JSON.stringify(event))),
+  };
+}
+
+const ARN_FORMS: Record<string, (name: string, properties: Record<string, any>) => string> = {
   'AWS::Logs::LogGroup': (name) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}:*`,
   'AWS::SQS::Queue': (name) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`,
   'AWS::Lambda::Function': (name) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`,
   'AWS::Events::Rule': (name) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`,
-  'AWS::IAM::Role': (name) => `arn:aws:iam::${ACCOUNT}:role/${name}`,
+  'AWS::IAM::Role': (name, p) => `arn:aws:iam::${ACCOUNT}:role${typeof p.Path === 'string' ? p.Path : '/'}${name}`,
   'AWS::DynamoDB::Table': (name) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`,
+  'AWS::StepFunctions::StateMachine': (name) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`,
+};
+
+/** The property that names a resource in the template, when it is set: its physical name then, not a made-up one. */
+const NAME_PROPERTIES: Record<string, string> = {
+  'AWS::SSM::Document': 'Name',
+  'AWS::SSM::Parameter': 'Name',
+  'AWS::Events::Rule': 'Name',
+  'AWS::StepFunctions::StateMachine': 'StateMachineName',
 };
 
 function physicalValues(stackName: string, template: any): Record<string, string> {
@@ -91,10 +208,14 @@ function physicalValues(stackName: string, template: any): Record<string, string
     'FleetName': FLEET_NAME,
   };
   for (const [id, resource] of Object.entries<TemplateResource>(template.Resources)) {
-    const name = `${stackName}-${id}-0A1B2C3D`;
+    const properties = resource.Properties ?? {};
+    const given = properties[NAME_PROPERTIES[resource.Type]];
+    const name = typeof given === 'string' ? given : `${stackName}-${id}-0A1B2C3D`;
     physical[id] = resource.Type === 'AWS::Logs::LogGroup' ? `/${stackName}/${id}` : name;
     const arn = ARN_FORMS[resource.Type];
-    if (arn) physical[`${id}.Arn`] = arn(physical[id]);
+    if (arn) physical[`${id}.Arn`] = arn(physical[id], properties);
+    // A state machine's Ref is its ARN.
+    if (resource.Type === 'AWS::StepFunctions::StateMachine') physical[id] = physical[`${id}.Arn`];
   }
   return physical;
 }

@@ -3,8 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { acknowledgedOn, byPathAndRule, Finding, nagFindings, shortPath } from './nag-findings';
-import { buildComplianceApp, ENV } from './stacks';
-import { LifecycleCommandHook } from '../../src';
+import { buildComplianceApp, ComplianceApp, ENV } from './stacks';
+import { LifecycleCommandHook, LifecycleCommandRuntime } from '../../src';
 
 const IAM5 = 'AwsSolutions-IAM5';
 const INLINE_POLICY = 'NIST.800.53.R5-IAMNoInlinePolicy';
@@ -14,30 +14,40 @@ const SSM_CORE = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy
 const inEnv = (service: string) => `arn:<AWS::Partition>:${service}:eu-west-1:123456789012`;
 const agnostic = (service: string) => `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>`;
 
-/** What every hook suppresses on the resources it always creates. */
-function alwaysSuppressed(hook: string, arn: (service: string) => string, groupName: string): Array<[string, string]> {
+const iamInEnv = 'arn:<AWS::Partition>:iam::123456789012';
+const iamAgnostic = 'arn:<AWS::Partition>:iam::<AWS::AccountId>';
+
+/** What each stack's runtime suppresses on the resources it always creates (both stacks have a launch hook). */
+function runtimeSuppressed(stack: Stack, arn: (service: string) => string, iamArn: string): Array<[string, string]> {
+  const runtime = `${stack.stackName}/LifecycleCommandRuntime`;
+  const prefix = LifecycleCommandRuntime.of(stack).namePrefix;
   return [
     // Short-lived claims of pending lifecycle actions: nothing worth a point-in-time restore or a backup.
-    [`${hook}/ActionTable`, 'AwsSolutions-DDB3'],
-    [`${hook}/ActionTable`, 'NIST.800.53.R5-DynamoDBInBackupPlan'],
-    [`${hook}/ActionTable`, 'NIST.800.53.R5-DynamoDBPITREnabled'],
-    [`${hook}/Handler`, 'NIST.800.53.R5-LambdaConcurrency'],
-    [`${hook}/Handler`, 'NIST.800.53.R5-LambdaInsideVPC'],
-    [`${hook}/HandlerLogGroup`, LOG_GROUP_KMS],
-    [`${hook}/HandlerPolicy`, `${IAM5}[Resource::*]`],
-    [`${hook}/HandlerPolicy`, `${IAM5}[Resource::${arn('ec2')}:instance/*]`],
-    [`${hook}/HandlerPolicy`, `${IAM5}[Resource::${arn('autoscaling')}:autoScalingGroup:*:autoScalingGroupName/${groupName}]`],
-    [`${hook}/HandlerPolicy`, INLINE_POLICY],
-    [`${hook}/HandlerRole/DefaultPolicy`, INLINE_POLICY],
+    [`${runtime}/ActionTable`, 'AwsSolutions-DDB3'],
+    [`${runtime}/ActionTable`, 'NIST.800.53.R5-DynamoDBInBackupPlan'],
+    [`${runtime}/ActionTable`, 'NIST.800.53.R5-DynamoDBPITREnabled'],
+    [`${runtime}/Handler`, 'NIST.800.53.R5-LambdaConcurrency'],
+    [`${runtime}/Handler`, 'NIST.800.53.R5-LambdaInsideVPC'],
+    [`${runtime}/HandlerLogGroup`, LOG_GROUP_KMS],
+    // Reads that have no resource type; the hooks' settings and roles, under the runtime's own path.
+    [`${runtime}/HandlerPolicy/Resource`, `${IAM5}[Resource::*]`],
+    [`${runtime}/HandlerPolicy/Resource`, `${IAM5}[Resource::${arn('ssm')}:parameter/cdk-lifecycle-command-hook/${prefix}/*]`],
+    [`${runtime}/HandlerPolicy/Resource`, `${IAM5}[Resource::${iamArn}:role/cdk-lifecycle-command-hook/${prefix}/*]`],
+    [`${runtime}/HandlerPolicy/Resource`, INLINE_POLICY],
+    [`${runtime}/HandlerRole/DefaultPolicy`, INLINE_POLICY],
+    // The registration wait state machine logs and traces nothing, and has its own inline policy.
+    [`${runtime}/RegistrationWait`, 'AwsSolutions-SF1'],
+    [`${runtime}/RegistrationWait`, 'AwsSolutions-SF2'],
+    [`${runtime}/RegistrationWait/Policy`, INLINE_POLICY],
   ];
 }
 
-/** What a launch hook also suppresses: its registration wait state machine logs and traces nothing, and has its own inline policy. */
-function launchSuppressed(hook: string): Array<[string, string]> {
+/** What every hook suppresses on its role: instances by the group's tag, the group's id in its ARN, the role's inline policy. */
+function hookSuppressed(hook: string, arn: (service: string) => string, groupName: string): Array<[string, string]> {
   return [
-    [`${hook}/RegistrationWait`, 'AwsSolutions-SF1'],
-    [`${hook}/RegistrationWait`, 'AwsSolutions-SF2'],
-    [`${hook}/RegistrationWait/Policy`, INLINE_POLICY],
+    [`${hook}/Role/Resource`, `${IAM5}[Resource::${arn('ec2')}:instance/*]`],
+    [`${hook}/Role/Resource`, `${IAM5}[Resource::${arn('autoscaling')}:autoScalingGroup:*:autoScalingGroupName/${groupName}]`],
+    [`${hook}/Role/Resource`, INLINE_POLICY],
   ];
 }
 
@@ -46,35 +56,41 @@ function launchSuppressed(hook: string): Array<[string, string]> {
  * raises on the compliance stacks, all suppressed by the construct itself. A new
  * finding, or a suppression that no longer meets one, fails these tests.
  */
-const PINNED_SUPPRESSIONS: Array<[string, string]> = [
-  ...alwaysSuppressed('OwnedGroupHooks/Bootstrap', inEnv, '<GroupASG3C6DFE3B>'),
-  ...launchSuppressed('OwnedGroupHooks/Bootstrap'),
-  ['OwnedGroupHooks/Bootstrap/InstanceOutputPolicy', INLINE_POLICY],
-  // The output log group is passed by name: its ARN ends in ":*" (its log streams).
-  ['OwnedGroupHooks/Bootstrap/InstanceOutputPolicy', `${IAM5}[Resource::${inEnv('logs')}:log-group:fleet-command-output:*]`],
-  ...alwaysSuppressed('OwnedGroupHooks/Drain', inEnv, '<GroupASG3C6DFE3B>'),
-  ['OwnedGroupHooks/Drain/OutputLogGroup', LOG_GROUP_KMS],
-  ['OwnedGroupHooks/Drain/InstanceOutputPolicy', INLINE_POLICY],
-  ['OwnedGroupHooks/Group/InstanceRole', SSM_CORE],
-  ...alwaysSuppressed('ImportedGroupHooks/Bootstrap', agnostic, '<FleetName>'),
-  ...launchSuppressed('ImportedGroupHooks/Bootstrap'),
-  ['ImportedGroupHooks/Bootstrap/OutputLogGroup', LOG_GROUP_KMS],
-  ...alwaysSuppressed('ImportedGroupHooks/Drain', agnostic, 'web-fleet'),
-];
+function pinnedSuppressions(built: ComplianceApp): Array<[string, string]> {
+  return [
+    ...runtimeSuppressed(built.ownedStack, inEnv, iamInEnv),
+    ...hookSuppressed('OwnedGroupHooks/Bootstrap', inEnv, '<GroupASG3C6DFE3B>'),
+    ['OwnedGroupHooks/Bootstrap/InstanceOutputPolicy', INLINE_POLICY],
+    // The output log group is passed by name: its ARN ends in ":*" (its log streams).
+    ['OwnedGroupHooks/Bootstrap/InstanceOutputPolicy', `${IAM5}[Resource::${inEnv('logs')}:log-group:fleet-command-output:*]`],
+    ...hookSuppressed('OwnedGroupHooks/Drain', inEnv, '<GroupASG3C6DFE3B>'),
+    ['OwnedGroupHooks/Drain/OutputLogGroup', LOG_GROUP_KMS],
+    ['OwnedGroupHooks/Drain/InstanceOutputPolicy', INLINE_POLICY],
+    ['OwnedGroupHooks/Group/InstanceRole', SSM_CORE],
+    ...runtimeSuppressed(built.importedStack, agnostic, iamAgnostic),
+    ...hookSuppressed('ImportedGroupHooks/Bootstrap', agnostic, '<FleetName>'),
+    ['ImportedGroupHooks/Bootstrap/OutputLogGroup', LOG_GROUP_KMS],
+    ...hookSuppressed('ImportedGroupHooks/Drain', agnostic, 'web-fleet'),
+  ];
+}
 
 const packs = () => [new AwsSolutionsChecks(), new NIST80053R5Checks()];
 
 describe('cdk-nag on the compliance stacks', () => {
   const built = buildComplianceApp();
   built.app.synth();
-  const hookPaths = Object.values(built.hooks).map((h) => h.node.path + '/');
+  // The hooks and the runtime that serves them, in each stack.
+  const hookPaths = [
+    ...Object.values(built.hooks).map((h) => h.node.path + '/'),
+    ...[built.ownedStack, built.importedStack].map((stack) => LifecycleCommandRuntime.of(stack).node.path + '/'),
+  ];
   const instanceRole = built.group.role.node.defaultChild as CfnResource;
   const isConstructResource = (path: string) =>
     hookPaths.some((p) => `${path}/`.startsWith(p)) || path === shortPath(instanceRole.node.path);
   const constructResources = built.app.node.findAll()
     .filter((c): c is CfnResource => CfnResource.isCfnResource(c))
     .filter((r) => isConstructResource(shortPath(r.node.path)));
-  const pinned = PINNED_SUPPRESSIONS.map(([path, rule]) => ({ path, rule })).sort(byPathAndRule);
+  const pinned = pinnedSuppressions(built).map(([path, rule]) => ({ path, rule })).sort(byPathAndRule);
 
   test.each(packs().map((p) => [p.readPackName, p] as const))('%s reports nothing unsuppressed, warnings included', (_name, pack) => {
     expect(nagFindings(pack, built.app)).toEqual([]);
@@ -122,13 +138,23 @@ describe('the suppressions cover only what the construct creates', () => {
   }
   const awsSolutions = (app: IConstruct): Finding[] => nagFindings(new AwsSolutionsChecks(), app);
 
-  test('a wildcard statement added to the handler\'s role later is reported', () => {
+  test('a wildcard statement added to the function\'s role later is reported', () => {
     const app = ownedHookApp((_group, hook) => hook.handler.role!.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['ssm:GetParameter'],
       resources: ['*'],
     })));
     expect(awsSolutions(app)).toEqual([
-      { path: 'OwnedGroupHooks/Drain/HandlerRole/DefaultPolicy', rule: `${IAM5}[Resource::*]`, severity: 'error' },
+      { path: 'OwnedGroupHooks/LifecycleCommandRuntime/HandlerRole/DefaultPolicy', rule: `${IAM5}[Resource::*]`, severity: 'error' },
+    ]);
+  });
+
+  test('a wildcard statement added to a hook\'s role later is reported', () => {
+    const app = ownedHookApp((_group, hook) => hook.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ssm:SendCommand'],
+      resources: ['*'],
+    })));
+    expect(awsSolutions(app)).toEqual([
+      { path: 'OwnedGroupHooks/Drain/Role/Resource/DefaultPolicy', rule: `${IAM5}[Resource::*]`, severity: 'error' },
     ]);
   });
 
@@ -176,7 +202,7 @@ describe('the suppressions cover only what the construct creates', () => {
     app.synth();
     // The suppression names the group's Ref; after synthesis the policy holds an Fn::ImportValue.
     expect(awsSolutions(app)).toEqual([{
-      path: 'HooksOfAnotherStack/Drain/HandlerPolicy',
+      path: 'HooksOfAnotherStack/Drain/Role/Resource',
       rule: `${IAM5}[Resource::${inEnv('autoscaling')}:autoScalingGroup:*:autoScalingGroupName/OwnedGroupHooks:ExportsOutputRefGroupASG3C6DFE3B7A0874DF]`,
       severity: 'error',
     }]);

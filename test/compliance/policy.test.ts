@@ -1,6 +1,11 @@
-// What the handler's role, the dead-letter queue and the log groups of each hook
-// of the compliance stacks allow, read from the synthesized templates.
-import { ACCOUNT, FLEET_NAME, HookTemplate, hookTemplates, REGION } from './hook-template';
+// What the roles, the dead-letter queue, the function's permission and the log
+// groups of the compliance stacks allow, read from the synthesized templates.
+// Each stack has one runtime (one function and its role) and two hooks; the
+// function acts on a hook's group only through that hook's role, which it
+// assumes: SendCommand, CompleteLifecycleAction and RecordLifecycleActionHeartbeat
+// are judged by the hook role's inline policy, everything else by the
+// function role's policies.
+import { ACCOUNT, FLEET_NAME, HookTemplate, hookTemplates, REGION, RuntimeTemplate, runtimeTemplates } from './hook-template';
 import { Authorization, evaluate, evaluateCall, glob, Statement } from './iam-evaluator';
 
 /**
@@ -14,73 +19,396 @@ const STEP_FUNCTIONS_PRINCIPAL = {
   toAsymmetricMatcher: (): string => 'Step Functions\' service principal',
 };
 
+const runtimes = runtimeTemplates();
 const templates = hookTemplates();
 
 /** Actions with no resource type in the Service Authorization Reference: IAM accepts only "*" for them. */
-const NO_RESOURCE_TYPE = ['ssm:ListCommands', 'ssm:DescribeInstanceInformation'];
-/** The reconciliation pass's reads: no resource type either. */
-const PASS_READS = ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool', 'ssm:GetCommandInvocation'];
+const READ_COMMANDS = ['ssm:ListCommands', 'ssm:GetCommandInvocation'];
+/** The reconciliation pass's reads of the groups: no resource type either. */
+const READ_GROUPS = ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool'];
+/** Launch hooks' read of the agents' registration: no resource type either. */
+const READ_REGISTRATION = ['ssm:DescribeInstanceInformation'];
+const NO_RESOURCE_TYPE = [...READ_COMMANDS, ...READ_GROUPS, ...READ_REGISTRATION];
 const GROUP_TAG = 'ssm:resourceTag/aws:autoscaling:groupName';
+const LIFECYCLE_ACTIONS = ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'];
+const TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+const OWNED_GROUP = 'OwnedGroupHooks-GroupASG3C6DFE3B-0A1B2C3D';
 
-const EXPECTED: Record<string, { groupName: string; handlerRetention: number; outputRetention?: number }> = {
-  'OwnedGroupHooks/Bootstrap': { groupName: 'OwnedGroupHooks-GroupASG3C6DFE3B-0A1B2C3D', handlerRetention: 90 },
-  'OwnedGroupHooks/Drain': { groupName: 'OwnedGroupHooks-GroupASG3C6DFE3B-0A1B2C3D', handlerRetention: 30, outputRetention: 30 },
-  'ImportedGroupHooks/Bootstrap': { groupName: FLEET_NAME, handlerRetention: 30, outputRetention: 30 },
-  'ImportedGroupHooks/Drain': { groupName: 'web-fleet', handlerRetention: 14 },
+const EXPECTED: Record<string, { groupName: string; outputRetention?: number }> = {
+  // Its output log group is passed by name: the hook creates none.
+  'OwnedGroupHooks/Bootstrap': { groupName: OWNED_GROUP },
+  'OwnedGroupHooks/Drain': { groupName: OWNED_GROUP, outputRetention: 30 },
+  'ImportedGroupHooks/Bootstrap': { groupName: FLEET_NAME, outputRetention: 30 },
+  // Its output log group is the user's.
+  'ImportedGroupHooks/Drain': { groupName: 'web-fleet' },
 };
 
-test('the compliance stacks hold the four hooks this file expects', () => {
+const arn = (service: string, resource: string, region = REGION, account = ACCOUNT) => `arn:aws:${service}:${region}:${account}:${resource}`;
+const roleArn = (pathAndName: string) => `arn:aws:iam::${ACCOUNT}:role/${pathAndName}`;
+const groupArn = (name: string, id = '6f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0') => arn('autoscaling', `autoScalingGroup:${id}:autoScalingGroupName/${name}`);
+const INSTANCE_ID = 'i-0123456789abcdef0';
+const instance = (group?: string, id = INSTANCE_ID): Authorization => ({
+  action: 'ssm:SendCommand',
+  resource: arn('ec2', `instance/${id}`),
+  context: group === undefined ? {} : { [GROUP_TAG]: group },
+});
+const documentArn = (name: string) => arn('ssm', `document/${name}`);
+const send = (document: string, target: Authorization): Authorization[] => [{ action: 'ssm:SendCommand', resource: documentArn(document) }, target];
+const assume = (role: string): Authorization[] => [{ action: 'sts:AssumeRole', resource: role }];
+
+/** Every statement of the stack's policies, managed or inline in a role. */
+function allStatements(r: RuntimeTemplate): any[] {
+  return Object.values(r.resources).flatMap((resource) => [
+    ...[resource.Properties?.PolicyDocument?.Statement ?? []].flat(),
+    ...(resource.Properties?.Policies ?? []).flatMap((p: any) => [p.PolicyDocument.Statement].flat()),
+  ]);
+}
+
+/** The Allow statements of the stack's identity policies: IAM policies, and roles' inline policies. */
+function identityAllows(r: RuntimeTemplate): any[] {
+  return Object.values(r.resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::Role')
+    .flatMap((resource) => [
+      ...[resource.Properties?.PolicyDocument?.Statement ?? []].flat(),
+      ...(resource.Properties?.Policies ?? []).flatMap((p: any) => [p.PolicyDocument.Statement].flat()),
+    ])
+    .filter((s) => s.Effect === 'Allow');
+}
+
+/** The rules of the stack that invoke the runtime's function. */
+function rulesInvoking(r: RuntimeTemplate): string[] {
+  return Object.entries(r.resources)
+    .filter(([, res]) => res.Type === 'AWS::Events::Rule' && (res.Properties!.Targets ?? []).some((t: any) => r.resolve(t.Arn) === r.functionArn))
+    .map(([id]) => id);
+}
+
+test('the compliance stacks hold the four hooks this file expects, two to each stack\'s one runtime', () => {
   expect(Object.keys(templates).sort()).toEqual(Object.keys(EXPECTED).sort());
+  expect(Object.keys(runtimes).sort()).toEqual(['ImportedGroupHooks', 'OwnedGroupHooks']);
+  for (const r of Object.values(runtimes)) {
+    expect(Object.keys(r.hooks).sort()).toEqual(['Bootstrap', 'Drain']);
+    // One function in the stack, the runtime's.
+    expect(Object.values(r.resources).filter((res) => res.Type === 'AWS::Lambda::Function')).toHaveLength(1);
+  }
+  // Each runtime names its resources with a prefix of its own.
+  expect(runtimes.OwnedGroupHooks.namePrefix).toMatch(/^lch-[0-9a-f]{10}$/);
+  expect(runtimes.ImportedGroupHooks.namePrefix).toMatch(/^lch-[0-9a-f]{10}$/);
+  expect(runtimes.OwnedGroupHooks.namePrefix).not.toBe(runtimes.ImportedGroupHooks.namePrefix);
 });
 
-describe.each(Object.keys(EXPECTED))('%s', (key) => {
-  const t: HookTemplate = templates[key];
-  const expected = EXPECTED[key];
-  const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
-  const documentArn = arn('ssm', `document/${t.documentName}`);
-  const groupArn = (name: string, id = '6f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0') =>
-    arn('autoscaling', `autoScalingGroup:${id}:autoScalingGroupName/${name}`);
-  // Launch hooks wait for registration in a state machine of their own.
-  const isLaunch = key.endsWith('/Bootstrap');
-  const stateMachines = Object.entries(t.own).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
-  const stateMachineArn = isLaunch ? arn('states', `stateMachine:${stateMachines[0]?.[1].Properties!.StateMachineName}`) : undefined;
-  const instance = (id: string, group?: string): Authorization => ({
-    action: 'ssm:SendCommand',
-    resource: arn('ec2', `instance/${id}`),
-    context: group === undefined ? {} : { [GROUP_TAG]: group },
-  });
-  const send = (document: string, target: Authorization): Authorization[] =>
-    [{ action: 'ssm:SendCommand', resource: document }, target];
+describe.each(Object.keys(runtimes))('the runtime of %s', (stackName) => {
+  const r: RuntimeTemplate = runtimes[stackName];
+  const prefix = r.namePrefix;
+  const other = Object.values(runtimes).find((o) => o !== r)!;
+  const handlerPolicy = r.logicalId('HandlerPolicy/Resource/Resource');
+  const defaultPolicy = r.logicalId('HandlerRole/DefaultPolicy/Resource');
+  const handlerLogGroup = r.logicalId('HandlerLogGroup/Resource');
+  const queue = r.logicalId('DeadLetterQueue/Resource');
+  const actionTable = r.logicalId('ActionTable/Resource');
+  const tableArn = r.physical[`${actionTable}.Arn`];
+  const parameterPath = `/cdk-lifecycle-command-hook/${prefix}/`;
+  const rolePath = `/cdk-lifecycle-command-hook/${prefix}/`;
+  const machines = Object.entries(r.resources).filter(([, res]) => res.Type === 'AWS::StepFunctions::StateMachine');
+  const stateMachineArn = r.physical[`${r.logicalId('RegistrationWait/Resource')}.Arn`];
+  const hooks = Object.values(r.hooks);
+  const statements = r.statements;
 
-  const role = t.logicalId('HandlerRole/Resource');
-  const handlerPolicy = t.logicalId('HandlerPolicy/Resource');
-  const defaultPolicy = t.logicalId('HandlerRole/DefaultPolicy/Resource');
-  const handlerLogGroup = t.logicalId('HandlerLogGroup/Resource');
-  const queue = t.logicalId('DeadLetterQueue/Resource');
-  const actionTable = t.logicalId('ActionTable/Resource');
-  const tableArn = t.physical[`${actionTable}.Arn`];
-  const rules = [t.logicalId('LifecycleActionRule/Resource'), t.logicalId('CommandStatusRule/Resource'), t.logicalId('ReconciliationRule/Resource')];
-  const rolePolicies = Object.entries(t.resources)
-    .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties!.Roles) === JSON.stringify([{ Ref: role }]))
-    .map(([id]) => id);
-  const statements: Statement[] = rolePolicies.flatMap((id) => t.statements(id));
-
-  test('the handler serves this group and this hook\'s document', () => {
-    expect(t.groupName).toBe(expected.groupName);
-    expect(t.documentName).toBe(t.physical[t.logicalId('Document')]);
+  test('the function\'s environment names the runtime\'s table, parameter path, prefix, pass period and registration wait', () => {
+    expect(r.environment).toEqual({
+      RUNTIME_ACTION_TABLE: r.physical[actionTable],
+      RUNTIME_PASS_PERIOD_SECONDS: '360',
+      RUNTIME_HOOK_PARAMETERS: parameterPath,
+      RUNTIME_NAME_PREFIX: prefix,
+      // The stack has a launch hook.
+      RUNTIME_REGISTRATION_WAIT: stateMachineArn,
+    });
   });
 
-  test('the role is Lambda\'s alone, with no managed policy and two policies of exactly these statements', () => {
-    expect(t.resources[role].Properties).toEqual({
+  test('the function\'s role is Lambda\'s alone, with no managed policy and two policies of exactly these statements', () => {
+    expect(r.resources[r.roleId].Properties).toEqual({
       AssumeRolePolicyDocument: {
         Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
         Version: '2012-10-17',
       },
-      Description: 'Sends the lifecycle hook\'s command and completes its lifecycle actions',
+      Description: 'Runs the lifecycle command hooks\' commands and completes their lifecycle actions',
     });
-    expect(rolePolicies.sort()).toEqual([defaultPolicy, handlerPolicy].sort());
-    expect(t.statements(handlerPolicy)).toEqual([
-      { Sid: 'SendHookDocument', Effect: 'Allow', Action: 'ssm:SendCommand', Resource: documentArn },
+    expect([...r.rolePolicies].sort()).toEqual([defaultPolicy, handlerPolicy].sort());
+    expect(r.policyStatements(handlerPolicy)).toEqual([
+      { Sid: 'ReadCommands', Effect: 'Allow', Action: READ_COMMANDS, Resource: '*' },
+      { Sid: 'ReadGroups', Effect: 'Allow', Action: READ_GROUPS, Resource: '*' },
+      {
+        Sid: 'HookSettings',
+        Effect: 'Allow',
+        Action: ['ssm:GetParameter', 'ssm:GetParametersByPath'],
+        Resource: [arn('ssm', `parameter${parameterPath.slice(0, -1)}`), arn('ssm', `parameter${parameterPath}*`)],
+      },
+      { Sid: 'AssumeHookRoles', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn(`${rolePath.slice(1)}*`) },
+      { Sid: 'ActionRecords', Effect: 'Allow', Action: TABLE_ACTIONS, Resource: tableArn },
+      // The stack has a launch hook.
+      { Sid: 'StartRegistrationWait', Effect: 'Allow', Action: 'states:StartExecution', Resource: stateMachineArn },
+      { Sid: 'ReadRegistration', Effect: 'Allow', Action: 'ssm:DescribeInstanceInformation', Resource: '*' },
+    ]);
+    expect(r.policyStatements(defaultPolicy)).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: r.physical[`${handlerLogGroup}.Arn`] },
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: r.physical[`${queue}.Arn`] },
+    ]);
+  });
+
+  test('"*" is the resource only of actions that have no resource type, in every policy of the runtime and its hooks', () => {
+    const allows = identityAllows(r);
+    expect(allows.filter((s) => [s.Resource].flat().includes('*')).length).toBeGreaterThan(0);
+    // The hooks' roles are among them.
+    expect(allows.filter((s) => s.Sid === 'SendToGroupInstances')).toHaveLength(2);
+    for (const s of allows) {
+      if ([s.Resource].flat().includes('*')) for (const action of [s.Action].flat()) expect(NO_RESOURCE_TYPE).toContain(action);
+      for (const action of [s.Action].flat()) expect(action).not.toContain('*');
+    }
+  });
+
+  test('nothing in the stack may pass a role', () => {
+    const all = allStatements(r);
+    expect(all.length).toBeGreaterThan(0);
+    for (const s of all) {
+      for (const action of [s.Action].flat()) expect(glob(String(action).toLowerCase(), 'iam:passrole')).toBe(false);
+    }
+  });
+
+  test('the function\'s own role has no Auto Scaling action but the pass\'s reads, and sends no command', () => {
+    const autoScaling = statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('autoscaling:'));
+    expect(autoScaling.sort()).toEqual([...READ_GROUPS].sort());
+    expect(statements.flatMap((s) => [s.Action].flat())).not.toContain('ssm:SendCommand');
+  });
+
+  describe('IAM, evaluating the function role\'s statements, allows the runtime\'s own calls', () => {
+    test.each<[string, Authorization[]]>([
+      ...NO_RESOURCE_TYPE.map((action): [string, Authorization[]] => [action, [{ action, resource: '*' }]]),
+      ...TABLE_ACTIONS.map((action): [string, Authorization[]] => [`${action} on its table of action records`, [{ action, resource: tableArn }]]),
+      ['GetParameter of a hook\'s settings', [{ action: 'ssm:GetParameter', resource: arn('ssm', `parameter${parameterPath}${prefix}-Some-Hook`) }]],
+      ['GetParametersByPath of the runtime\'s path', [{ action: 'ssm:GetParametersByPath', resource: arn('ssm', `parameter${parameterPath.slice(0, -1)}`) }]],
+      ['writing its own log group', [{ action: 'logs:PutLogEvents', resource: r.physical[`${handlerLogGroup}.Arn`] }]],
+      ['dead-lettering to its queue', [{ action: 'sqs:SendMessage', resource: r.physical[`${queue}.Arn`] }]],
+      ['starting its registration wait', [{ action: 'states:StartExecution', resource: stateMachineArn }]],
+      ...hooks.map((h): [string, Authorization[]] => [`assuming the role of ${h.key}`, assume(h.roleArn)]),
+    ])('%s', (_name, call) => {
+      expect(evaluateCall(statements, call)).toBe('allowed');
+    });
+  });
+
+  describe('IAM, evaluating the function role\'s statements, refuses', () => {
+    const someHook = hooks[0];
+    test.each<[string, Authorization[]]>([
+      // Without a hook's role the function acts on no group.
+      ['SendCommand of a hook\'s document to an instance of its group, as itself', send(someHook.documentName, instance(someHook.groupName))],
+      ['CompleteLifecycleAction on a hook\'s group, as itself', [{ action: 'autoscaling:CompleteLifecycleAction', resource: groupArn(someHook.groupName) }]],
+      ['RecordLifecycleActionHeartbeat on a hook\'s group, as itself', [{ action: 'autoscaling:RecordLifecycleActionHeartbeat', resource: groupArn(someHook.groupName) }]],
+      // Roles other than its hooks'.
+      ['assuming a role outside the hooks\' path', assume(roleArn('admin'))],
+      ['assuming a role at the root of the library\'s path', assume(roleArn('cdk-lifecycle-command-hook/admin'))],
+      ['assuming a role of another runtime', assume(roleArn(`cdk-lifecycle-command-hook/${other.namePrefix}/Hook`))],
+      ...Object.values(other.hooks).map((h): [string, Authorization[]] => [`assuming the role of ${h.key}, another runtime's hook`, assume(h.roleArn)]),
+      ['assuming a role under a path that starts with the runtime\'s prefix', assume(roleArn(`cdk-lifecycle-command-hook/${prefix}0/Hook`))],
+      ['assuming a role of another account under the same path', assume(`arn:aws:iam::210987654321:role${rolePath}Hook`)],
+      // Parameters other than its hooks'.
+      ['reading another parameter', [{ action: 'ssm:GetParameter', resource: arn('ssm', 'parameter/db-password') }]],
+      ['reading the parameters of another runtime', [{ action: 'ssm:GetParameter', resource: arn('ssm', `parameter/cdk-lifecycle-command-hook/${other.namePrefix}/x`) }]],
+      ['reading a parameter under a path that starts with the runtime\'s prefix', [{ action: 'ssm:GetParameter', resource: arn('ssm', `parameter/cdk-lifecycle-command-hook/${prefix}0/x`) }]],
+      ['reading the whole library\'s path', [{ action: 'ssm:GetParametersByPath', resource: arn('ssm', 'parameter/cdk-lifecycle-command-hook') }]],
+      ['writing a hook\'s settings', [{ action: 'ssm:PutParameter', resource: arn('ssm', `parameter${parameterPath}${prefix}-Some-Hook`) }]],
+      ['decrypting parameters', [{ action: 'kms:Decrypt', resource: arn('kms', 'key/0a1b2c3d-0000-4000-8000-000000000000') }]],
+      // Its table alone, and not all of it.
+      ['reading another table', [{ action: 'dynamodb:GetItem', resource: arn('dynamodb', 'table/other-table') }]],
+      ['reading the other runtime\'s table', [{ action: 'dynamodb:GetItem', resource: other.physical[`${other.logicalId('ActionTable/Resource')}.Arn`] }]],
+      ['deleting records or the table', [{ action: 'dynamodb:DeleteItem', resource: tableArn }, { action: 'dynamodb:DeleteTable', resource: tableArn }]],
+      ['scanning its table', [{ action: 'dynamodb:Scan', resource: tableArn }]],
+      ['changing a group', [{ action: 'autoscaling:SetDesiredCapacity', resource: groupArn(someHook.groupName) }]],
+      ['iam:PassRole', [{ action: 'iam:PassRole', resource: roleArn('admin') }]],
+      ['creating a document', [{ action: 'ssm:CreateDocument', resource: documentArn(`${prefix}-evil`) }]],
+      ['a Session Manager session on an instance of a group', [{ ...instance(someHook.groupName), action: 'ssm:StartSession' }]],
+      ['terminating instances', [{ action: 'ec2:TerminateInstances', resource: arn('ec2', `instance/${INSTANCE_ID}`) }]],
+      ['writing another log group', [{ action: 'logs:PutLogEvents', resource: arn('logs', 'log-group:other:*') }]],
+      ['sending to another queue', [{ action: 'sqs:SendMessage', resource: arn('sqs', 'other-queue') }]],
+      ['starting another state machine', [{ action: 'states:StartExecution', resource: arn('states', 'stateMachine:other') }]],
+      ['changing or stopping a state machine', [
+        { action: 'states:UpdateStateMachine', resource: stateMachineArn },
+        { action: 'states:StopExecution', resource: arn('states', 'express:other:e:e') },
+      ]],
+    ])('%s', (_name, call) => {
+      expect(evaluateCall(statements, call)).toBe('implicitly denied');
+    });
+  });
+
+  test('the roles the function may take on are exactly its hooks\' roles: under its path, trusting its role alone', () => {
+    const roles = Object.entries(r.resources).filter(([, res]) => res.Type === 'AWS::IAM::Role');
+    const assumable = roles
+      .filter(([id]) => evaluateCall(statements, assume(r.physical[`${id}.Arn`])) === 'allowed')
+      .filter(([id]) => r.resolve(r.resources[id].Properties!.AssumeRolePolicyDocument.Statement)
+        .some((s: any) => s.Effect === 'Allow' && [s.Principal?.AWS].flat().includes(r.roleArn)))
+      .map(([id]) => id);
+    expect(assumable.sort()).toEqual(hooks.map((h) => h.roleId).sort());
+    // No other role of the stack is under the hooks' path: the function's right to assume stops at its hooks.
+    const underPath = roles.filter(([id]) => r.physical[`${id}.Arn`].startsWith(roleArn(rolePath.slice(1)))).map(([id]) => id);
+    expect(underPath.sort()).toEqual(hooks.map((h) => h.roleId).sort());
+  });
+
+  test('the dead-letter queue is encrypted, refuses requests without TLS and accepts messages only from the runtime\'s rules', () => {
+    expect(r.resources[queue].Properties).toEqual({ MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
+    const [policyId, queuePolicy] = Object.entries(r.own).find(([, res]) => res.Type === 'AWS::SQS::QueuePolicy')!;
+    expect(queuePolicy.Properties!.Queues).toEqual([{ Ref: queue }]);
+    const queueStatements = r.resolve(r.resources[policyId].Properties!.PolicyDocument.Statement);
+    const queueArn = r.physical[`${queue}.Arn`];
+    const rulePattern = arn('events', `rule/${prefix}-*`);
+    expect(queueStatements).toEqual([
+      { Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sqs:*', Resource: queueArn, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+      {
+        Sid: 'RulesOfThisRuntime',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: { ArnLike: { 'aws:SourceArn': rulePattern } },
+      },
+    ]);
+    // The Deny, read as IAM reads it: any call over plain HTTP, whoever makes it.
+    const deny = queueStatements.filter((s: any) => s.Effect === 'Deny').map(({ Principal: _p, ...s }: any) => s);
+    expect(evaluate(deny, { action: 'sqs:ReceiveMessage', resource: queueArn, context: { 'aws:SecureTransport': 'false' } })).toBe('explicitly denied');
+    expect(evaluate(deny, { action: 'sqs:ReceiveMessage', resource: queueArn, context: { 'aws:SecureTransport': 'true' } })).toBe('implicitly denied');
+    // The Allow, for EventBridge: every rule of the runtime, and no rule of another name.
+    const allow = queueStatements.filter((s: any) => s.Effect === 'Allow').map(({ Principal: _p, ...s }: any) => s);
+    const from = (rule: string) => evaluate(allow, { action: 'sqs:SendMessage', resource: queueArn, context: { 'aws:SourceArn': rule } });
+    const ruleIds = rulesInvoking(r);
+    expect(ruleIds).toHaveLength(hooks.length + 2);
+    for (const id of ruleIds) expect(from(r.physical[`${id}.Arn`])).toBe('allowed');
+    expect(from(arn('events', 'rule/attacker-rule'))).toBe('implicitly denied');
+    expect(from(arn('events', `rule/${prefix}0-rule`))).toBe('implicitly denied');
+    expect(from(arn('events', `rule/${other.namePrefix}-command-status`))).toBe('implicitly denied');
+    expect(from(arn('events', `rule/${prefix}-x`, REGION, '210987654321'))).toBe('implicitly denied');
+  });
+
+  test('EventBridge may invoke the function only from the runtime\'s rules, by their name prefix, in the stack\'s account', () => {
+    const permissions = Object.values(r.resources).filter((res) => res.Type === 'AWS::Lambda::Permission').map((res) => r.resolve(res.Properties));
+    const rulePattern = arn('events', `rule/${prefix}-*`);
+    expect(permissions).toEqual([{
+      Action: 'lambda:InvokeFunction',
+      FunctionName: r.functionArn,
+      Principal: 'events.amazonaws.com',
+      SourceAccount: ACCOUNT,
+      SourceArn: rulePattern,
+    }]);
+    // Every rule that invokes the function bears the prefix (the permission covers it); no other name does.
+    const ruleIds = rulesInvoking(r);
+    expect(ruleIds.sort()).toEqual([
+      r.logicalId('CommandStatusRule/Resource'), r.logicalId('ReconciliationRule/Resource'), ...hooks.map((h) => h.ruleId),
+    ].sort());
+    for (const id of ruleIds) {
+      expect(r.resources[id].Properties!.Name).toMatch(new RegExp(`^${prefix}-`));
+      expect(glob(rulePattern, r.physical[`${id}.Arn`])).toBe(true);
+    }
+    for (const forged of ['attacker-rule', `${prefix}0-rule`, `${other.namePrefix}-command-status`, `x-${prefix}-rule`]) {
+      expect(glob(rulePattern, arn('events', `rule/${forged}`))).toBe(false);
+    }
+    expect(glob(rulePattern, arn('events', `rule/${prefix}-rule`, 'us-east-1'))).toBe(false);
+  });
+
+  test('the shared rule on command statuses matches only the runtime\'s documents, by their prefix, in final statuses', () => {
+    const pattern = r.resolve(r.resources[r.logicalId('CommandStatusRule/Resource')].Properties!.EventPattern);
+    expect(pattern).toEqual({
+      'source': ['aws.ssm'],
+      'detail-type': ['EC2 Command Invocation Status-change Notification'],
+      'detail': {
+        'document-name': [{ prefix: `${prefix}-` }],
+        'status': ['Success', 'Failed', 'TimedOut', 'Cancelled', 'Undeliverable', 'Terminated'],
+      },
+    });
+    for (const h of hooks) expect(h.documentName.startsWith(`${prefix}-`)).toBe(true);
+  });
+
+  test('the registration wait is one Express state machine whose role, assumed by Step Functions alone, may invoke only the function', () => {
+    expect(machines).toHaveLength(1);
+    const machine = machines[0][1].Properties!;
+    expect(machine.StateMachineType).toBe('EXPRESS');
+    const machineRole = machine.RoleArn['Fn::GetAtt'][0];
+    expect(r.resources[machineRole].Properties!.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: STEP_FUNCTIONS_PRINCIPAL } },
+    ]);
+    expect(r.resources[machineRole].Properties!.ManagedPolicyArns).toBeUndefined();
+    expect(r.resources[machineRole].Properties!.Policies).toBeUndefined();
+    const machinePolicies = Object.entries(r.resources)
+      .filter(([, res]) => res.Type === 'AWS::IAM::Policy' && JSON.stringify(res.Properties!.Roles) === JSON.stringify([{ Ref: machineRole }]))
+      .map(([id]) => id);
+    expect(machinePolicies).toHaveLength(1);
+    expect(r.policyStatements(machinePolicies[0])).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: r.functionArn },
+    ]);
+  });
+
+  test('the table of action records: keyed by hook and instance, on-demand, TTL on its records, encrypted at rest with an AWS-owned key, deleted with the runtime', () => {
+    const table = r.resources[actionTable];
+    expect(table.Properties).toEqual({
+      KeySchema: [{ AttributeName: 'HookInstance', KeyType: 'HASH' }, { AttributeName: 'LifecycleActionToken', KeyType: 'RANGE' }],
+      AttributeDefinitions: [{ AttributeName: 'HookInstance', AttributeType: 'S' }, { AttributeName: 'LifecycleActionToken', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'ExpiresAt', Enabled: true },
+    });
+    // No SSESpecification: DynamoDB encrypts every table at rest, by default with a key it owns.
+    expect((table as { DeletionPolicy?: string }).DeletionPolicy).toBe('Delete');
+  });
+
+  test('the runtime\'s one log group keeps its events for the default month', () => {
+    const retention = Object.values(r.own).filter((res) => res.Type === 'AWS::Logs::LogGroup').map((res) => res.Properties!.RetentionInDays);
+    expect(retention).toEqual([30]);
+  });
+});
+
+describe.each(Object.keys(EXPECTED))('%s', (key) => {
+  const t: HookTemplate = templates[key];
+  const r = t.runtime;
+  const expected = EXPECTED[key];
+  const isLaunch = key.endsWith('/Bootstrap');
+  const document = t.physical[t.logicalId('Document')];
+  const ownGroupArn = arn('autoscaling', `autoScalingGroup:*:autoScalingGroupName/${expected.groupName}`);
+  const others = Object.values(templates).filter((o) => o !== t);
+
+  test('its settings name its group, its hook, its document and its role; its rule delivers the same settings', () => {
+    expect(t.settings).toEqual({
+      groupName: expected.groupName,
+      hookName: t.resources[t.logicalId('Hook/Resource')].Properties!.LifecycleHookName,
+      documentName: document,
+      transition: isLaunch ? 'launch' : 'terminate',
+      failureResult: t.resources[t.logicalId('Hook/Resource')].Properties!.DefaultResult,
+      outputLogGroupName: expect.any(String),
+      registrationTimeoutSeconds: isLaunch ? expect.any(Number) : 0,
+      deliveryTimeoutSeconds: expect.any(Number),
+      executionTimeoutSeconds: expect.any(Number),
+      heartbeatTimeoutSeconds: t.resources[t.logicalId('Hook/Resource')].Properties!.HeartbeatTimeout,
+      stages: expect.any(String),
+      roleArn: t.roleArn,
+    });
+    // The document and the parameter are named under the runtime's prefix and path.
+    expect(document.startsWith(`${r.namePrefix}-`)).toBe(true);
+    expect(t.resources[t.logicalId('Settings')].Properties!.Name).toBe(`${r.environment.RUNTIME_HOOK_PARAMETERS}${document}`);
+    // The rule wraps each event it matches with the settings the parameter holds, and passes the event whole.
+    const event = { 'source': 'aws.autoscaling', 'detail-type': 'x', 'detail': { AutoScalingGroupName: expected.groupName } };
+    expect(t.delivered(event)).toEqual({ hook: t.settings, event });
+    // The rule matches only this group's and this hook's lifecycle events.
+    expect(r.resolve(t.resources[t.ruleId].Properties!.EventPattern)).toEqual({
+      'source': ['aws.autoscaling'],
+      'detail-type': [isLaunch ? 'EC2 Instance-launch Lifecycle Action' : 'EC2 Instance-terminate Lifecycle Action'],
+      'detail': { AutoScalingGroupName: [expected.groupName], LifecycleHookName: [t.hookName] },
+    });
+  });
+
+  test('its role: assumed by the runtime\'s function role alone, under the runtime\'s path, with no managed policy and one inline policy of exactly these statements', () => {
+    const role = t.resources[t.roleId].Properties!;
+    expect(t.trust).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: r.roleArn } }]);
+    expect(role.Path).toBe(`/cdk-lifecycle-command-hook/${r.namePrefix}/`);
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(role.Policies).toHaveLength(1);
+    // No other policy is attached to the hook's role.
+    const attached = Object.values(t.resources).filter((res) => res.Type === 'AWS::IAM::Policy'
+      && JSON.stringify(res.Properties!.Roles ?? []).includes(JSON.stringify({ Ref: t.roleId })));
+    expect(attached).toEqual([]);
+    expect(t.roleStatements).toEqual([
+      { Sid: 'SendHookDocument', Effect: 'Allow', Action: 'ssm:SendCommand', Resource: documentArn(document) },
       {
         Sid: 'SendToGroupInstances',
         Effect: 'Allow',
@@ -88,82 +416,41 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
         Resource: arn('ec2', 'instance/*'),
         Condition: { StringEquals: { [GROUP_TAG]: expected.groupName } },
       },
-      { Sid: 'ReadCommandsAndRegistration', Effect: 'Allow', Action: NO_RESOURCE_TYPE, Resource: '*' },
-      { Sid: 'ReconciliationReads', Effect: 'Allow', Action: PASS_READS, Resource: '*' },
-      {
-        Sid: 'GroupLifecycleActions',
-        Effect: 'Allow',
-        Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
-        Resource: arn('autoscaling', `autoScalingGroup:*:autoScalingGroupName/${expected.groupName}`),
-      },
-      {
-        Sid: 'ActionRecords',
-        Effect: 'Allow',
-        Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-        Resource: tableArn,
-      },
-      ...(isLaunch ? [{ Sid: 'StartRegistrationWait', Effect: 'Allow', Action: 'states:StartExecution', Resource: stateMachineArn }] : []),
-    ]);
-    expect(t.statements(defaultPolicy)).toEqual([
-      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: t.physical[`${handlerLogGroup}.Arn`] },
-      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: t.physical[`${queue}.Arn`] },
+      { Sid: 'GroupLifecycleActions', Effect: 'Allow', Action: LIFECYCLE_ACTIONS, Resource: ownGroupArn },
     ]);
   });
 
-  test('"*" is the resource only of actions that have no resource type', () => {
-    const ownPolicies = Object.entries(t.own).filter(([, r]) => r.Type === 'AWS::IAM::Policy').map(([id]) => id);
-    for (const s of ownPolicies.flatMap((id) => t.statements(id))) {
-      if ([s.Resource].flat().includes('*')) for (const action of [s.Action].flat()) expect([...NO_RESOURCE_TYPE, ...PASS_READS]).toContain(action);
-      for (const action of [s.Action].flat()) expect(action).not.toContain('*');
-    }
-  });
-
-  test('nothing in the stack may pass a role', () => {
-    const allStatements = Object.values(t.resources)
-      .flatMap((r) => [r.Properties?.PolicyDocument?.Statement ?? []].flat());
-    for (const s of allStatements) {
-      for (const action of [s.Action].flat()) expect(glob(String(action).toLowerCase(), 'iam:passrole')).toBe(false);
-    }
-  });
-
-  test('Auto Scaling actions are only CompleteLifecycleAction and RecordLifecycleActionHeartbeat, on this group\'s ARN alone, besides the pass\'s reads', () => {
-    const autoScalingStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('autoscaling:') && !PASS_READS.includes(a)));
+  test('Auto Scaling actions of its role are only CompleteLifecycleAction and RecordLifecycleActionHeartbeat, on this group\'s ARN alone', () => {
+    const autoScalingStatements = t.roleStatements.filter((s) => [s.Action].flat().some((a) => a.startsWith('autoscaling:')));
     expect(autoScalingStatements.length).toBeGreaterThan(0);
     for (const s of autoScalingStatements) {
-      for (const action of [s.Action].flat()) expect(['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat']).toContain(action);
-      expect(s.Resource).toBe(arn('autoscaling', `autoScalingGroup:*:autoScalingGroupName/${expected.groupName}`));
+      for (const action of [s.Action].flat()) expect(LIFECYCLE_ACTIONS).toContain(action);
+      expect(s.Resource).toBe(ownGroupArn);
     }
   });
 
-  describe('IAM, evaluating the role\'s statements, allows this hook\'s own calls', () => {
+  describe('IAM, evaluating its role\'s statements, allows this hook\'s own calls', () => {
     test.each<[string, Authorization[]]>([
-      ['SendCommand of the hook\'s document to an instance of the group', send(documentArn, instance('i-0123456789abcdef0', expected.groupName))],
-      ['ListCommands', [{ action: 'ssm:ListCommands', resource: '*' }]],
-      ['DescribeInstanceInformation', [{ action: 'ssm:DescribeInstanceInformation', resource: '*' }]],
-      ...PASS_READS.map((action): [string, Authorization[]] => [action, [{ action, resource: '*' }]]),
+      ['SendCommand of the hook\'s document to an instance of the group', send(document, instance(expected.groupName))],
       ['CompleteLifecycleAction on the group', [{ action: 'autoscaling:CompleteLifecycleAction', resource: groupArn(expected.groupName) }]],
       ['RecordLifecycleActionHeartbeat on the group', [{ action: 'autoscaling:RecordLifecycleActionHeartbeat', resource: groupArn(expected.groupName) }]],
-      ...['PutItem', 'GetItem', 'UpdateItem', 'Query'].map((op): [string, Authorization[]] =>
-        [`${op} on its table of action records`, [{ action: `dynamodb:${op}`, resource: tableArn }]]),
-      ['writing its own log group', [{ action: 'logs:PutLogEvents', resource: `${t.physical[`${handlerLogGroup}.Arn`]}` }]],
-      ['dead-lettering to its queue', [{ action: 'sqs:SendMessage', resource: t.physical[`${queue}.Arn`] }]],
-      ...(isLaunch ? [['starting its registration wait', [{ action: 'states:StartExecution', resource: stateMachineArn! }]] as [string, Authorization[]]] : []),
     ])('%s', (_name, call) => {
-      expect(evaluateCall(statements, call)).toBe('allowed');
+      expect(evaluateCall(t.roleStatements, call)).toBe('allowed');
     });
   });
 
-  describe('IAM, evaluating the role\'s statements, refuses', () => {
+  describe('IAM, evaluating its role\'s statements, refuses', () => {
     const runShellScript = `arn:aws:ssm:${REGION}::document/AWS-RunShellScript`;
     test.each<[string, Authorization[]]>([
-      ['SendCommand to an instance tagged with another group', send(documentArn, instance('i-0123456789abcdef0', 'other-fleet'))],
-      ['SendCommand to an instance of a group whose name starts with this one\'s', send(documentArn, instance('i-0123456789abcdef0', `${expected.groupName}-canary`))],
-      ['SendCommand to an instance of no group', send(documentArn, instance('i-0123456789abcdef0'))],
-      ['SendCommand of AWS-RunShellScript, even to an instance of the group', send(runShellScript, instance('i-0123456789abcdef0', expected.groupName))],
-      ['SendCommand of another document of the account', send(arn('ssm', 'document/other-document'), instance('i-0123456789abcdef0', expected.groupName))],
-      ['SendCommand to an instance of the group in another account', send(documentArn, {
-        ...instance('i-0123456789abcdef0', expected.groupName),
-        resource: `arn:aws:ec2:${REGION}:210987654321:instance/i-0123456789abcdef0`,
+      ['SendCommand to an instance tagged with another group', send(document, instance('other-fleet'))],
+      ['SendCommand to an instance of a group whose name starts with this one\'s', send(document, instance(`${expected.groupName}-canary`))],
+      ['SendCommand to an instance of no group', send(document, instance())],
+      ['SendCommand of AWS-RunShellScript, even to an instance of the group', [{ action: 'ssm:SendCommand', resource: runShellScript }, instance(expected.groupName)]],
+      ['SendCommand of another document of the account', send('other-document', instance(expected.groupName))],
+      ['SendCommand of another document of the runtime', send(`${r.namePrefix}-Other-Hook`, instance(expected.groupName))],
+      ['SendCommand to an instance of the group in another account', send(document, {
+        ...instance(expected.groupName),
+        resource: `arn:aws:ec2:${REGION}:210987654321:instance/${INSTANCE_ID}`,
       })],
       ['CompleteLifecycleAction on another group', [{ action: 'autoscaling:CompleteLifecycleAction', resource: groupArn('other-fleet') }]],
       ['CompleteLifecycleAction on a group whose name starts with this one\'s', [{ action: 'autoscaling:CompleteLifecycleAction', resource: groupArn(`${expected.groupName}-canary`) }]],
@@ -172,103 +459,58 @@ describe.each(Object.keys(EXPECTED))('%s', (key) => {
         resource: groupArn(expected.groupName).replace(`:${REGION}:`, ':us-east-1:'),
       }]],
       ['RecordLifecycleActionHeartbeat on another group', [{ action: 'autoscaling:RecordLifecycleActionHeartbeat', resource: groupArn('other-fleet') }]],
-      ['reading another table', [{ action: 'dynamodb:GetItem', resource: arn('dynamodb', 'table/other-table') }]],
-      ['deleting records or the table', [{ action: 'dynamodb:DeleteItem', resource: tableArn }, { action: 'dynamodb:DeleteTable', resource: tableArn }]],
-      ['scanning its table', [{ action: 'dynamodb:Scan', resource: tableArn }]],
       ['changing the group', [{ action: 'autoscaling:SetDesiredCapacity', resource: groupArn(expected.groupName) }]],
-      ['iam:PassRole', [{ action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/admin` }]],
-      ['a Session Manager session on an instance of the group', [{ ...instance('i-0123456789abcdef0', expected.groupName), action: 'ssm:StartSession' }]],
-      ['reading parameters', [{ action: 'ssm:GetParameter', resource: arn('ssm', 'parameter/db-password') }]],
-      ['terminating instances', [{ action: 'ec2:TerminateInstances', resource: arn('ec2', 'instance/i-0123456789abcdef0') }]],
-      ['writing another log group', [{ action: 'logs:PutLogEvents', resource: arn('logs', 'log-group:other:*') }]],
-      ['sending to another queue', [{ action: 'sqs:SendMessage', resource: arn('sqs', 'other-queue') }]],
-      ['starting another state machine', [{ action: 'states:StartExecution', resource: arn('states', 'stateMachine:other') }]],
-      ['changing or stopping a state machine', [
-        { action: 'states:UpdateStateMachine', resource: stateMachineArn ?? arn('states', 'stateMachine:other') },
-        { action: 'states:StopExecution', resource: arn('states', 'express:other:e:e') },
-      ]],
+      ['a Session Manager session on an instance of the group', [{ ...instance(expected.groupName), action: 'ssm:StartSession' }]],
+      ['terminating instances of the group', [{ action: 'ec2:TerminateInstances', resource: arn('ec2', `instance/${INSTANCE_ID}`), context: { [GROUP_TAG]: expected.groupName } }]],
+      ['reading parameters', [{ action: 'ssm:GetParameter', resource: arn('ssm', `parameter${r.environment.RUNTIME_HOOK_PARAMETERS}${document}`) }]],
+      ['its runtime\'s table', [{ action: 'dynamodb:GetItem', resource: r.physical[`${r.logicalId('ActionTable/Resource')}.Arn`] }]],
+      ['assuming another role', assume(roleArn('admin'))],
+      ...others.map((o): [string, Authorization[]] => [`assuming the role of ${o.key}`, assume(o.roleArn)]),
+      ['iam:PassRole', [{ action: 'iam:PassRole', resource: roleArn('admin') }]],
     ])('%s', (_name, call) => {
-      expect(evaluateCall(statements, call)).toBe('implicitly denied');
+      expect(evaluateCall(t.roleStatements, call)).toBe('implicitly denied');
     });
   });
 
-  test('the dead-letter queue is encrypted, refuses requests without TLS and accepts only this hook\'s rules', () => {
-    expect(t.resources[queue].Properties).toEqual({ MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
-    const [policyId, queuePolicy] = Object.entries(t.own).find(([, r]) => r.Type === 'AWS::SQS::QueuePolicy')!;
-    expect(queuePolicy.Properties!.Queues).toEqual([{ Ref: queue }]);
-    const queueStatements = t.resolve(t.resources[policyId].Properties!.PolicyDocument.Statement);
-    const queueArn = t.physical[`${queue}.Arn`];
-    expect(queueStatements).toEqual([
-      { Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sqs:*', Resource: queueArn, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
-      ...rules.map((rule) => ({
-        Sid: expect.any(String),
-        Effect: 'Allow',
-        Principal: { Service: 'events.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: queueArn,
-        Condition: { ArnEquals: { 'aws:SourceArn': t.physical[`${rule}.Arn`] } },
-      })),
-    ]);
-    // The Deny, read as IAM reads it: any call over plain HTTP, whoever makes it.
-    const deny = queueStatements.filter((s: any) => s.Effect === 'Deny').map(({ Principal: _p, ...s }: any) => s);
-    expect(evaluate(deny, { action: 'sqs:ReceiveMessage', resource: queueArn, context: { 'aws:SecureTransport': 'false' } })).toBe('explicitly denied');
-    expect(evaluate(deny, { action: 'sqs:ReceiveMessage', resource: queueArn, context: { 'aws:SecureTransport': 'true' } })).toBe('implicitly denied');
-  });
-
-  test(isLaunch
-    ? 'the registration wait is an Express state machine whose role, assumed by Step Functions alone, may invoke only the handler'
-    : 'a terminate hook has no state machine', () => {
-    if (!isLaunch) {
-      expect(stateMachines).toEqual([]);
-      return;
-    }
-    expect(stateMachines).toHaveLength(1);
-    const machine = stateMachines[0][1].Properties!;
-    expect(machine.StateMachineType).toBe('EXPRESS');
-    const machineRole = machine.RoleArn['Fn::GetAtt'][0];
-    expect(t.resources[machineRole].Properties!.AssumeRolePolicyDocument.Statement).toEqual([
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: STEP_FUNCTIONS_PRINCIPAL } },
-    ]);
-    expect(t.resources[machineRole].Properties!.ManagedPolicyArns).toBeUndefined();
-    const machinePolicies = Object.entries(t.resources)
-      .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties!.Roles) === JSON.stringify([{ Ref: machineRole }]))
-      .map(([id]) => id);
-    expect(machinePolicies).toHaveLength(1);
-    expect(t.statements(machinePolicies[0])).toEqual([
-      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: t.physical[`${t.logicalId('Handler/Resource')}.Arn`] },
-    ]);
-  });
-
-  test('only this hook\'s rules may invoke the handler', () => {
-    const permissions = Object.values(t.own).filter((r) => r.Type === 'AWS::Lambda::Permission').map((r) => t.resolve(r.Properties));
-    expect(permissions).toEqual(rules.map((rule) => ({
-      Action: 'lambda:InvokeFunction',
-      FunctionName: t.physical[`${t.logicalId('Handler/Resource')}.Arn`],
-      Principal: 'events.amazonaws.com',
-      SourceArn: t.physical[`${rule}.Arn`],
-    })));
-  });
-
-  test('the table of action records: on-demand, TTL on its records, encrypted at rest with an AWS-owned key, deleted with the hook', () => {
-    const table = t.resources[actionTable];
-    expect(table.Properties).toEqual({
-      KeySchema: [{ AttributeName: 'InstanceId', KeyType: 'HASH' }, { AttributeName: 'LifecycleActionToken', KeyType: 'RANGE' }],
-      AttributeDefinitions: [{ AttributeName: 'InstanceId', AttributeType: 'S' }, { AttributeName: 'LifecycleActionToken', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      TimeToLiveSpecification: { AttributeName: 'ExpiresAt', Enabled: true },
+  describe.each(others.map((o) => [o.key, o] as const))('its role allows nothing for %s', (_otherKey, o) => {
+    test('not its document, even to an instance of this hook\'s group', () => {
+      expect(evaluateCall(t.roleStatements, send(o.documentName, instance(expected.groupName)))).toBe('implicitly denied');
+      expect(evaluateCall(t.roleStatements, send(o.documentName, instance(o.groupName)))).toBe('implicitly denied');
     });
-    // No SSESpecification: DynamoDB encrypts every table at rest, by default with a key it owns.
-    expect((table as { DeletionPolicy?: string }).DeletionPolicy).toBe('Delete');
+
+    test(o.groupName === expected.groupName ? 'its group is this hook\'s too: only this hook\'s document reaches it' : 'not its group', () => {
+      if (o.groupName === expected.groupName) {
+        // Two hooks on one group: each role reaches the group's instances only with its own document.
+        expect(evaluateCall(t.roleStatements, send(document, instance(o.groupName)))).toBe('allowed');
+        expect(evaluateCall(o.roleStatements, send(document, instance(o.groupName)))).toBe('implicitly denied');
+        return;
+      }
+      expect(evaluateCall(t.roleStatements, send(document, instance(o.groupName)))).toBe('implicitly denied');
+      for (const action of LIFECYCLE_ACTIONS) {
+        expect(evaluateCall(t.roleStatements, [{ action, resource: groupArn(o.groupName) }])).toBe('implicitly denied');
+      }
+    });
+  });
+
+  test('a hook has no function, table, queue, state machine or function permission of its own: those are the runtime\'s', () => {
+    const types = Object.values(t.own).map((res) => res.Type).sort();
+    expect(types).toEqual([
+      'AWS::AutoScaling::LifecycleHook',
+      'AWS::Events::Rule',
+      'AWS::IAM::Role',
+      'AWS::SSM::Document',
+      'AWS::SSM::Parameter',
+      ...(expected.outputRetention === undefined ? [] : ['AWS::Logs::LogGroup']),
+      // The instance role's policy, for a group of the app with configureInstanceRole.
+      ...(key.startsWith('OwnedGroupHooks/') ? ['AWS::IAM::Policy'] : []),
+    ].sort());
   });
 
   test('every log group the hook creates keeps its events for the set retention', () => {
     const retention = Object.fromEntries(Object.values(t.own)
-      .filter((r) => r.Type === 'AWS::Logs::LogGroup')
-      .map((r) => [r.Metadata!['aws:cdk:path'].split('/')[2], r.Properties!.RetentionInDays]));
-    expect(retention).toEqual({
-      HandlerLogGroup: expected.handlerRetention,
-      ...(expected.outputRetention === undefined ? {} : { OutputLogGroup: expected.outputRetention }),
-    });
+      .filter((res) => res.Type === 'AWS::Logs::LogGroup')
+      .map((res) => [res.Metadata!['aws:cdk:path'].split('/')[2], res.Properties!.RetentionInDays]));
+    expect(retention).toEqual(expected.outputRetention === undefined ? {} : { OutputLogGroup: expected.outputRetention });
   });
 });
 

@@ -9,15 +9,19 @@ import * as path from 'path';
 import { assertBuilt } from '../built-lib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const NO_RESOURCE_TYPE = ['ssm:DescribeInstanceInformation', 'ssm:ListCommands'];
-/** The reconciliation pass's reads: no resource type either. */
-const PASS_READS = ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool', 'ssm:GetCommandInvocation'];
-const HOOKS = ['Owned/Drain/', 'Imported/Bootstrap/'];
+/** The runtime's reads, by statement: actions that have no resource type, for which IAM accepts only "*". */
+const NO_RESOURCE_TYPE = [
+  ['ssm:GetCommandInvocation', 'ssm:ListCommands'],
+  ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool'],
+  ['ssm:DescribeInstanceInformation'],
+];
+/** The hooks and each stack's runtime. */
+const HOOKS = ['Owned/Drain/', 'Imported/Bootstrap/', 'Owned/LifecycleCommandRuntime/', 'Imported/LifecycleCommandRuntime/'];
 
 const APP = `
 const { App, CfnResource, Duration, Stack, aws_autoscaling: autoscaling, aws_ec2: ec2 } = require('aws-cdk-lib');
 const { AwsSolutionsChecks } = require('cdk-nag');
-const { LifecycleCommandHook } = require('cdk-lifecycle-command-hook');
+const { LifecycleCommandHook, LifecycleCommandRuntime } = require('cdk-lifecycle-command-hook');
 
 const app = new App({
   outdir: process.argv[2],
@@ -58,8 +62,10 @@ process.stdout.write(JSON.stringify({
   library: require.resolve('cdk-lifecycle-command-hook'),
   findings: report.violations.flatMap((v) => v.violatingResources.map((r) => ({ path: r.constructPath, rule: v.ruleName, severity: v.severity }))),
   templates: Object.fromEntries(assembly.stacks.map((s) => [s.stackName, s.template])),
-  hookResources: Object.fromEntries([drain, bootstrap].map((hook) => [Stack.of(hook).stackName, hook.node.findAll()
+  hookResources: Object.fromEntries([drain, bootstrap].map((hook) => [Stack.of(hook).stackName, [hook, hook.runtime].flatMap((c) => c.node.findAll())
     .filter((c) => CfnResource.isCfnResource(c)).map((r) => Stack.of(r).resolve(r.logicalId))])),
+  prefixes: Object.fromEntries([drain, bootstrap].map((hook) => [Stack.of(hook).stackName, hook.runtime.namePrefix])),
+  sharedRuntime: [drain, bootstrap].every((hook) => hook.runtime === LifecycleCommandRuntime.of(hook)),
 }));
 `;
 
@@ -67,8 +73,12 @@ interface Output {
   library: string;
   findings: Array<{ path: string; rule: string; severity: string }>;
   templates: Record<string, { Resources: Record<string, { Type: string; Properties: any; Metadata?: any }> }>;
-  /** Logical ids of the hook's resources, by stack. */
+  /** Logical ids of the hook's resources and its runtime's, by stack. */
   hookResources: Record<string, string[]>;
+  /** The name prefix of each stack's runtime. */
+  prefixes: Record<string, string>;
+  /** Whether each hook is served by its stack's shared runtime. */
+  sharedRuntime: boolean;
 }
 
 let workdir: string;
@@ -111,7 +121,8 @@ test('the app outside the repository loads the packed library, which does not de
   }
 });
 
-test('AwsSolutions reports nothing on the hooks\' resources, nor on the instance role the hook configures', () => {
+test('AwsSolutions reports nothing on the hooks\' resources, their runtimes\', nor on the instance role the hook configures', () => {
+  expect(output.sharedRuntime).toBe(true);
   const onHooks = output.findings.filter((f) => HOOKS.some((h) => f.path.startsWith(h)) || f.path.startsWith('Owned/Group/InstanceRole/'));
   expect(onHooks).toEqual([]);
   // The app's own group still gets its findings: the packs ran.
@@ -124,23 +135,31 @@ test('no wildcard resource on an action that has a resource type', () => {
   for (const [stackName, template] of Object.entries(output.templates)) {
     for (const logicalId of output.hookResources[stackName]) {
       const resource = template.Resources[logicalId];
-      if (resource.Type !== 'AWS::IAM::Policy') continue;
-      for (const statement of resource.Properties.PolicyDocument.Statement) {
+      // Policies, and roles' inline policies (the hooks' roles).
+      const documents = resource.Type === 'AWS::IAM::Policy' ? [resource.Properties.PolicyDocument]
+        : resource.Type === 'AWS::IAM::Role' ? (resource.Properties.Policies ?? []).map((p: any) => p.PolicyDocument) : [];
+      for (const statement of documents.flatMap((d: any) => d.Statement)) {
         const actions: string[] = [statement.Action].flat();
         for (const r of [statement.Resource].flat().map(flatten)) {
-          if (r === '*') expect([NO_RESOURCE_TYPE, PASS_READS]).toContainEqual(actions.sort());
+          if (r === '*') expect(NO_RESOURCE_TYPE).toContainEqual([...actions].sort());
           else if (r.includes('*')) wildcards.push(`${actions.join(',')} ${r}${statement.Condition ? ' ' + JSON.stringify(statement.Condition) : ''}`);
         }
       }
     }
   }
-  // The only other "*" in a resource: instance ids, limited by the group tag, and the group's id in its ARN.
+  // The only other "*" in a resource: instance ids, limited by the group tag, and the group's id in its ARN (the hooks'
+  // roles); the hooks' settings and roles, under the runtime's own path (the function's role).
+  const { Owned: owned, Imported: imported } = output.prefixes;
   expect(wildcards.sort()).toEqual([
+    `ssm:GetParameter,ssm:GetParametersByPath arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/cdk-lifecycle-command-hook/${imported}/*`,
+    `ssm:GetParameter,ssm:GetParametersByPath arn:<AWS::Partition>:ssm:eu-west-1:123456789012:parameter/cdk-lifecycle-command-hook/${owned}/*`,
+    `sts:AssumeRole arn:<AWS::Partition>:iam::123456789012:role/cdk-lifecycle-command-hook/${owned}/*`,
+    `sts:AssumeRole arn:<AWS::Partition>:iam::<AWS::AccountId>:role/cdk-lifecycle-command-hook/${imported}/*`,
     'autoscaling:CompleteLifecycleAction,autoscaling:RecordLifecycleActionHeartbeat arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/web-fleet',
     'autoscaling:CompleteLifecycleAction,autoscaling:RecordLifecycleActionHeartbeat arn:<AWS::Partition>:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/<GroupASG3C6DFE3B>',
     'ssm:SendCommand arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/* {"StringEquals":{"ssm:resourceTag/aws:autoscaling:groupName":"web-fleet"}}',
     'ssm:SendCommand arn:<AWS::Partition>:ec2:eu-west-1:123456789012:instance/* {"StringEquals":{"ssm:resourceTag/aws:autoscaling:groupName":{"Ref":"GroupASG3C6DFE3B"}}}',
-  ]);
+  ].sort());
 });
 
 /** A template value as text, `Ref` written `<Name>`. */

@@ -3,6 +3,7 @@
 package consumer
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -55,14 +56,14 @@ func TestTerminateHookOnNewGroupAndLaunchHookOnImportedGroup(t *testing.T) {
 	template.HasResourceProperties(jsii.String("AWS::AutoScaling::LifecycleHook"), map[string]interface{}{
 		"AutoScalingGroupName": stack.Resolve(group.AutoScalingGroupName()),
 		"LifecycleTransition":  "autoscaling:EC2_INSTANCE_TERMINATING",
-		"HeartbeatTimeout":     2220,
+		"HeartbeatTimeout":     900,
 		"DefaultResult":        "CONTINUE",
 	})
 	template.HasResourceProperties(jsii.String("AWS::AutoScaling::LifecycleHook"), map[string]interface{}{
 		"AutoScalingGroupName": "web-fleet",
 		"LifecycleHookName":    "bootstrap",
 		"LifecycleTransition":  "autoscaling:EC2_INSTANCE_LAUNCHING",
-		"HeartbeatTimeout":     3000,
+		"HeartbeatTimeout":     1500,
 		"DefaultResult":        "ABANDON",
 	})
 	template.HasResourceProperties(jsii.String("AWS::SSM::Document"), map[string]interface{}{
@@ -75,16 +76,76 @@ func TestTerminateHookOnNewGroupAndLaunchHookOnImportedGroup(t *testing.T) {
 			}},
 		},
 	})
-	template.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(6))
+	// One lifecycle rule per hook; the shared runtime's rule on command statuses and its schedule.
+	template.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(4))
+	// Both hooks share the stack's runtime: one function, with a 60-second timeout.
+	template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(1))
 	template.ResourcePropertiesCountIs(jsii.String("AWS::Lambda::Function"),
-		map[string]interface{}{"Runtime": "nodejs24.x"}, jsii.Number(2))
+		map[string]interface{}{"Runtime": "nodejs24.x", "Timeout": 60}, jsii.Number(1))
+	// The launch hook's registration wait belongs to the runtime.
+	template.ResourceCountIs(jsii.String("AWS::StepFunctions::StateMachine"), jsii.Number(1))
 
-	if got := *drain.HeartbeatTimeout().ToSeconds(nil); got != 2220 {
-		t.Errorf("drain heartbeat timeout: got %v seconds, want 2220", got)
+	shared := cdklifecyclecommandhook.LifecycleCommandRuntime_Of(stack)
+	for name, hook := range map[string]cdklifecyclecommandhook.LifecycleCommandHook{"drain": drain, "bootstrap": bootstrap} {
+		if got, want := *hook.Runtime().Node().Path(), *shared.Node().Path(); got != want {
+			t.Errorf("%s runtime: got %q, want the stack's shared runtime %q", name, got, want)
+		}
+		if got, want := stack.Resolve(hook.Handler().FunctionArn()), stack.Resolve(shared.Handler().FunctionArn()); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s handler: got %v, want the shared function %v", name, got, want)
+		}
 	}
-	if got := *bootstrap.HeartbeatTimeout().ToSeconds(nil); got != 3000 {
-		t.Errorf("bootstrap heartbeat timeout: got %v seconds, want 3000", got)
+	// Each hook has a role of its own, which the shared function assumes.
+	if reflect.DeepEqual(stack.Resolve(drain.Role().RoleArn()), stack.Resolve(bootstrap.Role().RoleArn())) {
+		t.Errorf("drain and bootstrap share a role: %v", stack.Resolve(drain.Role().RoleArn()))
 	}
+	if got := *drain.ReconciliationPeriod().ToSeconds(nil); got != 360 {
+		t.Errorf("reconciliation period: got %v seconds, want 360", got)
+	}
+
+	if got := *drain.HeartbeatTimeout().ToSeconds(nil); got != 900 {
+		t.Errorf("drain heartbeat timeout: got %v seconds, want 900", got)
+	}
+	if got := *bootstrap.HeartbeatTimeout().ToSeconds(nil); got != 1500 {
+		t.Errorf("bootstrap heartbeat timeout: got %v seconds, want 1500", got)
+	}
+}
+
+func TestARuntimeOfItsOwnGivesAHookASecondFunction(t *testing.T) {
+	stack := newStack()
+	fleet := awsautoscaling.AutoScalingGroup_FromAutoScalingGroupName(stack, jsii.String("Fleet"), jsii.String("web-fleet"))
+	sharedHook := cdklifecyclecommandhook.NewLifecycleCommandHook(stack, jsii.String("Shared"), &cdklifecyclecommandhook.LifecycleCommandHookProps{
+		AutoScalingGroup: fleet,
+		Transition:       awsautoscaling.LifecycleTransition_INSTANCE_TERMINATING,
+		Commands:         jsii.Strings("systemctl stop application"),
+		Timeout:          awscdk.Duration_Minutes(jsii.Number(5)),
+	})
+	isolated := cdklifecyclecommandhook.NewLifecycleCommandRuntime(stack, jsii.String("Isolated"), nil)
+	apart := cdklifecyclecommandhook.NewLifecycleCommandHook(stack, jsii.String("Apart"), &cdklifecyclecommandhook.LifecycleCommandHookProps{
+		AutoScalingGroup: fleet,
+		Transition:       awsautoscaling.LifecycleTransition_INSTANCE_TERMINATING,
+		Commands:         jsii.Strings("systemctl stop application"),
+		Timeout:          awscdk.Duration_Minutes(jsii.Number(5)),
+		Runtime:          isolated,
+	})
+
+	template := assertions.Template_FromStack(stack, nil)
+	template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(2))
+	template.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(2))
+	if got, want := *apart.Runtime().Node().Path(), *isolated.Node().Path(); got != want {
+		t.Errorf("apart runtime: got %q, want %q", got, want)
+	}
+	isolatedArn := stack.Resolve(isolated.Handler().FunctionArn())
+	if got := stack.Resolve(apart.Handler().FunctionArn()); !reflect.DeepEqual(got, isolatedArn) {
+		t.Errorf("apart handler: got %v, want its runtime's function %v", got, isolatedArn)
+	}
+	if got := stack.Resolve(sharedHook.Handler().FunctionArn()); reflect.DeepEqual(got, isolatedArn) {
+		t.Errorf("the shared hook uses the isolated runtime's function %v", got)
+	}
+	// The hook's lifecycle rule invokes its own runtime's function.
+	template.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]interface{}{
+		"EventPattern": map[string]interface{}{"detail": map[string]interface{}{"LifecycleHookName": []string{*apart.LifecycleHookName()}}},
+		"Targets":      []interface{}{map[string]interface{}{"Arn": isolatedArn}},
+	})
 }
 
 func TestEmptyCommandsPanicWithTheConstructMessage(t *testing.T) {

@@ -9,11 +9,13 @@
 //   whose commands print a marker;
 // - group Failing with a launch hook whose middle line fails;
 // - an SSM-managed instance outside both groups;
-// - a function that calls SendCommand with the launch hook's handler role.
+// - a function that calls SendCommand the way the runtime's function does: with
+//   the runtime's role, it assumes the launch hook's role and sends with it.
 // The assertions, in order for group Hooked:
 //   1. a launch completes with CONTINUE: the instance goes InService and the
 //      launch marker is in the hook's output log group;
-//   2. SendCommand with the handler's role is allowed for the group's instance
+//   2. SendCommand with the launch hook's role, assumed from the runtime's
+//      function role, is allowed for the group's instance
 //      and refused (AccessDeniedException) for the outside instance, which is
 //      registered with SSM, so that only the group tag can tell them apart (the
 //      allowed command runs the launch commands once more on the instance in
@@ -21,8 +23,9 @@
 //   3. a scale-in runs the terminate commands before the instance terminates:
 //      the terminate marker is in the output log group, then the instance is
 //      terminated.
-// and alongside, for group Failing: the handler completes the launch with
-// ABANDON because the command failed, the first line's output is in the log
+// and alongside, for group Failing: the runtime's function completes the launch
+// with ABANDON because the command failed (its outcome line in the runtime's
+// log group, shared by the three hooks, names the failing hook), the first line's output is in the log
 // group and the third line's is not, and the instance is terminated.
 import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import {
@@ -122,23 +125,31 @@ const outsider = new ec2.Instance(stack, 'Outsider', {
   ...instanceProps,
 });
 
-// SendCommand as the launch hook's handler: its own role, so the group-tag
-// condition is evaluated by IAM as it is for the handler. The answer is a string
-// the assertions match.
-const handlerRole = launch.handler.role;
-if (!handlerRole) throw new Error('the launch hook\'s handler has no role');
+// SendCommand as the runtime's function sends the launch hook's commands: with
+// the runtime's role it assumes the hook's role (which holds the hook's
+// SendCommand rights and trusts the runtime's role alone), then sends with the
+// hook role's credentials, so the group-tag condition is evaluated by IAM as it
+// is for the handler. The answer is a string the assertions match.
 const sendAsHandler = new lambda.Function(stack, 'SendAsHandler', {
   runtime: lambda.Runtime.NODEJS_22_X,
   handler: 'index.handler',
-  role: handlerRole,
+  role: launch.runtime.role,
   timeout: Duration.seconds(30),
-  description: 'Calls SendCommand with the lifecycle hook handler\'s role, for the integ test',
+  description: 'Calls SendCommand with the lifecycle hook\'s role, assumed from its runtime\'s role, for the integ test',
   code: lambda.Code.fromInline(`
 const { SSMClient, SendCommandCommand } = require('@aws-sdk/client-ssm');
-const ssm = new SSMClient({});
+const { STSClient, AssumeRoleCommand } = require('@aws-sdk/client-sts');
+const sts = new STSClient({});
 exports.handler = async (event) => {
+  let credentials;
   try {
-    await ssm.send(new SendCommandCommand({ DocumentName: event.documentName, InstanceIds: [event.instanceId] }));
+    const { Credentials } = await sts.send(new AssumeRoleCommand({ RoleArn: event.roleArn, RoleSessionName: 'integ-send-as-hook' }));
+    credentials = { accessKeyId: Credentials.AccessKeyId, secretAccessKey: Credentials.SecretAccessKey, sessionToken: Credentials.SessionToken };
+  } catch (error) {
+    return 'AssumeRole refused: ' + error.name;
+  }
+  try {
+    await new SSMClient({ credentials }).send(new SendCommandCommand({ DocumentName: event.documentName, InstanceIds: [event.instanceId] }));
     return 'SendCommand allowed';
   } catch (error) {
     return 'SendCommand refused: ' + error.name;
@@ -166,9 +177,9 @@ function logEvent(group: logs.ILogGroup, pattern: string, path: string, expected
   return call;
 }
 
-/** The handler's log group, where it records each lifecycle action it completes. */
+/** The log group of the hook's runtime's function, where it records each lifecycle action it completes. */
 function handlerLogGroup(hook: LifecycleCommandHook): logs.ILogGroup {
-  return hook.node.findChild('HandlerLogGroup') as logs.LogGroup;
+  return hook.runtime.node.findChild('HandlerLogGroup') as logs.LogGroup;
 }
 
 function instanceState(instanceId: string, expected: string) {
@@ -187,7 +198,7 @@ function setDesiredCapacity(target: autoscaling.AutoScalingGroup, capacity: numb
 function sendAsHandlerTo(instanceId: string, expected: string) {
   const call = assertions.invokeFunction({
     functionName: sendAsHandler.functionName,
-    payload: JSON.stringify({ instanceId, documentName: launch.documentName }),
+    payload: JSON.stringify({ instanceId, documentName: launch.documentName, roleArn: launch.role.roleArn }),
   });
   call.assertAtPath('Payload', ExpectedResult.stringLikeRegexp(expected));
   return call;
@@ -224,9 +235,12 @@ setDesiredCapacity(hooked, 1)
   .next(terminated);
 
 // 4. A failing middle line abandons the launch.
-const abandoned = logEvent(handlerLogGroup(failingLaunch), '{ $.message.result = "ABANDON" }',
-  'events.0.message.message.reason', ExpectedResult.stringLikeRegexp('ended Failed'));
-const abandonedInstance = abandoned.getAttString('events.0.message.message.instanceId');
+// The outcome lines are written whole, in CloudWatch's embedded metric format: the
+// result and the hook's name are top-level members, as are the reason and the instance.
+const abandoned = logEvent(handlerLogGroup(failingLaunch),
+  `{ $.Result = "ABANDON" && $.LifecycleHookName = "${failingLaunch.lifecycleHookName}" }`,
+  'events.0.message.reason', ExpectedResult.stringLikeRegexp('ended Failed'));
+const abandonedInstance = abandoned.getAttString('events.0.message.instanceId');
 const firstLine = logEvent(failingLaunch.outputLogGroup, `"${FIRST_LINE_MARKER}"`, 'events.0.message', ExpectedResult.stringLikeRegexp(FIRST_LINE_MARKER));
 const noThirdLine = assertions.awsApiCall('CloudWatchLogs', 'filterLogEvents', {
   logGroupName: failingLaunch.outputLogGroup.logGroupName,

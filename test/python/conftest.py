@@ -1,4 +1,5 @@
 """Shared fixtures: one app with both kinds of hook, built once per session.
+Both hooks name no runtime, so they share the stack's `LifecycleCommandRuntime`.
 
 Every jsii call crosses to a Node.js process, so the app is synthesized once
 and the tests read the template.
@@ -11,7 +12,7 @@ from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Template
 
-from cdk_lifecycle_command_hook import LifecycleCommandHook
+from cdk_lifecycle_command_hook import LifecycleCommandHook, LifecycleCommandRuntime
 
 ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 # New groups get a launch template rather than a deprecated launch configuration.
@@ -24,6 +25,7 @@ class HookApp:
     group: autoscaling.AutoScalingGroup
     drain: LifecycleCommandHook
     bootstrap: LifecycleCommandHook
+    runtime: LifecycleCommandRuntime
     template: Template
 
     def resource(self, token):
@@ -76,4 +78,4 @@ def hook_app() -> HookApp:
         lifecycle_hook_name="bootstrap",
         working_directory="/opt/app",
     )
-    return HookApp(stack, group, drain, bootstrap, Template.from_stack(stack))
+    return HookApp(stack, group, drain, bootstrap, LifecycleCommandRuntime.of(stack), Template.from_stack(stack))

@@ -6,10 +6,21 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_autoscaling as autoscaling
 
-from cdk_lifecycle_command_hook import LifecycleCommandHook
+from aws_cdk.assertions import Template
+
+from cdk_lifecycle_command_hook import LifecycleCommandHook, LifecycleCommandRuntime
 from conftest import new_stack
 
 TERMINAL_STATUSES = ["Success", "Failed", "TimedOut", "Cancelled", "Undeliverable", "Terminated"]
+
+
+def _depends_on(hook_app, hook):
+    return hook_app.resource(hook.lifecycle_hook.lifecycle_hook_name)["DependsOn"]
+
+
+def _logical_id(hook_app, token):
+    resolved = hook_app.ref(token)
+    return resolved["Ref"] if "Ref" in resolved else resolved["Fn::GetAtt"][0]
 
 
 def test_terminate_hook_on_a_new_group(hook_app):
@@ -19,14 +30,28 @@ def test_terminate_hook_on_a_new_group(hook_app):
     assert hook["Properties"] == {
         "AutoScalingGroupName": group_ref,
         "DefaultResult": "CONTINUE",
-        "HeartbeatTimeout": 300 + 60 + 60 + 2 * 900,
+        # The longer of timeout and registration timeout, plus 10 minutes.
+        "HeartbeatTimeout": 300 + 600,
         "LifecycleHookName": hook_app.drain.lifecycle_hook_name,
         "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
     }
-    # The hook exists only while its handler and rules do.
-    handler_id = hook_app.ref(hook_app.drain.handler.function_name)["Ref"]
-    assert handler_id in hook["DependsOn"]
-    assert hook_app.drain.heartbeat_timeout.to_seconds() == 2220
+    assert hook_app.drain.heartbeat_timeout.to_seconds() == 900
+    assert hook_app.drain.reconciliation_period.to_seconds() == 360
+    # The hook exists only while the runtime's function, its rights and rules, and the hook's own
+    # document, role, settings and rule do.
+    depends_on = _depends_on(hook_app, hook_app.drain)
+    resources = hook_app.template.to_json()["Resources"]
+    for token in [
+        hook_app.runtime.handler.function_name,
+        hook_app.drain.document_name,
+        hook_app.drain.role.role_name,
+    ]:
+        assert _logical_id(hook_app, token) in depends_on
+    depended_types = sorted(resources[d]["Type"] for d in depends_on)
+    assert depended_types.count("AWS::Events::Rule") == 3  # its lifecycle rule, the status rule, the schedule
+    assert "AWS::SSM::Parameter" in depended_types
+    # A terminate hook needs no registration wait.
+    assert "AWS::StepFunctions::StateMachine" not in depended_types
 
 
 def test_launch_hook_on_an_imported_group(hook_app):
@@ -35,16 +60,23 @@ def test_launch_hook_on_an_imported_group(hook_app):
     assert hook["Properties"] == {
         "AutoScalingGroupName": "web-fleet",
         "DefaultResult": "ABANDON",
-        "HeartbeatTimeout": 900 + 180 + 60 + 60 + 2 * 900,
+        "HeartbeatTimeout": max(900, 180) + 600,
         "LifecycleHookName": "bootstrap",
         "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
     }
     assert hook_app.bootstrap.lifecycle_hook_name == "bootstrap"
-    assert hook_app.bootstrap.heartbeat_timeout.to_seconds() == 3000
+    assert hook_app.bootstrap.heartbeat_timeout.to_seconds() == 1500
+    # A launch hook also waits for the runtime's registration wait state machine.
+    resources = hook_app.template.to_json()["Resources"]
+    machines = [d for d in _depends_on(hook_app, hook_app.bootstrap) if resources[d]["Type"] == "AWS::StepFunctions::StateMachine"]
+    assert len(machines) == 1
+    assert machines[0].startswith("LifecycleCommandRuntime")
 
 
 def test_each_hook_has_its_own_shell_document(hook_app):
     drain = hook_app.resource(hook_app.drain.document_name)["Properties"]
+    # Named with the runtime's prefix, which the runtime's rule on command statuses matches.
+    assert drain.pop("Name").startswith(hook_app.runtime.name_prefix + "-")
     assert drain == {
         "DocumentType": "Command",
         "UpdateMethod": "NewVersion",
@@ -67,6 +99,8 @@ def test_each_hook_has_its_own_shell_document(hook_app):
         },
     }
     bootstrap = hook_app.resource(hook_app.bootstrap.document_name)["Properties"]
+    assert bootstrap["Name"].startswith(hook_app.runtime.name_prefix + "-")
+    assert bootstrap["Name"] != hook_app.resource(hook_app.drain.document_name)["Properties"]["Name"]
     assert bootstrap["Content"]["mainSteps"][0]["inputs"] == {
         "runCommand": ["set -e", "/opt/app/bootstrap.sh", "curl --fail --retry 10 http://localhost/health"],
         "timeoutSeconds": "{{ executionTimeout }}",
@@ -75,23 +109,70 @@ def test_each_hook_has_its_own_shell_document(hook_app):
     assert bootstrap["Content"]["parameters"]["executionTimeout"]["default"] == "900"
 
 
-def _rules_of(hook_app, hook):
-    handler_arn = hook_app.ref(hook.handler.function_arn)
-    rules = hook_app.template.find_resources("AWS::Events::Rule")
+def _text(value):
+    """A template string value with each token in it written as a «placeholder» that fits inside JSON."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_text(part) for part in parts)
+    if "Ref" in value:
+        return f"«{value['Ref']}»"
+    if "Fn::GetAtt" in value:
+        return f"«{'.'.join(value['Fn::GetAtt'])}»"
+    raise AssertionError(f"unexpected token {value}")
+
+
+def _expected_settings(hook_app, hook, **settings):
+    """A hook's settings as its rule and its parameter carry them, with its own tokens as placeholders."""
     return {
-        rule["Properties"]["EventPattern"]["source"][0]: rule["Properties"]
-        for rule in rules.values()
-        # The reconciliation pass's scheduled rule has no event pattern.
-        if rule["Properties"]["Targets"][0]["Arn"] == handler_arn and "EventPattern" in rule["Properties"]
+        "documentName": hook_app.resource(hook.document_name)["Properties"]["Name"],
+        "outputLogGroupName": _text(hook_app.ref(hook.output_log_group.log_group_name)),
+        "deliveryTimeoutSeconds": 60,
+        "roleArn": _text(hook_app.ref(hook.role.role_arn)),
+        **settings,
     }
 
 
-def test_rules_match_only_this_group_hook_and_document(hook_app):
-    # Per hook: its lifecycle events, its commands' statuses, and the reconciliation pass's schedule.
-    hook_app.template.resource_count_is("AWS::Events::Rule", 6)
+DRAIN_SETTINGS = {
+    "transition": "terminate",
+    "failureResult": "CONTINUE",
+    "registrationTimeoutSeconds": 0,
+    "executionTimeoutSeconds": 300,
+    "heartbeatTimeoutSeconds": 900,
+    "stages": "return-to-warm-pool,terminate",
+}
+BOOTSTRAP_SETTINGS = {
+    "groupName": "web-fleet",
+    "hookName": "bootstrap",
+    "transition": "launch",
+    "failureResult": "ABANDON",
+    "registrationTimeoutSeconds": 180,
+    "executionTimeoutSeconds": 900,
+    "heartbeatTimeoutSeconds": 1500,
+    "stages": "enter-warm-pool,leave-warm-pool,launch-into-group",
+}
 
-    drain = _rules_of(hook_app, hook_app.drain)
-    assert drain["aws.autoscaling"]["EventPattern"] == {
+
+def _lifecycle_rule_of(hook_app, hook):
+    """The one rule whose pattern matches this hook's lifecycle events."""
+    rules = [
+        rule["Properties"] for rule in hook_app.template.find_resources("AWS::Events::Rule").values()
+        if rule["Properties"].get("EventPattern", {}).get("source") == ["aws.autoscaling"]
+        and rule["Properties"]["EventPattern"]["detail"]["LifecycleHookName"] == [hook.lifecycle_hook_name]
+    ]
+    assert len(rules) == 1
+    return rules[0]
+
+
+def test_rules_match_only_this_group_and_hook_and_the_runtimes_documents(hook_app):
+    # One lifecycle rule per hook; the runtime's rule on command statuses and its reconciliation schedule.
+    hook_app.template.resource_count_is("AWS::Events::Rule", 4)
+    handler_arn = hook_app.ref(hook_app.runtime.handler.function_arn)
+    queue_arn = hook_app.ref(hook_app.runtime.dead_letter_queue.queue_arn)
+
+    drain = _lifecycle_rule_of(hook_app, hook_app.drain)
+    assert drain["EventPattern"] == {
         "source": ["aws.autoscaling"],
         "detail-type": ["EC2 Instance-terminate Lifecycle Action"],
         "detail": {
@@ -99,24 +180,77 @@ def test_rules_match_only_this_group_hook_and_document(hook_app):
             "LifecycleHookName": [hook_app.drain.lifecycle_hook_name],
         },
     }
-    assert drain["aws.ssm"]["EventPattern"] == {
-        "source": ["aws.ssm"],
-        "detail-type": ["EC2 Command Invocation Status-change Notification"],
-        "detail": {"document-name": [hook_app.ref(hook_app.drain.document_name)], "status": TERMINAL_STATUSES},
-    }
-
-    bootstrap = _rules_of(hook_app, hook_app.bootstrap)
-    assert bootstrap["aws.autoscaling"]["EventPattern"] == {
+    bootstrap = _lifecycle_rule_of(hook_app, hook_app.bootstrap)
+    assert bootstrap["EventPattern"] == {
         "source": ["aws.autoscaling"],
         "detail-type": ["EC2 Instance-launch Lifecycle Action"],
         "detail": {"AutoScalingGroupName": ["web-fleet"], "LifecycleHookName": ["bootstrap"]},
     }
-    assert bootstrap["aws.ssm"]["EventPattern"]["detail"] == {
-        "document-name": [hook_app.ref(hook_app.bootstrap.document_name)],
-        "status": TERMINAL_STATUSES,
+    for rule in (drain, bootstrap):
+        # Named with the runtime's prefix: the function lets EventBridge invoke it from such rules only.
+        assert rule["Name"].startswith(hook_app.runtime.name_prefix + "-")
+        [target] = rule["Targets"]
+        assert target["Arn"] == handler_arn
+        assert target["DeadLetterConfig"] == {"Arn": queue_arn}
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] == 185
+
+    statuses = [
+        rule["Properties"] for rule in hook_app.template.find_resources("AWS::Events::Rule").values()
+        if rule["Properties"].get("EventPattern", {}).get("source") == ["aws.ssm"]
+    ]
+    assert len(statuses) == 1
+    assert statuses[0]["EventPattern"] == {
+        "source": ["aws.ssm"],
+        "detail-type": ["EC2 Command Invocation Status-change Notification"],
+        "detail": {"document-name": [{"prefix": hook_app.runtime.name_prefix + "-"}], "status": TERMINAL_STATUSES},
     }
-    for rule in [*drain.values(), *bootstrap.values()]:
-        assert rule["Targets"][0]["RetryPolicy"]["MaximumRetryAttempts"] == 185
+    assert statuses[0]["Targets"][0]["Arn"] == handler_arn
+
+    schedules = [
+        rule["Properties"] for rule in hook_app.template.find_resources("AWS::Events::Rule").values()
+        if "ScheduleExpression" in rule["Properties"]
+    ]
+    assert [s["ScheduleExpression"] for s in schedules] == ["rate(6 minutes)"]
+    assert schedules[0]["Targets"][0]["Arn"] == handler_arn
+    assert schedules[0]["Targets"][0]["RetryPolicy"]["MaximumRetryAttempts"] == 0
+
+
+def test_each_hooks_rule_wraps_its_events_with_its_settings(hook_app):
+    for hook, settings in [
+        (hook_app.drain, {
+            "groupName": _text(hook_app.ref(hook_app.group.auto_scaling_group_name)),
+            "hookName": hook_app.drain.lifecycle_hook_name,
+            **DRAIN_SETTINGS,
+        }),
+        (hook_app.bootstrap, BOOTSTRAP_SETTINGS),
+    ]:
+        transformer = _lifecycle_rule_of(hook_app, hook)["Targets"][0]["InputTransformer"]
+        assert transformer["InputPathsMap"] == {"f1": "$"}
+        template = _text(transformer["InputTemplate"])
+        assert template.endswith(',"event":<f1>}')
+        assert json.loads(template.replace("<f1>", "null")) == {
+            "hook": _expected_settings(hook_app, hook, **settings),
+            "event": None,
+        }
+
+
+def test_each_hook_keeps_its_settings_in_a_parameter_under_the_runtimes_path(hook_app):
+    hook_app.template.resource_count_is("AWS::SSM::Parameter", 2)
+    for hook, settings in [
+        (hook_app.drain, {
+            "groupName": _text(hook_app.ref(hook_app.group.auto_scaling_group_name)),
+            "hookName": hook_app.drain.lifecycle_hook_name,
+            **DRAIN_SETTINGS,
+        }),
+        (hook_app.bootstrap, BOOTSTRAP_SETTINGS),
+    ]:
+        expected = _expected_settings(hook_app, hook, **settings)
+        [parameter] = [
+            p["Properties"] for p in hook_app.template.find_resources("AWS::SSM::Parameter").values()
+            if p["Properties"]["Name"] == hook_app.runtime.hook_parameter_path + expected["documentName"]
+        ]
+        assert parameter["Type"] == "String"
+        assert json.loads(_text(parameter["Value"])) == expected
 
 
 def _table_of(hook_app, ref):
@@ -126,55 +260,62 @@ def _table_of(hook_app, ref):
     return table["Properties"]
 
 
-def test_handlers_get_their_hook_settings(hook_app):
-    drain = hook_app.resource(hook_app.drain.handler.function_arn)["Properties"]
-    assert drain["Runtime"] == "nodejs24.x"
-    assert drain["Timeout"] == 60
-    drain_variables = dict(drain["Environment"]["Variables"])
-    assert _table_of(hook_app, drain_variables.pop("HOOK_ACTION_TABLE"))["BillingMode"] == "PAY_PER_REQUEST"
-    assert drain_variables == {
-        "HOOK_GROUP_NAME": hook_app.ref(hook_app.group.auto_scaling_group_name),
-        "HOOK_NAME": hook_app.drain.lifecycle_hook_name,
-        "HOOK_DOCUMENT_NAME": hook_app.ref(hook_app.drain.document_name),
-        "HOOK_TRANSITION": "terminate",
-        "HOOK_FAILURE_RESULT": "CONTINUE",
-        "HOOK_OUTPUT_LOG_GROUP": hook_app.ref(hook_app.drain.output_log_group.log_group_name),
-        "HOOK_REGISTRATION_TIMEOUT_SECONDS": "0",
-        "HOOK_DELIVERY_TIMEOUT_SECONDS": "60",
-        "HOOK_EXECUTION_TIMEOUT_SECONDS": "300",
-        "HOOK_PASS_PERIOD_SECONDS": "900",
-        "HOOK_HEARTBEAT_TIMEOUT_SECONDS": "2220",
-        "HOOK_STAGES": "return-to-warm-pool,terminate",
-    }
-    bootstrap = hook_app.resource(hook_app.bootstrap.handler.function_arn)["Properties"]
-    assert bootstrap["Timeout"] == 60  # the registration wait runs in a state machine, not in the function
-    bootstrap_variables = dict(bootstrap["Environment"]["Variables"])
-    # Each hook keeps its action records in a table of its own.
-    bootstrap_table = bootstrap_variables.pop("HOOK_ACTION_TABLE")
-    # A launch hook waits for the SSM agent in an Express state machine of its own, named in the ARN.
-    wait_arn = json.dumps(bootstrap_variables.pop("HOOK_REGISTRATION_WAIT"))
+def test_one_function_serves_both_hooks(hook_app):
+    hook_app.template.resource_count_is("AWS::Lambda::Function", 1)
+    hook_app.template.resource_count_is("AWS::DynamoDB::Table", 1)
+    hook_app.template.resource_count_is("AWS::SQS::Queue", 1)
+    handler_arn = hook_app.ref(hook_app.runtime.handler.function_arn)
+    assert hook_app.ref(hook_app.drain.handler.function_arn) == handler_arn
+    assert hook_app.ref(hook_app.bootstrap.handler.function_arn) == handler_arn
+    assert hook_app.drain.runtime.node.path == hook_app.bootstrap.runtime.node.path == hook_app.runtime.node.path
+
+    function = hook_app.resource(hook_app.runtime.handler.function_arn)["Properties"]
+    assert function["Runtime"] == "nodejs24.x"
+    assert function["Timeout"] == 60  # the registration wait runs in a state machine, not in the function
+    variables = dict(function["Environment"]["Variables"])
+    # All hooks keep their action records in the runtime's one table.
+    assert _table_of(hook_app, variables.pop("RUNTIME_ACTION_TABLE"))["BillingMode"] == "PAY_PER_REQUEST"
+    # The runtime serves a launch hook: it waits for the SSM agent in an Express state machine, named in the ARN.
+    wait_arn = json.dumps(variables.pop("RUNTIME_REGISTRATION_WAIT"))
     resources = hook_app.template.to_json()["Resources"].values()
     machines = [r["Properties"] for r in resources if r["Type"] == "AWS::StepFunctions::StateMachine"]
     assert [m["StateMachineType"] for m in machines] == ["EXPRESS"]
     assert f":stateMachine:{machines[0]['StateMachineName']}" in wait_arn
-    assert _table_of(hook_app, bootstrap_table)["BillingMode"] == "PAY_PER_REQUEST"
-    assert bootstrap_table != drain["Environment"]["Variables"]["HOOK_ACTION_TABLE"]
-    assert bootstrap_variables == {
-        "HOOK_GROUP_NAME": "web-fleet",
-        "HOOK_NAME": "bootstrap",
-        "HOOK_DOCUMENT_NAME": hook_app.ref(hook_app.bootstrap.document_name),
-        "HOOK_TRANSITION": "launch",
-        "HOOK_FAILURE_RESULT": "ABANDON",
-        "HOOK_OUTPUT_LOG_GROUP": hook_app.ref(hook_app.bootstrap.output_log_group.log_group_name),
-        "HOOK_REGISTRATION_TIMEOUT_SECONDS": "180",
-        "HOOK_DELIVERY_TIMEOUT_SECONDS": "60",
-        "HOOK_EXECUTION_TIMEOUT_SECONDS": "900",
-        "HOOK_PASS_PERIOD_SECONDS": "900",
-        "HOOK_HEARTBEAT_TIMEOUT_SECONDS": "3000",
-        "HOOK_STAGES": "enter-warm-pool,leave-warm-pool,launch-into-group",
+    # The hooks' own settings come with their events or from their parameters, not from the environment.
+    assert variables == {
+        "RUNTIME_PASS_PERIOD_SECONDS": "360",
+        "RUNTIME_HOOK_PARAMETERS": hook_app.runtime.hook_parameter_path,
+        "RUNTIME_NAME_PREFIX": hook_app.runtime.name_prefix,
     }
-    # The dead-letter queue members point at the queues the functions use.
-    assert drain["DeadLetterConfig"]["TargetArn"] == hook_app.ref(hook_app.drain.dead_letter_queue.queue_arn)
+    assert hook_app.runtime.hook_parameter_path == f"/cdk-lifecycle-command-hook/{hook_app.runtime.name_prefix}/"
+    # The dead-letter queue members point at the queue the function uses.
+    queue_arn = hook_app.ref(hook_app.runtime.dead_letter_queue.queue_arn)
+    assert function["DeadLetterConfig"]["TargetArn"] == queue_arn
+    assert hook_app.ref(hook_app.drain.dead_letter_queue.queue_arn) == queue_arn
+    assert hook_app.ref(hook_app.bootstrap.dead_letter_queue.queue_arn) == queue_arn
+
+
+def test_each_hook_has_a_role_that_only_the_function_assumes(hook_app):
+    function_role = hook_app.ref(hook_app.runtime.role.role_arn)
+    for hook, group_name in [
+        (hook_app.drain, hook_app.ref(hook_app.group.auto_scaling_group_name)),
+        (hook_app.bootstrap, "web-fleet"),
+    ]:
+        role = hook_app.resource(hook.role.role_name)["Properties"]
+        assert role["AssumeRolePolicyDocument"]["Statement"] == [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"AWS": function_role}},
+        ]
+        assert role["Path"] == hook_app.runtime.hook_role_path
+        [policy] = role["Policies"]
+        statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+        assert sorted(statements) == ["GroupLifecycleActions", "SendHookDocument", "SendToGroupInstances"]
+        document_name = hook_app.resource(hook.document_name)["Properties"]["Name"]
+        assert _text(statements["SendHookDocument"]["Resource"]).endswith(f":document/{document_name}")
+        assert statements["SendToGroupInstances"]["Condition"] == {
+            "StringEquals": {"ssm:resourceTag/aws:autoscaling:groupName": group_name},
+        }
+        assert _text(statements["GroupLifecycleActions"]["Resource"]).endswith(
+            f":autoScalingGroupName/{_text(group_name)}")
 
 
 def test_only_the_new_groups_instance_role_is_configured(hook_app):
@@ -182,9 +323,74 @@ def test_only_the_new_groups_instance_role_is_configured(hook_app):
     assert role["ManagedPolicyArns"] == [
         {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonSSMManagedInstanceCore"]]},
     ]
-    # Two handler roles, the launch hook's registration wait role and the new group's
-    # instance role; the imported group gets none.
-    hook_app.template.resource_count_is("AWS::IAM::Role", 4)
+    # The function's role, the two hooks' roles, the registration wait's role and the new
+    # group's instance role; the imported group gets none.
+    hook_app.template.resource_count_is("AWS::IAM::Role", 5)
+
+
+def _hook(stack, id, group, **props):
+    return LifecycleCommandHook(
+        stack,
+        id,
+        auto_scaling_group=group,
+        transition=autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+        commands=["systemctl stop application"],
+        timeout=cdk.Duration.minutes(5),
+        **props,
+    )
+
+
+def test_two_hooks_in_one_stack_share_one_function():
+    stack = new_stack()
+    fleet = autoscaling.AutoScalingGroup.from_auto_scaling_group_name(stack, "Fleet", "web-fleet")
+    first = _hook(stack, "First", fleet)
+    second = _hook(stack, "Second", fleet)
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::Lambda::Function", 1)
+    template.resource_count_is("AWS::AutoScaling::LifecycleHook", 2)
+    template.resource_count_is("AWS::SSM::Document", 2)
+    shared = LifecycleCommandRuntime.of(stack)
+    assert first.runtime.node.path == second.runtime.node.path == shared.node.path
+    [function_id] = template.find_resources("AWS::Lambda::Function")
+    assert stack.resolve(first.handler.function_arn) == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert stack.resolve(second.handler.function_arn) == {"Fn::GetAtt": [function_id, "Arn"]}
+    # Each hook still has a role of its own, which the one function assumes.
+    assert stack.resolve(first.role.role_arn) != stack.resolve(second.role.role_arn)
+
+
+def test_a_runtime_of_its_own_gives_a_hook_a_second_function():
+    stack = new_stack()
+    fleet = autoscaling.AutoScalingGroup.from_auto_scaling_group_name(stack, "Fleet", "web-fleet")
+    shared_hook = _hook(stack, "Shared", fleet)
+    isolated = LifecycleCommandRuntime(stack, "Isolated")
+    isolated_hook = _hook(stack, "Apart", fleet, runtime=isolated)
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::Lambda::Function", 2)
+    template.resource_count_is("AWS::DynamoDB::Table", 2)
+    template.resource_count_is("AWS::SQS::Queue", 2)
+    assert isolated_hook.runtime.node.path == isolated.node.path
+    assert shared_hook.runtime.node.path == LifecycleCommandRuntime.of(stack).node.path != isolated.node.path
+    isolated_arn = stack.resolve(isolated.handler.function_arn)
+    shared_arn = stack.resolve(shared_hook.handler.function_arn)
+    assert stack.resolve(isolated_hook.handler.function_arn) == isolated_arn != shared_arn
+    assert isolated.name_prefix != shared_hook.runtime.name_prefix
+
+    resources = template.to_json()["Resources"]
+    # The hook's document and rule carry its runtime's prefix, and its rule invokes that runtime's function.
+    document = resources[stack.resolve(isolated_hook.document_name)["Ref"]]["Properties"]
+    assert document["Name"].startswith(isolated.name_prefix + "-")
+    rules = [
+        r["Properties"] for r in resources.values()
+        if r["Type"] == "AWS::Events::Rule" and r["Properties"].get("EventPattern", {}).get("source") == ["aws.autoscaling"]
+    ]
+    targets = {r["EventPattern"]["detail"]["LifecycleHookName"][0]: r["Targets"][0]["Arn"] for r in rules}
+    assert targets == {
+        shared_hook.lifecycle_hook_name: shared_arn,
+        isolated_hook.lifecycle_hook_name: isolated_arn,
+    }
+    # The hook's role is assumed by its own runtime's function role only.
+    role = resources[stack.resolve(isolated_hook.role.role_arn)["Fn::GetAtt"][0]]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"AWS": stack.resolve(isolated.role.role_arn)}
 
 
 # The messages are those the TypeScript tests expect; Python users get them as
@@ -202,9 +408,9 @@ INVALID_PROPS = [
     ),
     pytest.param(
         {"timeout": cdk.Duration.seconds(10)},
-        "LifecycleCommandHook: timeout is 10 seconds; it must be a whole number of seconds from 30 to 171780 "
+        "LifecycleCommandHook: timeout is 10 seconds; it must be a whole number of seconds from 30 to 172320 "
         "(Auto Scaling's 172800-second global timeout of a lifecycle action less 120 seconds for delivery and completion "
-        "and 900 seconds for the reconciliation pass that completes it if the command's status event is lost).",
+        "and 360 seconds for the reconciliation pass that completes it if the command's status event is lost).",
         id="timeout too short",
     ),
     pytest.param(

@@ -216,7 +216,7 @@ function synthesizeApp(app: string, version: string, nag2: boolean) {
   const env = { ...process.env, NODE_PATH: '', CDK_NAG_2: nag2 ? '1' : '' };
   const findings: string[] = JSON.parse(run(process.execPath, ['app.js'], { cwd: app, env }));
   if (nag2) {
-    const onHooks = findings.filter((f) => /^\/Hooks\/(Drain|Bootstrap|Group\/InstanceRole)\//.test(f));
+    const onHooks = findings.filter((f) => /^\/Hooks\/(Drain|Bootstrap|LifecycleCommandRuntime|Group\/InstanceRole)\//.test(f));
     if (onHooks.length) throw new Error(`cdk-nag ${CDK_NAG_2} reports findings on the hooks' resources with aws-cdk-lib ${version}:\n${onHooks.join('\n')}`);
     // The app's own group still gets its findings: the pack ran.
     if (!findings.some((f) => f.startsWith('/Hooks/Group/'))) throw new Error(`cdk-nag ${CDK_NAG_2} reported nothing at all with aws-cdk-lib ${version}: did its pack run?`);
@@ -228,12 +228,13 @@ function synthesizeApp(app: string, version: string, nag2: boolean) {
   const ofType = (type: string) => resources.filter((r) => r.Type === type);
   const problems: string[] = [];
   if (ofType('AWS::AutoScaling::LifecycleHook').length !== 2) problems.push('two lifecycle hooks');
+  // Both hooks name no runtime: the stack's shared runtime serves them with one function.
   const handlers = ofType('AWS::Lambda::Function').filter((f) => f.Properties.Runtime === 'nodejs24.x');
-  if (handlers.length !== 2) problems.push('two handler functions on nodejs24.x');
+  if (handlers.length !== 1 || ofType('AWS::Lambda::Function').length !== 1) problems.push('one shared handler function on nodejs24.x');
   for (const f of handlers) {
     const logging = f.Properties.LoggingConfig ?? {};
     if (logging.LogFormat !== 'JSON' || logging.ApplicationLogLevel !== 'INFO' || logging.SystemLogLevel !== 'WARN' || !logging.LogGroup) {
-      problems.push(`JSON logging with levels and its own log group on each handler (got ${JSON.stringify(logging)})`);
+      problems.push(`JSON logging with levels and its own log group on the handler (got ${JSON.stringify(logging)})`);
     }
     // Staged as asset.<hash> plus the bundle directory's extension.
     const hash = f.Properties.Code?.S3Key?.replace(/\.zip$/, '');
@@ -241,6 +242,10 @@ function synthesizeApp(app: string, version: string, nag2: boolean) {
     if (!staged || !existsSync(path.join(app, 'cdk.out', staged, 'index.js'))) problems.push(`the handler bundle in cdk.out (S3Key ${f.Properties.Code?.S3Key})`);
   }
   if (ofType('AWS::SSM::Document').filter((d) => d.Properties.UpdateMethod === 'NewVersion').length !== 2) problems.push('two SSM documents updated as new versions');
+  // The launch hook's registration wait is the runtime's, and each hook has a role that the function assumes.
+  if (ofType('AWS::StepFunctions::StateMachine').length !== 1) problems.push('the runtime\'s registration wait state machine');
+  const hookRoles = ofType('AWS::IAM::Role').filter((r) => (r.Properties.Path ?? '').startsWith('/cdk-lifecycle-command-hook/'));
+  if (hookRoles.length !== 2) problems.push('a role of its own for each hook');
   if (problems.length) throw new Error(`the app synthesized with aws-cdk-lib ${version} lacks: ${problems.join('; ')}`);
   console.log(`a TypeScript app compiles and synthesizes both hooks with aws-cdk-lib ${version}`);
 }

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { RealDate, type VirtualClock } from './clock';
 import { INVOCATION_HEADER } from './tracker';
+import { instanceOfPartition } from '../../src/handler/action-table';
 
 /** The `AWS::DynamoDB::Table` properties the stand-in reads. */
 export interface TableDefinition {
@@ -130,7 +131,9 @@ function instanceIdOf(body: string, partitionKey: string): string | undefined {
   try {
     const p = JSON.parse(body) as Record<string, any>;
     const values = Object.values<{ S?: string }>(p.ExpressionAttributeValues ?? {}).map((v) => v.S);
-    return p.Key?.[partitionKey]?.S ?? p.Item?.[partitionKey]?.S ?? values.find((v) => /^i-[0-9a-f]+$/.test(v ?? ''));
+    // The partition key is the hook and the instance (`<hook>|<instance id>`).
+    const key = p.Key?.[partitionKey]?.S ?? p.Item?.[partitionKey]?.S ?? values.find((v) => /(^|\|)i-[0-9a-f]+$/.test(v ?? ''));
+    return key === undefined ? undefined : instanceOfPartition(key);
   } catch {
     return undefined;
   }

@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
 import { VirtualClock } from './clock';
 import { DynamoDbHost, StoreCall } from './dynamodb';
 import { EventBus, EventRecord } from './eventbridge';
@@ -17,9 +19,10 @@ import { Rng } from './rng';
 import { CallHistory } from './selector';
 import { ApiCall, StandInServer } from './server';
 import { ExecutionRecord, StepFunctions } from './stepfunctions';
-import { ResourceNames, synthesizeHook } from './template';
+import { hookId, ResourceNames, synthesizeRuntime } from './template';
 import { RequestTracker } from './tracker';
 import { Completion, EventMeta, Instance, LifecycleState, registrationCheckInstance, World } from './world';
+import { LifecycleCommandRuntime } from '../../src';
 
 export const BUNDLED_HANDLER = path.resolve(__dirname, '../../assets/handler/lifecycle-command.lambda/index.js');
 
@@ -139,26 +142,30 @@ export const NAMES: ResourceNames = {
   region: 'eu-west-1',
   groupName: 'web-fleet',
   hookName: 'standin-hook',
-  documentName: 'StandIn-HookDocument-4F2C1B9A7E3D',
   outputLogGroupName: 'StandIn-HookOutputLogGroup-8D7E6F5A4B3C',
-  functionName: 'StandIn-HookHandler-1A2B3C4D5E6F',
-  actionTableName: 'StandIn-HookActionTable-7C6B5A4D3E2F',
+  functionName: 'StandIn-RuntimeHandler-1A2B3C4D5E6F',
+  actionTableName: 'StandIn-RuntimeActionTable-7C6B5A4D3E2F',
 };
 
 const HOURS = 3_600_000;
 
-/** The physical names of the n-th hook (0: the scenario's `hook`, then its `hooks`). */
-export function namesOf(n: number): ResourceNames {
-  if (n === 0) return NAMES;
-  const suffix = `-${n + 1}`;
-  return {
-    ...NAMES,
-    hookName: NAMES.hookName + suffix,
-    documentName: NAMES.documentName + suffix,
-    outputLogGroupName: NAMES.outputLogGroupName + suffix,
-    functionName: NAMES.functionName + suffix,
-    actionTableName: NAMES.actionTableName + suffix,
-  };
+/** The physical names of the n-th hook (0: the scenario's `hook`, then its `hooks`): its own, and the runtime's it shares. */
+export function namesOf(n: number): ResourceNames & { readonly documentName: string } {
+  const hookName = n === 0 ? NAMES.hookName : `${NAMES.hookName}-${n + 1}`;
+  return { ...NAMES, hookName, documentName: documentNameOf(n) };
+}
+
+const documentNames = new Map<number, string>();
+
+/** The name the construct gives the n-th hook's document in the stand-in's stack. */
+function documentNameOf(n: number): string {
+  let name = documentNames.get(n);
+  if (name === undefined) {
+    const stack = new Stack(new App(), 'StandIn', { env: { account: NAMES.account, region: NAMES.region } });
+    name = LifecycleCommandRuntime.of(stack)._documentName(new Construct(stack, hookId(n)));
+    documentNames.set(n, name);
+  }
+  return name;
 }
 
 /** Whether an instance may still need a pass: it waits, or will enter a hook later. */
@@ -172,15 +179,19 @@ function passMatters(instance: Instance, scalesIn: boolean, launches: boolean): 
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const realStart = performance.now();
-  // Each hook is its own construct, as a user adds them: its own function, document and rules.
-  const hooks = [options.hook, ...(options.hooks ?? [])].map((hook, n) => {
-    const { heartbeatTimeoutSeconds, ...constructProps } = hook;
-    const names = namesOf(n);
-    const template = synthesizeHook(constructProps, names);
-    return { names, template, heartbeatTimeoutSeconds: heartbeatTimeoutSeconds ?? template.heartbeatTimeoutSeconds };
-  });
-  const template = hooks[0].template;
-  const memoryMB = options.lambda?.memoryMB ?? template.memoryMB;
+  // Each hook is its own construct, as a user adds them, all served by the stack's one runtime.
+  const hookOptions = [options.hook, ...(options.hooks ?? [])];
+  const runtime = synthesizeRuntime(
+    hookOptions.map(({ heartbeatTimeoutSeconds: _, ...constructProps }) => constructProps),
+    NAMES,
+    hookOptions.map((_, n) => namesOf(n).hookName),
+  );
+  const hooks = hookOptions.map((hook, n) => ({
+    names: namesOf(n),
+    template: runtime.hooks[n],
+    heartbeatTimeoutSeconds: hook.heartbeatTimeoutSeconds ?? runtime.hooks[n].heartbeatTimeoutSeconds,
+  }));
+  const memoryMB = options.lambda?.memoryMB ?? runtime.memoryMB;
   const seed = options.seed ?? 1;
   const rng = new Rng(seed);
   // The SDK's retry jitter draws from Math.random: a separate seeded stream keeps runs repeatable.
@@ -202,7 +213,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     })),
     warmPool: options.warmPool,
     scaleInAfterMs: options.scaleInAfterMs,
-    documents: hooks.map((h) => ({ ...h.template.document, name: h.names.documentName })),
+    documents: hooks.map((h) => ({ ...h.template.document, name: h.template.documentName })),
     visibilityLagMs: options.ssm?.visibilityLagMs ?? 0,
     agent: options.agent ?? {},
     command: options.command ?? {},
@@ -210,45 +221,49 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     overrides: options.overrides ?? [],
   }, (event, meta) => bus!.put(event, meta));
   const handlerFactory = options.handler ?? bundledHandler();
-  const lambdas = hooks.map((h) => new LambdaService(clock, rng, {
-    functionName: h.names.functionName,
-    timeoutSeconds: options.lambda?.timeoutSeconds ?? h.template.functionTimeoutSeconds,
-    memoryMB: options.lambda?.memoryMB ?? h.template.memoryMB,
-    retryAttempts: h.template.retryAttempts,
-    maximumEventAgeSeconds: options.lambda?.maximumEventAgeSeconds ?? h.template.maximumEventAgeSeconds,
-    environment: h.template.environment,
+  const lambda = new LambdaService(clock, rng, {
+    functionName: NAMES.functionName,
+    timeoutSeconds: options.lambda?.timeoutSeconds ?? runtime.functionTimeoutSeconds,
+    memoryMB,
+    retryAttempts: runtime.retryAttempts,
+    maximumEventAgeSeconds: options.lambda?.maximumEventAgeSeconds ?? runtime.maximumEventAgeSeconds,
+    environment: runtime.environment,
     account: NAMES.account,
     region: NAMES.region,
-  }, options.lambda ?? {}, handlerFactory, history));
-  world.stepFunctions = new StepFunctions(clock, rng, hooks.flatMap((h, n) => (h.template.stateMachine ? [{
-    ...h.template.stateMachine,
-    functions: new Map([[h.template.functionArn, (payload: Record<string, unknown>, meta: EventMeta) => lambdas[n].invoke(payload, meta)]]),
-  }] : [])), options.stepFunctions ?? {}, (payload) => {
+  }, options.lambda ?? {}, handlerFactory, history);
+  const lambdas = [lambda];
+  world.stepFunctions = new StepFunctions(clock, rng, runtime.stateMachine ? [{
+    ...runtime.stateMachine,
+    functions: new Map([[runtime.functionArn, (payload: Record<string, unknown>, meta: EventMeta) => lambda.invoke(payload, meta)]]),
+  }] : [], options.stepFunctions ?? {}, (payload) => {
     const id = registrationCheckInstance(payload);
     return world.instances.find((i) => i.id === id)?.index;
   });
-  bus = new EventBus(clock, rng, hooks.map((h, n) => ({
-    patterns: h.template.eventPatterns,
-    maximumEventAgeSeconds: h.template.targetMaximumEventAgeSeconds,
-    invoke: (event, meta) => lambdas[n].invoke(event, meta),
+  bus = new EventBus(clock, rng, runtime.rules.map((rule) => ({
+    patterns: [rule.pattern],
+    maximumEventAgeSeconds: rule.maximumEventAgeSeconds,
+    invoke: (event, meta) => lambda.invoke(rule.input(event), meta),
   })), options.events ?? {}, history);
+  // What CloudFormation created with the stack: the hooks' settings and roles.
+  for (const h of runtime.hooks) {
+    world.parameters.put(h.parameter.name, h.parameter.value);
+    world.sts.createRole(h.roleArn);
+  }
   const server = new StandInServer(clock, world, rng, options.api ?? {}, (e) => internalErrors.push(e), history);
   const tracker = new RequestTracker(clock, (context, request) => lambdas.forEach((l) => l.observeRequest(context, request)));
   const endpoint = await server.start();
   const dynamodb = new DynamoDbHost(clock, (id) => world.instances.find((i) => i.id === id)?.index);
-  const tables = hooks.flatMap((h) => (h.template.actionTable ? [h.template.actionTable] : []));
-  const dynamodbEndpoint = tables.length > 0 ? await dynamodb.start(tables) : undefined;
+  const dynamodbEndpoint = await dynamodb.start([runtime.actionTable]);
 
-  // Every function's variables are restored at the end; each function sets its own as its code runs.
-  const functionKeys = Object.fromEntries(hooks.flatMap((h) => Object.keys(h.template.environment)).map((k) => [k, undefined]));
+  // The function's variables are restored at the end; the function sets them as its code runs.
   const restoreEnv = setEnvironment({
-    ...functionKeys,
-    ...template.environment,
+    ...runtime.environment,
     AWS_ENDPOINT_URL: endpoint,
     AWS_ENDPOINT_URL_SSM: undefined,
     AWS_ENDPOINT_URL_AUTO_SCALING: undefined,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
     AWS_ENDPOINT_URL_SFN: undefined,
+    AWS_ENDPOINT_URL_STS: undefined,
     AWS_REGION: NAMES.region,
     AWS_DEFAULT_REGION: NAMES.region,
     AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7STANDIN',
@@ -294,17 +309,16 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     if (options.reconciliation !== false) {
       const phaseRng = new Rng(seed * 104_729 + 3);
       const reconciliation = options.reconciliation;
-      hooks.forEach((h, n) => {
-        const periodMs = (h.template.scheduleSeconds ?? 0) * 1000;
-        if (periodMs <= 0) return;
+      const periodMs = (runtime.scheduleSeconds ?? 0) * 1000;
+      if (periodMs > 0) {
         const tick = () => {
-          lambdas[n].invoke(envelope(phaseRng.uuid(), 'aws.events', 'Scheduled Event', NAMES.account, NAMES.region, clock.now,
-            [`arn:aws:events:${NAMES.region}:${NAMES.account}:rule/${h.names.functionName}-Reconciliation`], {}), { kind: 'schedule' });
+          lambda.invoke(envelope(phaseRng.uuid(), 'aws.events', 'Scheduled Event', NAMES.account, NAMES.region, clock.now,
+            [`arn:aws:events:${NAMES.region}:${NAMES.account}:rule/${NAMES.functionName}-Reconciliation`], {}), { kind: 'schedule' });
           const matters = world.instances.some((i) => passMatters(i, options.scaleInAfterMs !== undefined, world.autoscaling.launches));
           if (matters || clock.elapsed + periodMs <= (reconciliation?.untilMs ?? 0)) clock.schedule(periodMs, tick);
         };
         clock.schedule(reconciliation?.phaseMs ?? phaseRng.draw([0, periodMs - 1]), tick);
-      });
+      }
     }
     ending = await clock.run({
       busy: () => tracker.inflight > server.parked,
@@ -319,11 +333,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     restoreEnv();
     await server.stop();
     world.dispose();
-    if (dynamodbEndpoint) await dynamodb.stop();
+    await dynamodb.stop();
   }
 
   const errors = [...internalErrors, ...clock.errors].map((e) => (e instanceof Error ? e.stack ?? e.message : String(e)));
-  const invocations = lambdas.length === 1 ? lambdas[0].invocations : lambdas.flatMap((l) => l.invocations).sort((a, b) => a.startMs - b.startMs);
+  const invocations = lambda.invocations;
   const deadLetters = [...bus.deadLetters, ...lambdas.flatMap((l) => l.deadLetters)];
   const instances = world.instances.map(report);
   const completions = instances.flatMap((i) => i.completions);

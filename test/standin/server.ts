@@ -18,7 +18,7 @@ import { CallHistory, FaultGate } from './selector';
 import { INVOCATION_HEADER } from './tracker';
 import { ApiError, World } from './world';
 
-export type Service = 'autoscaling' | 'ssm' | 'stepfunctions';
+export type Service = 'autoscaling' | 'ssm' | 'stepfunctions' | 'sts';
 
 /** One API call as the stand-in saw it. */
 export interface ApiCall {
@@ -63,6 +63,12 @@ const SSM_OPERATIONS: Record<string, (w: World, p: Record<string, unknown>, invo
   GetCommandInvocation: (w, p) => w.runCommand.getCommandInvocation(p),
   DescribeInstanceInformation: (w, p) => w.agents.describeInstanceInformation(p),
   CancelCommand: (w, p) => w.runCommand.cancelCommand(p),
+  GetParameter: (w, p) => w.parameters.getParameter(p),
+  GetParametersByPath: (w, p) => w.parameters.getParametersByPath(p),
+};
+
+const STS_OPERATIONS: Record<string, (w: World, p: Record<string, unknown>, invocation?: string) => Record<string, unknown>> = {
+  AssumeRole: (w, p) => w.sts.assumeRole(p),
 };
 
 const STEP_FUNCTIONS_OPERATIONS: Record<string, (w: World, p: Record<string, unknown>, invocation?: string) => Record<string, unknown>> = {
@@ -73,6 +79,7 @@ const OPERATION_TABLES: Readonly<Record<Service, typeof AUTOSCALING_OPERATIONS>>
   autoscaling: AUTOSCALING_OPERATIONS,
   ssm: SSM_OPERATIONS,
   stepfunctions: STEP_FUNCTIONS_OPERATIONS,
+  sts: STS_OPERATIONS,
 };
 
 /** The operations the stand-in serves, by service. */
@@ -80,6 +87,7 @@ export const OPERATIONS: Readonly<Record<Service, readonly string[]>> = {
   autoscaling: Object.keys(AUTOSCALING_OPERATIONS),
   ssm: Object.keys(SSM_OPERATIONS),
   stepfunctions: Object.keys(STEP_FUNCTIONS_OPERATIONS),
+  sts: Object.keys(STS_OPERATIONS),
 };
 
 /** The JSON protocols: target prefix and content type, by service. */
@@ -90,6 +98,12 @@ const JSON_PROTOCOLS: Readonly<Record<string, { service: Service; contentType: s
 
 /** Which list parameters of the awsQuery operations are lists (`Name.member.N`). */
 const QUERY_LISTS = new Set(['InstanceIds', 'AutoScalingGroupNames']);
+/** The awsQuery services: their API version and XML namespace. */
+const STS_VERSION = '2011-06-15';
+const QUERY_NAMESPACES: Readonly<Record<string, string>> = {
+  autoscaling: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
+  sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
+};
 const SERVER_ERRORS = new Set(['ResourceContention', 'InternalServerError', 'InternalFailure', 'ServiceUnavailable']);
 
 interface Decoded {
@@ -224,12 +238,12 @@ export class StandInServer {
     let failure: ApiError | undefined;
     let injected = false;
     if (ctx.throttled) {
-      failure = new ApiError(service === 'autoscaling' ? 'Throttling' : 'ThrottlingException', 'Rate exceeded');
+      failure = new ApiError(QUERY_NAMESPACES[service] ? 'Throttling' : 'ThrottlingException', 'Rate exceeded');
     } else if (ctx.reset === 'before' || (ctx.error && !ctx.error.afterApplying)) {
       failure = ctx.reset ? CONNECTION_RESET : injectedError(ctx.error!);
       injected = true;
     } else if (!op) {
-      failure = service !== 'autoscaling'
+      failure = !QUERY_NAMESPACES[service]
         ? new ApiError('UnknownOperationException', `Operation ${operation} is not supported by the stand-in`)
         : new ApiError('InvalidAction', `The action ${operation} is not valid for this web service.`);
     } else {
@@ -342,6 +356,8 @@ function decode(req: http.IncomingMessage, body: string): DecodeResult {
   }
   const form = querystring.parse(body);
   const operation = String(form.Action ?? '');
+  // STS speaks the same awsQuery protocol, with its own version.
+  if (form.Version === STS_VERSION) return { ok: true, value: { service: 'sts', operation, params: decodeQuery(form) } };
   if (form.Version !== '2011-01-01') return { ok: false, service: 'autoscaling', code: 'InvalidAction', message: `Unsupported version ${String(form.Version)}` };
   return { ok: true, value: { service: 'autoscaling', operation, params: decodeQuery(form) } };
 }
@@ -377,7 +393,7 @@ function respond(
   requestId: string,
 ): void {
   baseHeaders(res, nowMs, requestId);
-  if (service !== 'autoscaling') {
+  if (!QUERY_NAMESPACES[service]) {
     res.setHeader('Content-Type', jsonContentType(service));
     // JSON 1.0 and 1.1 timestamps are epoch seconds; the replacer sees the raw value before Date.toJSON.
     res.end(JSON.stringify(output, function (this: Record<string, unknown>, key: string, v: unknown) {
@@ -388,7 +404,7 @@ function respond(
   }
   res.setHeader('Content-Type', 'text/xml');
   res.end(
-    `<${operation}Response xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">`
+    `<${operation}Response xmlns="${QUERY_NAMESPACES[service]}">`
     + `<${operation}Result>${toXml(output)}</${operation}Result>`
     + `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>`
     + `</${operation}Response>`,
@@ -398,14 +414,14 @@ function respond(
 function respondError(res: http.ServerResponse, service: Service, error: ApiError, nowMs: number, requestId: string): void {
   baseHeaders(res, nowMs, requestId);
   res.statusCode = error.status;
-  if (service !== 'autoscaling') {
+  if (!QUERY_NAMESPACES[service]) {
     res.setHeader('Content-Type', jsonContentType(service));
     res.end(JSON.stringify({ __type: error.code, message: error.message }));
     return;
   }
   res.setHeader('Content-Type', 'text/xml');
   res.end(
-    '<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">'
+    `<ErrorResponse xmlns="${QUERY_NAMESPACES[service]}">`
     + `<Error><Type>${error.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${escapeXml(error.code)}</Code><Message>${escapeXml(error.message)}</Message></Error>`
     + `<RequestId>${requestId}</RequestId>`
     + '</ErrorResponse>',

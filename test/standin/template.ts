@@ -1,11 +1,12 @@
 /**
  * Reads what the stand-in needs from the template the construct synthesizes:
- * the function's environment, timeout, memory and retry attempts, the hook's
- * heartbeat timeout and default result, the document's execution timeout and
- * the rules' event patterns. References to resources become the names the
+ * the runtime's function (environment, timeout, memory and retry attempts),
+ * its table, state machine and rules, and each hook's heartbeat timeout,
+ * default result, document, rule (with the input its target gives the
+ * function), parameter and role. References to resources become the names the
  * stand-in uses, as CloudFormation would resolve them to physical names.
  */
-import { App, Duration, Stack, aws_autoscaling as autoscaling } from 'aws-cdk-lib';
+import { App, CfnElement, Duration, Stack, aws_autoscaling as autoscaling } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_PROGRAM, StepAction } from './agent';
 import type { TableDefinition } from './dynamodb';
@@ -19,53 +20,84 @@ export interface ResourceNames {
   readonly region: string;
   readonly groupName: string;
   readonly hookName: string;
-  readonly documentName: string;
   readonly outputLogGroupName: string;
   readonly functionName: string;
   readonly actionTableName: string;
 }
 
+/** One hook of the runtime, as synthesized. */
 export interface HookTemplate {
   readonly transition: Transition;
+  readonly heartbeatTimeoutSeconds: number;
+  readonly defaultResult: LifecycleResult;
+  /** The document's name (the construct names it) and its step, as the agent reads it. */
+  readonly documentName: string;
+  readonly document: Omit<CommandDocument, 'name'>;
+  /** The hook's lifecycle rule: its pattern, its target's maximum event age and the input it gives the function. */
+  readonly rule: RuleTemplate;
+  /** The hook's parameter: its settings, as the function reads them. */
+  readonly parameter: { readonly name: string; readonly value: string };
+  /** The role the function assumes for the hook. */
+  readonly roleArn: string;
+}
+
+/** A rule that targets the runtime's function. */
+export interface RuleTemplate {
+  readonly pattern: Record<string, unknown>;
+  /** The target's RetryPolicy MaximumEventAgeInSeconds. */
+  readonly maximumEventAgeSeconds: number;
+  /** The target's input: the event as it is, or transformed. */
+  readonly input: (event: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/** The runtime and its hooks, as synthesized in one stack. */
+export interface RuntimeTemplate {
   /** The function's environment variables, resolved. */
   readonly environment: Readonly<Record<string, string>>;
   readonly functionTimeoutSeconds: number;
   readonly memoryMB: number;
   /** Lambda's asynchronous retries (the function's EventInvokeConfig). */
   readonly retryAttempts: number;
-  readonly heartbeatTimeoutSeconds: number;
-  readonly defaultResult: LifecycleResult;
-  /** The document's step, as the agent reads it. */
-  readonly document: Omit<CommandDocument, 'name'>;
   /** The function's EventInvokeConfig MaximumEventAgeInSeconds. */
   readonly maximumEventAgeSeconds: number;
-  /** The rule target's RetryPolicy MaximumEventAgeInSeconds. */
-  readonly targetMaximumEventAgeSeconds: number;
-  /** The event patterns of the rules that target the function, resolved. */
-  readonly eventPatterns: ReadonlyArray<Record<string, unknown>>;
   /** The DynamoDB table the handler keeps its action records in. */
-  readonly actionTable?: TableDefinition;
+  readonly actionTable: TableDefinition;
   /** The function's ARN, as the state machines' definitions name it. */
   readonly functionArn: string;
-  /** Launch hooks: the registration wait's state machine, its ARN as the function's environment names it. */
+  /** With a launch hook: the registration wait's state machine, its ARN as the function's environment names it. */
   readonly stateMachine?: { readonly arn: string; readonly type: 'STANDARD' | 'EXPRESS'; readonly definition: Record<string, any> };
-  /** The period of a scheduled rule that targets the function (the reconciliation pass), seconds. */
+  /** The period of the scheduled rule that targets the function (the reconciliation pass), seconds. */
   readonly scheduleSeconds?: number;
+  /** The rules with an event pattern that target the function: each hook's, then the runtime's. */
+  readonly rules: readonly RuleTemplate[];
+  readonly hooks: readonly HookTemplate[];
+  /** The roles the function may assume: the hooks' roles. */
+  readonly roleArns: readonly string[];
 }
 
-type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
 
-const cache = new Map<string, HookTemplate>();
+const cache = new Map<string, RuntimeTemplate>();
 
-export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTemplate {
-  const key = JSON.stringify([hook, names]);
+/** The construct id of the n-th hook in the synthesized stack (0: `Hook`, then `Hook2`, ...). */
+export function hookId(n: number): string {
+  return n === 0 ? 'Hook' : `Hook${n + 1}`;
+}
+
+/**
+ * Synthesizes one stack with the runtime and a hook per entry, each on the
+ * same imported group, as a user adds them, and reads what the stand-in needs.
+ * @param hookNames each hook's `lifecycleHookName`
+ */
+export function synthesizeRuntime(hooks: readonly HookOptions[], names: ResourceNames, hookNames: readonly string[]): RuntimeTemplate {
+  const key = JSON.stringify([hooks, names, hookNames]);
   const cached = cache.get(key);
   if (cached) return cached;
 
   const app = new App();
   const stack = new Stack(app, 'StandIn', { env: { account: names.account, region: names.region } });
   const group = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Fleet', names.groupName);
-  new LifecycleCommandHook(stack, 'Hook', {
+  const constructs = hooks.map((hook, n) => new LifecycleCommandHook(stack, hookId(n), {
     autoScalingGroup: group,
     transition: hook.transition === 'launch'
       ? autoscaling.LifecycleTransition.INSTANCE_LAUNCHING
@@ -73,30 +105,35 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
     commands: [...(hook.commands ?? [DEFAULT_PROGRAM])],
     timeout: Duration.seconds(hook.timeoutSeconds),
     defaultResult: hook.defaultResult && autoscaling.DefaultResult[hook.defaultResult],
-    lifecycleHookName: names.hookName,
+    lifecycleHookName: hookNames[n],
     registrationTimeout: hook.registrationTimeoutSeconds !== undefined ? Duration.seconds(hook.registrationTimeoutSeconds) : undefined,
     shell: hook.shell === 'powershell' ? CommandShell.POWERSHELL : hook.shell === 'sh' ? CommandShell.SH : undefined,
     stages: hook.stages?.map((stage) => stage as LifecycleStage),
-  });
+  }));
   const resources = Template.fromStack(stack).toJSON().Resources as Resources;
 
-  const [fnId, fn] = only(resources, 'AWS::Lambda::Function', (r) => hasHookEnvironment(r.Properties));
+  const [fnId, fn] = only(resources, 'AWS::Lambda::Function');
   const fnProps = fn.Properties!;
   const rawEnv = (fnProps.Environment as { Variables: Record<string, unknown> }).Variables;
-  const outputRef = (rawEnv.HOOK_OUTPUT_LOG_GROUP as { Ref?: string } | undefined)?.Ref;
 
+  // CloudFormation's physical names: the names the construct gives, else the stand-in's.
   const refs = new Map<string, string>();
+  let outputGroups = 0;
   for (const [id, r] of Object.entries(resources)) {
+    const given = r.Properties?.Name;
     switch (r.Type) {
-      case 'AWS::SSM::Document': refs.set(id, names.documentName); break;
-      case 'AWS::AutoScaling::LifecycleHook': refs.set(id, names.hookName); break;
-      case 'AWS::Lambda::Function': refs.set(id, id === fnId ? names.functionName : id); break;
-      case 'AWS::Logs::LogGroup': refs.set(id, id === outputRef ? names.outputLogGroupName : `/aws/lambda/${names.functionName}`); break;
+      case 'AWS::SSM::Document':
+      case 'AWS::SSM::Parameter':
+        refs.set(id, String(given)); break;
+      case 'AWS::AutoScaling::LifecycleHook': refs.set(id, String(r.Properties!.LifecycleHookName)); break;
+      case 'AWS::Lambda::Function': refs.set(id, names.functionName); break;
+      case 'AWS::Logs::LogGroup': refs.set(id, id.includes('OutputLogGroup') ? `${names.outputLogGroupName}-${++outputGroups}` : `/aws/lambda/${names.functionName}`); break;
       case 'AWS::DynamoDB::Table': refs.set(id, names.actionTableName); break;
+      case 'AWS::IAM::Role': refs.set(id, `StandIn-${id}`); break;
       default: refs.set(id, id);
     }
   }
-  const resolve = (value: unknown): unknown => resolveIntrinsics(value, refs, names);
+  const resolve = (value: unknown): unknown => resolveIntrinsics(value, refs, names, resources);
 
   const environment = resolve(rawEnv) as Record<string, unknown>;
   for (const [k, v] of Object.entries(environment)) {
@@ -109,37 +146,72 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
   // Lambda's own limit when the function sets none: six hours.
   const maximumEventAgeSeconds = Number(invokeConfigs[0]?.Properties?.MaximumEventAgeInSeconds ?? 21_600);
 
-  const [, hookResource] = only(resources, 'AWS::AutoScaling::LifecycleHook');
-  const hookProps = hookResource.Properties!;
-
-  const [, doc] = only(resources, 'AWS::SSM::Document');
-  const content = doc.Properties!.Content as {
-    schemaVersion: string;
-    parameters?: Record<string, { default?: string; allowedPattern?: string }>;
-    mainSteps: Array<{ action: string; name: string; inputs: { runCommand: unknown; timeoutSeconds?: unknown } }>;
+  const targetsFunction = (r: Resources[string]) => (r.Properties?.Targets as Array<{ Arn: unknown }> ?? []).some((t) => JSON.stringify(t.Arn).includes(`"${fnId}"`));
+  const ruleEntries = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Events::Rule' && targetsFunction(r));
+  const ruleOf = (r: Resources[string]): RuleTemplate => {
+    const target = (r.Properties!.Targets as Array<Record<string, any>>)[0];
+    return {
+      pattern: resolve(r.Properties!.EventPattern) as Record<string, unknown>,
+      // EventBridge's own limit when a target sets none: 24 hours.
+      maximumEventAgeSeconds: Number(target.RetryPolicy?.MaximumEventAgeInSeconds ?? 86_400),
+      input: inputOf(resolve(target) as Record<string, any>),
+    };
   };
-  const actions: readonly StepAction[] = ['aws:runShellScript', 'aws:runPowerShellScript'];
-  if (content.schemaVersion !== '2.2' || content.mainSteps.length !== 1 || !actions.includes(content.mainSteps[0].action as StepAction)) {
-    throw new Error('the stand-in runs one aws:runShellScript or aws:runPowerShellScript step of a schema 2.2 Command document');
-  }
-  const step = content.mainSteps[0];
-  const runCommand = step.inputs.runCommand;
-  if (!Array.isArray(runCommand) || runCommand.some((l) => typeof l !== 'string')) throw new Error('the document\'s runCommand is not a list of strings');
-
-  const rules = Object.values(resources)
-    .filter((r) => r.Type === 'AWS::Events::Rule')
-    .filter((r) => (r.Properties?.Targets as Array<{ Arn: unknown }> ?? []).some((t) => JSON.stringify(t.Arn).includes(`"${fnId}"`)));
-  const patternRules = rules.filter((r) => r.Properties!.EventPattern !== undefined);
-  const eventPatterns = patternRules.map((r) => resolve(r.Properties!.EventPattern) as Record<string, unknown>);
-  const schedules = rules.flatMap((r) => (typeof r.Properties!.ScheduleExpression === 'string' ? [rateSeconds(r.Properties!.ScheduleExpression)] : []));
+  const schedules = ruleEntries.flatMap(([, r]) => (typeof r.Properties!.ScheduleExpression === 'string' ? [rateSeconds(r.Properties!.ScheduleExpression)] : []));
   if (schedules.length > 1) throw new Error(`expected at most one scheduled rule targeting the function, found ${schedules.length}`);
-  const targetAges = patternRules.flatMap((r) => (r.Properties!.Targets as Array<{ RetryPolicy?: { MaximumEventAgeInSeconds?: number } }>)
-    .map((t) => Number(t.RetryPolicy?.MaximumEventAgeInSeconds ?? 86_400)));
 
-  const tables = Object.values(resources).filter((r) => r.Type === 'AWS::DynamoDB::Table');
-  if (tables.length > 1) throw new Error(`expected at most one AWS::DynamoDB::Table in the synthesized template, found ${tables.length}`);
-  const tableProps = tables[0]?.Properties as Record<string, any> | undefined;
-  const actionTable: TableDefinition | undefined = tableProps && {
+  // Each hook's resources, by the logical ids of its construct's children.
+  const logicalId = (hook: LifecycleCommandHook, path: string): string => {
+    const child = hook.node.findAll().find((c) => c.node.path === `${hook.node.path}/${path}`);
+    if (!CfnElement.isCfnElement(child)) throw new Error(`${hook.node.path}/${path} is not a CloudFormation resource`);
+    return stack.getLogicalId(child);
+  };
+  const hookRuleIds = new Set<string>();
+  const hookTemplates: HookTemplate[] = hooks.map((hook, n) => {
+    const construct = constructs[n];
+    const hookResource = resources[logicalId(construct, 'Hook/Resource')];
+    const doc = resources[logicalId(construct, 'Document')];
+    const parameter = resources[logicalId(construct, 'Settings')];
+    const ruleId = logicalId(construct, 'LifecycleActionRule/Resource');
+    hookRuleIds.add(ruleId);
+    const rule = resources[ruleId];
+    const roleId = logicalId(construct, 'Role/Resource/Resource');
+    const hookProps = hookResource.Properties!;
+    const content = doc.Properties!.Content as {
+      schemaVersion: string;
+      parameters?: Record<string, { default?: string; allowedPattern?: string }>;
+      mainSteps: Array<{ action: string; name: string; inputs: { runCommand: unknown; timeoutSeconds?: unknown } }>;
+    };
+    const actions: readonly StepAction[] = ['aws:runShellScript', 'aws:runPowerShellScript'];
+    if (content.schemaVersion !== '2.2' || content.mainSteps.length !== 1 || !actions.includes(content.mainSteps[0].action as StepAction)) {
+      throw new Error('the stand-in runs one aws:runShellScript or aws:runPowerShellScript step of a schema 2.2 Command document');
+    }
+    const step = content.mainSteps[0];
+    const runCommand = step.inputs.runCommand;
+    if (!Array.isArray(runCommand) || runCommand.some((l) => typeof l !== 'string')) throw new Error('the document\'s runCommand is not a list of strings');
+    return {
+      transition: hook.transition,
+      heartbeatTimeoutSeconds: Number(hookProps.HeartbeatTimeout ?? 3600),
+      defaultResult: (hookProps.DefaultResult ?? 'ABANDON') as LifecycleResult,
+      documentName: String(doc.Properties!.Name),
+      document: {
+        version: '1',
+        stepName: step.name,
+        action: step.action as StepAction,
+        runCommand: runCommand as string[],
+        timeoutSeconds: step.inputs.timeoutSeconds,
+        parameters: content.parameters ?? {},
+      },
+      rule: ruleOf(rule),
+      parameter: { name: String(parameter.Properties!.Name), value: String(resolve(parameter.Properties!.Value)) },
+      roleArn: String(resolve({ 'Fn::GetAtt': [roleId, 'Arn'] })),
+    };
+  });
+  const runtimeRules = ruleEntries.filter(([id, r]) => !hookRuleIds.has(id) && r.Properties!.EventPattern !== undefined);
+
+  const [, table] = only(resources, 'AWS::DynamoDB::Table');
+  const tableProps = table.Properties as Record<string, any>;
+  const actionTable: TableDefinition = {
     name: names.actionTableName,
     keySchema: tableProps.KeySchema,
     attributeDefinitions: tableProps.AttributeDefinitions,
@@ -155,33 +227,45 @@ export function synthesizeHook(hook: HookOptions, names: ResourceNames): HookTem
     definition: JSON.parse(String(resolve(machineProps.DefinitionString))),
   };
 
-  const result: HookTemplate = {
-    transition: hook.transition,
+  const result: RuntimeTemplate = {
     environment: environment as Record<string, string>,
     functionTimeoutSeconds: Number(fnProps.Timeout ?? 3),
     memoryMB: Number(fnProps.MemorySize ?? 128),
     retryAttempts,
-    heartbeatTimeoutSeconds: Number(hookProps.HeartbeatTimeout ?? 3600),
-    defaultResult: (hookProps.DefaultResult ?? 'ABANDON') as LifecycleResult,
-    document: {
-      version: '1',
-      stepName: step.name,
-      action: step.action as StepAction,
-      runCommand: runCommand as string[],
-      timeoutSeconds: step.inputs.timeoutSeconds,
-      parameters: content.parameters ?? {},
-    },
     maximumEventAgeSeconds,
-    // EventBridge's own limit when a target sets none: 24 hours.
-    targetMaximumEventAgeSeconds: Math.min(...targetAges, 86_400),
-    eventPatterns,
     actionTable,
     functionArn: String(resolve({ 'Fn::GetAtt': [fnId, 'Arn'] })),
     stateMachine,
     scheduleSeconds: schedules[0],
+    rules: [...hookTemplates.map((h) => h.rule), ...runtimeRules.map(([, r]) => ruleOf(r))],
+    hooks: hookTemplates,
+    roleArns: hookTemplates.map((h) => h.roleArn),
   };
   cache.set(key, result);
   return result;
+}
+
+/**
+ * A target's input as EventBridge gives it: the event itself, a fixed `Input`,
+ * or an `InputTransformer` whose template's `<name>` placeholders take the JSON
+ * of the paths its map names (`$` is the whole event, `$.a.b` a field).
+ */
+function inputOf(target: Record<string, any>): (event: Record<string, unknown>) => Record<string, unknown> {
+  if (typeof target.Input === 'string') {
+    const fixed = JSON.parse(target.Input);
+    return () => fixed;
+  }
+  const transformer = target.InputTransformer as { InputPathsMap?: Record<string, string>; InputTemplate: string } | undefined;
+  if (!transformer) return (event) => event;
+  return (event) => {
+    let text = transformer.InputTemplate;
+    for (const [name, path] of Object.entries(transformer.InputPathsMap ?? {})) {
+      if (!/^\$(\.[A-Za-z0-9_-]+)*$/.test(path)) throw new Error(`the stand-in reads input paths of plain fields only, not ${path}`);
+      const value = path.split('.').slice(1).reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], event);
+      text = text.split(`<${name}>`).join(JSON.stringify(value ?? null));
+    }
+    return JSON.parse(text);
+  };
 }
 
 /** `rate(N minutes)` and friends, in seconds (the stand-in models no cron expressions). */
@@ -192,19 +276,17 @@ function rateSeconds(expression: string): number {
   return Number(m[1]) * unit;
 }
 
-function hasHookEnvironment(props: Record<string, unknown> | undefined): boolean {
-  const vars = (props?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
-  return vars !== undefined && 'HOOK_NAME' in vars;
+function only(resources: Resources, type: string): [string, Resources[string]] {
+  return onlyOf(Object.entries(resources).filter(([, r]) => r.Type === type), type, 'the stack');
 }
 
-function only(resources: Resources, type: string, filter: (r: Resources[string]) => boolean = () => true): [string, Resources[string]] {
-  const found = Object.entries(resources).filter(([, r]) => r.Type === type && filter(r));
-  if (found.length !== 1) throw new Error(`expected one ${type} in the synthesized template, found ${found.length}`);
+function onlyOf(found: Array<[string, Resources[string]]>, what: string, of: string): [string, Resources[string]] {
+  if (found.length !== 1) throw new Error(`expected one ${what} of ${of} in the synthesized template, found ${found.length}`);
   return found[0];
 }
 
-function resolveIntrinsics(value: unknown, refs: Map<string, string>, names: ResourceNames): unknown {
-  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, refs, names));
+function resolveIntrinsics(value: unknown, refs: Map<string, string>, names: ResourceNames, resources: Resources): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, refs, names, resources));
   if (typeof value !== 'object' || value === null) return value;
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
@@ -223,12 +305,16 @@ function resolveIntrinsics(value: unknown, refs: Map<string, string>, names: Res
   }
   if (keys.length === 1 && keys[0] === 'Fn::Join') {
     const [sep, parts] = obj['Fn::Join'] as [string, unknown[]];
-    return parts.map((p) => resolveIntrinsics(p, refs, names)).join(sep);
+    return parts.map((p) => resolveIntrinsics(p, refs, names, resources)).join(sep);
   }
   if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
     const [id, attr] = obj['Fn::GetAtt'] as [string, string];
+    const resource = resources[id];
+    if (resource?.Type === 'AWS::IAM::Role' && attr === 'Arn') {
+      return `arn:aws:iam::${names.account}:role${String(resource.Properties?.Path ?? '/')}${refs.get(id)}`;
+    }
     return `arn:aws:standin:${names.region}:${names.account}:${refs.get(id) ?? id}/${attr}`;
   }
   if (keys.length === 1 && keys[0].startsWith('Fn::')) throw new Error(`unsupported intrinsic ${keys[0]}`);
-  return Object.fromEntries(keys.map((k) => [k, resolveIntrinsics(obj[k], refs, names)]));
+  return Object.fromEntries(keys.map((k) => [k, resolveIntrinsics(obj[k], refs, names, resources)]));
 }

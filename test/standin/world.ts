@@ -11,9 +11,11 @@ import type { VirtualClock } from './clock';
 import type { Emit, Instance } from './model';
 import { asArray } from './model';
 import type { AgentOptions, CommandOptions, Happening, InstanceOverride, LifecycleResult, ProgramBehaviour, WorldControl } from './options';
+import { ParameterStore } from './parameterstore';
 import type { Rng } from './rng';
 import { CommandDocument, RunCommand } from './runcommand';
 import type { StepFunctions } from './stepfunctions';
+import { Sts } from './sts';
 
 export { ApiError } from './model';
 export type { Completion, Instance, LifecycleState, EventMeta, Emit } from './model';
@@ -34,6 +36,10 @@ export class World {
   readonly autoscaling: AutoScaling;
   readonly agents: Agents;
   readonly runCommand: RunCommand;
+  /** The hooks' settings, as their parameters hold them. */
+  readonly parameters = new ParameterStore();
+  /** The hooks' roles, which the runtime's function assumes. */
+  readonly sts: Sts;
   /** The hooks' state machines; set once the functions they invoke exist. */
   stepFunctions!: StepFunctions;
 
@@ -44,6 +50,7 @@ export class World {
     emit: Emit,
   ) {
     this.autoscaling = new AutoScaling(clock, rng, config, this.instances, this.byId, emit);
+    this.sts = new Sts(clock, rng);
     this.agents = new Agents(clock, rng, config.region, config.programs, this.instances, {
       online: (instance) => this.runCommand.agentOnline(instance),
     });

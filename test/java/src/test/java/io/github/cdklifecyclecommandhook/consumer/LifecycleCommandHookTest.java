@@ -1,9 +1,11 @@
 package io.github.cdklifecyclecommandhook.consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.github.cdklifecyclecommandhook.LifecycleCommandHook;
+import io.github.cdklifecyclecommandhook.LifecycleCommandRuntime;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -66,13 +68,13 @@ class LifecycleCommandHookTest {
         template.hasResourceProperties("AWS::AutoScaling::LifecycleHook", Map.of(
                 "AutoScalingGroupName", stack.resolve(group.getAutoScalingGroupName()),
                 "LifecycleTransition", "autoscaling:EC2_INSTANCE_TERMINATING",
-                "HeartbeatTimeout", 2220,
+                "HeartbeatTimeout", 900,
                 "DefaultResult", "CONTINUE"));
         template.hasResourceProperties("AWS::AutoScaling::LifecycleHook", Map.of(
                 "AutoScalingGroupName", "web-fleet",
                 "LifecycleHookName", "bootstrap",
                 "LifecycleTransition", "autoscaling:EC2_INSTANCE_LAUNCHING",
-                "HeartbeatTimeout", 3000,
+                "HeartbeatTimeout", 1500,
                 "DefaultResult", "ABANDON"));
         template.hasResourceProperties("AWS::SSM::Document", Map.of(
                 "DocumentType", "Command",
@@ -81,14 +83,60 @@ class LifecycleCommandHookTest {
                         "mainSteps", List.of(Map.of(
                                 "action", "aws:runShellScript",
                                 "inputs", Map.of("runCommand", List.of("set -e", "/opt/app/bootstrap.sh"), "timeoutSeconds", "{{ executionTimeout }}"))))));
-        template.resourceCountIs("AWS::Events::Rule", 6);
-        template.resourcePropertiesCountIs("AWS::Lambda::Function", Map.of("Runtime", "nodejs24.x"), 2);
+        // One lifecycle rule per hook; the shared runtime's rule on command statuses and its schedule.
+        template.resourceCountIs("AWS::Events::Rule", 4);
+        // Both hooks share the stack's runtime: one function, with a 60-second timeout.
+        template.resourcePropertiesCountIs("AWS::Lambda::Function", Map.of("Runtime", "nodejs24.x", "Timeout", 60), 1);
+        template.resourceCountIs("AWS::Lambda::Function", 1);
+        // The launch hook's registration wait belongs to the runtime.
+        template.resourceCountIs("AWS::StepFunctions::StateMachine", 1);
 
-        assertEquals(2220, drain.getHeartbeatTimeout().toSeconds());
-        assertEquals(3000, bootstrap.getHeartbeatTimeout().toSeconds());
+        LifecycleCommandRuntime shared = LifecycleCommandRuntime.of(stack);
+        assertEquals(shared.getNode().getPath(), drain.getRuntime().getNode().getPath());
+        assertEquals(shared.getNode().getPath(), bootstrap.getRuntime().getNode().getPath());
+        assertEquals(stack.resolve(shared.getHandler().getFunctionArn()), stack.resolve(drain.getHandler().getFunctionArn()));
+        assertEquals(stack.resolve(shared.getHandler().getFunctionArn()), stack.resolve(bootstrap.getHandler().getFunctionArn()));
+        // Each hook has a role of its own, which the shared function assumes.
+        assertNotEquals(stack.resolve(drain.getRole().getRoleArn()), stack.resolve(bootstrap.getRole().getRoleArn()));
+        assertEquals(360, drain.getReconciliationPeriod().toSeconds());
+
+        assertEquals(900, drain.getHeartbeatTimeout().toSeconds());
+        assertEquals(1500, bootstrap.getHeartbeatTimeout().toSeconds());
         assertEquals(Map.of("Ref", "BootstrapHook084086CE"),
                 stack.resolve(((LifecycleHook) bootstrap.getLifecycleHook()).getLifecycleHookName()));
         assertEquals("bootstrap", bootstrap.getLifecycleHookName());
+    }
+
+    @Test
+    void aRuntimeOfItsOwnGivesAHookASecondFunction() {
+        Stack stack = newStack();
+        IAutoScalingGroup fleet = AutoScalingGroup.fromAutoScalingGroupName(stack, "Fleet", "web-fleet");
+        LifecycleCommandHook sharedHook = LifecycleCommandHook.Builder.create(stack, "Shared")
+                .autoScalingGroup(fleet)
+                .transition(LifecycleTransition.INSTANCE_TERMINATING)
+                .commands(List.of("systemctl stop application"))
+                .timeout(Duration.minutes(5))
+                .build();
+        LifecycleCommandRuntime isolated = new LifecycleCommandRuntime(stack, "Isolated");
+        LifecycleCommandHook apart = LifecycleCommandHook.Builder.create(stack, "Apart")
+                .autoScalingGroup(fleet)
+                .transition(LifecycleTransition.INSTANCE_TERMINATING)
+                .commands(List.of("systemctl stop application"))
+                .timeout(Duration.minutes(5))
+                .runtime(isolated)
+                .build();
+
+        Template template = Template.fromStack(stack);
+        template.resourceCountIs("AWS::Lambda::Function", 2);
+        template.resourceCountIs("AWS::DynamoDB::Table", 2);
+        assertEquals(isolated.getNode().getPath(), apart.getRuntime().getNode().getPath());
+        assertEquals(stack.resolve(isolated.getHandler().getFunctionArn()), stack.resolve(apart.getHandler().getFunctionArn()));
+        assertNotEquals(stack.resolve(sharedHook.getHandler().getFunctionArn()), stack.resolve(apart.getHandler().getFunctionArn()));
+        assertNotEquals(isolated.getNamePrefix(), sharedHook.getRuntime().getNamePrefix());
+        // The hook's lifecycle rule invokes its own runtime's function.
+        template.hasResourceProperties("AWS::Events::Rule", Map.of(
+                "EventPattern", Map.of("detail", Map.of("LifecycleHookName", List.of(apart.getLifecycleHookName()))),
+                "Targets", List.of(Map.of("Arn", stack.resolve(isolated.getHandler().getFunctionArn())))));
     }
 
     @Test
