@@ -15,15 +15,17 @@
  * environment: they change only when the stack is deployed. Settings are
  * taken only when they are the runtime's own (`refusal`).
  */
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ActionTable } from './action-table';
 import { clientOptions } from './client-options';
-import { HookSettings, NAME, parseHookSettings, RUNTIME_ENVIRONMENT } from './hook-settings';
+import { GroupTag, HookSettings, NAME, parseHookSettings, RUNTIME_ENVIRONMENT } from './hook-settings';
 
 export { EVENT_KEY, HOOK_KEY, parseHookSettings, RUNTIME_ENVIRONMENT } from './hook-settings';
-export type { HookSettings } from './hook-settings';
+export type { GroupTag, HookSettings } from './hook-settings';
 
 const ssm = new SSMClient(clientOptions());
+const autoScaling = new AutoScalingClient(clientOptions());
 
 /** What the function's environment says of the runtime. */
 export interface RuntimeSettings {
@@ -41,6 +43,8 @@ export interface RuntimeSettings {
 
 /** Everything the handler needs to serve one hook: its settings and the runtime's. */
 export interface HookConfig extends HookSettings {
+  /** The group's name, from the settings or found by the group's tag. */
+  readonly groupName: string;
   /** The hook's records in the runtime's table. */
   readonly actionTable: ActionTable;
   readonly registrationWaitArn?: string;
@@ -74,7 +78,7 @@ export function readRuntime(env: Record<string, string | undefined>): RuntimeSet
 }
 
 /** The configuration of one hook: its settings beside the runtime's. */
-export function hookConfig(settings: HookSettings, runtime: RuntimeSettings): HookConfig {
+export function hookConfig(settings: HookSettings & { readonly groupName: string }, runtime: RuntimeSettings): HookConfig {
   return {
     ...settings,
     // Each hook's records are kept apart in the shared table, by its document's name (unique in the runtime).
@@ -157,6 +161,7 @@ function keep(runtime: RuntimeSettings, name: string | undefined, value: string 
 export function settingsOf(config: HookConfig): HookSettings {
   return {
     groupName: config.groupName,
+    ...(config.groupTag !== undefined ? { groupTag: config.groupTag } : {}),
     hookName: config.hookName,
     documentName: config.documentName,
     transition: config.transition,
@@ -169,4 +174,46 @@ export function settingsOf(config: HookConfig): HookSettings {
     ...(config.stages !== undefined ? { stages: config.stages } : {}),
     ...(config.roleArn !== undefined ? { roleArn: config.roleArn } : {}),
   };
+}
+
+const groupsByTag = new Map<string, { readonly name: string | undefined; readonly readAt: number }>();
+
+/**
+ * The settings with their group's name: as they say, or, for a group of the
+ * same app, the group that carries the hook's tag (one
+ * DescribeAutoScalingGroups, kept for a few minutes per environment).
+ * @returns undefined when no group carries the tag (the group was deleted)
+ */
+export async function withGroupName(settings: HookSettings): Promise<(HookSettings & { readonly groupName: string }) | undefined> {
+  if (settings.groupName !== undefined) return { ...settings, groupName: settings.groupName };
+  const tag = settings.groupTag!;
+  const key = `${tag.key}=${tag.value}`;
+  const kept = groupsByTag.get(key);
+  if (kept && Date.now() - kept.readAt < SETTINGS_TTL_MS) return kept.name === undefined ? undefined : { ...settings, groupName: kept.name };
+  const names = await groupsWithTags([tag]);
+  const name = names.get(key);
+  groupsByTag.set(key, { name, readAt: Date.now() });
+  return name === undefined ? undefined : { ...settings, groupName: name };
+}
+
+/** The groups that carry these tags, by `key=value`: one call per 100 groups. */
+export async function groupsWithTags(tags: readonly GroupTag[]): Promise<Map<string, string>> {
+  const wanted = new Set(tags.map((t) => `${t.key}=${t.value}`));
+  const found = new Map<string, string>();
+  if (wanted.size === 0) return found;
+  let token: string | undefined;
+  do {
+    const page = await autoScaling.send(new DescribeAutoScalingGroupsCommand({
+      Filters: [{ Name: 'tag-key', Values: [...new Set(tags.map((t) => t.key))] }],
+      NextToken: token,
+    }));
+    for (const group of page.AutoScalingGroups ?? []) {
+      for (const t of group.Tags ?? []) {
+        const key = `${t.Key}=${t.Value}`;
+        if (wanted.has(key) && group.AutoScalingGroupName) found.set(key, group.AutoScalingGroupName);
+      }
+    }
+    token = page.NextToken;
+  } while (token);
+  return found;
 }

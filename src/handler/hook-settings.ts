@@ -7,8 +7,21 @@
 import type { LifecycleResult, Transition } from './events';
 
 /** A hook's own settings, as its rule and its parameter carry them (JSON). */
+/** A tag that marks the group a hook serves. */
+export interface GroupTag {
+  readonly key: string;
+  readonly value: string;
+}
+
 export interface HookSettings {
-  readonly groupName: string;
+  /**
+   * The group's name. Absent for a group of the same app, whose name the hook
+   * must not refer to (the group waits for the hook's resources): its
+   * lifecycle events bring the name, and `groupTag` finds it otherwise.
+   */
+  readonly groupName?: string;
+  /** A group of the same app: the tag the construct places on it (and its instances). */
+  readonly groupTag?: GroupTag;
   readonly hookName: string;
   readonly documentName: string;
   readonly transition: Transition;
@@ -45,6 +58,8 @@ export const EVENT_KEY = 'event';
 export const NAME = /^[A-Za-z0-9\-_/.:]{1,255}$/;
 /** Auto Scaling group names: up to 255 characters, none a control character. */
 const GROUP_NAME = /^[^\u0000-\u001f]{1,255}$/;
+/** Tag keys and values the construct writes: letters, digits and `-_.:/=+@ `, at most 128 characters. */
+const TAG = /^[\w\-.:/=+@ ]{1,128}$/;
 /** CloudWatch Logs group names: up to 512 of letters, digits, `.-_/#`. */
 const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
@@ -57,11 +72,16 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
 export function parseHookSettings(value: unknown): HookSettings | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'hook settings are not an object';
   const v = value as Record<string, unknown>;
-  const patterns = { groupName: GROUP_NAME, hookName: NAME, documentName: NAME, outputLogGroupName: LOG_GROUP_NAME } as const;
+  const patterns = { hookName: NAME, documentName: NAME, outputLogGroupName: LOG_GROUP_NAME } as const;
   for (const [key, pattern] of Object.entries(patterns)) {
     const field = v[key];
     if (typeof field !== 'string' || !pattern.test(field)) return `hook settings: ${key} is missing or malformed`;
   }
+  if (v.groupName !== undefined && (typeof v.groupName !== 'string' || !GROUP_NAME.test(v.groupName))) return 'hook settings: groupName is malformed';
+  const tag = v.groupTag as Record<string, unknown> | undefined;
+  if (tag !== undefined && (typeof tag !== 'object' || tag === null || typeof tag.key !== 'string' || typeof tag.value !== 'string'
+    || !TAG.test(tag.key) || !TAG.test(tag.value))) return 'hook settings: groupTag is malformed';
+  if (v.groupName === undefined && tag === undefined) return 'hook settings name neither a group nor its tag';
   if (v.transition !== 'launch' && v.transition !== 'terminate') return 'hook settings: transition must be launch or terminate';
   if (v.failureResult !== 'CONTINUE' && v.failureResult !== 'ABANDON') return 'hook settings: failureResult must be CONTINUE or ABANDON';
   for (const key of ['registrationTimeoutSeconds', 'deliveryTimeoutSeconds', 'executionTimeoutSeconds', 'heartbeatTimeoutSeconds'] as const) {
@@ -70,7 +90,8 @@ export function parseHookSettings(value: unknown): HookSettings | string {
   if (v.stages !== undefined && typeof v.stages !== 'string') return 'hook settings: stages must be a string';
   if (v.roleArn !== undefined && (typeof v.roleArn !== 'string' || !ROLE_ARN.test(v.roleArn))) return 'hook settings: roleArn is malformed';
   return {
-    groupName: v.groupName as string,
+    ...(typeof v.groupName === 'string' ? { groupName: v.groupName } : {}),
+    ...(tag !== undefined ? { groupTag: { key: tag.key as string, value: tag.value as string } } : {}),
     hookName: v.hookName as string,
     documentName: v.documentName as string,
     transition: v.transition,

@@ -6,21 +6,28 @@
  * is logged and left to the next pass, and costs the others nothing.
  */
 import { errorName } from './aws-errors';
-import { allHookSettings, hookConfig, RuntimeSettings } from './hook-config';
+import { allHookSettings, groupsWithTags, hookConfig, RuntimeSettings } from './hook-config';
 import { describeGroups, reconcile } from './reconcile';
 
 /** Hooks passed at once; each passes up to PASS_CONCURRENCY instances at once. */
 export const HOOK_CONCURRENCY = 4;
 
 export async function passAllHooks(runtime: RuntimeSettings, remainingMs: () => number, requestId?: string): Promise<number> {
-  const hooks = await allHookSettings(runtime);
-  if (hooks.length === 0) return 0;
+  const all = await allHookSettings(runtime);
+  if (all.length === 0) return 0;
+  // Groups of the same app are known by the tag the construct placed on them: one call finds them all.
+  const tagged = await groupsWithTags(all.flatMap((h) => (h.groupName === undefined && h.groupTag ? [h.groupTag] : [])));
+  const hooks = all.map((h) => ({ ...h, groupName: h.groupName ?? tagged.get(`${h.groupTag!.key}=${h.groupTag!.value}`) ?? '' }));
   // One DescribeAutoScalingGroups for up to 50 groups: an idle pass costs the same few calls whatever the number of hooks.
-  const groups = await describeGroups(hooks.map((h) => h.groupName));
+  const groups = await describeGroups(hooks.flatMap((h) => (h.groupName ? [h.groupName] : [])));
   let next = 0;
   const worker = async () => {
     while (next < hooks.length) {
       const settings = hooks[next++];
+      if (!settings.groupName) {
+        console.error({ message: 'no Auto Scaling group carries the hook\'s tag; nothing to reconcile', hookName: settings.hookName, tag: settings.groupTag?.key });
+        continue;
+      }
       try {
         await reconcile(hookConfig(settings, runtime), remainingMs, requestId, groups.get(settings.groupName) ?? null);
       } catch (error) {

@@ -13,6 +13,7 @@ import {
   refusal,
   RuntimeSettings,
   settingsOfDocument,
+  withGroupName,
 } from './hook-config';
 
 /** Where an event goes. */
@@ -32,7 +33,9 @@ export async function routeEvent(event: unknown, runtime: RuntimeSettings): Prom
     if (typeof settings === 'string') return ignored(settings);
     const refused = refusal(runtime, settings);
     if (refused) return ignored(refused);
-    return { kind: 'hook', config: hookConfig(settings, runtime), event: event[EVENT_KEY] };
+    // The hook's rule puts the group's name from the event into the settings of a group of the same app.
+    if (settings.groupName === undefined) return ignored('hook settings in a rule\'s wrapper name no group');
+    return { kind: 'hook', config: hookConfig({ ...settings, groupName: settings.groupName }, runtime), event: event[EVENT_KEY] };
   }
 
   // A registration check, with the settings its launch event came with.
@@ -42,7 +45,8 @@ export async function routeEvent(event: unknown, runtime: RuntimeSettings): Prom
     if (typeof settings === 'string') return ignored(`registration check: ${settings}`);
     const refused = refusal(runtime, settings);
     if (refused) return ignored(`registration check: ${refused}`);
-    return { kind: 'hook', config: hookConfig(settings, runtime), event };
+    if (settings.groupName === undefined) return ignored('registration check: hook settings name no group');
+    return { kind: 'hook', config: hookConfig({ ...settings, groupName: settings.groupName }, runtime), event };
   }
 
   const detailType = event['detail-type'];
@@ -57,7 +61,9 @@ export async function routeEvent(event: unknown, runtime: RuntimeSettings): Prom
     if (typeof documentName !== 'string') return ignored('command invocation event without a document-name');
     const settings = await settingsOfDocument(runtime, documentName);
     if (!settings) return ignored('command invocation of a document that is no hook\'s of this runtime');
-    return { kind: 'hook', config: hookConfig(settings, runtime), event };
+    const named = await withGroupName(settings);
+    if (!named) return ignored('command invocation of a hook whose group carries its tag no more');
+    return { kind: 'hook', config: hookConfig(named, runtime), event };
   }
 
   return ignored('not an event of a hook of this runtime');

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import {
   Annotations,
   CfnResource,
   Duration,
   Names,
+  Lazy,
   Stack,
+  Tags,
   Token,
   aws_autoscaling as autoscaling,
   aws_cloudwatch as cloudwatch,
@@ -34,7 +37,7 @@ import {
   LAUNCH_DETAIL_TYPE,
   TERMINATE_DETAIL_TYPE,
 } from '../handler/events';
-import { EVENT_KEY, HOOK_KEY, HookSettings } from '../handler/hook-settings';
+import { EVENT_KEY, GroupTag, HOOK_KEY, HookSettings } from '../handler/hook-settings';
 import { HOOK_METRICS, METRIC_DIMENSIONS, METRIC_NAMESPACE } from '../handler/metrics';
 import { LifecycleStage } from '../lifecycle-stage';
 import { suppressNagFindings } from '../nag-suppressions';
@@ -214,8 +217,13 @@ export interface LifecycleCommandHookProps {
  * the lifecycle action.
  */
 export class LifecycleCommandHook extends Construct {
-  /** The lifecycle hook on the group. */
-  public readonly lifecycleHook: autoscaling.ILifecycleHook;
+  /**
+   * The lifecycle hook resource, for an imported group. Undefined for a group
+   * of the same app, whose own definition holds the hook (its
+   * `LifecycleHookSpecificationList`), so that its first instances run the
+   * commands too.
+   */
+  public readonly lifecycleHook?: autoscaling.ILifecycleHook;
 
   /** The name of the lifecycle hook. */
   public readonly lifecycleHookName: string;
@@ -287,7 +295,15 @@ export class LifecycleCommandHook extends Construct {
     // A name known at synth time lets the rule and the settings refer to the
     // hook without depending on it, so the hook can depend on them instead:
     // it then exists only while something is there to complete its actions.
-    const hookName = props.lifecycleHookName ?? Names.uniqueResourceName(this, { maxLength: 255, separator: '-' });
+    // A group of this app gets the hook in its own definition (LifecycleHookSpecificationList), so
+    // that its first instances run the commands; it then waits for what the hook needs, which
+    // therefore names the group by a tag rather than by its name.
+    const ownGroup = group instanceof autoscaling.AutoScalingGroup ? group : undefined;
+    // Such a hook's default name starts with the runtime's prefix: never the name a separate hook
+    // resource of an earlier version had, whose deletion after an upgrade would remove this one.
+    const hookName = props.lifecycleHookName ?? (ownGroup
+      ? `${runtime.namePrefix}-${Names.uniqueResourceName(this, { maxLength: 240, separator: '-' })}`
+      : Names.uniqueResourceName(this, { maxLength: 255, separator: '-' }));
     this.lifecycleHookName = hookName;
 
     // Every line counts: the agent takes the script's exit status as the
@@ -324,11 +340,23 @@ export class LifecycleCommandHook extends Construct {
       suppressOutputLogGroupFinding(this.outputLogGroup);
     }
 
-    const hookRole = new HookRole(this, 'Role', { runtime, groupName: group.autoScalingGroupName, documentName });
+    const groupTag: GroupTag | undefined = ownGroup && {
+      key: `cdk-lifecycle-command-hook:${createHash('sha256').update(documentName).digest('hex').slice(0, 12)}`,
+      value: documentName,
+    };
+    if (ownGroup && groupTag) {
+      // On the group, and on its instances from their launch: the hook's role sends and completes by it.
+      Tags.of(ownGroup).add(groupTag.key, groupTag.value, { applyToLaunchedInstances: true, includeResourceTypes: ['AWS::AutoScaling::AutoScalingGroup'] });
+    }
+    const hookRole = new HookRole(this, 'Role', {
+      runtime,
+      group: groupTag ? { tag: groupTag } : { name: group.autoScalingGroupName },
+      documentName,
+    });
     this.role = hookRole.role;
 
     const settings: HookSettings = {
-      groupName: group.autoScalingGroupName,
+      ...(groupTag ? { groupTag } : { groupName: group.autoScalingGroupName }),
       hookName,
       documentName,
       transition: isLaunch ? 'launch' : 'terminate',
@@ -357,27 +385,19 @@ export class LifecycleCommandHook extends Construct {
       eventPattern: {
         source: ['aws.autoscaling'],
         detailType: [isLaunch ? LAUNCH_DETAIL_TYPE : TERMINATE_DETAIL_TYPE],
-        detail: {
+        // A group of the same app is not named (it waits for this rule): its hook's name, which bears the runtime's prefix, is enough.
+        detail: ownGroup ? { LifecycleHookName: [hookName] } : {
           AutoScalingGroupName: [group.autoScalingGroupName],
           LifecycleHookName: [hookName],
         },
       },
       // EventBridge retries delivery until the action could no longer be completed.
       targets: [runtime._target(heartbeatSeconds, undefined, events.RuleTargetInput.fromObject({
-        [HOOK_KEY]: settings,
+        // The group's name comes with the event when the settings cannot name it.
+        [HOOK_KEY]: ownGroup ? { ...settings, groupName: events.EventField.fromPath('$.detail.AutoScalingGroupName') } : settings,
         [EVENT_KEY]: events.EventField.fromPath('$'),
       }))],
     });
-
-    const hook = new autoscaling.LifecycleHook(this, 'Hook', {
-      autoScalingGroup: group,
-      lifecycleTransition: props.transition,
-      lifecycleHookName: hookName,
-      heartbeatTimeout: this.heartbeatTimeout,
-      defaultResult,
-      notificationMetadata: props.notificationMetadata,
-    });
-    this.lifecycleHook = hook;
 
     const needs: IConstruct[] = [lifecycleRule, hookRole, parameter, document, ...runtime._dependables()];
     if (isLaunch) needs.push(...runtime._serveLaunchHook());
@@ -385,7 +405,30 @@ export class LifecycleCommandHook extends Construct {
       const instancePolicy = configureInstanceRole(this, group, this.outputLogGroup, props.configureInstanceRole !== undefined);
       if (instancePolicy) needs.push(instancePolicy);
     }
-    hook.node.addDependency(...needs);
+
+    if (ownGroup) {
+      addHookSpecification(ownGroup, {
+        lifecycleHookName: hookName,
+        lifecycleTransition: props.transition,
+        heartbeatTimeout: heartbeatSeconds,
+        defaultResult,
+        notificationMetadata: props.notificationMetadata,
+      });
+      // The group, and so its first instances, wait for everything the hook needs.
+      (ownGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).node.addDependency(...needs);
+      this.lifecycleHook = undefined;
+    } else {
+      const hook = new autoscaling.LifecycleHook(this, 'Hook', {
+        autoScalingGroup: group,
+        lifecycleTransition: props.transition,
+        lifecycleHookName: hookName,
+        heartbeatTimeout: this.heartbeatTimeout,
+        defaultResult,
+        notificationMetadata: props.notificationMetadata,
+      });
+      hook.node.addDependency(...needs);
+      this.lifecycleHook = hook;
+    }
   }
 
 
@@ -541,4 +584,22 @@ function suppressOutputLogGroupFinding(group: logs.ILogGroup) {
     rule: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
     reason: 'CloudWatch Logs encrypts every log group at rest; to encrypt the command output with a customer managed KMS key, pass an outputLogGroup that has one.',
   }]);
+}
+
+const hookSpecifications = new WeakMap<autoscaling.AutoScalingGroup, autoscaling.CfnAutoScalingGroup.LifecycleHookSpecificationProperty[]>();
+
+/** Adds a hook to the group's own definition, beside any the group already has. */
+function addHookSpecification(group: autoscaling.AutoScalingGroup, spec: autoscaling.CfnAutoScalingGroup.LifecycleHookSpecificationProperty) {
+  let specs = hookSpecifications.get(group);
+  if (!specs) {
+    const list: autoscaling.CfnAutoScalingGroup.LifecycleHookSpecificationProperty[] = [];
+    const cfn = group.node.defaultChild as autoscaling.CfnAutoScalingGroup;
+    const existing = cfn.lifecycleHookSpecificationList;
+    cfn.lifecycleHookSpecificationList = Lazy.any({
+      produce: () => [...(Array.isArray(existing) ? existing : existing ? [existing] : []), ...list],
+    }) as unknown as autoscaling.CfnAutoScalingGroup.LifecycleHookSpecificationProperty[];
+    hookSpecifications.set(group, list);
+    specs = list;
+  }
+  specs.push(spec);
 }
