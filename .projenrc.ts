@@ -1,4 +1,5 @@
 import { awscdk, javascript } from 'projen';
+import { ReleaseTrigger } from 'projen/lib/release';
 
 // The aws-cdk-lib versions, each for a reason (the README's "Install" says which
 // feature sets the floor):
@@ -24,9 +25,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   license: 'Apache-2.0',
   keywords: ['cdk', 'awscdk', 'autoscaling', 'lifecycle-hook', 'ssm', 'run-command'],
   defaultReleaseBranch: 'main',
-  // No release workflow until the repository has a hosted home with publishing
-  // credentials; the packages for every language are built and tested all the same.
-  release: false,
+  // Releases: every push to main that holds a `feat:` or `fix:` commit since the
+  // last release bumps the version by conventional commits, writes the
+  // changelog, tags, and publishes to npm, PyPI, Maven Central and the Go module
+  // repository, with the secrets the README's "Releases" lists.
+  release: true,
+  releaseTrigger: ReleaseTrigger.continuous(),
+  releaseToNpm: true,
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   tsconfigDevFile: 'tsconfig.dev.json',
