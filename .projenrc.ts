@@ -123,6 +123,20 @@ const example = project.addTask('synth:example', {
 example.spawn(project.tasks.tryFind('bundle')!);
 example.exec('ts-node --project tsconfig.dev.json examples/app.ts');
 
+// Installable packages for every language, from a fresh clone (until a release
+// exists, and to try a change): the handler bundle, the jsii compile, the
+// post-compile step whose rosetta translations the non-TypeScript READMEs are
+// made of (without them a wheel's README shows TypeScript in its Python
+// blocks), then each language's package in dist/ (js, python, java, go), and a
+// check that the wheel's README shows Python.
+const fromSource = project.addTask('package:from-source', {
+  description: 'Build installable packages for every language into dist/ (npm tgz, Python wheel, Maven artifact, Go module)',
+});
+for (const step of ['pre-compile', 'compile', 'post-compile', 'package:js', 'package:python', 'package:java', 'package:go']) {
+  fromSource.spawn(project.tasks.tryFind(step)!);
+}
+fromSource.exec('python3 test/packaging/check-wheel-readme.py');
+
 // Every test suite, as CI runs it: bundle, jsii compile, unit tests and lint,
 // the jsii packages for every language, then the example app.
 const testAll = project.addTask('test:all', {
