@@ -34,6 +34,7 @@ import { LifecycleCommandFunction } from './handler/lifecycle-command-function';
 import { HOOK_METRICS, METRIC_DIMENSIONS, METRIC_NAMESPACE } from './handler/metrics';
 import { LifecycleStage } from './lifecycle-stage';
 import { cfnResourceOf, nagFindingValue, NagSuppression, suppressNagFindings } from './nag-suppressions';
+import { checkPropTypes, describeValue } from './prop-types';
 import {
   COMPLETION_MARGIN_SECONDS, DELIVERY_TIMEOUT_SECONDS, heartbeatTimeoutSeconds, maxCommandSeconds, PASS_PERIOD_SECONDS,
 } from './reconciliation-timing';
@@ -252,6 +253,7 @@ export class LifecycleCommandHook extends Construct {
   private readonly groupName: string;
 
   constructor(scope: Construct, id: string, props: LifecycleCommandHookProps) {
+    checkPropTypes(props);
     super(scope, id);
 
     const isLaunch = props.transition === autoscaling.LifecycleTransition.INSTANCE_LAUNCHING;
@@ -802,15 +804,6 @@ function validateCommands(commands: string[]) {
 /** `{{ name }}` as `{''{ name }}`: SSM no longer sees a parameter, and the shell drops the empty quotes. */
 function escapedReference(reference: string, quotes = "''"): string {
   return `{${quotes}${reference.slice(1)}`;
-}
-
-/** A value of the wrong type, for an error message: its type and, when short, the value. */
-function describeValue(value: unknown): string {
-  const type = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
-  let text: string | undefined;
-  try { text = JSON.stringify(value); } catch { text = undefined; }
-  if (text === undefined || text.length > 80) return `of type ${type}`;
-  return `of type ${type} (${text})`;
 }
 
 /**
