@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, ReleasableCommits } from 'projen';
 import { ReleaseTrigger } from 'projen/lib/release';
 
 // The aws-cdk-lib versions, each for a reason (the README's "Install" says which
@@ -26,11 +26,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
   keywords: ['cdk', 'awscdk', 'autoscaling', 'lifecycle-hook', 'ssm', 'run-command'],
   defaultReleaseBranch: 'main',
   // Releases: every push to main that holds a `feat:` or `fix:` commit since the
-  // last release bumps the version by conventional commits, writes the
-  // changelog, tags, and publishes to npm, PyPI, Maven Central and the Go module
-  // repository, with the secrets the README's "Releases" lists.
+  // last release bumps the version by conventional commits (feat: minor, fix:
+  // patch, a breaking change: major), writes the changelog, tags, and publishes
+  // to npm, PyPI, Maven Central and the Go module repository, with the secrets
+  // the README's "Releases" lists. The first release is the version in
+  // package.json, 0.0.0. test/release.test.ts checks the workflow and a bump.
   release: true,
   releaseTrigger: ReleaseTrigger.continuous(),
+  releasableCommits: ReleasableCommits.featuresAndFixes(),
   releaseToNpm: true,
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
