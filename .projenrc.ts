@@ -26,8 +26,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   keywords: ['cdk', 'awscdk', 'autoscaling', 'lifecycle-hook', 'ssm', 'run-command'],
   defaultReleaseBranch: 'main',
   // Releases: every push to main that holds a `feat:` or `fix:` commit since the
-  // last release bumps the version by conventional commits (feat: minor, fix:
-  // patch, a breaking change: major), writes the changelog, tags, and publishes
+  // last release bumps the version by conventional commits (from 1.0.0 on, feat:
+  // minor, fix: patch, a breaking change: major; before, a breaking change is a
+  // minor version and the others a patch), writes the changelog, tags, and publishes
   // to npm, PyPI, Maven Central and the Go module repository, with the secrets
   // the README's "Releases" lists. The first release is the version in
   // package.json, 0.0.0. test/release.test.ts checks the workflow and a bump.
@@ -182,6 +183,12 @@ const rosetta = project.addTask('rosetta:extract', {
   exec: 'jsii-rosetta extract --strict',
 });
 project.postCompileTask.spawn(rosetta);
+// The same for the examples of docs/*.md, which are in no assembly (see the script).
+const rosettaDocs = project.addTask('rosetta:docs', {
+  description: 'Compile the TypeScript examples of docs/*.md with jsii-rosetta, strictly',
+  exec: 'ts-node --project tsconfig.dev.json projenrc/rosetta-docs.ts',
+});
+project.postCompileTask.spawn(rosettaDocs);
 
 // Consumer test suites against the artifacts in dist/: a pytest suite in a
 // virtual environment of its own, a Maven project, a Go module. Each runs alone
