@@ -277,6 +277,6 @@ bench.spawn(project.tasks.tryFind('bundle')!);
 bench.exec('ts-node --project tsconfig.dev.json bench/run.ts', { receiveArgs: true });
 project.addPackageIgnore('/bench/');
 // Development-only files stay out of the npm package.
-for (const path of ['/.ci/', '/cdk.out/', '/examples/', '/rosetta/']) project.addPackageIgnore(path);
+for (const path of ['/.ci/', '/cdk.out/', '/docs/', '/examples/', '/rosetta/']) project.addPackageIgnore(path);
 
 project.synth();
