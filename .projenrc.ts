@@ -1,7 +1,6 @@
-import { awscdk, javascript, ReleasableCommits } from 'projen';
-import { ReleaseTrigger } from 'projen/lib/release';
+import { awscdk, javascript, ReleasableCommits, release } from 'projen';
 
-// The aws-cdk-lib versions, each for a reason (the README's "Install" says which
+// The aws-cdk-lib versions, each for a reason (docs/development.md says which
 // feature sets the floor):
 // - the floor, which users may run: lambda's applicationLogLevelV2 and
 //   systemLogLevelV2 (JSON logs with levels) came in 2.144.0;
@@ -33,7 +32,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // the README's "Releases" lists. The first release is the version in
   // package.json, 0.0.0. test/release.test.ts checks the workflow and a bump.
   release: true,
-  releaseTrigger: ReleaseTrigger.continuous(),
+  releaseTrigger: release.ReleaseTrigger.continuous(),
   releasableCommits: ReleasableCommits.featuresAndFixes(),
   releaseToNpm: true,
   packageManager: javascript.NodePackageManager.NPM,

@@ -56,9 +56,11 @@ describe('a prop of the wrong type from plain JavaScript names the prop, the val
       'LifecycleCommandHook: shell is of type string ("/bin/bash"); give CommandShell.SH or CommandShell.POWERSHELL.'],
     ['stages as one stage', { stages: LifecycleStage.TERMINATE },
       'LifecycleCommandHook: stages is of type string ("terminate"); give a list of LifecycleStage values, e.g. [LifecycleStage.LAUNCH_INTO_GROUP].'],
-    ['a stage that is not a LifecycleStage', { stages: [LifecycleStage.TERMINATE, 'warm-pool'] },
-      'LifecycleCommandHook: stages[1] is of type string ("warm-pool"); give one of LifecycleStage.ENTER_WARM_POOL, LifecycleStage.LEAVE_WARM_POOL, '
-      + 'LifecycleStage.LAUNCH_INTO_GROUP, LifecycleStage.RETURN_TO_WARM_POOL, LifecycleStage.TERMINATE.'],
+    ['a stage that is a number', { stages: [LifecycleStage.TERMINATE, 4] },
+      'LifecycleCommandHook: stages[1] is of type number (4); give a LifecycleStage, e.g. LifecycleStage.LAUNCH_INTO_GROUP.'],
+    ['a stage that is no LifecycleStage (the construct names the transition\'s stages)', { stages: [LifecycleStage.TERMINATE, 'warm-pool'] },
+      'LifecycleCommandHook: stages[1] is "warm-pool", which is not a stage of a terminate hook; a terminate hook has '
+      + 'LifecycleStage.RETURN_TO_WARM_POOL, LifecycleStage.TERMINATE.'],
     ['defaultResult as a boolean', { defaultResult: true },
       'LifecycleCommandHook: defaultResult is of type boolean (true); give autoscaling.DefaultResult.CONTINUE or autoscaling.DefaultResult.ABANDON.'],
     ['defaultResult in lower case', { defaultResult: 'abandon' },
