@@ -1,6 +1,6 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, ReleasableCommits, release } from 'projen';
 
-// The aws-cdk-lib versions, each for a reason (the README's "Install" says which
+// The aws-cdk-lib versions, each for a reason (docs/development.md says which
 // feature sets the floor):
 // - the floor, which users may run: lambda's applicationLogLevelV2 and
 //   systemLogLevelV2 (JSON logs with levels) came in 2.144.0;
@@ -24,9 +24,17 @@ const project = new awscdk.AwsCdkConstructLibrary({
   license: 'Apache-2.0',
   keywords: ['cdk', 'awscdk', 'autoscaling', 'lifecycle-hook', 'ssm', 'run-command'],
   defaultReleaseBranch: 'main',
-  // No release workflow until the repository has a hosted home with publishing
-  // credentials; the packages for every language are built and tested all the same.
-  release: false,
+  // Releases: every push to main that holds a `feat:` or `fix:` commit since the
+  // last release bumps the version by conventional commits (from 1.0.0 on, feat:
+  // minor, fix: patch, a breaking change: major; before, a breaking change is a
+  // minor version and the others a patch), writes the changelog, tags, and publishes
+  // to npm, PyPI, Maven Central and the Go module repository, with the secrets
+  // the README's "Releases" lists. The first release is the version in
+  // package.json, 0.0.0. test/release.test.ts checks the workflow and a bump.
+  release: true,
+  releaseTrigger: release.ReleaseTrigger.continuous(),
+  releasableCommits: ReleasableCommits.featuresAndFixes(),
+  releaseToNpm: true,
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   tsconfigDevFile: 'tsconfig.dev.json',
@@ -119,6 +127,20 @@ const example = project.addTask('synth:example', {
 example.spawn(project.tasks.tryFind('bundle')!);
 example.exec('ts-node --project tsconfig.dev.json examples/app.ts');
 
+// Installable packages for every language, from a fresh clone (until a release
+// exists, and to try a change): the handler bundle, the jsii compile, the
+// post-compile step whose rosetta translations the non-TypeScript READMEs are
+// made of (without them a wheel's README shows TypeScript in its Python
+// blocks), then each language's package in dist/ (js, python, java, go), and a
+// check that the wheel's README shows Python.
+const fromSource = project.addTask('package:from-source', {
+  description: 'Build installable packages for every language into dist/ (npm tgz, Python wheel, Maven artifact, Go module)',
+});
+for (const step of ['pre-compile', 'compile', 'post-compile', 'package:js', 'package:python', 'package:java', 'package:go']) {
+  fromSource.spawn(project.tasks.tryFind(step)!);
+}
+fromSource.exec('python3 test/packaging/check-wheel-readme.py');
+
 // Every test suite, as CI runs it: bundle, jsii compile, unit tests and lint,
 // the jsii packages for every language, then the example app.
 const testAll = project.addTask('test:all', {
@@ -161,6 +183,12 @@ const rosetta = project.addTask('rosetta:extract', {
   exec: 'jsii-rosetta extract --strict',
 });
 project.postCompileTask.spawn(rosetta);
+// The same for the examples of docs/*.md, which are in no assembly (see the script).
+const rosettaDocs = project.addTask('rosetta:docs', {
+  description: 'Compile the TypeScript examples of docs/*.md with jsii-rosetta, strictly',
+  exec: 'ts-node --project tsconfig.dev.json projenrc/rosetta-docs.ts',
+});
+project.postCompileTask.spawn(rosettaDocs);
 
 // Consumer test suites against the artifacts in dist/: a pytest suite in a
 // virtual environment of its own, a Maven project, a Go module. Each runs alone
@@ -249,6 +277,6 @@ bench.spawn(project.tasks.tryFind('bundle')!);
 bench.exec('ts-node --project tsconfig.dev.json bench/run.ts', { receiveArgs: true });
 project.addPackageIgnore('/bench/');
 // Development-only files stay out of the npm package.
-for (const path of ['/.ci/', '/cdk.out/', '/examples/', '/rosetta/']) project.addPackageIgnore(path);
+for (const path of ['/.ci/', '/cdk.out/', '/docs/', '/examples/', '/rosetta/']) project.addPackageIgnore(path);
 
 project.synth();

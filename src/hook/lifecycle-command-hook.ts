@@ -41,6 +41,7 @@ import { EVENT_KEY, GroupTag, HOOK_KEY, HookSettings } from '../handler/hook-set
 import { HOOK_METRICS, METRIC_DIMENSIONS, METRIC_NAMESPACE } from '../handler/metrics';
 import { LifecycleStage } from '../lifecycle-stage';
 import { suppressNagFindings } from '../nag-suppressions';
+import { checkPropTypes } from '../prop-types';
 import { DELIVERY_TIMEOUT_SECONDS, heartbeatTimeoutSeconds } from '../reconciliation-timing';
 import { LifecycleCommandRuntime } from '../runtime/lifecycle-command-runtime';
 import { commandScript, EXIT_ON_ERROR } from '../script';
@@ -266,6 +267,7 @@ export class LifecycleCommandHook extends Construct {
   private readonly groupName: string;
 
   constructor(scope: Construct, id: string, props: LifecycleCommandHookProps) {
+    checkPropTypes(props);
     super(scope, id);
 
     const isLaunch = props.transition === autoscaling.LifecycleTransition.INSTANCE_LAUNCHING;

@@ -5,6 +5,7 @@
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import { EXECUTION_TIMEOUT_PARAMETER } from '../document';
+import { describeValue } from '../prop-types';
 import {
   COMPLETION_MARGIN_SECONDS, DELIVERY_TIMEOUT_SECONDS, maxCommandSeconds, PASS_PERIOD_SECONDS,
 } from '../reconciliation-timing';
@@ -63,14 +64,6 @@ function escapedReference(reference: string, quotes = "''"): string {
   return `{${quotes}${reference.slice(1)}`;
 }
 
-/** A value of the wrong type, for an error message: its type and, when short, the value. */
-function describeValue(value: unknown): string {
-  const type = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
-  let text: string | undefined;
-  try { text = JSON.stringify(value); } catch { text = undefined; }
-  if (text === undefined || text.length > 80) return `of type ${type}`;
-  return `of type ${type} (${text})`;
-}
 
 /**
  * `{{ name }}` with a name of letters and digits: the SSM agent replaces it with

@@ -1,5 +1,5 @@
 // The hook on a real Auto Scaling group, deployed and asserted on by integ-runner
-// (see the README's "Development" section for the live run and its cost). Offline,
+// (see docs/development.md for the live run and its cost). Offline,
 // `npx projen test:integ` only compares what this app synthesizes with the
 // committed snapshot in integ.lifecycle-command-hook.ts.snapshot/.
 //

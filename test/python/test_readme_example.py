@@ -1,5 +1,6 @@
-"""Runs the README's Python example verbatim, as `cdk synth` would run a user's
-app.py in an empty directory, then reads what it synthesized into cdk.out/."""
+"""Runs the Python example of docs/python.md (the README links to it) verbatim,
+as `cdk synth` would run a user's app.py in an empty directory, then reads what
+it synthesized into cdk.out/."""
 import json
 import os
 import re
@@ -7,15 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PYTHON_DOC = Path(__file__).resolve().parents[2] / "docs" / "python.md"
 
 
 def readme_python_example() -> str:
-    text = README.read_text(encoding="utf-8")
-    section = re.search(r"^### Python\n(.*?)(?=^#{1,3} )", text, re.MULTILINE | re.DOTALL)
-    assert section, "README.md has no '### Python' section"
-    blocks = re.findall(r"^```python\n(.*?)^```$", section.group(1), re.MULTILINE | re.DOTALL)
-    assert len(blocks) == 1, f"expected one python block in the README's Python section, found {len(blocks)}"
+    text = PYTHON_DOC.read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    assert len(blocks) == 1, f"expected one python block in docs/python.md, found {len(blocks)}"
     return blocks[0]
 
 

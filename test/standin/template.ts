@@ -39,10 +39,16 @@ export interface HookTemplate {
   readonly parameter: { readonly name: string; readonly value: string };
   /** The role the function assumes for the hook. */
   readonly roleArn: string;
+  /** The hook's name (its lifecycle hook's). */
+  readonly hookName?: string;
+  /** Logical ids of the hook's resources: its role's, parameter's and document's; its lifecycle hook's, when it is a resource of its own. */
+  readonly logicalIds?: { readonly role: string; readonly parameter: string; readonly document: string; readonly hook?: string };
 }
 
 /** A rule that targets the runtime's function. */
 export interface RuleTemplate {
+  /** The rule's logical id in the template. */
+  readonly logicalId?: string;
   readonly pattern: Record<string, unknown>;
   /** The target's RetryPolicy MaximumEventAgeInSeconds. */
   readonly maximumEventAgeSeconds: number;
@@ -73,9 +79,12 @@ export interface RuntimeTemplate {
   readonly hooks: readonly HookTemplate[];
   /** The roles the function may assume: the hooks' roles. */
   readonly roleArns: readonly string[];
+  /** The function's logical id, and the scheduled rule's. */
+  readonly functionLogicalId?: string;
+  readonly scheduleLogicalId?: string;
 }
 
-type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
+export type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string | string[]; CreationPolicy?: Record<string, any> }>;
 
 const cache = new Map<string, RuntimeTemplate>();
 
@@ -111,7 +120,20 @@ export function synthesizeRuntime(hooks: readonly HookOptions[], names: Resource
     stages: hook.stages?.map((stage) => stage as LifecycleStage),
   }));
   const resources = Template.fromStack(stack).toJSON().Resources as Resources;
+  const result = readRuntime(stack, constructs, hooks, names, resources);
+  cache.set(key, result);
+  return result;
+}
 
+/**
+ * Reads the runtime and its hooks from a synthesized stack: the hooks'
+ * constructs, as `hooks` describe them, and the stack's resources. A hook on a
+ * group of the same app has no lifecycle hook resource: its heartbeat timeout
+ * and default result are read from the group's LifecycleHookSpecificationList.
+ */
+export function readRuntime(
+  stack: Stack, constructs: readonly LifecycleCommandHook[], hooks: readonly HookOptions[], names: ResourceNames, resources: Resources,
+): RuntimeTemplate {
   const [fnId, fn] = only(resources, 'AWS::Lambda::Function');
   const fnProps = fn.Properties!;
   const rawEnv = (fnProps.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -126,6 +148,7 @@ export function synthesizeRuntime(hooks: readonly HookOptions[], names: Resource
       case 'AWS::SSM::Parameter':
         refs.set(id, String(given)); break;
       case 'AWS::AutoScaling::LifecycleHook': refs.set(id, String(r.Properties!.LifecycleHookName)); break;
+      case 'AWS::AutoScaling::AutoScalingGroup': refs.set(id, names.groupName); break;
       case 'AWS::Lambda::Function': refs.set(id, names.functionName); break;
       case 'AWS::Logs::LogGroup': refs.set(id, id.includes('OutputLogGroup') ? `${names.outputLogGroupName}-${++outputGroups}` : `/aws/lambda/${names.functionName}`); break;
       case 'AWS::DynamoDB::Table': refs.set(id, names.actionTableName); break;
@@ -148,9 +171,10 @@ export function synthesizeRuntime(hooks: readonly HookOptions[], names: Resource
 
   const targetsFunction = (r: Resources[string]) => (r.Properties?.Targets as Array<{ Arn: unknown }> ?? []).some((t) => JSON.stringify(t.Arn).includes(`"${fnId}"`));
   const ruleEntries = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Events::Rule' && targetsFunction(r));
-  const ruleOf = (r: Resources[string]): RuleTemplate => {
+  const ruleOf = (r: Resources[string], id?: string): RuleTemplate => {
     const target = (r.Properties!.Targets as Array<Record<string, any>>)[0];
     return {
+      logicalId: id,
       pattern: resolve(r.Properties!.EventPattern) as Record<string, unknown>,
       // EventBridge's own limit when a target sets none: 24 hours.
       maximumEventAgeSeconds: Number(target.RetryPolicy?.MaximumEventAgeInSeconds ?? 86_400),
@@ -169,9 +193,12 @@ export function synthesizeRuntime(hooks: readonly HookOptions[], names: Resource
   const hookRuleIds = new Set<string>();
   const hookTemplates: HookTemplate[] = hooks.map((hook, n) => {
     const construct = constructs[n];
-    const hookResource = resources[logicalId(construct, 'Hook/Resource')];
-    const doc = resources[logicalId(construct, 'Document')];
-    const parameter = resources[logicalId(construct, 'Settings')];
+    const hookId = construct.lifecycleHook ? logicalId(construct, 'Hook/Resource') : undefined;
+    const hookResource = hookId ? resources[hookId] : specificationOf(resources, construct.lifecycleHookName);
+    const docId = logicalId(construct, 'Document');
+    const doc = resources[docId];
+    const parameterId = logicalId(construct, 'Settings');
+    const parameter = resources[parameterId];
     const ruleId = logicalId(construct, 'LifecycleActionRule/Resource');
     hookRuleIds.add(ruleId);
     const rule = resources[ruleId];
@@ -202,9 +229,11 @@ export function synthesizeRuntime(hooks: readonly HookOptions[], names: Resource
         timeoutSeconds: step.inputs.timeoutSeconds,
         parameters: content.parameters ?? {},
       },
-      rule: ruleOf(rule),
+      rule: ruleOf(rule, ruleId),
       parameter: { name: String(parameter.Properties!.Name), value: String(resolve(parameter.Properties!.Value)) },
       roleArn: String(resolve({ 'Fn::GetAtt': [roleId, 'Arn'] })),
+      hookName: construct.lifecycleHookName,
+      logicalIds: { role: roleId, parameter: parameterId, document: docId, ...(hookId ? { hook: hookId } : {}) },
     };
   });
   const runtimeRules = ruleEntries.filter(([id, r]) => !hookRuleIds.has(id) && r.Properties!.EventPattern !== undefined);
@@ -227,7 +256,7 @@ export function synthesizeRuntime(hooks: readonly HookOptions[], names: Resource
     definition: JSON.parse(String(resolve(machineProps.DefinitionString))),
   };
 
-  const result: RuntimeTemplate = {
+  return {
     environment: environment as Record<string, string>,
     functionTimeoutSeconds: Number(fnProps.Timeout ?? 3),
     memoryMB: Number(fnProps.MemorySize ?? 128),
@@ -237,12 +266,22 @@ export function synthesizeRuntime(hooks: readonly HookOptions[], names: Resource
     functionArn: String(resolve({ 'Fn::GetAtt': [fnId, 'Arn'] })),
     stateMachine,
     scheduleSeconds: schedules[0],
-    rules: [...hookTemplates.map((h) => h.rule), ...runtimeRules.map(([, r]) => ruleOf(r))],
+    rules: [...hookTemplates.map((h) => h.rule), ...runtimeRules.map(([id, r]) => ruleOf(r, id))],
     hooks: hookTemplates,
     roleArns: hookTemplates.map((h) => h.roleArn),
+    functionLogicalId: fnId,
+    scheduleLogicalId: ruleEntries.find(([, r]) => typeof r.Properties!.ScheduleExpression === 'string')?.[0],
   };
-  cache.set(key, result);
-  return result;
+}
+
+/** A hook in a group's own definition (its LifecycleHookSpecificationList), as a lifecycle hook resource's properties. */
+function specificationOf(resources: Resources, hookName: string): Resources[string] {
+  for (const r of Object.values(resources)) {
+    if (r.Type !== 'AWS::AutoScaling::AutoScalingGroup') continue;
+    const spec = (r.Properties?.LifecycleHookSpecificationList as Array<Record<string, unknown>> | undefined ?? []).find((s) => s.LifecycleHookName === hookName);
+    if (spec) return { Type: 'AWS::AutoScaling::LifecycleHook', Properties: spec };
+  }
+  throw new Error(`no lifecycle hook named ${hookName} in the template`);
 }
 
 /**
