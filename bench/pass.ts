@@ -14,7 +14,7 @@ export const MONTH_MS = 730 * 3_600_000;
 
 /**
  * Lambda bills the init phase of every cold start (since 1 August 2025). An
- * environment idle for a period (15 minutes) is likely gone (Lambda does not
+ * environment idle for a period (6 minutes) is likely gone (Lambda does not
  * say how long it keeps one), so each pass is counted as a cold start with
  * this init time: above the time this machine takes to load the handler's
  * modules (the Handler table: 0.1 to 0.3 s), so an upper bound on the bill.
@@ -113,7 +113,16 @@ export interface PassCosts {
   readonly idle: PassCostRow;
   readonly idleLaunch: PassCostRow;
   readonly idleWarmPool: PassCostRow;
+  /** One runtime serving 10 and 60 idle hooks: one pass serves them all. */
+  readonly idleTen: PassCostRow;
+  readonly idleSixty: PassCostRow;
   readonly thousandWaiting: PassCostRow;
+}
+
+/** n terminate hooks on the stand-in's group, served by one runtime (the stand-in has one group; one DescribeAutoScalingGroups serves up to 50). */
+function hooksOfOneRuntime(n: number, seed: number): Omit<ScenarioOptions, 'name' | 'instances' | 'reconciliation' | 'horizonMs'> {
+  const hook = { transition: 'terminate' as const, timeoutSeconds: 300 };
+  return { hook, hooks: Array.from({ length: n - 1 }, () => hook), seed };
 }
 
 export async function measurePass(seed: number): Promise<PassCosts> {
@@ -121,6 +130,8 @@ export async function measurePass(seed: number): Promise<PassCosts> {
     idle: await idleMonth('terminate hook, idle for a month', { hook: { transition: 'terminate', timeoutSeconds: 300 }, seed }),
     idleLaunch: await idleMonth('launch hook, idle for a month', { hook: { transition: 'launch', timeoutSeconds: 300 }, seed }),
     idleWarmPool: await idleMonth('terminate hook on a group with a warm pool, idle for a month', { hook: { transition: 'terminate', timeoutSeconds: 300 }, warmPool: {}, seed }),
+    idleTen: await idleMonth('10 hooks on one runtime, idle for a month', hooksOfOneRuntime(10, seed)),
+    idleSixty: await idleMonth('60 hooks on one runtime, idle for a month', hooksOfOneRuntime(60, seed)),
     thousandWaiting: await thousandWaiting(seed),
   };
 }

@@ -333,7 +333,7 @@ async function main(): Promise<void> {
   ];
   const longShipped = long.filter((r) => r.design === SHIPPED);
   const { idle, idleWarmPool: idleWarm, thousandWaiting: thousand } = pass;
-  ratios.push(`- The reconciliation pass, idle: $${idle.dollars.toFixed(4)} per hook and month (${idle.passes.toLocaleString('en-US')} invocations, ` +
+  ratios.push(`- The reconciliation pass, idle: $${idle.dollars.toFixed(4)} per stack and month with one hook, $${pass.idleSixty.dollars.toFixed(4)} with 60 (one pass serves them all; ${idle.passes.toLocaleString('en-US')} invocations, ` +
     `${num(idle.gbSeconds)} GB-s with every init phase billed); commands of up to ${commandLabel(LONG_COMMAND_SECONDS[LONG_COMMAND_SECONDS.length - 1])} complete with CONTINUE (below).`);
   const totalMs = performance.now() - started;
 
@@ -364,7 +364,7 @@ ${ratios.join('\n')}
 
 | design | invoked by | function | hook heartbeat timeout | what it does |
 |---|---|---|---|---|
-| shipped (event-driven) | the lifecycle event and the command's final-status event (two rules); a scheduled rule every 15 minutes (the reconciliation pass) | ${shipped.memoryMB} MB and the timeout of the synthesized template | the construct's: \`timeout\` + 120 s + two pass periods, at most 7,200 s | claims the action in DynamoDB, RecordLifecycleActionHeartbeat (still pending?), SendCommand, records the command id, return; on the status event, finds the action by command id, CompleteLifecycleAction with its token; each pass lists the waiting instances, keeps long commands alive and repairs lost events |
+| shipped (event-driven) | the lifecycle event (the hook's rule) and the command's final-status event (the runtime's rule); a scheduled rule every 6 minutes (the reconciliation pass) | ${shipped.memoryMB} MB and the timeout of the synthesized template | the construct's: the longer of \`timeout\` and the registration wait, + 600 s, at most 7,200 s | claims the action in DynamoDB, RecordLifecycleActionHeartbeat (still pending?), SendCommand, records the command id, return; on the status event, finds the action by command id, CompleteLifecycleAction with its token; each pass lists the waiting instances, keeps long commands alive and repairs lost events |
 | fixed sleep | the lifecycle event only | ${FIXED_SLEEP.memoryMB} MB (Lambda's default), ${FIXED_SLEEP.timeoutSeconds} s timeout | ${FIXED_SLEEP.heartbeatTimeoutSeconds} s (CloudFormation's default) | SendCommand, sleep ${FIXED_SLEEP.sleepSeconds} s, one GetCommandInvocation, CompleteLifecycleAction: CONTINUE on Success, otherwise ABANDON |
 | polling every 5 s | the lifecycle event only | ${POLLING.memoryMB} MB, ${POLLING.timeoutSeconds} s timeout | ${POLLING.heartbeatTimeoutSeconds} s | SendCommand, GetCommandInvocation every ${POLLING.pollSeconds} s until a final status, CompleteLifecycleAction |
 
@@ -419,7 +419,7 @@ the wait, less delivery, completion and one pass period), so a command of a full
 \`timeout\` at synth time. Three actions a row, entering over a minute, the same
 hook settings as above (\`timeout\` a quarter more than the command, at most the
 limit; the hand-made hooks keep their one-hour heartbeat). The passes run every
-15 minutes whatever waits; their invocations are shared by the actions waiting
+6 minutes whatever waits; their invocations are shared by the actions waiting
 at the time, so a row's per-action pass figures fall as more instances wait.
 Dollars: Lambda requests and GB-s and DynamoDB request units at list prices.
 
@@ -468,9 +468,10 @@ action completes after ${duration(shippedBig.lastCompletionMs)}.
 
 ## The reconciliation pass (simulated)
 
-A scheduled rule invokes the hook's function every 15 minutes
-(${(MONTH_MS / 900_000).toLocaleString('en-US')} times in AWS's 730-hour billing month). With nothing waiting a pass
-is one DescribeAutoScalingGroups (and one DescribeWarmPool when the group has a
+A scheduled rule invokes the runtime's function every 6 minutes
+(${(MONTH_MS / 360_000).toLocaleString('en-US')} times in AWS's 730-hour billing month), one pass for every hook of the
+runtime. With nothing waiting a pass is one GetParametersByPath per 10 hooks, one
+DescribeAutoScalingGroups per 50 groups (and one DescribeWarmPool per group with a
 warm pool) and nothing in DynamoDB. Each pass is billed as a cold start with a
 ${PASS_INIT_MS} ms init phase (Lambda bills the init phase, and does not say how long
 it keeps an idle environment; loading the handler's modules takes less, see
