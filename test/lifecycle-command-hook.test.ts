@@ -195,7 +195,7 @@ function partitionArn(rest: string) {
 function commonRuntimeStatements(template: Template, prefix: string) {
   return [
     { Sid: 'ReadCommands', Effect: 'Allow', Action: ['ssm:ListCommands', 'ssm:GetCommandInvocation'], Resource: '*' },
-    { Sid: 'ReadGroups', Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool'], Resource: '*' },
+    { Sid: 'ReadGroups', Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeWarmPool'], Resource: '*' },
     {
       Sid: 'HookSettings',
       Effect: 'Allow',
@@ -1626,5 +1626,36 @@ describe('a hook on an imported group keeps a separate lifecycle hook', () => {
   test('hook.lifecycleHook is that resource', () => {
     expect(hook.lifecycleHook).toBeDefined();
     expect(stack.resolve((hook.lifecycleHook as autoscaling.LifecycleHook).lifecycleHookName)).toEqual({ Ref: expect.stringMatching(/^DrainHook/) });
+  });
+});
+
+describe('a group defined in another stack of the app', () => {
+  test('keeps a separate lifecycle hook in the hook\'s stack, so that neither stack waits for the other both ways', () => {
+    const app = new App();
+    const env = { account: '123456789012', region: 'eu-west-1' };
+    const groupStack = new Stack(app, 'Fleet', { env });
+    const vpc = new ec2.Vpc(groupStack, 'Vpc', { natGateways: 0, maxAzs: 1 });
+    const group = new autoscaling.AutoScalingGroup(groupStack, 'Group', {
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      instanceType: new ec2.InstanceType('t3.micro'),
+      machineImage: new ec2.AmazonLinuxImage({ generation: ec2.AmazonLinuxGeneration.AMAZON_LINUX_2 }),
+    });
+    const hookStack = new Stack(app, 'Hooks', { env });
+    const hook = new LifecycleCommandHook(hookStack, 'Drain', {
+      autoScalingGroup: group,
+      transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      commands: ['systemctl stop app'],
+      timeout: Duration.minutes(5),
+    });
+    // Both synthesize: the hook's stack depends on the group's, never the other way round.
+    app.synth();
+    expect(hook.lifecycleHook).toBeDefined();
+    Template.fromStack(hookStack).resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
+    const groupTemplate = Template.fromStack(groupStack).toJSON();
+    const groups = Object.values<any>(groupTemplate.Resources).filter((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup');
+    expect(groups).toHaveLength(1);
+    expect(groups[0].Properties.LifecycleHookSpecificationList).toBeUndefined();
+    expect(groupStack.dependencies).toEqual([]);
   });
 });
