@@ -3,7 +3,11 @@
 package consumer
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -25,6 +29,35 @@ func newStack() awscdk.Stack {
 	return awscdk.NewStack(app, jsii.String("Hooks"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("eu-west-1")},
 	})
+}
+
+// groupTag is the tag the construct places on a group of the same app for the hook of this document.
+func groupTag(documentName string) (key, value string) {
+	sum := sha256.Sum256([]byte(documentName))
+	return "cdk-lifecycle-command-hook:" + hex.EncodeToString(sum[:])[:12], documentName
+}
+
+// asJSON is a value as encoding/json reads it back (objects as map[string]interface{}, arrays as
+// []interface{}, numbers as float64), so that values built here compare with the template's.
+func asJSON(t *testing.T, value interface{}) interface{} {
+	t.Helper()
+	data, err := json.Marshal(value)
+	if err != nil {
+		t.Fatalf("marshal %#v: %v", value, err)
+	}
+	var out interface{}
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatalf("unmarshal %s: %v", data, err)
+	}
+	return out
+}
+
+// expectJSON fails the test unless got and want are the same JSON value.
+func expectJSON(t *testing.T, what string, got, want interface{}) {
+	t.Helper()
+	if g, w := asJSON(t, got), asJSON(t, want); !reflect.DeepEqual(g, w) {
+		t.Errorf("%s:\n got %v\nwant %v", what, g, w)
+	}
 }
 
 func TestTerminateHookOnNewGroupAndLaunchHookOnImportedGroup(t *testing.T) {
@@ -52,13 +85,91 @@ func TestTerminateHookOnNewGroupAndLaunchHookOnImportedGroup(t *testing.T) {
 	})
 
 	template := assertions.Template_FromStack(stack, nil)
-	template.ResourceCountIs(jsii.String("AWS::AutoScaling::LifecycleHook"), jsii.Number(2))
-	template.HasResourceProperties(jsii.String("AWS::AutoScaling::LifecycleHook"), map[string]interface{}{
-		"AutoScalingGroupName": stack.Resolve(group.AutoScalingGroupName()),
-		"LifecycleTransition":  "autoscaling:EC2_INSTANCE_TERMINATING",
-		"HeartbeatTimeout":     900,
-		"DefaultResult":        "CONTINUE",
+	// The hook on the new group is in the group's own definition; the imported group's is a resource of its own.
+	template.ResourceCountIs(jsii.String("AWS::AutoScaling::LifecycleHook"), jsii.Number(1))
+	resources := asJSON(t, template.ToJSON()).(map[string]interface{})["Resources"].(map[string]interface{})
+	groupID := asJSON(t, stack.Resolve(group.AutoScalingGroupName())).(map[string]interface{})["Ref"].(string)
+	groupResource := resources[groupID].(map[string]interface{})
+	expectJSON(t, "group type", groupResource["Type"], "AWS::AutoScaling::AutoScalingGroup")
+	groupProperties := groupResource["Properties"].(map[string]interface{})
+	expectJSON(t, "the group's LifecycleHookSpecificationList", groupProperties["LifecycleHookSpecificationList"], []interface{}{
+		map[string]interface{}{
+			"LifecycleHookName":   *drain.LifecycleHookName(),
+			"LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
+			"HeartbeatTimeout":    900,
+			"DefaultResult":       "CONTINUE",
+		},
 	})
+	if drain.LifecycleHook() != nil {
+		t.Errorf("drain.LifecycleHook(): got %v, want nil for a group of the same app", drain.LifecycleHook())
+	}
+	// The default name: the runtime's prefix, then the hook's unique name.
+	prefix := *cdklifecyclecommandhook.LifecycleCommandRuntime_Of(stack).NamePrefix()
+	if name := *drain.LifecycleHookName(); !regexp.MustCompile("^" + regexp.QuoteMeta(prefix) + "-Hooks-Drain-[0-9A-F]{8}$").MatchString(name) {
+		t.Errorf("drain hook name %q: want %s-Hooks-Drain-<8 hex digits>", name, prefix)
+	}
+	// The group and its instances carry the hook's tag, and the hook's role is scoped by it.
+	documentID := asJSON(t, stack.Resolve(drain.DocumentName())).(map[string]interface{})["Ref"].(string)
+	documentName := resources[documentID].(map[string]interface{})["Properties"].(map[string]interface{})["Name"].(string)
+	tagKey, tagValue := groupTag(documentName)
+	expectJSON(t, "the group's tags", groupProperties["Tags"], []interface{}{
+		map[string]interface{}{"Key": tagKey, "Value": tagValue, "PropagateAtLaunch": true},
+		map[string]interface{}{"Key": "Name", "Value": "Hooks/Group", "PropagateAtLaunch": true},
+	})
+	roleID := asJSON(t, stack.Resolve(drain.Role().RoleArn())).(map[string]interface{})["Fn::GetAtt"].([]interface{})[0].(string)
+	role := resources[roleID].(map[string]interface{})
+	statements := map[string]interface{}{}
+	for _, s := range role["Properties"].(map[string]interface{})["Policies"].([]interface{})[0].(map[string]interface{})["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+		statements[s.(map[string]interface{})["Sid"].(string)] = s
+	}
+	expectJSON(t, "the drain role's statements", statements, map[string]interface{}{
+		"SendHookDocument": map[string]interface{}{
+			"Sid": "SendHookDocument", "Effect": "Allow", "Action": "ssm:SendCommand",
+			"Resource": map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{"arn:", map[string]interface{}{"Ref": "AWS::Partition"}, ":ssm:eu-west-1:123456789012:document/" + documentName}}},
+		},
+		"SendToGroupInstances": map[string]interface{}{
+			"Sid": "SendToGroupInstances", "Effect": "Allow", "Action": "ssm:SendCommand",
+			"Resource":  map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{"arn:", map[string]interface{}{"Ref": "AWS::Partition"}, ":ec2:eu-west-1:123456789012:instance/*"}}},
+			"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"ssm:resourceTag/" + tagKey: tagValue}},
+		},
+		"GroupLifecycleActions": map[string]interface{}{
+			"Sid": "GroupLifecycleActions", "Effect": "Allow",
+			"Action":    []interface{}{"autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"},
+			"Resource":  map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{"arn:", map[string]interface{}{"Ref": "AWS::Partition"}, ":autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*"}}},
+			"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"autoscaling:ResourceTag/" + tagKey: tagValue}},
+		},
+	})
+	// The group, and so its first instances, wait for the hook's document and role and the runtime's function.
+	dependsOn := map[string]bool{}
+	for _, id := range groupResource["DependsOn"].([]interface{}) {
+		dependsOn[id.(string)] = true
+	}
+	handlerID := asJSON(t, stack.Resolve(cdklifecyclecommandhook.LifecycleCommandRuntime_Of(stack).Handler().FunctionName())).(map[string]interface{})["Ref"].(string)
+	for _, need := range []string{documentID, roleID, handlerID} {
+		if !dependsOn[need] {
+			t.Errorf("the group does not wait for %s: DependsOn %v", need, groupResource["DependsOn"])
+		}
+	}
+	// Nothing the group waits for refers to it: the hook's rule matches the hook's name alone.
+	for need := range dependsOn {
+		data, _ := json.Marshal(resources[need])
+		if strings.Contains(string(data), groupID) {
+			t.Errorf("%s, which the group waits for, refers to the group: %s", need, data)
+		}
+	}
+	var terminatePatterns []interface{}
+	for _, rule := range resources {
+		properties, _ := rule.(map[string]interface{})["Properties"].(map[string]interface{})
+		pattern, ok := properties["EventPattern"].(map[string]interface{})
+		if rule.(map[string]interface{})["Type"] == "AWS::Events::Rule" && ok && reflect.DeepEqual(pattern["detail-type"], []interface{}{"EC2 Instance-terminate Lifecycle Action"}) {
+			terminatePatterns = append(terminatePatterns, pattern)
+		}
+	}
+	expectJSON(t, "the terminate rule's pattern", terminatePatterns, []interface{}{map[string]interface{}{
+		"source":      []interface{}{"aws.autoscaling"},
+		"detail-type": []interface{}{"EC2 Instance-terminate Lifecycle Action"},
+		"detail":      map[string]interface{}{"LifecycleHookName": []interface{}{*drain.LifecycleHookName()}},
+	}})
 	template.HasResourceProperties(jsii.String("AWS::AutoScaling::LifecycleHook"), map[string]interface{}{
 		"AutoScalingGroupName": "web-fleet",
 		"LifecycleHookName":    "bootstrap",

@@ -17,7 +17,8 @@
 //   2. SendCommand with the launch hook's role, assumed from the runtime's
 //      function role, is allowed for the group's instance
 //      and refused (AccessDeniedException) for the outside instance, which is
-//      registered with SSM, so that only the group tag can tell them apart (the
+//      registered with SSM, so that only the hook's tag, which the group gives
+//      its instances at launch, can tell them apart (the
 //      allowed command runs the launch commands once more on the instance in
 //      service; the handler then finds no lifecycle action to complete);
 //   3. a scale-in runs the terminate commands before the instance terminates:
@@ -128,8 +129,8 @@ const outsider = new ec2.Instance(stack, 'Outsider', {
 // SendCommand as the runtime's function sends the launch hook's commands: with
 // the runtime's role it assumes the hook's role (which holds the hook's
 // SendCommand rights and trusts the runtime's role alone), then sends with the
-// hook role's credentials, so the group-tag condition is evaluated by IAM as it
-// is for the handler. The answer is a string the assertions match.
+// hook role's credentials, so the condition on the hook's tag (placed on the
+// group and its instances) is evaluated by IAM as it is for the handler. The answer is a string the assertions match.
 const sendAsHandler = new lambda.Function(stack, 'SendAsHandler', {
   runtime: lambda.Runtime.NODEJS_22_X,
   handler: 'index.handler',
@@ -212,7 +213,7 @@ inService.assertAtPath('AutoScalingGroups.0.Instances.0.LifecycleState', Expecte
 const instanceId = inService.getAttString('AutoScalingGroups.0.Instances.0.InstanceId');
 const launchMarker = logEvent(launch.outputLogGroup, `"${LAUNCH_MARKER}"`, 'events.0.message', ExpectedResult.stringLikeRegexp(LAUNCH_MARKER));
 
-// 2. SendCommand through the group-tag condition.
+// 2. SendCommand through the condition on the hook's tag.
 const outsiderOnline = assertions.awsApiCall('SSM', 'describeInstanceInformation', {
   Filters: [{ Key: 'InstanceIds', Values: [outsider.instanceId] }],
 }, ['InstanceInformationList.0.PingStatus']);

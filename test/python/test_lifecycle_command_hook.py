@@ -1,6 +1,8 @@
 """The library as a Python user sees it: keyword arguments, the synthesized
 template, and the exceptions raised for bad input."""
+import hashlib
 import json
+import re
 
 import aws_cdk as cdk
 import pytest
@@ -15,6 +17,7 @@ TERMINAL_STATUSES = ["Success", "Failed", "TimedOut", "Cancelled", "Undeliverabl
 
 
 def _depends_on(hook_app, hook):
+    """What the separate lifecycle hook resource of a hook on an imported group waits for."""
     return hook_app.resource(hook.lifecycle_hook.lifecycle_hook_name)["DependsOn"]
 
 
@@ -23,35 +26,83 @@ def _logical_id(hook_app, token):
     return resolved["Ref"] if "Ref" in resolved else resolved["Fn::GetAtt"][0]
 
 
+def _group_tag(document_name):
+    """The tag the construct places on a group of the same app for the hook of this document."""
+    return {
+        "key": "cdk-lifecycle-command-hook:" + hashlib.sha256(document_name.encode("utf-8")).hexdigest()[:12],
+        "value": document_name,
+    }
+
+
+def _document_name(hook_app, hook):
+    return hook_app.resource(hook.document_name)["Properties"]["Name"]
+
+
 def test_terminate_hook_on_a_new_group(hook_app):
-    group_ref = hook_app.ref(hook_app.group.auto_scaling_group_name)
-    hook = hook_app.resource(hook_app.drain.lifecycle_hook.lifecycle_hook_name)
-    assert hook["Type"] == "AWS::AutoScaling::LifecycleHook"
-    assert hook["Properties"] == {
-        "AutoScalingGroupName": group_ref,
+    group_id = _logical_id(hook_app, hook_app.group.auto_scaling_group_name)
+    resources = hook_app.template.to_json()["Resources"]
+    group = resources[group_id]
+    assert group["Type"] == "AWS::AutoScaling::AutoScalingGroup"
+    # The hook is in the group's own definition: no separate hook resource, and no member to point at one.
+    assert hook_app.drain.lifecycle_hook is None
+    assert group["Properties"]["LifecycleHookSpecificationList"] == [{
         "DefaultResult": "CONTINUE",
         # The longer of timeout and registration timeout, plus 10 minutes.
         "HeartbeatTimeout": 300 + 600,
         "LifecycleHookName": hook_app.drain.lifecycle_hook_name,
         "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
-    }
+    }]
+    # Only the imported group's hook is a resource of its own.
+    lifecycle_hooks = hook_app.template.find_resources("AWS::AutoScaling::LifecycleHook")
+    assert [h["Properties"]["LifecycleHookName"] for h in lifecycle_hooks.values()] == ["bootstrap"]
+    # Its default name: the runtime's prefix, then the hook's unique name.
+    assert re.fullmatch(re.escape(hook_app.runtime.name_prefix) + r"-Hooks-Drain-[0-9A-F]{8}", hook_app.drain.lifecycle_hook_name)
     assert hook_app.drain.heartbeat_timeout.to_seconds() == 900
     assert hook_app.drain.reconciliation_period.to_seconds() == 360
-    # The hook exists only while the runtime's function, its rights and rules, and the hook's own
-    # document, role, settings and rule do.
-    depends_on = _depends_on(hook_app, hook_app.drain)
-    resources = hook_app.template.to_json()["Resources"]
+
+    # The group and its instances carry the hook's tag.
+    tag = _group_tag(_document_name(hook_app, hook_app.drain))
+    assert re.fullmatch(r"cdk-lifecycle-command-hook:[0-9a-f]{12}", tag["key"])
+    assert group["Properties"]["Tags"] == [
+        {"Key": tag["key"], "PropagateAtLaunch": True, "Value": tag["value"]},
+        {"Key": "Name", "PropagateAtLaunch": True, "Value": "Hooks/Group"},
+    ]
+
+    # The group, and so its first instances, wait for the runtime's function, its rights and rules,
+    # and the hook's own document, role, settings, rule and instance output policy.
+    depends_on = group["DependsOn"]
+    assert len(set(depends_on)) == len(depends_on)
     for token in [
         hook_app.runtime.handler.function_name,
         hook_app.drain.document_name,
         hook_app.drain.role.role_name,
     ]:
         assert _logical_id(hook_app, token) in depends_on
-    depended_types = sorted(resources[d]["Type"] for d in depends_on)
-    assert depended_types.count("AWS::Events::Rule") == 3  # its lifecycle rule, the status rule, the schedule
-    assert "AWS::SSM::Parameter" in depended_types
+    [parameter_id] = [
+        id for id, p in hook_app.template.find_resources("AWS::SSM::Parameter").items()
+        if p["Properties"]["Name"] == hook_app.runtime.hook_parameter_path + _document_name(hook_app, hook_app.drain)
+    ]
+    assert parameter_id in depends_on
+    [rule_id] = [
+        id for id, rule in hook_app.template.find_resources("AWS::Events::Rule").items()
+        if rule["Properties"].get("EventPattern", {}).get("detail", {}).get("LifecycleHookName") == [hook_app.drain.lifecycle_hook_name]
+    ]
+    assert rule_id in depends_on
+    assert sorted(resources[d]["Type"] for d in depends_on) == sorted([
+        "AWS::Events::Rule", "AWS::Events::Rule", "AWS::Events::Rule",  # its lifecycle rule, the status rule, the schedule
+        "AWS::IAM::Policy", "AWS::IAM::Policy",  # the function's policy, the instance output policy
+        "AWS::IAM::Role",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::Function",
+        "AWS::Lambda::Permission",
+        "AWS::SSM::Document",
+        "AWS::SSM::Parameter",
+    ])
     # A terminate hook needs no registration wait.
-    assert "AWS::StepFunctions::StateMachine" not in depended_types
+    assert all(resources[d]["Type"] != "AWS::StepFunctions::StateMachine" for d in depends_on)
+    # None of what the group waits for refers to, or waits for, the group: no cycle.
+    for d in depends_on:
+        assert group_id not in json.dumps(resources[d]), d
 
 
 def test_launch_hook_on_an_imported_group(hook_app):
@@ -165,7 +216,7 @@ def _lifecycle_rule_of(hook_app, hook):
     return rules[0]
 
 
-def test_rules_match_only_this_group_and_hook_and_the_runtimes_documents(hook_app):
+def test_rules_match_only_their_hooks_events_and_the_runtimes_documents(hook_app):
     # One lifecycle rule per hook; the runtime's rule on command statuses and its reconciliation schedule.
     hook_app.template.resource_count_is("AWS::Events::Rule", 4)
     handler_arn = hook_app.ref(hook_app.runtime.handler.function_arn)
@@ -175,11 +226,11 @@ def test_rules_match_only_this_group_and_hook_and_the_runtimes_documents(hook_ap
     assert drain["EventPattern"] == {
         "source": ["aws.autoscaling"],
         "detail-type": ["EC2 Instance-terminate Lifecycle Action"],
-        "detail": {
-            "AutoScalingGroupName": [hook_app.ref(hook_app.group.auto_scaling_group_name)],
-            "LifecycleHookName": [hook_app.drain.lifecycle_hook_name],
-        },
+        # The group of the same app is not named (it waits for this rule): the hook's name, which
+        # bears the runtime's prefix, is enough.
+        "detail": {"LifecycleHookName": [hook_app.drain.lifecycle_hook_name]},
     }
+    assert hook_app.drain.lifecycle_hook_name.startswith(hook_app.runtime.name_prefix + "-")
     bootstrap = _lifecycle_rule_of(hook_app, hook_app.bootstrap)
     assert bootstrap["EventPattern"] == {
         "source": ["aws.autoscaling"],
@@ -215,33 +266,46 @@ def test_rules_match_only_this_group_and_hook_and_the_runtimes_documents(hook_ap
     assert schedules[0]["Targets"][0]["RetryPolicy"]["MaximumRetryAttempts"] == 0
 
 
+def _drain_settings(hook_app):
+    """The settings of the hook on the group of the same app: the group by its tag, never by its name."""
+    return {
+        "groupTag": _group_tag(_document_name(hook_app, hook_app.drain)),
+        "hookName": hook_app.drain.lifecycle_hook_name,
+        **DRAIN_SETTINGS,
+    }
+
+
+def _rule_input(transformer):
+    """The input a rule's transformer gives the function, each placeholder put back as the string
+    "<path>" of what EventBridge puts there. A placeholder stands unquoted (EventBridge quotes a
+    string it inserts) and each path of the map is used once."""
+    template = _text(transformer["InputTemplate"])
+    for name, path in transformer["InputPathsMap"].items():
+        assert template.count(f"<{name}>") == 1, name
+        assert f'"<{name}>' not in template and f'<{name}>"' not in template, name
+        template = template.replace(f"<{name}>", json.dumps(f"<{path}>"))
+    return json.loads(template)
+
+
 def test_each_hooks_rule_wraps_its_events_with_its_settings(hook_app):
-    for hook, settings in [
-        (hook_app.drain, {
-            "groupName": _text(hook_app.ref(hook_app.group.auto_scaling_group_name)),
-            "hookName": hook_app.drain.lifecycle_hook_name,
-            **DRAIN_SETTINGS,
-        }),
-        (hook_app.bootstrap, BOOTSTRAP_SETTINGS),
+    for hook, settings, paths in [
+        # The rule of a hook on a group of the same app adds the group's name from the lifecycle event.
+        (hook_app.drain, {**_drain_settings(hook_app), "groupName": "<$.detail.AutoScalingGroupName>"},
+         ["$", "$.detail.AutoScalingGroupName"]),
+        (hook_app.bootstrap, BOOTSTRAP_SETTINGS, ["$"]),
     ]:
         transformer = _lifecycle_rule_of(hook_app, hook)["Targets"][0]["InputTransformer"]
-        assert transformer["InputPathsMap"] == {"f1": "$"}
-        template = _text(transformer["InputTemplate"])
-        assert template.endswith(',"event":<f1>}')
-        assert json.loads(template.replace("<f1>", "null")) == {
+        assert sorted(transformer["InputPathsMap"].values()) == paths
+        assert _rule_input(transformer) == {
             "hook": _expected_settings(hook_app, hook, **settings),
-            "event": None,
+            "event": "<$>",
         }
 
 
 def test_each_hook_keeps_its_settings_in_a_parameter_under_the_runtimes_path(hook_app):
     hook_app.template.resource_count_is("AWS::SSM::Parameter", 2)
     for hook, settings in [
-        (hook_app.drain, {
-            "groupName": _text(hook_app.ref(hook_app.group.auto_scaling_group_name)),
-            "hookName": hook_app.drain.lifecycle_hook_name,
-            **DRAIN_SETTINGS,
-        }),
+        (hook_app.drain, _drain_settings(hook_app)),
         (hook_app.bootstrap, BOOTSTRAP_SETTINGS),
     ]:
         expected = _expected_settings(hook_app, hook, **settings)
@@ -297,9 +361,18 @@ def test_one_function_serves_both_hooks(hook_app):
 
 def test_each_hook_has_a_role_that_only_the_function_assumes(hook_app):
     function_role = hook_app.ref(hook_app.runtime.role.role_arn)
-    for hook, group_name in [
-        (hook_app.drain, hook_app.ref(hook_app.group.auto_scaling_group_name)),
-        (hook_app.bootstrap, "web-fleet"),
+    drain_tag = _group_tag(_document_name(hook_app, hook_app.drain))
+    # The hook on the group of the same app names no group: its conditions are on the tag the group
+    # carries. The hook on the imported group names it.
+    for hook, instance_condition, group_arn_end, group_condition in [
+        (hook_app.drain,
+         {"StringEquals": {f"ssm:resourceTag/{drain_tag['key']}": drain_tag["value"]}},
+         ":autoScalingGroupName/*",
+         {"StringEquals": {f"autoscaling:ResourceTag/{drain_tag['key']}": drain_tag["value"]}}),
+        (hook_app.bootstrap,
+         {"StringEquals": {"ssm:resourceTag/aws:autoscaling:groupName": "web-fleet"}},
+         ":autoScalingGroupName/web-fleet",
+         None),
     ]:
         role = hook_app.resource(hook.role.role_name)["Properties"]
         assert role["AssumeRolePolicyDocument"]["Statement"] == [
@@ -311,11 +384,12 @@ def test_each_hook_has_a_role_that_only_the_function_assumes(hook_app):
         assert sorted(statements) == ["GroupLifecycleActions", "SendHookDocument", "SendToGroupInstances"]
         document_name = hook_app.resource(hook.document_name)["Properties"]["Name"]
         assert _text(statements["SendHookDocument"]["Resource"]).endswith(f":document/{document_name}")
-        assert statements["SendToGroupInstances"]["Condition"] == {
-            "StringEquals": {"ssm:resourceTag/aws:autoscaling:groupName": group_name},
-        }
-        assert _text(statements["GroupLifecycleActions"]["Resource"]).endswith(
-            f":autoScalingGroupName/{_text(group_name)}")
+        assert statements["SendToGroupInstances"]["Condition"] == instance_condition
+        assert _text(statements["GroupLifecycleActions"]["Resource"]).endswith(group_arn_end)
+        assert statements["GroupLifecycleActions"].get("Condition") == group_condition
+    # The role of the hook on the group of the same app does not refer to the group.
+    group_id = _logical_id(hook_app, hook_app.group.auto_scaling_group_name)
+    assert group_id not in json.dumps(hook_app.resource(hook_app.drain.role.role_name))
 
 
 def test_only_the_new_groups_instance_role_is_configured(hook_app):

@@ -7,6 +7,7 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { LifecycleCommandHook } from '../../src';
 import { ACKNOWLEDGED_RULES_METADATA_KEY, NAG_METADATA_KEY } from '../../src/nag-suppressions';
 import { buildComplianceApp } from '../compliance/stacks';
 
@@ -28,11 +29,25 @@ describe('the compliance stacks', () => {
   const runtimesOf = (stackName: string) => new Set(hooksOf(stackName).map((h) => h.runtime));
   const templateOf = (stackName: string) => Template.fromJSON(assembly.getStackByName(stackName).template);
 
-  test('synthesize, with every hook', () => {
+  test('synthesize, with every hook: on a group of its stack in the group\'s LifecycleHookSpecificationList, on an imported group as a lifecycle hook of its own', () => {
     expect(stacks).toEqual(['ImportedGroupHooks', 'OwnedGroupHooks']);
     for (const stackName of stacks) {
-      templateOf(stackName).resourceCountIs('AWS::AutoScaling::LifecycleHook', hooksOf(stackName).length);
+      const template = templateOf(stackName);
+      const stackHooks = hooksOf(stackName);
+      const names = (list: LifecycleCommandHook[]) => list.map((h) => h.lifecycleHookName).sort();
+      const separate = Object.values(template.findResources('AWS::AutoScaling::LifecycleHook'))
+        .map((r) => r.Properties.LifecycleHookName as string).sort();
+      const inGroups = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))
+        .flatMap((r) => (r.Properties.LifecycleHookSpecificationList ?? []) as Array<{ LifecycleHookName: string }>)
+        .map((spec) => spec.LifecycleHookName).sort();
+      expect(separate).toEqual(names(stackHooks.filter((h) => h.lifecycleHook !== undefined)));
+      expect(inGroups).toEqual(names(stackHooks.filter((h) => h.lifecycleHook === undefined)));
+      expect(separate.length + inGroups.length).toBe(stackHooks.length);
     }
+    // Both hooks of the owned stack are in its group's definition; both of the imported stack are resources.
+    expect(hooksOf('OwnedGroupHooks').map((h) => h.lifecycleHook)).toEqual([undefined, undefined]);
+    expect(hooksOf('ImportedGroupHooks').filter((h) => h.lifecycleHook === undefined)).toEqual([]);
+    expect(hooksOf('ImportedGroupHooks')).toHaveLength(2);
   });
 
   test.each(['ImportedGroupHooks', 'OwnedGroupHooks'])('%s: each runtime\'s handler runs on Node.js 24 with JSON logs at INFO, system logs at WARN, in its own log group', (stackName) => {

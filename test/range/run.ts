@@ -227,7 +227,21 @@ function synthesizeApp(app: string, version: string, nag2: boolean) {
   const resources = Object.values(template.Resources) as Array<{ Type: string; Properties: any }>;
   const ofType = (type: string) => resources.filter((r) => r.Type === type);
   const problems: string[] = [];
-  if (ofType('AWS::AutoScaling::LifecycleHook').length !== 2) problems.push('two lifecycle hooks');
+  // The hook on the imported group is a lifecycle hook of its own; the one on the app's group is
+  // in the group's own definition (LifecycleHookSpecificationList), and the group carries its tag.
+  const separateHooks = ofType('AWS::AutoScaling::LifecycleHook');
+  if (separateHooks.length !== 1 || separateHooks[0].Properties.AutoScalingGroupName !== 'web-fleet'
+    || separateHooks[0].Properties.LifecycleTransition !== 'autoscaling:EC2_INSTANCE_LAUNCHING') {
+    problems.push(`one lifecycle hook resource, the imported group's (got ${JSON.stringify(separateHooks)})`);
+  }
+  const groups = ofType('AWS::AutoScaling::AutoScalingGroup');
+  const specs = groups.flatMap((g) => g.Properties.LifecycleHookSpecificationList ?? []);
+  if (groups.length !== 1 || specs.length !== 1 || specs[0].LifecycleTransition !== 'autoscaling:EC2_INSTANCE_TERMINATING'
+    || specs[0].DefaultResult !== 'CONTINUE' || specs[0].HeartbeatTimeout !== 900) {
+    problems.push(`the drain hook in the group's LifecycleHookSpecificationList (got ${JSON.stringify(specs)})`);
+  }
+  const hookTags = groups.flatMap((g) => g.Properties.Tags ?? []).filter((t: any) => /^cdk-lifecycle-command-hook:[0-9a-f]{12}$/.test(t.Key));
+  if (hookTags.length !== 1 || hookTags[0].PropagateAtLaunch !== true) problems.push(`the drain hook's tag on the group and its instances (got ${JSON.stringify(hookTags)})`);
   // Both hooks name no runtime: the stack's shared runtime serves them with one function.
   const handlers = ofType('AWS::Lambda::Function').filter((f) => f.Properties.Runtime === 'nodejs24.x');
   if (handlers.length !== 1 || ofType('AWS::Lambda::Function').length !== 1) problems.push('one shared handler function on nodejs24.x');
