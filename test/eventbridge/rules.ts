@@ -144,8 +144,8 @@ function buildApp(): { app: App; hooks: BuiltHook[] } {
 
 /**
  * Resolves a template value with made-up physical values: a resource's Ref is
- * `<logical id>-physical`, its Arn an ARN naming it; the pseudo parameters are
- * the test account and region. Throws on any other intrinsic.
+ * its name (physicalName), its Arn an ARN naming its logical id; the pseudo
+ * parameters are the test account and region. Throws on any other intrinsic.
  */
 export function resolve(value: unknown, template: any): any {
   if (value === null || typeof value !== 'object') return value;
@@ -161,7 +161,7 @@ export function resolve(value: unknown, template: any): any {
         if (arg === 'AWS::Partition') return 'aws';
         if (arg === 'AWS::URLSuffix') return 'amazonaws.com';
         if (template.Parameters?.[arg]) return `${arg}-value`;
-        if (template.Resources?.[arg]) return `${arg}-physical`;
+        if (template.Resources?.[arg]) return physicalName(arg, template);
         throw new Error(`no such Ref: ${arg}`);
       case 'Fn::GetAtt': {
         const [id, attribute] = arg as [string, string];
@@ -175,6 +175,20 @@ export function resolve(value: unknown, template: any): any {
     }
   }
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolve(v, template)]));
+}
+
+/**
+ * A resource's Ref: the name the template gives it (`Name`, or `<type>Name` as
+ * in AutoScalingGroupName), else `<logical id>-physical`.
+ */
+function physicalName(logicalId: string, template: any): string {
+  const resource = template.Resources[logicalId];
+  const typeName = `${String(resource.Type).split('::').pop()}Name`;
+  for (const property of ['Name', typeName]) {
+    const value = resource.Properties?.[property];
+    if (value !== undefined) return resolve(value, template);
+  }
+  return `${logicalId}-physical`;
 }
 
 function readFixtures(): Array<{ name: string; role: string; event: Record<string, any> }> {
