@@ -17,6 +17,7 @@
 import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
+  DescribeAutoScalingGroupsCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -70,7 +71,32 @@ const assumedKeys = new Map<string, string>();
 let runtime: RuntimeTemplate;
 let instanceGroups: Record<string, string | undefined> = {};
 
-/** The IAM authorizations an SDK call needs, in a world where each instance carries its group's tag. */
+/**
+ * The tags of a group: a group of the app's, as its resource gives them (among
+ * them the tag of each of its hooks); none for the others.
+ */
+function groupTags(groupName: string | undefined): Array<{ Key: string; Value: string; PropagateAtLaunch: unknown }> {
+  const ofApp = Object.values(templates).find((h) => h.groupId !== undefined && h.groupName === groupName);
+  return ofApp ? ofApp.resources[ofApp.groupId!].Properties!.Tags ?? [] : [];
+}
+
+/**
+ * The tags an instance carries: `aws:autoscaling:groupName`, which Auto
+ * Scaling gives every instance of a group, and its group's tags that propagate at launch.
+ */
+function instanceTags(id: string): Record<string, string> {
+  const group = instanceGroups[id];
+  if (group === undefined) return {};
+  return {
+    ...Object.fromEntries(groupTags(group).filter((t) => String(t.PropagateAtLaunch) === 'true').map((t) => [t.Key, t.Value])),
+    'aws:autoscaling:groupName': group,
+  };
+}
+
+const tagContext = (prefix: string, tags: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(tags).map(([k, v]) => [`${prefix}/${k}`, v]));
+
+/** The IAM authorizations an SDK call needs, in a world where each instance carries its group's tags. */
 function authorizations(command: string, input: any): Authorization[] {
   switch (command) {
     case 'SendCommandCommand': {
@@ -82,19 +108,21 @@ function authorizations(command: string, input: any): Authorization[] {
         ...(input.InstanceIds as string[]).map((id) => ({
           action: 'ssm:SendCommand',
           resource: arn('ec2', `instance/${id}`),
-          context: (instanceGroups[id] === undefined ? {} : { 'ssm:resourceTag/aws:autoscaling:groupName': instanceGroups[id]! }) as Record<string, string>,
+          context: tagContext('ssm:resourceTag', instanceTags(id)),
         })),
       ];
     }
     case 'ListCommandsCommand': return [{ action: 'ssm:ListCommands', resource: '*' }];
     case 'DescribeInstanceInformationCommand': return [{ action: 'ssm:DescribeInstanceInformation', resource: '*' }];
     case 'GetParameterCommand': return [{ action: 'ssm:GetParameter', resource: arn('ssm', `parameter${input.Name}`) }];
+    case 'DescribeAutoScalingGroupsCommand': return [{ action: 'autoscaling:DescribeAutoScalingGroups', resource: '*' }];
     case 'AssumeRoleCommand': return [{ action: 'sts:AssumeRole', resource: input.RoleArn }];
     case 'CompleteLifecycleActionCommand':
     case 'RecordLifecycleActionHeartbeatCommand':
       return [{
         action: `autoscaling:${command.replace(/Command$/, '')}`,
         resource: arn('autoscaling', `autoScalingGroup:6f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0:autoScalingGroupName/${input.AutoScalingGroupName}`),
+        context: tagContext('autoscaling:ResourceTag', Object.fromEntries(groupTags(input.AutoScalingGroupName).map((t) => [t.Key, t.Value]))),
       }];
     case 'PutItem':
     case 'GetItem':
@@ -231,6 +259,14 @@ function suite(key: string, part: 'delivered' | 'forged') {
       if (!hook) throw Object.assign(new Error('not found'), { name: 'ParameterNotFound', $fault: 'client', $metadata: { httpStatusCode: 400 } });
       return { Parameter: { Name: input.Name, Value: JSON.stringify(hook.settings) } };
     }));
+    // The groups of the world and their tags, as the tag-key filter selects them.
+    autoScaling.on(DescribeAutoScalingGroupsCommand).callsFake(judged('DescribeAutoScalingGroupsCommand', (input) => {
+      const keys: string[] = input.Filters?.find((f: any) => f.Name === 'tag-key')?.Values ?? [];
+      const groups = [...new Set(Object.values(instanceGroups))].filter((g): g is string => g !== undefined)
+        .map((name) => ({ AutoScalingGroupName: name, Tags: groupTags(name).map((tag) => ({ Key: tag.Key, Value: tag.Value })) }))
+        .filter((g) => !input.Filters || g.Tags.some((tag) => keys.includes(tag.Key)));
+      return { AutoScalingGroups: groups };
+    }));
     autoScaling.on(CompleteLifecycleActionCommand).callsFake(judged('CompleteLifecycleActionCommand', () => ({})));
     autoScaling.on(RecordLifecycleActionHeartbeatCommand).callsFake(judged('RecordLifecycleActionHeartbeatCommand', () => ({})));
     dynamoDbMark = db.operations.length;
@@ -297,7 +333,9 @@ function suite(key: string, part: 'delivered' | 'forged') {
       dynamoDbMark = db.operations.length;
       // WHEN its status arrives (as the runtime's rule delivers it: the event alone)
       expect(await handler(statusEvent())).toBe('completed');
-      const made = sdkCalls().filter((c) => c.command !== 'GetParameterCommand');
+      // Reads of the hook's settings, and for a group of the app of the group that carries its tag, as the function.
+      const reads = ['GetParameterCommand', 'DescribeAutoScalingGroupsCommand'];
+      const made = sdkCalls().filter((c) => !reads.includes(c.command));
       expect(made).toEqual([
         {
           command: 'CompleteLifecycleActionCommand',
@@ -309,8 +347,10 @@ function suite(key: string, part: 'delivered' | 'forged') {
         // The command's end, recorded once so that a repeated status event does not count it again.
         { command: 'UpdateItem', input: { TableName: table }, principal: 'function role', decision: 'allowed' },
       ]);
-      // Its settings, if read from the hook's parameter, are read as the function, which may.
-      for (const call of sdkCalls().filter((c) => c.command === 'GetParameterCommand')) expect(call.decision).toBe('allowed');
+      // Its settings, if read from the hook's parameter, and its group, if found by its tag, are read as the function, which may.
+      for (const call of sdkCalls().filter((c) => reads.includes(c.command))) {
+        expect(call).toEqual(expect.objectContaining({ principal: 'function role', decision: 'allowed' }));
+      }
     });
 
     test('the handler logs neither the event nor the command\'s parameters', async () => {
@@ -330,7 +370,33 @@ function suite(key: string, part: 'delivered' | 'forged') {
         expect(sdkCalls()).toEqual([]);
       });
 
-      test('a lifecycle event naming another group and its instance, even in the hook\'s wrapper; IAM would refuse what it asks for', async () => {
+      if (t.groupTag) {
+        test('a lifecycle event of another group with the hook\'s name: its rule matches it (by the hook\'s name alone), and IAM refuses each call on that group or its instance', async () => {
+          // The rule puts that group's name in the settings; the hook's role reaches only the group and instances that carry the hook's tag.
+          await handler(lifecycleEvent({ AutoScalingGroupName: OTHER_GROUP, EC2InstanceId: OTHER_INSTANCE }), context).catch(() => undefined);
+          const acting = sdkCalls().filter((c) => ACTING.includes(c.command));
+          expect(acting.length).toBeGreaterThan(0);
+          for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${key}`, decision: 'implicitly denied' }));
+          expect(acting.map((c) => c.input.AutoScalingGroupName ?? c.input.InstanceIds?.[0])).not.toContain(t.groupName);
+          // The other group carries no tag of the hook, nor its instance.
+          expect(evaluateCall(t.roleStatements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OTHER_INSTANCE] }))).toBe('implicitly denied');
+          expect(evaluateCall(t.roleStatements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: OTHER_GROUP }))).toBe('implicitly denied');
+          // The group of the app, which carries it, and its instance: allowed.
+          expect(evaluateCall(t.roleStatements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OWN_INSTANCE] }))).toBe('allowed');
+          expect(evaluateCall(t.roleStatements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: t.groupName }))).toBe('allowed');
+          // An instance of the group without the hook's tag is refused.
+          expect(evaluateCall(t.roleStatements, [
+            ...authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [] }),
+            { action: 'ssm:SendCommand', resource: arn('ec2', `instance/${OTHER_INSTANCE}`), context: { 'ssm:resourceTag/aws:autoscaling:groupName': t.groupName } },
+          ])).toBe('implicitly denied');
+          // Nor could the function's own role do either.
+          expect(evaluateCall(t.runtime.statements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OWN_INSTANCE] }))).toBe('implicitly denied');
+          expect(evaluateCall(t.runtime.statements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: t.groupName }))).toBe('implicitly denied');
+        });
+      }
+
+      if (!t.groupTag) {
+        test('a lifecycle event naming another group and its instance, even in the hook\'s wrapper; IAM would refuse what it asks for', async () => {
       // The hook's rule never matches it (its pattern names this group and hook); wrapped all the same, it is ignored.
         expect(await handler(lifecycleEvent({ AutoScalingGroupName: OTHER_GROUP, EC2InstanceId: OTHER_INSTANCE }))).toBe('ignored');
         expect(sdkCalls()).toEqual([]);
@@ -340,7 +406,8 @@ function suite(key: string, part: 'delivered' | 'forged') {
         // Nor could the function's own role do either.
         expect(evaluateCall(t.runtime.statements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OWN_INSTANCE] }))).toBe('implicitly denied');
         expect(evaluateCall(t.runtime.statements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: t.groupName }))).toBe('implicitly denied');
-      });
+        });
+      }
 
       test('a status event naming AWS-RunShellScript', async () => {
         expect(await handler(statusEvent({ 'document-name': 'AWS-RunShellScript' }))).toBe('ignored');
@@ -399,13 +466,14 @@ function suite(key: string, part: 'delivered' | 'forged') {
       const run = async (hook: Record<string, unknown>, ofOtherGroup: boolean) => {
       // A token of each forgery's own: no record of the genuine hook's actions, nor of another forgery, is met.
         forgedToken = `0d5c0e1f-2a3b-4c5d-8e6f-${String(++forgeries).padStart(12, '0')}`;
-        const settings: Record<string, unknown> = { ...t.settings, ...hook };
-        if ('roleArn' in hook && hook.roleArn === undefined) delete settings.roleArn;
         const event = rawLifecycleEvent({
           AutoScalingGroupName: ofOtherGroup ? OTHER_GROUP : t.groupName,
           EC2InstanceId: ofOtherGroup ? OTHER_INSTANCE : OWN_INSTANCE,
           LifecycleActionToken: forgedToken,
         });
+        // The settings the hook's rule would put around the event (for a group of the app, with the group's name from it), changed.
+        const settings: Record<string, unknown> = { ...t.delivered(event).hook, ...hook };
+        if ('roleArn' in hook && hook.roleArn === undefined) delete settings.roleArn;
         // Refused calls may end the invocation with an error, which Lambda retries: what matters is what was allowed.
         await handler({ hook: settings, event }, context).catch(() => undefined);
         // What was allowed beyond reads (the registration check reads any instance's, as IAM allows only on "*").

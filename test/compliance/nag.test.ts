@@ -42,7 +42,11 @@ function runtimeSuppressed(stack: Stack, arn: (service: string) => string, iamAr
   ];
 }
 
-/** What every hook suppresses on its role: instances by the group's tag, the group's id in its ARN, the role's inline policy. */
+/**
+ * What every hook suppresses on its role: instances by the group's tag, the
+ * group's id in its ARN (and for a group of the same app, known by the hook's
+ * tag rather than named, its name too), the role's inline policy.
+ */
 function hookSuppressed(hook: string, arn: (service: string) => string, groupName: string): Array<[string, string]> {
   return [
     [`${hook}/Role/Resource`, `${IAM5}[Resource::${arn('ec2')}:instance/*]`],
@@ -59,11 +63,12 @@ function hookSuppressed(hook: string, arn: (service: string) => string, groupNam
 function pinnedSuppressions(built: ComplianceApp): Array<[string, string]> {
   return [
     ...runtimeSuppressed(built.ownedStack, inEnv, iamInEnv),
-    ...hookSuppressed('OwnedGroupHooks/Bootstrap', inEnv, '<GroupASG3C6DFE3B>'),
+    // A group of the same app is not named in the hook's role (it waits for the role): the hook's tag on it is the condition.
+    ...hookSuppressed('OwnedGroupHooks/Bootstrap', inEnv, '*'),
     ['OwnedGroupHooks/Bootstrap/InstanceOutputPolicy', INLINE_POLICY],
     // The output log group is passed by name: its ARN ends in ":*" (its log streams).
     ['OwnedGroupHooks/Bootstrap/InstanceOutputPolicy', `${IAM5}[Resource::${inEnv('logs')}:log-group:fleet-command-output:*]`],
-    ...hookSuppressed('OwnedGroupHooks/Drain', inEnv, '<GroupASG3C6DFE3B>'),
+    ...hookSuppressed('OwnedGroupHooks/Drain', inEnv, '*'),
     ['OwnedGroupHooks/Drain/OutputLogGroup', LOG_GROUP_KMS],
     ['OwnedGroupHooks/Drain/InstanceOutputPolicy', INLINE_POLICY],
     ['OwnedGroupHooks/Group/InstanceRole', SSM_CORE],
@@ -190,22 +195,26 @@ describe('the suppressions cover only what the construct creates', () => {
     }]);
   });
 
-  test('a group from another stack of the app: the group ARN\'s finding, named by the export, is left to its owner', () => {
+  test('a group from another stack of the app: known by the hook\'s tag, its role names no export, and its finding is suppressed', () => {
     const { app, group } = buildComplianceApp();
     const other = new Stack(app, 'HooksOfAnotherStack', { env: ENV });
-    new LifecycleCommandHook(other, 'Drain', {
+    const hook = new LifecycleCommandHook(other, 'Drain', {
       autoScalingGroup: group,
       transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
       commands: ['true'],
       timeout: Duration.minutes(1),
+      // The instance role is in the group's stack, which waits for this hook's: its owner grants it there.
+      configureInstanceRole: false,
     });
-    app.synth();
-    // The suppression names the group's Ref; after synthesis the policy holds an Fn::ImportValue.
-    expect(awsSolutions(app)).toEqual([{
-      path: 'HooksOfAnotherStack/Drain/Role/Resource',
-      rule: `${IAM5}[Resource::${inEnv('autoscaling')}:autoScalingGroup:*:autoScalingGroupName/OwnedGroupHooks:ExportsOutputRefGroupASG3C6DFE3B7A0874DF]`,
-      severity: 'error',
-    }]);
+    const assembly = app.synth();
+    const role = Object.values<any>(assembly.getStackByName('HooksOfAnotherStack').template.Resources)
+      .find((r) => r.Type === 'AWS::IAM::Role' && r.Metadata?.['aws:cdk:path'] === 'HooksOfAnotherStack/Drain/Role/Resource/Resource');
+    expect(JSON.stringify(role)).not.toContain('Fn::ImportValue');
+    // The group, in its own stack, carries the hook's tag and holds the hook.
+    const asg = Object.values<any>(assembly.getStackByName('OwnedGroupHooks').template.Resources).find((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup');
+    expect(asg.Properties.LifecycleHookSpecificationList).toContainEqual(expect.objectContaining({ LifecycleHookName: hook.lifecycleHookName }));
+    expect(asg.Properties.Tags).toContainEqual({ Key: expect.stringMatching(/^cdk-lifecycle-command-hook:[0-9a-f]{12}$/), Value: expect.stringMatching(new RegExp(`^${hook.runtime.namePrefix}-`)), PropagateAtLaunch: true });
+    expect(awsSolutions(app)).toEqual([]);
   });
 
   test('with configureInstanceRole: false the instance role carries no suppression, and its own finding shows', () => {
