@@ -136,6 +136,9 @@ function lifecycleEvent(transition: 'launch' | 'terminate', detail: Record<strin
     'id': 'e1',
     'source': 'aws.autoscaling',
     'detail-type': transition === 'launch' ? 'EC2 Instance-launch Lifecycle Action' : 'EC2 Instance-terminate Lifecycle Action',
+    'account': '123456789012',
+    'time': '2026-11-28T10:00:00Z',
+    'region': 'eu-west-1',
     'resources': [`arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:uuid:autoScalingGroupName/${GROUP}`],
     'detail': {
       LifecycleActionToken: TOKEN,
@@ -155,6 +158,10 @@ function statusEvent(status: string, detail: Record<string, unknown> = {}) {
     'id': 'e2',
     'source': 'aws.ssm',
     'detail-type': 'EC2 Command Invocation Status-change Notification',
+    'account': '123456789012',
+    'time': '2026-11-28T10:00:05Z',
+    'region': 'eu-west-1',
+    'resources': [`arn:aws:ec2:eu-west-1:123456789012:instance/${INSTANCE}`],
     'detail': {
       'command-id': COMMAND,
       'document-name': DOCUMENT,
@@ -388,6 +395,7 @@ describe('lifecycle event', () => {
         LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
         Origin: 'EC2',
         Destination: 'AutoScalingGroup',
+        EventTime: '2026-11-28T10:00:00Z',
         Attempt: 1,
         Deadline: expect.any(Number),
         Chain: expect.any(String),

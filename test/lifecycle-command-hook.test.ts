@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { App, CfnParameter, Duration, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
@@ -93,14 +94,28 @@ function hookParameter(template: Template, hookId = 'Drain') {
   return { name: properties.Name as string, settings: joinedJson(properties.Value) };
 }
 
-/** The input the hook's lifecycle rule gives the function: `{ hook: settings, event: <the event> }`. */
+/**
+ * The input the hook's lifecycle rule gives the function: `{ hook: settings, event: <the event> }`.
+ * Each placeholder of the input transformer is put back as a string naming what EventBridge puts
+ * there: `"<the event>"` for the whole event ($), `"<$.detail.AutoScalingGroupName>"` for the
+ * group's name. A placeholder must stand unquoted in the template (EventBridge quotes a string it
+ * inserts there), and each path of the map must be used, once.
+ */
 function lifecycleRuleInput(template: Template, hookId = 'Drain') {
   const id = onlyId(template, 'AWS::Events::Rule', new RegExp(`^${hookId}LifecycleActionRule`));
   const [target] = template.toJSON().Resources[id].Properties.Targets;
-  expect(target.InputTransformer.InputPathsMap).toEqual({ f1: '$' });
-  // <f1> is where EventBridge puts the whole event ($): quoted here, so that the rest parses.
-  return joinedJson(target.InputTransformer.InputTemplate, { '<f1>': '"<the event>"' });
+  const paths: Record<string, string> = target.InputTransformer.InputPathsMap;
+  // Only the whole event, and for a group of the same app its name, are taken from the event.
+  expect(Object.values(paths).filter((path) => path !== '$' && path !== '$.detail.AutoScalingGroupName')).toEqual([]);
+  expect(Object.values(paths).filter((path) => path === '$')).toHaveLength(1);
+  const templateText = JSON.stringify(target.InputTransformer.InputTemplate);
+  for (const name of Object.keys(paths)) expect(templateText.split(`<${name}>`)).toHaveLength(2);
+  const replace = Object.fromEntries(Object.entries(paths).map(([name, path]) => [`<${name}>`, JSON.stringify(path === '$' ? '<the event>' : `<${path}>`)]));
+  return joinedJson(target.InputTransformer.InputTemplate, replace);
 }
+
+/** The input path that fills the group's name in the lifecycle rule's wrapper, as `lifecycleRuleInput` shows it. */
+const GROUP_NAME_FROM_EVENT = '<$.detail.AutoScalingGroupName>';
 
 /** What `hookTemplate`'s terminate hook on the imported group carries, with `overrides`. */
 function terminateSettings(overrides: Record<string, unknown> = {}) {
@@ -126,6 +141,30 @@ function expectSettings(template: Template, expected: Record<string, unknown>, h
   const { settings } = hookParameter(template, hookId);
   expect(settings).toEqual(expected);
   expect(lifecycleRuleInput(template, hookId)).toEqual({ hook: settings, event: '<the event>' });
+}
+
+/**
+ * Both places the function learns the settings of a hook on a group of the same app from hold
+ * `expected`, which names the group by its tag, not by its name: the rule's wrapper adds the
+ * group's name from the lifecycle event.
+ */
+function expectOwnedGroupSettings(template: Template, expected: Record<string, unknown>, hookId = 'Drain') {
+  const { settings } = hookParameter(template, hookId);
+  expect(settings).toEqual(expected);
+  expect(settings).not.toHaveProperty('groupName');
+  expect(settings.groupTag).toEqual(groupTagOf(settings.documentName));
+  expect(lifecycleRuleInput(template, hookId)).toEqual({ hook: { ...settings, groupName: GROUP_NAME_FROM_EVENT }, event: '<the event>' });
+}
+
+/** The tag the construct places on a group of the same app for the hook of this document. */
+function groupTagOf(documentName: string) {
+  return { key: `cdk-lifecycle-command-hook:${createHash('sha256').update(documentName).digest('hex').slice(0, 12)}`, value: documentName };
+}
+
+/** The logical id of the stack's one Auto Scaling group, and its resource. */
+function groupResource(template: Template): { id: string; group: any } {
+  const id = onlyId(template, 'AWS::AutoScaling::AutoScalingGroup');
+  return { id, group: template.toJSON().Resources[id] };
 }
 
 /** The statements of every AWS::IAM::Policy attached to the role with this logical id. */
@@ -156,7 +195,7 @@ function partitionArn(rest: string) {
 function commonRuntimeStatements(template: Template, prefix: string) {
   return [
     { Sid: 'ReadCommands', Effect: 'Allow', Action: ['ssm:ListCommands', 'ssm:GetCommandInvocation'], Resource: '*' },
-    { Sid: 'ReadGroups', Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool'], Resource: '*' },
+    { Sid: 'ReadGroups', Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeWarmPool'], Resource: '*' },
     {
       Sid: 'HookSettings',
       Effect: 'Allow',
@@ -489,15 +528,16 @@ describe('launch hook on an owned group', () => {
   });
 
   test('the heartbeat covers the longer of the command and the SSM registration wait; failures abandon by default', () => {
-    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
-      AutoScalingGroupName: { Ref: Match.stringLikeRegexp('^GroupASG') },
+    // The hook is in the group's own definition, not a resource of its own.
+    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
+    expect(groupResource(template).group.Properties.LifecycleHookSpecificationList).toEqual([{
       LifecycleHookName: 'bootstrap',
       LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
       // max(timeout 600, registration 180) + 600.
       HeartbeatTimeout: 600 + 600,
       DefaultResult: 'ABANDON',
       NotificationMetadata: '{"env":"prod"}',
-    });
+    }]);
     expect(hook.heartbeatTimeout.toSeconds()).toBe(1200);
   });
 
@@ -512,22 +552,18 @@ describe('launch hook on an owned group', () => {
     });
   });
 
-  test('the lifecycle rule matches the launch event of this group and hook name', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        'source': ['aws.autoscaling'],
-        'detail-type': ['EC2 Instance-launch Lifecycle Action'],
-        'detail': {
-          AutoScalingGroupName: [{ Ref: Match.stringLikeRegexp('^GroupASG') }],
-          LifecycleHookName: ['bootstrap'],
-        },
-      },
+  test('the lifecycle rule matches the launch event of this hook name, without naming the group (which waits for the rule)', () => {
+    const ruleId = onlyId(template, 'AWS::Events::Rule', /^DrainLifecycleActionRule/);
+    expect(template.toJSON().Resources[ruleId].Properties.EventPattern).toEqual({
+      'source': ['aws.autoscaling'],
+      'detail-type': ['EC2 Instance-launch Lifecycle Action'],
+      'detail': { LifecycleHookName: ['bootstrap'] },
     });
   });
 
   test('the hook\'s settings: launch, ABANDON on failure, the registration wait, every launch stage', () => {
-    expectSettings(template, {
-      groupName: { Ref: expect.stringMatching(/^GroupASG/) },
+    expectOwnedGroupSettings(template, {
+      groupTag: { key: expect.stringMatching(/^cdk-lifecycle-command-hook:[0-9a-f]{12}$/), value: expect.stringMatching(/^lch-[0-9a-f]{10}-Stack-Drain-[0-9A-F]{8}$/) },
       hookName: 'bootstrap',
       documentName: expect.stringMatching(/^lch-[0-9a-f]{10}-Stack-Drain-[0-9A-F]{8}$/),
       transition: 'launch',
@@ -615,26 +651,39 @@ describe('launch hook on an owned group', () => {
     }]);
   });
 
-  test('the hook waits for the registration wait before Auto Scaling sends it actions', () => {
-    const [lifecycleHook] = Object.values(template.findResources('AWS::AutoScaling::LifecycleHook'));
-    expect(lifecycleHook.DependsOn).toContain(onlyId(template, 'AWS::StepFunctions::StateMachine'));
+  test('the group, which holds the hook, waits for the registration wait before Auto Scaling sends it actions', () => {
+    expect(groupResource(template).group.DependsOn).toContain(onlyId(template, 'AWS::StepFunctions::StateMachine'));
   });
 
-  test('the hook\'s role is scoped to the owned group\'s name', () => {
+  test('the hook\'s role is scoped to the owned group by the hook\'s tag, which the group carries, not by its name', () => {
     const roleId = onlyId(template, 'AWS::IAM::Role', /^DrainRole/);
     const [policy] = template.toJSON().Resources[roleId].Properties.Policies;
-    expect(policy.PolicyDocument.Statement).toEqual(expect.arrayContaining([
-      expect.objectContaining({
+    const documentName = hookParameter(template).settings.documentName;
+    const tag = groupTagOf(documentName);
+    expect(policy.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'SendHookDocument',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: partitionArn(`:ssm:eu-west-1:123456789012:document/${documentName}`),
+      },
+      {
         Sid: 'SendToGroupInstances',
-        Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': { Ref: expect.stringMatching(/^GroupASG/) } } },
-      }),
-      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: partitionArn(':ec2:eu-west-1:123456789012:instance/*'),
+        Condition: { StringEquals: { [`ssm:resourceTag/${tag.key}`]: tag.value } },
+      },
+      {
         Sid: 'GroupLifecycleActions',
-        Resource: {
-          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/', { Ref: expect.stringMatching(/^GroupASG/) }]],
-        },
-      }),
-    ]));
+        Effect: 'Allow',
+        Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+        Resource: partitionArn(':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*'),
+        Condition: { StringEquals: { [`autoscaling:ResourceTag/${tag.key}`]: tag.value } },
+      },
+    ]);
+    // The group and its instances carry that tag.
+    expect(groupResource(template).group.Properties.Tags).toContainEqual({ Key: tag.key, Value: tag.value, PropagateAtLaunch: true });
   });
 
   test('the instance role gets SSM core and the right to write the output log group', () => {
@@ -668,7 +717,8 @@ describe('launch hook on an owned group', () => {
 
   test('the public members point at the created resources', () => {
     const stack = Stack.of(hook);
-    expect(stack.resolve((hook.lifecycleHook as autoscaling.LifecycleHook).lifecycleHookName)).toEqual({ Ref: expect.stringMatching(/^DrainHook/) });
+    // The group's own definition holds the hook: there is no hook resource to point at.
+    expect(hook.lifecycleHook).toBeUndefined();
     expect(hook.lifecycleHookName).toBe('bootstrap');
     expect(stack.resolve(hook.documentName)).toEqual({ Ref: expect.stringMatching(/^DrainDocument/) });
     expect(stack.resolve(hook.handler.functionName)).toEqual({ Ref: handlerId(template) });
@@ -821,7 +871,10 @@ describe('options', () => {
       new LifecycleCommandHook(stack, id, { autoScalingGroup: group, transition, commands: ['true'], timeout: Duration.minutes(1) });
     }
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 2);
+    // Both hooks are in the group's own definition.
+    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
+    const specs: Array<{ LifecycleTransition: string }> = groupResource(template).group.Properties.LifecycleHookSpecificationList;
+    expect(specs.map((spec) => spec.LifecycleTransition)).toEqual(['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING']);
     template.resourceCountIs('AWS::SSM::Document', 2);
     template.resourceCountIs('AWS::SSM::Parameter', 2);
     // A lifecycle rule each, and the runtime's status rule and schedule.
@@ -1268,5 +1321,341 @@ describe('a runtime of one\'s own', () => {
     // The shared runtime's status rule does not match the own runtime's documents, nor the other way round.
     template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ detail: Match.objectLike({ 'document-name': [{ prefix: `${own.namePrefix}-` }] }) }) });
     template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ detail: Match.objectLike({ 'document-name': [{ prefix: `${shared.runtime.namePrefix}-` }] }) }) });
+  });
+});
+
+/** What the runtime brings that every hook waits for: its function (with its retry configuration and invoke permission), its policy, its status rule and its schedule. */
+const RUNTIME_NEEDS: Array<[string, RegExp]> = [
+  ['AWS::Lambda::Function', HANDLER_ID],
+  ['AWS::Lambda::EventInvokeConfig', /^LifecycleCommandRuntimeHandlerEventInvokeConfig/],
+  ['AWS::Lambda::Permission', /^LifecycleCommandRuntimeHandlerInvokedByRules/],
+  ['AWS::IAM::Policy', /^LifecycleCommandRuntimeHandlerPolicy/],
+  ['AWS::Events::Rule', /^LifecycleCommandRuntimeCommandStatusRule/],
+  ['AWS::Events::Rule', /^LifecycleCommandRuntimeReconciliationRule/],
+];
+/** What a launch hook also waits for: the runtime's registration wait. */
+const LAUNCH_NEEDS: Array<[string, RegExp]> = [['AWS::StepFunctions::StateMachine', /^LifecycleCommandRuntimeRegistrationWait[0-9A-F]{8}$/]];
+
+/** What the hook of this id brings and waits for: its rule, role, parameter and document, and with `instancePolicy` its instance output policy. */
+function hookNeeds(hookId: string, instancePolicy: boolean): Array<[string, RegExp]> {
+  return [
+    ['AWS::Events::Rule', new RegExp(`^${hookId}LifecycleActionRule`)],
+    ['AWS::IAM::Role', new RegExp(`^${hookId}Role`)],
+    ['AWS::SSM::Parameter', new RegExp(`^${hookId}Settings`)],
+    ['AWS::SSM::Document', new RegExp(`^${hookId}Document`)],
+    ...(instancePolicy ? [['AWS::IAM::Policy', new RegExp(`^${hookId}InstanceOutputPolicy`)] as [string, RegExp]] : []),
+  ];
+}
+
+/** The logical ids of these resources, each the one of its type whose id matches, sorted and without repeats. */
+function idsOf(template: Template, needs: Array<[string, RegExp]>): string[] {
+  return [...new Set(needs.map(([type, pattern]) => onlyId(template, type, pattern)))].sort();
+}
+
+/** The logical ids a value refers to: Ref, Fn::GetAtt and Fn::Sub's ${...}. */
+function referencedIds(value: unknown): string[] {
+  const found: string[] = [];
+  const walk = (x: unknown): void => {
+    if (Array.isArray(x)) {
+      x.forEach(walk);
+      return;
+    }
+    if (x === null || typeof x !== 'object') return;
+    for (const [key, v] of Object.entries(x)) {
+      if (key === 'Ref' && typeof v === 'string') {
+        found.push(v);
+      } else if (key === 'Fn::GetAtt') {
+        found.push(Array.isArray(v) ? String(v[0]) : String(v).split('.')[0]);
+      } else if (key === 'Fn::Sub') {
+        const [text, variables] = Array.isArray(v) ? v : [v, undefined];
+        for (const m of String(text).matchAll(/\$\{([^}.!]+)/g)) found.push(m[1]);
+        walk(variables);
+      } else {
+        walk(v);
+      }
+    }
+  };
+  walk(value);
+  return found;
+}
+
+/** Every resource reachable from `start` through references and DependsOn, `start` excluded. */
+function reachableFrom(template: Template, start: string): Set<string> {
+  const resources = template.toJSON().Resources as Record<string, any>;
+  const edges = (id: string) => {
+    const r = resources[id];
+    return [...referencedIds(r), ...[r.DependsOn ?? []].flat()].filter((to: string) => to in resources);
+  };
+  const seen = new Set<string>();
+  const queue = edges(start);
+  while (queue.length > 0) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    queue.push(...edges(id));
+  }
+  return seen;
+}
+
+/** The group waits for exactly `needs`, and none of them waits for, or refers to, the group, directly or through others. */
+function expectGroupWaitsFor(template: Template, needs: string[]) {
+  const { id: groupId, group } = groupResource(template);
+  expect([...group.DependsOn].sort()).toEqual(needs);
+  // The walk sees the group's own references and dependencies: its launch template, and each need.
+  const fromGroup = reachableFrom(template, groupId);
+  expect(fromGroup.has(onlyId(template, 'AWS::EC2::LaunchTemplate'))).toBe(true);
+  for (const need of needs) expect(fromGroup.has(need)).toBe(true);
+  const resources = template.toJSON().Resources as Record<string, any>;
+  for (const need of needs) {
+    expect(referencedIds(resources[need])).not.toContain(groupId);
+    expect([resources[need].DependsOn ?? []].flat()).not.toContain(groupId);
+    expect(reachableFrom(template, need).has(groupId)).toBe(false);
+  }
+}
+
+describe('a hook on a group of the same app sits in the group\'s own definition', () => {
+  function ownedHook(props: Partial<LifecycleCommandHookProps> = {}, groupProps: Partial<autoscaling.AutoScalingGroupProps> = {}) {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1, natGateways: 0 });
+    const group = new autoscaling.AutoScalingGroup(stack, 'Group', {
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      instanceType: new ec2.InstanceType('t3.micro'),
+      machineImage: ec2.MachineImage.latestAmazonLinux2023(),
+      ...groupProps,
+    });
+    const hook = new LifecycleCommandHook(stack, 'Drain', {
+      autoScalingGroup: group,
+      transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      commands: ['systemctl stop application'],
+      timeout: Duration.minutes(5),
+      ...props,
+    });
+    return { stack, group, hook, template: Template.fromStack(stack) };
+  }
+
+  describe('a terminate hook with the default name', () => {
+    const { hook, template } = ownedHook();
+
+    test('the group\'s LifecycleHookSpecificationList holds the hook, and there is no AWS::AutoScaling::LifecycleHook', () => {
+      template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
+      expect(groupResource(template).group.Properties.LifecycleHookSpecificationList).toEqual([{
+        LifecycleHookName: hook.lifecycleHookName,
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        // max(timeout 300, registration 0) + 600.
+        HeartbeatTimeout: 900,
+        DefaultResult: 'CONTINUE',
+      }]);
+      expect(hook.lifecycleHook).toBeUndefined();
+    });
+
+    test('the hook\'s default name is the runtime\'s prefix and the hook\'s unique name, within Auto Scaling\'s 255 characters', () => {
+      const prefix = namePrefix(template);
+      expect(hook.lifecycleHookName).toMatch(new RegExp(`^${prefix}-Stack-Drain-[0-9A-F]{8}$`));
+      expect(hook.lifecycleHookName.length).toBeLessThanOrEqual(255);
+      expect(hookParameter(template).settings.hookName).toBe(hook.lifecycleHookName);
+    });
+
+    test('the group and its instances carry the hook\'s tag: 12 hex digits of the SHA-256 of the document\'s name, and that name', () => {
+      const documentName = hookParameter(template).settings.documentName;
+      const tag = groupTagOf(documentName);
+      expect(tag.key).toMatch(/^cdk-lifecycle-command-hook:[0-9a-f]{12}$/);
+      const tags = groupResource(template).group.Properties.Tags;
+      expect(tags).toEqual([
+        { Key: tag.key, Value: documentName, PropagateAtLaunch: true },
+        { Key: 'Name', Value: 'Stack/Group', PropagateAtLaunch: true },
+      ]);
+      // The tag is the group's: no other resource of the stack gets it.
+      const tagged = Object.entries(template.toJSON().Resources as Record<string, any>)
+        .filter(([, r]) => JSON.stringify(r.Properties?.Tags ?? []).includes(tag.key)).map(([id]) => id);
+      expect(tagged).toEqual([groupResource(template).id]);
+    });
+
+    test('the settings name the group by its tag, never by its name; the rule\'s wrapper adds the name from the lifecycle event', () => {
+      expectOwnedGroupSettings(template, {
+        groupTag: groupTagOf(hookParameter(template).settings.documentName),
+        hookName: hook.lifecycleHookName,
+        documentName: expect.stringMatching(/^lch-[0-9a-f]{10}-Stack-Drain-[0-9A-F]{8}$/),
+        transition: 'terminate',
+        failureResult: 'CONTINUE',
+        outputLogGroupName: { Ref: expect.stringMatching(/^DrainOutputLogGroup/) },
+        registrationTimeoutSeconds: 0,
+        deliveryTimeoutSeconds: 60,
+        executionTimeoutSeconds: 300,
+        heartbeatTimeoutSeconds: 900,
+        stages: 'return-to-warm-pool,terminate',
+        roleArn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainRole/), 'Arn'] },
+      });
+      const ruleId = onlyId(template, 'AWS::Events::Rule', /^DrainLifecycleActionRule/);
+      const [target] = template.toJSON().Resources[ruleId].Properties.Targets;
+      expect(Object.values(target.InputTransformer.InputPathsMap).sort()).toEqual(['$', '$.detail.AutoScalingGroupName']);
+    });
+
+    test('the rule matches the hook\'s name alone, which bears the runtime\'s prefix', () => {
+      const ruleId = onlyId(template, 'AWS::Events::Rule', /^DrainLifecycleActionRule/);
+      expect(template.toJSON().Resources[ruleId].Properties.EventPattern).toEqual({
+        'source': ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
+        'detail': { LifecycleHookName: [hook.lifecycleHookName] },
+      });
+    });
+
+    test('the hook\'s role names no group: its conditions are on the tag the group carries', () => {
+      const roleId = onlyId(template, 'AWS::IAM::Role', /^DrainRole/);
+      const role = template.toJSON().Resources[roleId];
+      const { id: groupId, group } = groupResource(template);
+      expect(referencedIds(role)).not.toContain(groupId);
+      const statements = role.Properties.Policies[0].PolicyDocument.Statement as any[];
+      const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+      expect(Object.keys(bySid).sort()).toEqual(['GroupLifecycleActions', 'SendHookDocument', 'SendToGroupInstances']);
+      // Any group, but only the one with the tag: the ARN ends in "*".
+      expect(bySid.GroupLifecycleActions.Resource).toEqual(partitionArn(':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*'));
+      const conditionTag = (condition: Record<string, Record<string, string>>, prefix: string) => {
+        const entries = Object.entries(condition.StringEquals);
+        expect(Object.keys(condition)).toEqual(['StringEquals']);
+        expect(entries).toHaveLength(1);
+        const [[key, value]] = entries;
+        expect(key.startsWith(prefix)).toBe(true);
+        return { Key: key.slice(prefix.length), Value: value, PropagateAtLaunch: true };
+      };
+      const groupTags = group.Properties.Tags;
+      expect(groupTags).toContainEqual(conditionTag(bySid.SendToGroupInstances.Condition, 'ssm:resourceTag/'));
+      expect(groupTags).toContainEqual(conditionTag(bySid.GroupLifecycleActions.Condition, 'autoscaling:ResourceTag/'));
+      expect(conditionTag(bySid.SendToGroupInstances.Condition, 'ssm:resourceTag/').Key).not.toBe('Name');
+    });
+
+    test('the group waits for exactly what the hook needs, and none of it refers to the group: no cycle', () => {
+      expectGroupWaitsFor(template, idsOf(template, [...hookNeeds('Drain', true), ...RUNTIME_NEEDS]));
+      // A terminate hook needs no registration wait.
+      template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    });
+  });
+
+  test('a launch hook: the group waits for the registration wait too, and the app synthesizes', () => {
+    const { stack, template } = ownedHook({ transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING });
+    expectGroupWaitsFor(template, idsOf(template, [...hookNeeds('Drain', true), ...RUNTIME_NEEDS, ...LAUNCH_NEEDS]));
+    expect(() => App.of(stack)!.synth({ force: true })).not.toThrow();
+  });
+
+  test('configureInstanceRole: false: the group waits for the hook\'s needs, without an instance policy', () => {
+    const { template } = ownedHook({ configureInstanceRole: false });
+    expect(Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) => /^DrainInstanceOutputPolicy/.test(id))).toEqual([]);
+    expectGroupWaitsFor(template, idsOf(template, [...hookNeeds('Drain', false), ...RUNTIME_NEEDS]));
+  });
+
+  test('a group with a creation policy (signals) still synthesizes, and waits for the hook\'s needs', () => {
+    const { stack, template } = ownedHook(
+      { transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING },
+      { signals: autoscaling.Signals.waitForAll() },
+    );
+    const { group } = groupResource(template);
+    expect(group.CreationPolicy).toEqual({ ResourceSignal: expect.objectContaining({ Count: 1 }) });
+    expect(group.Properties.LifecycleHookSpecificationList).toEqual([expect.objectContaining({ LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING' })]);
+    expectGroupWaitsFor(template, idsOf(template, [...hookNeeds('Drain', true), ...RUNTIME_NEEDS, ...LAUNCH_NEEDS]));
+    expect(() => App.of(stack)!.synth({ force: true })).not.toThrow();
+  });
+
+  test('a LifecycleHookSpecificationList entry the group already has is kept beside the hook\'s', () => {
+    const stack = newStack();
+    const group = ownedGroup(stack);
+    const own = { lifecycleHookName: 'own-warmup', lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 120, defaultResult: 'CONTINUE' };
+    (group.node.defaultChild as autoscaling.CfnAutoScalingGroup).lifecycleHookSpecificationList = [own];
+    const hook = new LifecycleCommandHook(stack, 'Drain', {
+      autoScalingGroup: group,
+      transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      commands: ['true'],
+      timeout: Duration.minutes(1),
+    });
+    const template = Template.fromStack(stack);
+    expect(groupResource(template).group.Properties.LifecycleHookSpecificationList).toEqual([
+      { LifecycleHookName: 'own-warmup', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 120, DefaultResult: 'CONTINUE' },
+      { LifecycleHookName: hook.lifecycleHookName, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 660, DefaultResult: 'CONTINUE' },
+    ]);
+    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
+  });
+
+  test('a launch and a terminate hook on one group: two specifications, two tags on the group and its instances, each role on its own tag', () => {
+    const stack = newStack();
+    const group = ownedGroup(stack);
+    const hooks = {
+      Boot: new LifecycleCommandHook(stack, 'Boot', { autoScalingGroup: group, transition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING, commands: ['true'], timeout: Duration.minutes(1) }),
+      Drain: new LifecycleCommandHook(stack, 'Drain', { autoScalingGroup: group, transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING, commands: ['true'], timeout: Duration.minutes(1) }),
+    };
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
+    const { group: groupJson } = groupResource(template);
+    expect(groupJson.Properties.LifecycleHookSpecificationList).toEqual([
+      // max(60, registration 180) + 600.
+      { LifecycleHookName: hooks.Boot.lifecycleHookName, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 780, DefaultResult: 'ABANDON' },
+      { LifecycleHookName: hooks.Drain.lifecycleHookName, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 660, DefaultResult: 'CONTINUE' },
+    ]);
+    expect(hooks.Boot.lifecycleHookName).not.toBe(hooks.Drain.lifecycleHookName);
+    const tags = Object.fromEntries((['Boot', 'Drain'] as const).map((id) => [id, groupTagOf(hookParameter(template, id).settings.documentName)]));
+    expect(tags.Boot.key).not.toBe(tags.Drain.key);
+    expect(groupJson.Properties.Tags).toHaveLength(3);
+    expect(groupJson.Properties.Tags).toEqual(expect.arrayContaining([
+      { Key: tags.Boot.key, Value: tags.Boot.value, PropagateAtLaunch: true },
+      { Key: tags.Drain.key, Value: tags.Drain.value, PropagateAtLaunch: true },
+      { Key: 'Name', Value: 'Stack/Group', PropagateAtLaunch: true },
+    ]));
+    for (const id of ['Boot', 'Drain'] as const) {
+      expect(hookParameter(template, id).settings.groupTag).toEqual(tags[id]);
+      const roleId = onlyId(template, 'AWS::IAM::Role', new RegExp(`^${id}Role`));
+      const statements = template.toJSON().Resources[roleId].Properties.Policies[0].PolicyDocument.Statement as any[];
+      expect(statements.find((s) => s.Sid === 'SendToGroupInstances').Condition).toEqual({ StringEquals: { [`ssm:resourceTag/${tags[id].key}`]: tags[id].value } });
+      expect(statements.find((s) => s.Sid === 'GroupLifecycleActions').Condition).toEqual({ StringEquals: { [`autoscaling:ResourceTag/${tags[id].key}`]: tags[id].value } });
+      expect(hooks[id].lifecycleHook).toBeUndefined();
+    }
+    // The group waits for both hooks' needs, and the runtime's, once.
+    expectGroupWaitsFor(template, idsOf(template, [...hookNeeds('Boot', true), ...hookNeeds('Drain', true), ...RUNTIME_NEEDS, ...LAUNCH_NEEDS]));
+  });
+});
+
+describe('a hook on an imported group keeps a separate lifecycle hook', () => {
+  const { hook, template, stack } = hookTemplate({ group: 'imported' });
+
+  test('the AWS::AutoScaling::LifecycleHook waits for exactly the hook\'s needs; nothing is tagged', () => {
+    const [id] = Object.keys(template.findResources('AWS::AutoScaling::LifecycleHook'));
+    const lifecycleHook = template.toJSON().Resources[id];
+    // No instance role to grant: the group is imported.
+    expect([...lifecycleHook.DependsOn].sort()).toEqual(idsOf(template, [...hookNeeds('Drain', false), ...RUNTIME_NEEDS]));
+    expect(JSON.stringify(template.toJSON())).not.toContain('cdk-lifecycle-command-hook:');
+    expect(hookParameter(template).settings).not.toHaveProperty('groupTag');
+  });
+
+  test('hook.lifecycleHook is that resource', () => {
+    expect(hook.lifecycleHook).toBeDefined();
+    expect(stack.resolve((hook.lifecycleHook as autoscaling.LifecycleHook).lifecycleHookName)).toEqual({ Ref: expect.stringMatching(/^DrainHook/) });
+  });
+});
+
+describe('a group defined in another stack of the app', () => {
+  test('keeps a separate lifecycle hook in the hook\'s stack, so that neither stack waits for the other both ways', () => {
+    const app = new App();
+    const env = { account: '123456789012', region: 'eu-west-1' };
+    const groupStack = new Stack(app, 'Fleet', { env });
+    const vpc = new ec2.Vpc(groupStack, 'Vpc', { natGateways: 0, maxAzs: 1 });
+    const group = new autoscaling.AutoScalingGroup(groupStack, 'Group', {
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      instanceType: new ec2.InstanceType('t3.micro'),
+      machineImage: new ec2.AmazonLinuxImage({ generation: ec2.AmazonLinuxGeneration.AMAZON_LINUX_2 }),
+    });
+    const hookStack = new Stack(app, 'Hooks', { env });
+    const hook = new LifecycleCommandHook(hookStack, 'Drain', {
+      autoScalingGroup: group,
+      transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      commands: ['systemctl stop app'],
+      timeout: Duration.minutes(5),
+    });
+    // Both synthesize: the hook's stack depends on the group's, never the other way round.
+    app.synth();
+    expect(hook.lifecycleHook).toBeDefined();
+    Template.fromStack(hookStack).resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
+    const groupTemplate = Template.fromStack(groupStack).toJSON();
+    const groups = Object.values<any>(groupTemplate.Resources).filter((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup');
+    expect(groups).toHaveLength(1);
+    expect(groups[0].Properties.LifecycleHookSpecificationList).toBeUndefined();
+    expect(groupStack.dependencies).toEqual([]);
   });
 });

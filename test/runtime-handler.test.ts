@@ -1,4 +1,4 @@
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -157,5 +157,167 @@ describe('the hook\'s role', () => {
     sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
     const error = await hookClients(s).autoScaling.config.credentials().catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'HookRoleUnavailable', $retryable: {} });
+  });
+});
+
+/**
+ * The settings of a hook on a group of the same app, as its parameter holds them: the group
+ * known by the tag the construct placed on it, not by its name. Each `n` its own document and
+ * tag, so that what one test's environment keeps is never another's.
+ */
+function taggedSettings(n: number): HookSettings {
+  const { groupName: _groupName, ...named } = settings(n);
+  const documentName = `${PREFIX}-Stack-Tagged${n}-ABCDEF`;
+  return { ...named, documentName, groupTag: { key: `cdk-lifecycle-command-hook:${n.toString(16).padStart(12, '0')}`, value: documentName } };
+}
+
+function statusEvent(documentName: string) {
+  return { 'source': 'aws.ssm', 'detail-type': 'EC2 Command Invocation Status-change Notification', 'detail': { 'document-name': documentName, 'status': 'Success' } };
+}
+
+/** A group as DescribeAutoScalingGroups gives it, with these tags. */
+function describedGroup(name: string, tags: Array<{ key: string; value: string }>) {
+  return {
+    AutoScalingGroupName: name,
+    Instances: [],
+    Tags: [
+      { ResourceId: name, ResourceType: 'auto-scaling-group', Key: 'Name', Value: name, PropagateAtLaunch: true },
+      ...tags.map((t) => ({ ResourceId: name, ResourceType: 'auto-scaling-group', Key: t.key, Value: t.value, PropagateAtLaunch: true })),
+    ],
+  } as any;
+}
+
+describe('a group of the same app, known by the hook\'s tag', () => {
+  test('a status event finds the group with one DescribeAutoScalingGroups filtered by the tag\'s key, and takes the group whose tag has the hook\'s value', async () => {
+    const s = taggedSettings(101);
+    const tag = s.groupTag!;
+    ssm.on(GetParameterCommand, { Name: `${RUNTIME.hookParameterPath}${s.documentName}` }).resolves({ Parameter: parametersOf([s])[0] });
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        // The same key with another value: another hook's group (the key is 12 hex digits of the document's hash).
+        describedGroup('not-this-one', [{ key: tag.key, value: `${PREFIX}-Other-1` }]),
+        describedGroup('Stack-GroupASG-1A2B3C4D', [tag]),
+        describedGroup('not-this-one-either', [{ key: tag.key, value: `${tag.value}-2` }]),
+      ],
+    });
+    const route = await routeEvent(statusEvent(s.documentName), RUNTIME);
+    expect(route).toMatchObject({ kind: 'hook', config: { groupName: 'Stack-GroupASG-1A2B3C4D', groupTag: tag, hookName: s.hookName, documentName: s.documentName } });
+    expect(autoScaling).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 1);
+    const [call] = autoScaling.commandCalls(DescribeAutoScalingGroupsCommand);
+    expect(call.args[0].input.Filters).toEqual([{ Name: 'tag-key', Values: [tag.key] }]);
+    expect(call.args[0].input.AutoScalingGroupNames).toBeUndefined();
+  });
+
+  test('the group found is kept: a second status event of the hook makes no second call', async () => {
+    const s = taggedSettings(102);
+    ssm.on(GetParameterCommand, { Name: `${RUNTIME.hookParameterPath}${s.documentName}` }).resolves({ Parameter: parametersOf([s])[0] });
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [describedGroup('kept-group', [s.groupTag!])] });
+    const first = await routeEvent(statusEvent(s.documentName), RUNTIME);
+    const second = await routeEvent(statusEvent(s.documentName), RUNTIME);
+    expect(first).toMatchObject({ kind: 'hook', config: { groupName: 'kept-group' } });
+    expect(second).toMatchObject({ kind: 'hook', config: { groupName: 'kept-group' } });
+    expect(autoScaling).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 1);
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+  });
+
+  test('a status event of a hook whose tag no group carries (the group is gone) is ignored', async () => {
+    const s = taggedSettings(103);
+    ssm.on(GetParameterCommand, { Name: `${RUNTIME.hookParameterPath}${s.documentName}` }).resolves({ Parameter: parametersOf([s])[0] });
+    // A group with the key but another value is not the hook's.
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [describedGroup('another-group', [{ key: s.groupTag!.key, value: `${PREFIX}-Other-2` }])] });
+    expect(await routeEvent(statusEvent(s.documentName), RUNTIME)).toEqual({ kind: 'ignored', reason: expect.stringMatching(/tag/) });
+    expect(autoScaling).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 1);
+  });
+
+  test('a pass over 3 tagged hooks and 2 named ones finds the tagged groups with one call and describes all five with one more', async () => {
+    const tagged = [taggedSettings(111), taggedSettings(112), taggedSettings(113)];
+    const named = [settings(114), settings(115)];
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: parametersOf([tagged[0], named[0], tagged[1], named[1], tagged[2]]) });
+    const taggedGroups = tagged.map((s, i) => describedGroup(`tagged-group-${i}`, [s.groupTag!]));
+    autoScaling.on(DescribeAutoScalingGroupsCommand).callsFake((input: { AutoScalingGroupNames?: string[]; Filters?: unknown[] }) => (input.Filters
+      ? { AutoScalingGroups: [...taggedGroups, describedGroup('foreign', [{ key: tagged[0].groupTag!.key, value: 'foreign' }])] }
+      : { AutoScalingGroups: input.AutoScalingGroupNames!.map((name) => ({ AutoScalingGroupName: name, Instances: [] })) }));
+    expect(await passAllHooks(RUNTIME, () => 60_000)).toBe(5);
+    const calls = autoScaling.commandCalls(DescribeAutoScalingGroupsCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(2);
+    const [byTag, byName] = calls;
+    expect(byTag.AutoScalingGroupNames).toBeUndefined();
+    expect(byTag.Filters).toHaveLength(1);
+    expect(byTag.Filters![0].Name).toBe('tag-key');
+    expect([...byTag.Filters![0].Values!].sort()).toEqual(tagged.map((s) => s.groupTag!.key).sort());
+    expect(byName.Filters).toBeUndefined();
+    expect([...byName.AutoScalingGroupNames!].sort()).toEqual(['group-114', 'group-115', 'tagged-group-0', 'tagged-group-1', 'tagged-group-2']);
+    // Every group was found: nothing to report.
+    expect(console.error).not.toHaveBeenCalled();
+  });
+
+  test('in a pass, a tagged hook whose group is gone is logged and costs the others nothing', async () => {
+    const [gone, present] = [taggedSettings(121), taggedSettings(122)];
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: parametersOf([gone, present]) });
+    autoScaling.on(DescribeAutoScalingGroupsCommand).callsFake((input: { AutoScalingGroupNames?: string[]; Filters?: unknown[] }) => (input.Filters
+      ? { AutoScalingGroups: [describedGroup('present-group', [present.groupTag!])] }
+      : { AutoScalingGroups: input.AutoScalingGroupNames!.map((name) => ({ AutoScalingGroupName: name, Instances: [] })) }));
+    expect(await passAllHooks(RUNTIME, () => 60_000)).toBe(2);
+    expect(console.error).toHaveBeenCalledWith(expect.objectContaining({ hookName: gone.hookName }));
+    expect(console.error).not.toHaveBeenCalledWith(expect.objectContaining({ hookName: present.hookName }));
+    const byName = autoScaling.commandCalls(DescribeAutoScalingGroupsCommand).map((c) => c.args[0].input).filter((input) => !input.Filters);
+    expect(byName.map((input) => input.AutoScalingGroupNames)).toEqual([['present-group']]);
+  });
+
+  test('a rule\'s wrapper with the group\'s tag and the name the rule took from the event goes to the hook, once the group is seen to carry the tag', async () => {
+    const s = taggedSettings(131);
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [
+      { AutoScalingGroupName: 'from-the-event', Tags: [{ Key: s.groupTag!.key, Value: s.groupTag!.value }] } as any,
+    ] });
+    const event = { 'detail-type': 'EC2 Instance-terminate Lifecycle Action', 'detail': { AutoScalingGroupName: 'from-the-event' } };
+    const route = await routeEvent({ hook: { ...s, groupName: 'from-the-event' }, event }, RUNTIME);
+    expect(route).toMatchObject({ kind: 'hook', event, config: { groupName: 'from-the-event', groupTag: s.groupTag } });
+    expect(autoScaling).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 1);
+    expect(ssm.calls()).toHaveLength(0);
+    // Kept: the next event of the hook makes no call.
+    await routeEvent({ hook: { ...s, groupName: 'from-the-event' }, event }, RUNTIME);
+    expect(autoScaling).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 1);
+  });
+
+  test('a rule\'s wrapper naming a group that does not carry the hook\'s tag (another group\'s hook of the same name) is ignored', async () => {
+    const s = taggedSettings(134);
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [
+      { AutoScalingGroupName: 'the-hooks-group', Tags: [{ Key: s.groupTag!.key, Value: s.groupTag!.value }] } as any,
+    ] });
+    const event = { 'detail-type': 'EC2 Instance-terminate Lifecycle Action', 'detail': { AutoScalingGroupName: 'someone-elses' } };
+    expect(await routeEvent({ hook: { ...s, groupName: 'someone-elses' }, event }, RUNTIME)).toEqual({
+      kind: 'ignored', reason: 'lifecycle event of a group that does not carry the hook\'s tag',
+    });
+  });
+
+  test('while CloudFormation replaces the group, both groups carry the tag: a status event goes to its instance\'s own group', async () => {
+    const s = taggedSettings(135);
+    const tag = { Key: s.groupTag!.key, Value: s.groupTag!.value };
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: `${RUNTIME.hookParameterPath}${s.documentName}`, Value: JSON.stringify(s) } });
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [
+      { AutoScalingGroupName: 'old-group', Tags: [tag] } as any, { AutoScalingGroupName: 'new-group', Tags: [tag] } as any,
+    ] });
+    autoScaling.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ InstanceId: 'i-0123456789abcdef0', AutoScalingGroupName: 'old-group' } as any] });
+    const event = { 'source': 'aws.ssm', 'detail-type': 'EC2 Command Invocation Status-change Notification', 'detail': { 'document-name': s.documentName, 'instance-id': 'i-0123456789abcdef0' } };
+    expect(await routeEvent(event, RUNTIME)).toMatchObject({ kind: 'hook', config: { groupName: 'old-group' } });
+  });
+
+  test('a rule\'s wrapper whose settings have the group\'s tag but no group name is ignored', async () => {
+    const s = taggedSettings(132);
+    const event = { 'detail-type': 'EC2 Instance-terminate Lifecycle Action', 'detail': {} };
+    expect(await routeEvent({ hook: s, event }, RUNTIME)).toEqual({ kind: 'ignored', reason: expect.any(String) });
+    expect(autoScaling.calls()).toHaveLength(0);
+  });
+
+  test('settings that name neither a group nor its tag are refused; a tag of the wrong shape too', () => {
+    const { groupName: _groupName, ...nameless } = settings(133);
+    expect(parseHookSettings(nameless)).toEqual(expect.stringMatching(/group/));
+    expect(parseHookSettings({ ...nameless, groupTag: { key: 'k' } })).toEqual(expect.stringMatching(/groupTag/));
+    expect(parseHookSettings({ ...nameless, groupTag: 'k=v' })).toEqual(expect.stringMatching(/groupTag/));
+    expect(parseHookSettings({ ...nameless, groupTag: { key: 'k\n', value: 'v' } })).toEqual(expect.stringMatching(/groupTag/));
+    // Either is enough.
+    expect(parseHookSettings(taggedSettings(133))).toMatchObject({ groupTag: taggedSettings(133).groupTag });
+    expect(parseHookSettings(taggedSettings(133))).not.toHaveProperty('groupName');
+    expect(parseHookSettings(settings(133))).toMatchObject({ groupName: 'group-133' });
   });
 });

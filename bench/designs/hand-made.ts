@@ -31,11 +31,14 @@ export function handMadeHandler(waitForStatus: WaitForStatus): HandlerFactory {
   return (): Handler => {
     const ssm = new SSMClient({});
     const autoScaling = new AutoScalingClient({});
-    return async (event) => {
-      const { detail } = event as LifecycleEvent;
+    return async (delivered) => {
+      // The stand-in delivers the hook's rule's input: the lifecycle event with the hook's settings.
+      const { hook, event } = delivered as { hook?: { documentName: string }; event?: LifecycleEvent };
+      if (!hook || !event) return 'ignored';
+      const { detail } = event;
       const sent = await ssm.send(new SendCommandCommand({
         // The same document as the hook's, so every design runs the same commands.
-        DocumentName: process.env.HOOK_DOCUMENT_NAME,
+        DocumentName: hook.documentName,
         InstanceIds: [detail.EC2InstanceId],
       }));
       const status = await waitForStatus(async () => (await ssm.send(new GetCommandInvocationCommand({

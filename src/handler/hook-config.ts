@@ -15,7 +15,7 @@
  * environment: they change only when the stack is deployed. Settings are
  * taken only when they are the runtime's own (`refusal`).
  */
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ActionTable } from './action-table';
 import { clientOptions } from './client-options';
@@ -176,41 +176,57 @@ export function settingsOf(config: HookConfig): HookSettings {
   };
 }
 
-const groupsByTag = new Map<string, { readonly name: string | undefined; readonly readAt: number }>();
+const groupsByTag = new Map<string, { readonly names: readonly string[]; readonly readAt: number }>();
+
+/**
+ * The groups that carry a hook's tag: normally one, two while CloudFormation
+ * replaces the group (the old one drains while the new one launches). Kept for
+ * a few minutes per environment.
+ */
+export async function groupsOfTag(tag: GroupTag): Promise<readonly string[]> {
+  const key = `${tag.key}=${tag.value}`;
+  const kept = groupsByTag.get(key);
+  if (kept && Date.now() - kept.readAt < SETTINGS_TTL_MS) return kept.names;
+  const names = (await groupsWithTags([tag])).get(key) ?? [];
+  groupsByTag.set(key, { names, readAt: Date.now() });
+  return names;
+}
 
 /**
  * The settings with their group's name: as they say, or, for a group of the
- * same app, the group that carries the hook's tag (one
- * DescribeAutoScalingGroups, kept for a few minutes per environment).
+ * same app, the group that carries the hook's tag; of two (a replacement),
+ * the instance's own group (one DescribeAutoScalingInstances).
  * @returns undefined when no group carries the tag (the group was deleted)
  */
-export async function withGroupName(settings: HookSettings): Promise<(HookSettings & { readonly groupName: string }) | undefined> {
+export async function withGroupName(settings: HookSettings, instanceId?: string): Promise<(HookSettings & { readonly groupName: string }) | undefined> {
   if (settings.groupName !== undefined) return { ...settings, groupName: settings.groupName };
-  const tag = settings.groupTag!;
-  const key = `${tag.key}=${tag.value}`;
-  const kept = groupsByTag.get(key);
-  if (kept && Date.now() - kept.readAt < SETTINGS_TTL_MS) return kept.name === undefined ? undefined : { ...settings, groupName: kept.name };
-  const names = await groupsWithTags([tag]);
-  const name = names.get(key);
-  groupsByTag.set(key, { name, readAt: Date.now() });
+  const names = await groupsOfTag(settings.groupTag!);
+  let name = names.length === 1 ? names[0] : undefined;
+  if (names.length > 1 && instanceId) {
+    const described = await autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+    const own = described.AutoScalingInstances?.[0]?.AutoScalingGroupName;
+    name = own !== undefined && names.includes(own) ? own : undefined;
+  }
   return name === undefined ? undefined : { ...settings, groupName: name };
 }
 
-/** The groups that carry these tags, by `key=value`: one call per 100 groups. */
-export async function groupsWithTags(tags: readonly GroupTag[]): Promise<Map<string, string>> {
+/** Every group that carries each of these tags, by `key=value`: DescribeAutoScalingGroups filtered by the tags' keys, 100 groups a page. */
+export async function groupsWithTags(tags: readonly GroupTag[]): Promise<Map<string, string[]>> {
   const wanted = new Set(tags.map((t) => `${t.key}=${t.value}`));
-  const found = new Map<string, string>();
+  const found = new Map<string, string[]>();
   if (wanted.size === 0) return found;
   let token: string | undefined;
   do {
     const page = await autoScaling.send(new DescribeAutoScalingGroupsCommand({
       Filters: [{ Name: 'tag-key', Values: [...new Set(tags.map((t) => t.key))] }],
+      MaxRecords: 100,
       NextToken: token,
     }));
     for (const group of page.AutoScalingGroups ?? []) {
       for (const t of group.Tags ?? []) {
         const key = `${t.Key}=${t.Value}`;
-        if (wanted.has(key) && group.AutoScalingGroupName) found.set(key, group.AutoScalingGroupName);
+        if (!wanted.has(key) || !group.AutoScalingGroupName) continue;
+        found.set(key, [...(found.get(key) ?? []), group.AutoScalingGroupName]);
       }
     }
     token = page.NextToken;

@@ -17,7 +17,12 @@ export async function passAllHooks(runtime: RuntimeSettings, remainingMs: () => 
   if (all.length === 0) return 0;
   // Groups of the same app are known by the tag the construct placed on them: one call finds them all.
   const tagged = await groupsWithTags(all.flatMap((h) => (h.groupName === undefined && h.groupTag ? [h.groupTag] : [])));
-  const hooks = all.map((h) => ({ ...h, groupName: h.groupName ?? tagged.get(`${h.groupTag!.key}=${h.groupTag!.value}`) ?? '' }));
+  // A tagged hook serves every group that carries its tag: two while CloudFormation replaces the group.
+  const hooks = all.flatMap((h) => {
+    if (h.groupName !== undefined) return [{ ...h, groupName: h.groupName }];
+    const names = tagged.get(`${h.groupTag!.key}=${h.groupTag!.value}`) ?? [];
+    return names.length > 0 ? names.map((groupName) => ({ ...h, groupName })) : [{ ...h, groupName: '' }];
+  });
   // One DescribeAutoScalingGroups for up to 50 groups: an idle pass costs the same few calls whatever the number of hooks.
   const groups = await describeGroups(hooks.flatMap((h) => (h.groupName ? [h.groupName] : [])));
   let next = 0;

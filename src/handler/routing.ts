@@ -14,6 +14,7 @@ import {
   RuntimeSettings,
   settingsOfDocument,
   withGroupName,
+  groupsOfTag,
 } from './hook-config';
 
 /** Where an event goes. */
@@ -35,6 +36,10 @@ export async function routeEvent(event: unknown, runtime: RuntimeSettings): Prom
     if (refused) return ignored(refused);
     // The hook's rule puts the group's name from the event into the settings of a group of the same app.
     if (settings.groupName === undefined) return ignored('hook settings in a rule\'s wrapper name no group');
+    // Its rule matches the hook's name alone: an event of another group whose hook has the same name is not this hook's.
+    if (settings.groupTag && !(await groupsOfTag(settings.groupTag)).includes(settings.groupName)) {
+      return ignored('lifecycle event of a group that does not carry the hook\'s tag');
+    }
     return { kind: 'hook', config: hookConfig({ ...settings, groupName: settings.groupName }, runtime), event: event[EVENT_KEY] };
   }
 
@@ -61,7 +66,8 @@ export async function routeEvent(event: unknown, runtime: RuntimeSettings): Prom
     if (typeof documentName !== 'string') return ignored('command invocation event without a document-name');
     const settings = await settingsOfDocument(runtime, documentName);
     if (!settings) return ignored('command invocation of a document that is no hook\'s of this runtime');
-    const named = await withGroupName(settings);
+    const instanceId = typeof event.detail['instance-id'] === 'string' ? event.detail['instance-id'] : undefined;
+    const named = await withGroupName(settings, instanceId);
     if (!named) return ignored('command invocation of a hook whose group carries its tag no more');
     return { kind: 'hook', config: hookConfig(named, runtime), event };
   }

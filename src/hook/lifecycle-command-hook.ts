@@ -300,7 +300,8 @@ export class LifecycleCommandHook extends Construct {
     // A group of this app gets the hook in its own definition (LifecycleHookSpecificationList), so
     // that its first instances run the commands; it then waits for what the hook needs, which
     // therefore names the group by a tag rather than by its name.
-    const ownGroup = group instanceof autoscaling.AutoScalingGroup ? group : undefined;
+    // (Of this stack: a group in another stack would have to wait for this one, which refers to its role.)
+    const ownGroup = group instanceof autoscaling.AutoScalingGroup && Stack.of(group) === Stack.of(this) ? group : undefined;
     // Such a hook's default name starts with the runtime's prefix: never the name a separate hook
     // resource of an earlier version had, whose deletion after an upgrade would remove this one.
     const hookName = props.lifecycleHookName ?? (ownGroup

@@ -36,7 +36,7 @@ export class RuntimePolicy extends Construct {
         new iam.PolicyStatement({
           sid: 'ReadGroups',
           // The reconciliation pass's reads of the groups; neither has a resource type, so IAM accepts only "*".
-          actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool'],
+          actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeWarmPool'],
           resources: ['*'],
         }),
         new iam.PolicyStatement({
@@ -60,7 +60,7 @@ export class RuntimePolicy extends Construct {
       {
         rule: 'AwsSolutions-IAM5',
         finding: 'Resource::*',
-        reason: 'Only ssm:ListCommands, ssm:GetCommandInvocation, ssm:DescribeInstanceInformation (with launch hooks), autoscaling:DescribeAutoScalingGroups and autoscaling:DescribeWarmPool, read-only actions that have no resource type, so IAM accepts no resource but "*".',
+        reason: 'Only ssm:ListCommands, ssm:GetCommandInvocation, ssm:DescribeInstanceInformation (with launch hooks), autoscaling:DescribeAutoScalingGroups, autoscaling:DescribeAutoScalingInstances and autoscaling:DescribeWarmPool, read-only actions that have no resource type, so IAM accepts no resource but "*".',
       },
       ...[props.hookParameterArns[1], props.hookRolesArn].map((arn) => ({
         rule: 'AwsSolutions-IAM5',

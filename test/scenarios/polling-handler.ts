@@ -26,10 +26,11 @@ const FINAL = ['Success', 'Failed', 'TimedOut', 'Cancelled'];
 export const pollingHandler: HandlerFactory = (): Handler => {
   const autoScaling = new AutoScalingClient({});
   const ssm = new SSMClient({});
-  return async (event) => {
-    const e = event as { 'detail-type'?: string; 'detail': Record<string, string> };
-    if (!/Lifecycle Action$/.test(e['detail-type'] ?? '')) return 'ignored';
-    const env = process.env;
+  return async (delivered) => {
+    // The hook's rule delivers the lifecycle event wrapped with the hook's settings.
+    const { hook, event } = delivered as { hook?: { documentName?: string }; event?: unknown };
+    const e = event as { 'detail-type'?: string; 'detail': Record<string, string> } | undefined;
+    if (!e || !/Lifecycle Action$/.test(e['detail-type'] ?? '')) return 'ignored';
     const instanceId = e.detail.EC2InstanceId;
     const seen: Record<string, unknown> = {};
 
@@ -40,7 +41,7 @@ export const pollingHandler: HandlerFactory = (): Handler => {
     seen.lastPingIsDate = info.InstanceInformationList?.[0]?.LastPingDateTime instanceof Date;
 
     const sent = await ssm.send(new SendCommandCommand({
-      DocumentName: env.HOOK_DOCUMENT_NAME,
+      DocumentName: hook?.documentName,
       InstanceIds: [instanceId],
       Comment: `lifecycle-action ${e.detail.LifecycleActionToken}`,
       TimeoutSeconds: 60,

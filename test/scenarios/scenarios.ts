@@ -76,7 +76,8 @@ function assertStageCompletedAtOnce(r: ScenarioResult, n: number): void {
     assert.equal(events.length, 2, `lifecycle events of instance ${i.index}`);
     const invocation = r.invocations.find((inv) => inv.id === completion.invocation)!;
     assert.equal(invocation.eventId, events[n].id, `instance ${i.index}: completed by its own lifecycle event`);
-    assert.deepEqual(r.calls.filter((c) => c.invocation === invocation.id).map((c) => c.operation), ['CompleteLifecycleAction']);
+    // (AssumeRole of the hook's role aside, in an environment that has not assumed it yet.)
+    assert.deepEqual(r.calls.filter((c) => c.invocation === invocation.id && c.operation !== 'AssumeRole').map((c) => c.operation), ['CompleteLifecycleAction']);
   }
 }
 
@@ -826,12 +827,13 @@ export const SCENARIOS: readonly Scenario[] = [
       assertCommandsPerInstance(r, [1, 0, 1]);
       assert.deepEqual(r.instances.map((i) => i.state), ['InService', 'Terminated', 'InService']);
       assertCompletions(r, ['CONTINUE', 'ABANDON', 'CONTINUE'], 'api');
-      // The pass at 120 s leaves both waits (agents offline, deadline not over); the one at 1,020 s sends
-      // for instance 0 (online since 400 s) and fails instance 1 (its 600-s deadline over).
+      // Passes every 6 minutes from 120 s. The pass at 120 s leaves both waits (agents offline, deadline
+      // not over); the one at 480 s sends for instance 0 (online since 400 s); the one at 840 s fails
+      // instance 1 (its 600-s deadline over).
       const sent = r.commands.find((c) => c.instance === 0)!.requestedAtMs;
-      assert.ok(sent > 1_020_000 && sent < 1_030_000, `instance 0's command sent at ${sent} ms: by the second pass`);
+      assert.ok(sent > 480_000 && sent < 490_000, `instance 0's command sent at ${sent} ms: by the second pass`);
       const failed = r.instances[1].completions[0];
-      assert.ok(failed.atMs > 1_020_000 && failed.atMs < 1_030_000, `instance 1 failed at ${failed.atMs} ms: by the second pass`);
+      assert.ok(failed.atMs > 840_000 && failed.atMs < 850_000, `instance 1 failed at ${failed.atMs} ms: by the third pass`);
       assert.equal(r.invocations.find((i) => i.id === failed.invocation)?.kind, 'schedule', 'instance 1 failed by the pass');
       assert.equal(r.logs.filter((l) => l.text.includes('the SSM agent did not register in time')).length, 1);
       assert.equal(r.summary.heartbeatTimeouts, 0);
@@ -870,13 +872,15 @@ export const SCENARIOS: readonly Scenario[] = [
     options: {
       name: 'lifecycle events delivered after the pass ran their commands',
       // A launch hook that puts instances in service when the heartbeat runs out.
-      // Heartbeat timeout: 60 s of commands + 30 s of registration + 120 s + two 900-s periods = 2,010 s.
+      // Heartbeat timeout: the longer of 60 s of commands and 30 s of registration, + 600 s = 660 s.
       hook: { transition: 'launch', timeoutSeconds: 60, registrationTimeoutSeconds: 30, defaultResult: 'CONTINUE' },
       instances: 10,
       agent: { registrationDelayMs: [2_000, 10_000] },
       command: { durationMs: [5_000, 20_000] },
-      // EventBridge holds the events of instances 0-4 for 1,900 s, within its maximum event age (2,010 s).
-      events: { faults: [{ kind: 'lifecycle', instances: [0, 1, 2, 3, 4], delayMs: [1_900_000, 1_900_000] }] },
+      // EventBridge holds the events of instances 0-4 for 600 s, within its maximum event age (660 s);
+      // the passes at 30 s (a sighting) and 390 s (the command) come first.
+      events: { faults: [{ kind: 'lifecycle', instances: [0, 1, 2, 3, 4], delayMs: [600_000, 600_000] }] },
+      reconciliation: { phaseMs: 30_000 },
     },
     check: (r) => {
       // The passes ran instances 0-4's commands (a sighting, then a period later the command) and
@@ -889,7 +893,7 @@ export const SCENARIOS: readonly Scenario[] = [
       const byPass = r.commands.filter((c) => c.comment.startsWith('lifecycle-action pass-')).map((c) => c.instance).sort((a, b) => a - b);
       assert.deepEqual(byPass, range(5));
       for (const i of range(5)) {
-        assert.ok(r.instances[i].completions[0].atMs < 1_900_000, `instance ${i} completed before its event arrived`);
+        assert.ok(r.instances[i].completions[0].atMs < 600_000, `instance ${i} completed before its event arrived`);
         assert.deepEqual(outcomesOf(r, i).slice(-1), ['action-ended']);
       }
       assertHandlerNeverFailed(r);
@@ -1143,8 +1147,8 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     check: (r) => {
       // Instance 0: the pass at 120 s sees it waiting without a record (a sighting), the pass at
-      // 1,020 s runs its command by instance id; the status event completes it. Instance 1: the pass
-      // at 120 s completes it by its token. Nothing is left to the heartbeat timeout (2,160 s).
+      // 480 s (a 6-minute period later) runs its command by instance id; the status event completes it.
+      // Instance 1: the pass at 120 s completes it by its token. Nothing is left to the heartbeat timeout.
       assertFinalStates(r, 'InService');
       assertCompletions(r, 'CONTINUE', 'api');
       assertCommandsPerInstance(r, 1);
@@ -1157,7 +1161,7 @@ export const SCENARIOS: readonly Scenario[] = [
       ]);
       assert.deepEqual(callsOf(r, 1), ['DescribeInstanceInformation ok', 'RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'GetCommandInvocation ok', 'CompleteLifecycleAction(CONTINUE) ok']);
       const lost = r.instances[0].completions[0].atMs;
-      assert.ok(lost > 1_020_000 && lost < 1_040_000, `instance 0 completed at ${lost} ms: one period after its sighting`);
+      assert.ok(lost > 480_000 && lost < 500_000, `instance 0 completed at ${lost} ms: one period after its sighting`);
       assert.ok(r.instances[1].completions[0].atMs < 122_000, 'instance 1 completed by the first pass');
       assert.equal(r.summary.heartbeatTimeouts, 0);
       // The pass's command too, once. (Not CommandsEnded: the pass completes without counting the command's end.)
@@ -1173,15 +1177,15 @@ export const SCENARIOS: readonly Scenario[] = [
       command: { durationMs: 86_400_000 },
     },
     check: (r) => {
-      // Heartbeat timeout 7,200 s; a pass every 900 s heartbeats the action once its last heartbeat
-      // (or its start) is within a period and 180 s of slack of running out: every 7th pass, 6,300 s.
+      // Heartbeat timeout 7,200 s; a pass every 360 s heartbeats the action once its last heartbeat
+      // (or its start) is within a period and 180 s of slack of running out: every 19th pass, 6,840 s.
       assertFinalStates(r, 'Terminated');
       assertCompletions(r, 'CONTINUE', 'api');
       assert.equal(r.summary.heartbeatTimeouts, 0);
       const beats = r.calls.filter((c) => c.instance === 0 && c.operation === 'RecordLifecycleActionHeartbeat' && !c.error)
         .map((c) => c.atMs);
       // The event path's heartbeat before the send, then the pass's.
-      assert.equal(beats.length, 1 + 13, `heartbeats at ${beats.join(', ')}`);
+      assert.equal(beats.length, 1 + 12, `heartbeats at ${beats.join(', ')}`);
       const gaps = beats.slice(1).map((at, n) => at - beats[n]);
       assert.ok(gaps.every((g) => g < 7_200_000), `gaps between heartbeats ${gaps.join(', ')} ms`);
       const done = r.instances[0].completions[0].atMs;
@@ -1271,7 +1275,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
-      name: 'an idle hook: each pass is one call, nothing in DynamoDB, no log line',
+      name: 'an idle hook: each pass is two calls, nothing in DynamoDB, no log line',
       hook: { transition: 'terminate', timeoutSeconds: 300 },
       instances: 0,
       reconciliation: { phaseMs: 0, untilMs: 24 * 3_600_000 - 1 },
@@ -1279,16 +1283,17 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     check: (r) => {
       const passes = r.invocations.filter((i) => i.kind === 'schedule');
-      assert.equal(passes.length, 96, 'one pass every 15 minutes for a day');
+      assert.equal(passes.length, 240, 'one pass every 6 minutes for a day');
       assert.deepEqual(passes.filter((i) => i.result !== 'ok'), []);
-      assert.deepEqual(r.calls.map(describeCall), Array(96).fill('DescribeAutoScalingGroups ok'));
+      // The hooks' settings, then one DescribeAutoScalingGroups for all their groups.
+      assert.deepEqual(r.calls.map(describeCall), Array(240).fill(['GetParametersByPath ok', 'DescribeAutoScalingGroups ok']).flat());
       assert.deepEqual(r.storeCalls, []);
       assert.deepEqual(r.logs.filter((l) => l.invocation !== undefined), []);
     },
   },
   {
     options: {
-      name: 'an idle hook on a group with a warm pool: two calls a pass',
+      name: 'an idle hook on a group with a warm pool: three calls a pass',
       hook: { transition: 'terminate', timeoutSeconds: 300 },
       warmPool: {},
       instances: 0,
@@ -1296,7 +1301,7 @@ export const SCENARIOS: readonly Scenario[] = [
       horizonMs: 3 * 3_600_000,
     },
     check: (r) => {
-      assert.deepEqual(r.calls.map(describeCall), Array(12).fill(['DescribeAutoScalingGroups ok', 'DescribeWarmPool ok']).flat());
+      assert.deepEqual(r.calls.map(describeCall), Array(30).fill(['GetParametersByPath ok', 'DescribeAutoScalingGroups ok', 'DescribeWarmPool ok']).flat());
       assert.deepEqual(r.storeCalls, []);
     },
   },

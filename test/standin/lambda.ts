@@ -179,7 +179,7 @@ export class LambdaService {
       functionName: this.config.functionName,
       env: env.id,
       attempt: queued.attempt,
-      eventId: String(queued.event.id),
+      eventId: eventIdOf(queued.event),
       kind: queued.meta.kind === 'command' ? 'other' : queued.meta.kind,
       instance: queued.meta.instance,
       status: typeof detail?.status === 'string' ? detail.status : undefined,
@@ -298,7 +298,7 @@ export class LambdaService {
 
   private deadLetter(queued: Queued, error: string, attempts = queued.attempt): void {
     this.deadLetters.push({
-      eventId: String(queued.event.id),
+      eventId: eventIdOf(queued.event),
       kind: queued.meta.kind === 'command' ? 'other' : queued.meta.kind,
       instance: queued.meta.instance,
       attempts,
@@ -318,4 +318,10 @@ export class LambdaService {
 function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
+}
+
+/** The EventBridge event's id, also when a rule's input transformer wrapped it (`{ hook, event }`). */
+function eventIdOf(payload: Record<string, unknown>): string {
+  const inner = payload.event as Record<string, unknown> | undefined;
+  return String(payload.id ?? inner?.id);
 }
