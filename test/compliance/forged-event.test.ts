@@ -179,6 +179,21 @@ let dynamoDbMark = 0;
 /** Calls that act on a group or its instances. */
 const ACTING = ['SendCommandCommand', 'CompleteLifecycleActionCommand', 'RecordLifecycleActionHeartbeatCommand'];
 
+/**
+ * Moves the function's clock, for the test, past the few minutes it keeps the groups that carry a hook's tag
+ * (hook-config.ts), further each time (what an earlier such test read is kept from its own later time), so that
+ * the next lifecycle event of a tagged hook reads them again: for tests whose event is ignored before anything is written.
+ */
+let clockAhead = 0;
+function forgetKeptGroups(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SETTINGS_TTL_MS } = require('../../src/handler/hook-config') as { SETTINGS_TTL_MS: number };
+  clockAhead += SETTINGS_TTL_MS + 1;
+  const ahead = clockAhead;
+  const now = Date.now.bind(Date);
+  jest.spyOn(Date, 'now').mockImplementation(() => now() + ahead);
+}
+
 beforeAll(async () => {
   db = await startDynamoDb();
   const tables = new Set(Object.values(templates).map((t) => t.runtime.environment.RUNTIME_ACTION_TABLE));
@@ -296,6 +311,8 @@ function suite(key: string, part: 'delivered' | 'forged') {
       const made = sdkCalls().filter((c) => c.command !== 'AssumeRoleCommand');
       expect(made.map((c) => c.command).sort()).toEqual([
         ...(launch ? ['DescribeInstanceInformationCommand'] : []),
+        // A group of the app: whether the event's group carries the hook's tag (the first event of the file, so not yet kept).
+        ...(t.groupTag ? ['DescribeAutoScalingGroupsCommand'] : []),
         'SendCommandCommand',
         'RecordLifecycleActionHeartbeatCommand',
         'PutItem',
@@ -308,6 +325,9 @@ function suite(key: string, part: 'delivered' | 'forged') {
       expect(made.find((c) => c.command === 'RecordLifecycleActionHeartbeatCommand')!.input)
         .toEqual(expect.objectContaining({ AutoScalingGroupName: t.groupName, LifecycleHookName: hookName, LifecycleActionToken: TOKEN }));
       for (const call of made.filter((c) => ['PutItem', 'UpdateItem'].includes(c.command))) expect(call.input).toEqual({ TableName: table });
+      for (const call of made.filter((c) => c.command === 'DescribeAutoScalingGroupsCommand')) {
+        expect(call.input.Filters).toEqual([{ Name: 'tag-key', Values: [t.groupTag!.key] }]);
+      }
     });
 
     test('the hook\'s role comes from STS: the function\'s role may assume it and the role trusts it; the sibling hook\'s role likewise, and no other', async () => {
@@ -371,16 +391,23 @@ function suite(key: string, part: 'delivered' | 'forged') {
       });
 
       if (t.groupTag) {
-        test('a lifecycle event of another group with the hook\'s name: its rule matches it (by the hook\'s name alone), and IAM refuses each call on that group or its instance', async () => {
-          // The rule puts that group's name in the settings; the hook's role reaches only the group and instances that carry the hook's tag.
-          await handler(lifecycleEvent({ AutoScalingGroupName: OTHER_GROUP, EC2InstanceId: OTHER_INSTANCE }), context).catch(() => undefined);
-          const acting = sdkCalls().filter((c) => ACTING.includes(c.command));
-          expect(acting.length).toBeGreaterThan(0);
-          for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${key}`, decision: 'implicitly denied' }));
-          expect(acting.map((c) => c.input.AutoScalingGroupName ?? c.input.InstanceIds?.[0])).not.toContain(t.groupName);
-          // The other group carries no tag of the hook, nor its instance.
+        test('a lifecycle event of another group with the hook\'s name: its rule matches it (by the hook\'s name alone); the group does not carry the hook\'s tag, so nothing acts on it, and IAM would refuse each call on that group or its instance', async () => {
+          const tag = t.groupTag!;
+          forgetKeptGroups();
+          // The rule puts that group's name in the settings; the function reads which groups carry the hook's tag, and that one does not.
+          expect(await handler(lifecycleEvent({ AutoScalingGroupName: OTHER_GROUP, EC2InstanceId: OTHER_INSTANCE }), context)).toBe('ignored');
+          expect(sdkCalls()).toEqual([{
+            command: 'DescribeAutoScalingGroupsCommand',
+            input: expect.objectContaining({ Filters: [{ Name: 'tag-key', Values: [tag.key] }] }),
+            principal: 'function role',
+            decision: 'allowed',
+          }]);
+          // The other group carries no tag of the hook, nor its instance: had it acted, the hook's role would be refused.
+          expect(groupTags(OTHER_GROUP).map((g) => g.Key)).not.toContain(tag.key);
+          expect(groupTags(t.groupName)).toContainEqual(expect.objectContaining({ Key: tag.key, Value: tag.value }));
           expect(evaluateCall(t.roleStatements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OTHER_INSTANCE] }))).toBe('implicitly denied');
           expect(evaluateCall(t.roleStatements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: OTHER_GROUP }))).toBe('implicitly denied');
+          expect(evaluateCall(t.roleStatements, authorizations('RecordLifecycleActionHeartbeatCommand', { AutoScalingGroupName: OTHER_GROUP }))).toBe('implicitly denied');
           // The group of the app, which carries it, and its instance: allowed.
           expect(evaluateCall(t.roleStatements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OWN_INSTANCE] }))).toBe('allowed');
           expect(evaluateCall(t.roleStatements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: t.groupName }))).toBe('allowed');
@@ -397,15 +424,15 @@ function suite(key: string, part: 'delivered' | 'forged') {
 
       if (!t.groupTag) {
         test('a lifecycle event naming another group and its instance, even in the hook\'s wrapper; IAM would refuse what it asks for', async () => {
-      // The hook's rule never matches it (its pattern names this group and hook); wrapped all the same, it is ignored.
-        expect(await handler(lifecycleEvent({ AutoScalingGroupName: OTHER_GROUP, EC2InstanceId: OTHER_INSTANCE }))).toBe('ignored');
-        expect(sdkCalls()).toEqual([]);
-        // Had it acted: the hook's document to that instance, then completing that group's action, as the hook's role.
-        expect(evaluateCall(t.roleStatements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OTHER_INSTANCE] }))).toBe('implicitly denied');
-        expect(evaluateCall(t.roleStatements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: OTHER_GROUP }))).toBe('implicitly denied');
-        // Nor could the function's own role do either.
-        expect(evaluateCall(t.runtime.statements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OWN_INSTANCE] }))).toBe('implicitly denied');
-        expect(evaluateCall(t.runtime.statements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: t.groupName }))).toBe('implicitly denied');
+          // The hook's rule never matches it (its pattern names this group and hook); wrapped all the same, it is ignored.
+          expect(await handler(lifecycleEvent({ AutoScalingGroupName: OTHER_GROUP, EC2InstanceId: OTHER_INSTANCE }))).toBe('ignored');
+          expect(sdkCalls()).toEqual([]);
+          // Had it acted: the hook's document to that instance, then completing that group's action, as the hook's role.
+          expect(evaluateCall(t.roleStatements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OTHER_INSTANCE] }))).toBe('implicitly denied');
+          expect(evaluateCall(t.roleStatements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: OTHER_GROUP }))).toBe('implicitly denied');
+          // Nor could the function's own role do either.
+          expect(evaluateCall(t.runtime.statements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OWN_INSTANCE] }))).toBe('implicitly denied');
+          expect(evaluateCall(t.runtime.statements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: t.groupName }))).toBe('implicitly denied');
         });
       }
 
@@ -463,6 +490,7 @@ function suite(key: string, part: 'delivered' | 'forged') {
     // The function's permission lets such a rule invoke it (policy.test.ts), and it takes the settings in the wrapper.
       let forgedToken = '';
       let forgeries = 0;
+      let result: unknown;
       const run = async (hook: Record<string, unknown>, ofOtherGroup: boolean) => {
       // A token of each forgery's own: no record of the genuine hook's actions, nor of another forgery, is met.
         forgedToken = `0d5c0e1f-2a3b-4c5d-8e6f-${String(++forgeries).padStart(12, '0')}`;
@@ -473,11 +501,11 @@ function suite(key: string, part: 'delivered' | 'forged') {
         });
         // The settings the hook's rule would put around the event (for a group of the app, with the group's name from it), changed.
         const settings: Record<string, unknown> = { ...t.delivered(event).hook, ...hook };
-        if ('roleArn' in hook && hook.roleArn === undefined) delete settings.roleArn;
+        for (const [name, value] of Object.entries(hook)) if (value === undefined) delete settings[name];
         // Refused calls may end the invocation with an error, which Lambda retries: what matters is what was allowed.
-        await handler({ hook: settings, event }, context).catch(() => undefined);
-        // What was allowed beyond reads (the registration check reads any instance's, as IAM allows only on "*").
-        const allowed = calls.filter((c) => c.decision === 'allowed' && c.command !== 'DescribeInstanceInformationCommand');
+        result = await handler({ hook: settings, event }, context).catch(() => undefined);
+        // What was allowed beyond reads (the registration check reads any instance's, and the groups of a tag any group's, as IAM allows only on "*").
+        const allowed = calls.filter((c) => c.decision === 'allowed' && !['DescribeInstanceInformationCommand', 'DescribeAutoScalingGroupsCommand'].includes(c.command));
         expect(allowed.map((c) => c.command).filter((c) => ![...ACTING, 'AssumeRoleCommand', 'ListCommandsCommand'].includes(c))).toEqual([]);
         // Never a command sent, never anything of another group or its instance, never a role but the runtime's hooks'.
         expect(allowed.filter((c) => c.command === 'SendCommandCommand')).toEqual([]);
@@ -487,17 +515,57 @@ function suite(key: string, part: 'delivered' | 'forged') {
         return calls.filter((c) => ACTING.includes(c.command));
       };
 
-      test('settings naming another group, with this hook\'s role: each call on that group or its instance is refused', async () => {
-        const acting = await run({ groupName: OTHER_GROUP }, true);
-        expect(acting.length).toBeGreaterThan(0);
-        for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${key}`, decision: 'implicitly denied' }));
-      });
+      if (t.groupTag) {
+        const tag = t.groupTag;
+        /** The one read of the groups that carry the hook's tag, as the function, which may. */
+        const tagRead = {
+          command: 'DescribeAutoScalingGroupsCommand',
+          input: expect.objectContaining({ Filters: [{ Name: 'tag-key', Values: [tag.key] }] }),
+          principal: 'function role',
+          decision: 'allowed',
+        };
 
-      test('settings naming another group, with the sibling hook\'s role: refused as well', async () => {
-        const acting = await run({ groupName: OTHER_GROUP, roleArn: sibling.roleArn }, true);
-        expect(acting.length).toBeGreaterThan(0);
-        for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${sibling.key}`, decision: 'implicitly denied' }));
-      });
+        test('settings naming another group, with this hook\'s tag and role: that group does not carry the tag, so nothing acts on it', async () => {
+          forgetKeptGroups();
+          const acting = await run({ groupName: OTHER_GROUP }, true);
+          expect(result).toBe('ignored');
+          expect(acting).toEqual([]);
+          expect(calls).toEqual([tagRead]);
+        });
+
+        test('settings naming another group, with this hook\'s tag and the sibling hook\'s role: ignored as well', async () => {
+          forgetKeptGroups();
+          const acting = await run({ groupName: OTHER_GROUP, roleArn: sibling.roleArn }, true);
+          expect(result).toBe('ignored');
+          expect(acting).toEqual([]);
+          expect(calls).toEqual([tagRead]);
+        });
+
+        test('settings naming another group without the hook\'s tag, with this hook\'s role: each call on that group or its instance is refused', async () => {
+          const acting = await run({ groupName: OTHER_GROUP, groupTag: undefined }, true);
+          expect(acting.length).toBeGreaterThan(0);
+          for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${key}`, decision: 'implicitly denied' }));
+          expect(calls.filter((c) => c.command === 'DescribeAutoScalingGroupsCommand')).toEqual([]);
+        });
+
+        test('settings naming another group without the hook\'s tag, with the sibling hook\'s role: refused as well', async () => {
+          const acting = await run({ groupName: OTHER_GROUP, groupTag: undefined, roleArn: sibling.roleArn }, true);
+          expect(acting.length).toBeGreaterThan(0);
+          for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${sibling.key}`, decision: 'implicitly denied' }));
+        });
+      } else {
+        test('settings naming another group, with this hook\'s role: each call on that group or its instance is refused', async () => {
+          const acting = await run({ groupName: OTHER_GROUP }, true);
+          expect(acting.length).toBeGreaterThan(0);
+          for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${key}`, decision: 'implicitly denied' }));
+        });
+
+        test('settings naming another group, with the sibling hook\'s role: refused as well', async () => {
+          const acting = await run({ groupName: OTHER_GROUP, roleArn: sibling.roleArn }, true);
+          expect(acting.length).toBeGreaterThan(0);
+          for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${sibling.key}`, decision: 'implicitly denied' }));
+        });
+      }
 
       test('settings naming no role: refused before any call; the function\'s own role could act on no group anyway', async () => {
         const acting = await run({ groupName: OTHER_GROUP, roleArn: undefined }, true);

@@ -86,6 +86,7 @@ const CALLS: Record<string, (r: HookResources) => Authorization[]> = {
   'ssm:GetParameter': (r) => [{ action: 'ssm:GetParameter', resource: r.parameterArn }],
   'ssm:GetParametersByPath': (r) => [{ action: 'ssm:GetParametersByPath', resource: r.parameterPathArn }],
   'autoscaling:DescribeAutoScalingGroups': () => [{ action: 'autoscaling:DescribeAutoScalingGroups', resource: '*' }],
+  'autoscaling:DescribeAutoScalingInstances': () => [{ action: 'autoscaling:DescribeAutoScalingInstances', resource: '*' }],
   'autoscaling:DescribeWarmPool': () => [{ action: 'autoscaling:DescribeWarmPool', resource: '*' }],
   'autoscaling:CompleteLifecycleAction': (r) => [{ action: 'autoscaling:CompleteLifecycleAction', resource: r.groupArn, context: r.groupContext }],
   'autoscaling:RecordLifecycleActionHeartbeat': (r) => [{ action: 'autoscaling:RecordLifecycleActionHeartbeat', resource: r.groupArn, context: r.groupContext }],
@@ -120,6 +121,9 @@ test('the calls made with a hook\'s role are exactly those that act on its group
   expect(scanned.get('sts:AssumeRole')).toEqual(['hook-clients.ts']);
   expect(scanned.get('ssm:GetParametersByPath')).toEqual(['hook-config.ts']);
   expect(scanned.get('autoscaling:DescribeAutoScalingGroups')).toEqual(expect.arrayContaining(['hook-config.ts']));
+  // A status event of a hook whose tag two groups carry (a replacement) is its instance's own group's.
+  expect(scanned.get('autoscaling:DescribeAutoScalingInstances')).toEqual(['hook-config.ts']);
+  expect(scanned.withHookRole.has('autoscaling:DescribeAutoScalingInstances')).toBe(false);
 });
 
 describe.each(Object.keys(templates))('%s', (key) => {

@@ -7,6 +7,7 @@
 // function role's policies.
 import { ACCOUNT, FLEET_NAME, HookTemplate, hookTemplates, REGION, RuntimeTemplate, runtimeTemplates } from './hook-template';
 import { Authorization, evaluate, evaluateCall, glob, Statement } from './iam-evaluator';
+import { isWildcardOnly } from './service-reference';
 
 /**
  * Step Functions' service principal as aws-cdk-lib writes it: `states.amazonaws.com`,
@@ -24,11 +25,18 @@ const templates = hookTemplates();
 
 /** Actions with no resource type in the Service Authorization Reference: IAM accepts only "*" for them. */
 const READ_COMMANDS = ['ssm:ListCommands', 'ssm:GetCommandInvocation'];
-/** The reconciliation pass's reads of the groups: no resource type either. */
-const READ_GROUPS = ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool'];
+/**
+ * The reads of the groups (the reconciliation pass's; and an instance's own group, for a status event of a hook
+ * whose tag two groups carry while CloudFormation replaces one): no resource type either.
+ */
+const READ_GROUPS = ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeWarmPool'];
 /** Launch hooks' read of the agents' registration: no resource type either. */
 const READ_REGISTRATION = ['ssm:DescribeInstanceInformation'];
 const NO_RESOURCE_TYPE = [...READ_COMMANDS, ...READ_GROUPS, ...READ_REGISTRATION];
+
+test.each(NO_RESOURCE_TYPE)('%s has no resource type in the Service Authorization Reference', (action) => {
+  expect(isWildcardOnly(action)).toBe(true);
+});
 const GROUP_TAG = 'ssm:resourceTag/aws:autoscaling:groupName';
 const LIFECYCLE_ACTIONS = ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'];
 const TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];

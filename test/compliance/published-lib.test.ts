@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 /** The runtime's reads, by statement: actions that have no resource type, for which IAM accepts only "*". */
 const NO_RESOURCE_TYPE = [
   ['ssm:GetCommandInvocation', 'ssm:ListCommands'],
-  ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool'],
+  ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeWarmPool'],
   ['ssm:DescribeInstanceInformation'],
 ];
 /** The hooks and each stack's runtime. */
