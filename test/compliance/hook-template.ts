@@ -66,7 +66,16 @@ export interface HookTemplate extends Scoped {
   readonly physical: Record<string, string>;
   /** The hook's settings, as its parameter holds them (resolved, parsed). */
   readonly settings: Record<string, any>;
+  /**
+   * The group's name: as the settings name it (an imported group), or, for a
+   * group of the same app, the physical name of the group resource that
+   * carries the hook's tag (the settings name the tag instead).
+   */
   readonly groupName: string;
+  /** A group of the same app: the tag the construct places on it and, from its launch, on its instances. */
+  readonly groupTag?: { readonly key: string; readonly value: string };
+  /** A group of the same app: the logical id of its resource. */
+  readonly groupId?: string;
   readonly documentName: string;
   readonly hookName: string;
   /** The hook's role: its logical id and ARN (with its IAM path). */
@@ -157,9 +166,11 @@ function hookOf(runtime: RuntimeTemplate, key: string): HookTemplate {
   const targets = resources[ruleId].Properties!.Targets;
   if (targets.length !== 1) throw new Error(`${key}: the lifecycle rule has ${targets.length} targets`);
   const transformer = resolve(targets[0].InputTransformer);
-  if (JSON.stringify(transformer.InputPathsMap) !== JSON.stringify({ f1: '$' })) {
-    throw new Error(`${key}: the rule's input paths are ${JSON.stringify(transformer.InputPathsMap)}`);
+  const paths: Record<string, string> = transformer.InputPathsMap;
+  for (const [name, jsonPath] of Object.entries(paths)) {
+    if (!/^\$(\.[A-Za-z0-9_-]+)*$/.test(jsonPath)) throw new Error(`${key}: the rule's input path ${name} is ${jsonPath}, which this reader does not model`);
   }
+  const group = groupOf(key, resources, settings);
   return {
     ...scope,
     key,
@@ -167,7 +178,8 @@ function hookOf(runtime: RuntimeTemplate, key: string): HookTemplate {
     resources,
     physical,
     settings,
-    groupName: settings.groupName,
+    groupName: group ? physical[group.id] : settings.groupName,
+    ...(group ? { groupTag: settings.groupTag, groupId: group.id } : {}),
     documentName: settings.documentName,
     hookName: settings.hookName,
     roleId,
@@ -176,9 +188,34 @@ function hookOf(runtime: RuntimeTemplate, key: string): HookTemplate {
     trust: resolve(role.AssumeRolePolicyDocument.Statement),
     ruleId,
     ruleArn: physical[`${ruleId}.Arn`],
-    // EventBridge puts the matched event, as JSON, where the template names its input path.
-    delivered: (event: unknown) => JSON.parse(String(transformer.InputTemplate).split('<f1>').join(JSON.stringify(event))),
+    // EventBridge puts each input path's value from the matched event, as JSON, where the template names it;
+    // a path the event lacks is modelled as null.
+    delivered: (event: unknown) => JSON.parse(String(transformer.InputTemplate).replace(/<([^<>"]+)>/g, (placeholder, name: string) =>
+      (name in paths ? JSON.stringify(valueAt(event, paths[name])) ?? 'null' : placeholder))),
   };
+}
+
+/** The value at a JSON path of the form `$.a.b` (undefined where the event has none). */
+function valueAt(event: unknown, jsonPath: string): unknown {
+  return jsonPath.split('.').slice(1).reduce<any>((value, field) => (value !== null && typeof value === 'object' ? value[field] : undefined), event);
+}
+
+/**
+ * For a hook whose settings name the group's tag rather than its name (a group
+ * of the same app): the one group resource of the stack that carries the tag
+ * and gives it to the instances it launches. Undefined when the settings name the group.
+ */
+function groupOf(key: string, resources: Record<string, TemplateResource>, settings: Record<string, any>): { id: string } | undefined {
+  if (settings.groupName !== undefined) {
+    if (settings.groupTag !== undefined) throw new Error(`${key}: the settings name both the group and its tag`);
+    return undefined;
+  }
+  const tag = settings.groupTag;
+  if (!tag?.key || !tag?.value) throw new Error(`${key}: the settings name neither the group nor its tag`);
+  const carrying = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::AutoScaling::AutoScalingGroup'
+    && (r.Properties?.Tags ?? []).some((t: any) => t.Key === tag.key && t.Value === tag.value && String(t.PropagateAtLaunch) === 'true'));
+  if (carrying.length !== 1) throw new Error(`${key}: ${carrying.length} groups carry the hook's tag ${tag.key} (to their instances)`);
+  return { id: carrying[0][0] };
 }
 
 const ARN_FORMS: Record<string, (name: string, properties: Record<string, any>) => string> = {
@@ -197,6 +234,7 @@ const NAME_PROPERTIES: Record<string, string> = {
   'AWS::SSM::Parameter': 'Name',
   'AWS::Events::Rule': 'Name',
   'AWS::StepFunctions::StateMachine': 'StateMachineName',
+  'AWS::AutoScaling::AutoScalingGroup': 'AutoScalingGroupName',
 };
 
 function physicalValues(stackName: string, template: any): Record<string, string> {

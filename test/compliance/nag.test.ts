@@ -5,6 +5,7 @@ import { IConstruct } from 'constructs';
 import { acknowledgedOn, byPathAndRule, Finding, nagFindings, shortPath } from './nag-findings';
 import { buildComplianceApp, ComplianceApp, ENV } from './stacks';
 import { LifecycleCommandHook, LifecycleCommandRuntime } from '../../src';
+import { suppressNagFindings } from '../../src/nag-suppressions';
 
 const IAM5 = 'AwsSolutions-IAM5';
 const INLINE_POLICY = 'NIST.800.53.R5-IAMNoInlinePolicy';
@@ -42,7 +43,11 @@ function runtimeSuppressed(stack: Stack, arn: (service: string) => string, iamAr
   ];
 }
 
-/** What every hook suppresses on its role: instances by the group's tag, the group's id in its ARN, the role's inline policy. */
+/**
+ * What every hook suppresses on its role: instances by the group's tag, the
+ * group's id in its ARN (and for a group of the same app, known by the hook's
+ * tag rather than named, its name too), the role's inline policy.
+ */
 function hookSuppressed(hook: string, arn: (service: string) => string, groupName: string): Array<[string, string]> {
   return [
     [`${hook}/Role/Resource`, `${IAM5}[Resource::${arn('ec2')}:instance/*]`],
@@ -59,11 +64,12 @@ function hookSuppressed(hook: string, arn: (service: string) => string, groupNam
 function pinnedSuppressions(built: ComplianceApp): Array<[string, string]> {
   return [
     ...runtimeSuppressed(built.ownedStack, inEnv, iamInEnv),
-    ...hookSuppressed('OwnedGroupHooks/Bootstrap', inEnv, '<GroupASG3C6DFE3B>'),
+    // A group of the same app is not named in the hook's role (it waits for the role): the hook's tag on it is the condition.
+    ...hookSuppressed('OwnedGroupHooks/Bootstrap', inEnv, '*'),
     ['OwnedGroupHooks/Bootstrap/InstanceOutputPolicy', INLINE_POLICY],
     // The output log group is passed by name: its ARN ends in ":*" (its log streams).
     ['OwnedGroupHooks/Bootstrap/InstanceOutputPolicy', `${IAM5}[Resource::${inEnv('logs')}:log-group:fleet-command-output:*]`],
-    ...hookSuppressed('OwnedGroupHooks/Drain', inEnv, '<GroupASG3C6DFE3B>'),
+    ...hookSuppressed('OwnedGroupHooks/Drain', inEnv, '*'),
     ['OwnedGroupHooks/Drain/OutputLogGroup', LOG_GROUP_KMS],
     ['OwnedGroupHooks/Drain/InstanceOutputPolicy', INLINE_POLICY],
     ['OwnedGroupHooks/Group/InstanceRole', SSM_CORE],
@@ -190,22 +196,75 @@ describe('the suppressions cover only what the construct creates', () => {
     }]);
   });
 
-  test('a group from another stack of the app: the group ARN\'s finding, named by the export, is left to its owner', () => {
+  test('a group from another stack of the app: a separate hook in the hook\'s stack, its role names the group by the export, and that finding is left to the group\'s owner', () => {
     const { app, group } = buildComplianceApp();
     const other = new Stack(app, 'HooksOfAnotherStack', { env: ENV });
-    new LifecycleCommandHook(other, 'Drain', {
+    // The default configureInstanceRole: the group's stack does not wait for this one, so granting its instance role here makes no cycle.
+    const hook = new LifecycleCommandHook(other, 'Drain', {
       autoScalingGroup: group,
       transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
       commands: ['true'],
       timeout: Duration.minutes(1),
     });
-    app.synth();
-    // The suppression names the group's Ref; after synthesis the policy holds an Fn::ImportValue.
-    expect(awsSolutions(app)).toEqual([{
-      path: 'HooksOfAnotherStack/Drain/Role/Resource',
-      rule: `${IAM5}[Resource::${inEnv('autoscaling')}:autoScalingGroup:*:autoScalingGroupName/OwnedGroupHooks:ExportsOutputRefGroupASG3C6DFE3B7A0874DF]`,
-      severity: 'error',
+    const assembly = app.synth();
+    const groupStack = assembly.getStackByName('OwnedGroupHooks');
+    const hookStack = assembly.getStackByName('HooksOfAnotherStack');
+    // The group's name crosses the stacks as an export of the group's stack, which depends on nothing of the hook's.
+    const groupId = Object.entries<any>(groupStack.template.Resources).find(([, r]) => r.Type === 'AWS::AutoScaling::AutoScalingGroup')![0];
+    const [exportName] = Object.values<any>(groupStack.template.Outputs).filter((o) => o.Value?.Ref === groupId).map((o) => o.Export.Name);
+    expect(exportName).toBe('OwnedGroupHooks:ExportsOutputRefGroupASG3C6DFE3B7A0874DF');
+    const imported = { 'Fn::ImportValue': exportName };
+    expect(hookStack.dependencies.map((d) => d.id)).toContain('OwnedGroupHooks');
+    expect(groupStack.dependencies.map((d) => d.id)).not.toContain('HooksOfAnotherStack');
+    const resources = Object.values<any>(hookStack.template.Resources);
+    const at = (path: string) => resources.find((r) => r.Metadata?.['aws:cdk:path'] === path);
+    // A separate lifecycle hook in the hook's stack, on the imported name; the group holds no hook of it, nor its tag.
+    expect(resources.filter((r) => r.Type === 'AWS::AutoScaling::LifecycleHook')).toEqual([expect.objectContaining({
+      Properties: expect.objectContaining({ AutoScalingGroupName: imported, LifecycleHookName: hook.lifecycleHookName }),
+    })]);
+    expect(hook.lifecycleHook).toBeDefined();
+    const asg = groupStack.template.Resources[groupId];
+    expect(asg.Properties.LifecycleHookSpecificationList.map((h: any) => h.LifecycleHookName)).not.toContain(hook.lifecycleHookName);
+    expect(asg.Properties.Tags.map((t: any) => t.Value)).not.toContain(hook.documentName);
+    // Its role is scoped by the group's name, the export: no tag condition.
+    const role = at('HooksOfAnotherStack/Drain/Role/Resource/Resource');
+    const statements: any[] = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    expect(statements.find((st) => st.Sid === 'SendToGroupInstances').Condition).toEqual({ StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': imported } });
+    const lifecycleActions = statements.find((st) => st.Sid === 'GroupLifecycleActions');
+    expect(lifecycleActions.Condition).toBeUndefined();
+    expect(lifecycleActions.Resource['Fn::Join'][1]).toEqual([
+      'arn:', { Ref: 'AWS::Partition' }, ':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/', imported,
+    ]);
+    // Its settings name the group and carry no tag; its rule names the group.
+    const settings = JSON.stringify(at('HooksOfAnotherStack/Drain/Settings').Properties.Value);
+    expect(settings).toContain(JSON.stringify(['{\"groupName\":\"', imported]).slice(1, -1));
+    expect(settings).not.toContain('groupTag');
+    const rule = at('HooksOfAnotherStack/Drain/LifecycleActionRule/Resource');
+    expect(rule.Properties.EventPattern.detail.AutoScalingGroupName).toEqual([imported]);
+    // The group's instance role gets the output policy, attached across the stacks.
+    const instanceRoleId = Object.entries<any>(groupStack.template.Resources).find(([, r]) => r.Metadata?.['aws:cdk:path'] === 'OwnedGroupHooks/Group/InstanceRole/Resource')![0];
+    const [instanceRoleExport] = Object.values<any>(groupStack.template.Outputs)
+      .filter((o) => o.Value?.Ref === instanceRoleId).map((o) => o.Export.Name);
+    expect(at('HooksOfAnotherStack/Drain/InstanceOutputPolicy/Resource').Properties.Roles).toEqual([{ 'Fn::ImportValue': instanceRoleExport }]);
+    // Before acknowledgments, the hook's role has its two findings: instances by the group's tag (suppressed by the construct),
+    // and the group's ARN, which cdk-nag names by the export while the construct's suppression names the group's Ref.
+    const groupArnFinding = `${IAM5}[Resource::${inEnv('autoscaling')}:autoScalingGroup:*:autoScalingGroupName/${exportName}]`;
+    const onRole = (findings: Finding[]) => findings.filter((f) => f.path === 'HooksOfAnotherStack/Drain/Role/Resource');
+    expect(onRole(nagFindings(new AwsSolutionsChecks(), other, { ignoreAcknowledgments: true }))).toEqual([
+      { path: 'HooksOfAnotherStack/Drain/Role/Resource', rule: groupArnFinding, severity: 'error' },
+      { path: 'HooksOfAnotherStack/Drain/Role/Resource', rule: `${IAM5}[Resource::${inEnv('ec2')}:instance/*]`, severity: 'error' },
+    ]);
+    expect(Object.keys(acknowledgedOn(hook.role.node.defaultChild as CfnResource))).toEqual(expect.arrayContaining([
+      `${IAM5}[Resource::${inEnv('autoscaling')}:autoScalingGroup:*:autoScalingGroupName/<${groupId}>]`,
+    ]));
+    // So the group ARN's finding is the only one that shows, left to the group's owner to acknowledge.
+    expect(awsSolutions(app)).toEqual([{ path: 'HooksOfAnotherStack/Drain/Role/Resource', rule: groupArnFinding, severity: 'error' }]);
+    suppressNagFindings(hook.role.node.defaultChild as CfnResource, [{
+      rule: IAM5,
+      finding: groupArnFinding.slice(`${IAM5}[`.length, -1),
+      reason: 'Test fixture: the "*" is the group\'s id; the ARN ends in the exported name of the group.',
     }]);
+    expect(awsSolutions(app)).toEqual([]);
   });
 
   test('with configureInstanceRole: false the instance role carries no suppression, and its own finding shows', () => {

@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 /** The runtime's reads, by statement: actions that have no resource type, for which IAM accepts only "*". */
 const NO_RESOURCE_TYPE = [
   ['ssm:GetCommandInvocation', 'ssm:ListCommands'],
-  ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool'],
+  ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeWarmPool'],
   ['ssm:DescribeInstanceInformation'],
 ];
 /** The hooks and each stack's runtime. */
@@ -150,15 +150,21 @@ test('no wildcard resource on an action that has a resource type', () => {
   // The only other "*" in a resource: instance ids, limited by the group tag, and the group's id in its ARN (the hooks'
   // roles); the hooks' settings and roles, under the runtime's own path (the function's role).
   const { Owned: owned, Imported: imported } = output.prefixes;
+  // The tag the hook places on the group of the app, and so on its instances: named by the hook's document.
+  const tags = Object.values(output.templates.Owned.Resources).filter((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup')
+    .flatMap((r) => r.Properties.Tags ?? []).filter((t: any) => String(t.Key).startsWith('cdk-lifecycle-command-hook:'));
+  expect(tags).toEqual([{ Key: expect.stringMatching(/^cdk-lifecycle-command-hook:[0-9a-f]{12}$/), Value: expect.stringMatching(new RegExp(`^${owned}-`)), PropagateAtLaunch: true }]);
+  const [tag] = tags;
   expect(wildcards.sort()).toEqual([
     `ssm:GetParameter,ssm:GetParametersByPath arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/cdk-lifecycle-command-hook/${imported}/*`,
     `ssm:GetParameter,ssm:GetParametersByPath arn:<AWS::Partition>:ssm:eu-west-1:123456789012:parameter/cdk-lifecycle-command-hook/${owned}/*`,
     `sts:AssumeRole arn:<AWS::Partition>:iam::123456789012:role/cdk-lifecycle-command-hook/${owned}/*`,
     `sts:AssumeRole arn:<AWS::Partition>:iam::<AWS::AccountId>:role/cdk-lifecycle-command-hook/${imported}/*`,
     'autoscaling:CompleteLifecycleAction,autoscaling:RecordLifecycleActionHeartbeat arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/web-fleet',
-    'autoscaling:CompleteLifecycleAction,autoscaling:RecordLifecycleActionHeartbeat arn:<AWS::Partition>:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/<GroupASG3C6DFE3B>',
+    // The group of the app is known by the hook's tag, on the group and on its instances, not by its name.
+    `autoscaling:CompleteLifecycleAction,autoscaling:RecordLifecycleActionHeartbeat arn:<AWS::Partition>:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/* {"StringEquals":{"autoscaling:ResourceTag/${tag.Key}":"${tag.Value}"}}`,
     'ssm:SendCommand arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/* {"StringEquals":{"ssm:resourceTag/aws:autoscaling:groupName":"web-fleet"}}',
-    'ssm:SendCommand arn:<AWS::Partition>:ec2:eu-west-1:123456789012:instance/* {"StringEquals":{"ssm:resourceTag/aws:autoscaling:groupName":{"Ref":"GroupASG3C6DFE3B"}}}',
+    `ssm:SendCommand arn:<AWS::Partition>:ec2:eu-west-1:123456789012:instance/* {"StringEquals":{"ssm:resourceTag/${tag.Key}":"${tag.Value}"}}`,
   ].sort());
 });
 

@@ -143,29 +143,98 @@ function rateFor(rate: EventOptions['lossRate'], meta: EventMeta): number | unde
   return meta.kind === 'command' || meta.kind === 'registration-check' ? undefined : rate[meta.kind];
 }
 
-/** EventBridge pattern matching: exact values, `prefix`, `anything-but` and `exists`, nested objects. */
+/**
+ * EventBridge pattern matching as AWS's event-ruler does it (the Java test in
+ * test/eventbridge/ holds this to it): the event is read as its leaves, each a
+ * path of field names and a value (an element of an array of values is a leaf
+ * at the array's path; an object or an empty array is no leaf). Each field of
+ * the pattern must match a leaf at its path (`exists: false`: there is none),
+ * and leaves taken from one array of objects must come from the same element.
+ * Operators: exact values, `prefix`, `anything-but` (a value, a list, a
+ * prefix), `exists`; any other throws rather than guess.
+ */
 export function matches(pattern: Record<string, unknown>, event: unknown): boolean {
-  if (typeof event !== 'object' || event === null) return false;
-  const e = event as Record<string, unknown>;
-  return Object.entries(pattern).every(([key, rule]) => {
-    const value = e[key];
-    if (Array.isArray(rule)) {
-      const values = Array.isArray(value) ? value : [value];
-      return rule.some((r) => values.some((v) => matchValue(r, v, key in e)));
-    }
-    if (typeof rule === 'object' && rule !== null) return matches(rule as Record<string, unknown>, value);
-    throw new Error(`unsupported event pattern at ${key}: ${JSON.stringify(rule)}`);
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return false;
+  const leaves: Leaf[] = [];
+  collectLeaves(event, '', [], leaves);
+  return satisfy(patternFields(pattern, ''), 0, leaves, []);
+}
+
+/** A value of the event at a dotted path, with the element it belongs to in each array of objects above it. */
+interface Leaf {
+  readonly path: string;
+  readonly value: unknown;
+  readonly elements: ReadonlyArray<readonly [string, number]>;
+}
+
+interface PatternField {
+  readonly path: string;
+  readonly matchers: readonly unknown[];
+}
+
+let arrayIds = 0;
+
+function collectLeaves(value: unknown, path: string, elements: ReadonlyArray<readonly [string, number]>, out: Leaf[]): void {
+  if (Array.isArray(value)) {
+    const id = `a${arrayIds++}`;
+    value.forEach((item, index) => {
+      if (typeof item === 'object' && item !== null && !Array.isArray(item)) collectLeaves(item, path, [...elements, [id, index]], out);
+      else collectLeaves(item, path, elements, out);
+    });
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) collectLeaves(item, path === '' ? key : `${path}.${key}`, elements, out);
+  } else {
+    out.push({ path, value, elements });
+  }
+}
+
+function patternFields(pattern: Record<string, unknown>, path: string): PatternField[] {
+  return Object.entries(pattern).flatMap(([key, rule]) => {
+    const at = path === '' ? key : `${path}.${key}`;
+    if (Array.isArray(rule)) return [{ path: at, matchers: rule }];
+    if (typeof rule === 'object' && rule !== null) return patternFields(rule as Record<string, unknown>, at);
+    throw new Error(`unsupported event pattern at ${at}: ${JSON.stringify(rule)}`);
   });
 }
 
-function matchValue(rule: unknown, value: unknown, present: boolean): boolean {
-  if (rule === null || typeof rule !== 'object') return present && rule === value;
+/** Whether the fields from `index` on match leaves consistent with those already chosen. */
+function satisfy(fields: readonly PatternField[], index: number, leaves: readonly Leaf[], chosen: readonly Leaf[]): boolean {
+  if (index === fields.length) return true;
+  const field = fields[index];
+  const atPath = leaves.filter((leaf) => leaf.path === field.path);
+  return field.matchers.some((matcher) => {
+    if (isExists(matcher)) {
+      if (!matcher.exists) return atPath.length === 0 && satisfy(fields, index + 1, leaves, chosen);
+    }
+    return atPath.some((leaf) => matchValue(matcher, leaf.value) && consistent(leaf, chosen)
+      && satisfy(fields, index + 1, leaves, [...chosen, leaf]));
+  });
+}
+
+function isExists(matcher: unknown): matcher is { exists: boolean } {
+  return typeof matcher === 'object' && matcher !== null && 'exists' in matcher;
+}
+
+/** Leaves from one array of objects must come from the same element of it. */
+function consistent(leaf: Leaf, chosen: readonly Leaf[]): boolean {
+  return chosen.every((other) => leaf.elements.every(([id, i]) => other.elements.every(([otherId, j]) => otherId !== id || i === j)));
+}
+
+function matchValue(rule: unknown, value: unknown): boolean {
+  if (rule === null || typeof rule !== 'object') return rule === value;
   const r = rule as Record<string, unknown>;
-  if ('exists' in r) return r.exists === present;
-  if (!present) return false;
-  if ('prefix' in r) return typeof value === 'string' && value.startsWith(String(r.prefix));
+  const keys = Object.keys(r);
+  if (keys.length !== 1) throw new Error(`unsupported event pattern matcher ${JSON.stringify(rule)}`);
+  if ('exists' in r) return r.exists === true;
+  if ('prefix' in r && typeof r.prefix === 'string') return typeof value === 'string' && value.startsWith(r.prefix);
   if ('anything-but' in r) {
     const but = r['anything-but'];
+    if (typeof but === 'object' && but !== null && !Array.isArray(but)) {
+      const inner = but as Record<string, unknown>;
+      // A value that is not a string (a number, null) has no prefix to exclude.
+      if (Object.keys(inner).length === 1 && typeof inner.prefix === 'string') return typeof value !== 'string' || !value.startsWith(inner.prefix);
+      throw new Error(`unsupported event pattern matcher ${JSON.stringify(rule)}`);
+    }
     return Array.isArray(but) ? !but.includes(value) : but !== value;
   }
   throw new Error(`unsupported event pattern matcher ${JSON.stringify(rule)}`);

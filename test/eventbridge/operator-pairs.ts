@@ -1,0 +1,61 @@
+// Patterns and events for every operator the stand-in's matcher
+// (test/standin/eventbridge.ts) claims: exact values, `prefix`, `anything-but`
+// (a value, a list, a prefix), `exists` (true and false), nested objects,
+// arrays of values and of objects, empty arrays, missing and non-object
+// parents. Every pattern is paired with every event; AWS's event-ruler says
+// which pairs match.
+
+export const OPERATOR_PATTERNS: Record<string, Record<string, unknown>> = {
+  'exact': { status: ['Success'] },
+  'exact, two values': { status: ['Success', 'Failed'] },
+  'number': { count: [3] },
+  'prefix': { status: [{ prefix: 'Succ' }] },
+  'anything-but a value': { status: [{ 'anything-but': 'Success' }] },
+  'anything-but a list': { status: [{ 'anything-but': ['Success', 'Failed'] }] },
+  'anything-but a prefix': { status: [{ 'anything-but': { prefix: 'Succ' } }] },
+  'anything-but a prefix of a number': { count: [{ 'anything-but': { prefix: '3' } }] },
+  'prefix of a number': { count: [{ prefix: '3' }] },
+  'exists': { status: [{ exists: true }] },
+  'exists false': { status: [{ exists: false }] },
+  'exists on an object': { detail: [{ exists: true }] },
+  'exists false on an object': { detail: [{ exists: false }] },
+  'nested exact': { detail: { state: ['on'] } },
+  'nested exists': { detail: { state: [{ exists: true }] } },
+  'nested exists false': { detail: { state: [{ exists: false }] } },
+  'nested prefix': { detail: { state: [{ prefix: 'o' }] } },
+  'field in an array of objects': { items: { name: ['a'] } },
+  'exists in an array of objects': { items: { name: [{ exists: true }] } },
+  'exists false in an array of objects': { items: { name: [{ exists: false }] } },
+  'two fields in an array of objects': { items: { name: ['a'], size: [2] } },
+  'array of values': { tags: ['x'] },
+  'exists on an array': { tags: [{ exists: true }] },
+  'exists false on an array': { tags: [{ exists: false }] },
+  'anything-but on an array': { tags: [{ 'anything-but': 'x' }] },
+};
+
+export const OPERATOR_EVENTS: Record<string, Record<string, unknown>> = {
+  'empty': {},
+  'status Success': { status: 'Success' },
+  'status Failed': { status: 'Failed' },
+  'status Pending': { status: 'Pending' },
+  'status null': { status: null },
+  'status an object': { status: { code: 'Success' } },
+  'count 3': { count: 3 },
+  'count "3"': { count: '3' },
+  'detail with state on': { detail: { state: 'on' } },
+  'detail with state off': { detail: { state: 'off' } },
+  'detail without state': { detail: { other: 'x' } },
+  'detail an empty object': { detail: {} },
+  'detail a string': { detail: 'on' },
+  'detail an array of objects': { detail: [{ state: 'on' }, { state: 'off' }] },
+  'detail an empty array': { detail: [] },
+  'items of objects, a then b': { items: [{ name: 'a', size: 1 }, { name: 'b', size: 2 }] },
+  'items of objects, a of size 2': { items: [{ name: 'a', size: 2 }] },
+  'items of objects, one without name': { items: [{ size: 2 }, { name: 'b' }] },
+  'items empty': { items: [] },
+  'items of values': { items: ['a'] },
+  'tags [x, y]': { tags: ['x', 'y'] },
+  'tags [y]': { tags: ['y'] },
+  'tags empty': { tags: [] },
+  'tags [x]': { tags: ['x'] },
+};
