@@ -266,9 +266,11 @@ describe('a group of the same app, known by the hook\'s tag', () => {
 
   test('a rule\'s wrapper with the group\'s tag and the name the rule took from the event goes to the hook, once the group is seen to carry the tag', async () => {
     const s = taggedSettings(131);
-    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [
-      { AutoScalingGroupName: 'from-the-event', Tags: [{ Key: s.groupTag!.key, Value: s.groupTag!.value }] } as any,
-    ] });
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        { AutoScalingGroupName: 'from-the-event', Tags: [{ Key: s.groupTag!.key, Value: s.groupTag!.value }] } as any,
+      ],
+    });
     const event = { 'detail-type': 'EC2 Instance-terminate Lifecycle Action', 'detail': { AutoScalingGroupName: 'from-the-event' } };
     const route = await routeEvent({ hook: { ...s, groupName: 'from-the-event' }, event }, RUNTIME);
     expect(route).toMatchObject({ kind: 'hook', event, config: { groupName: 'from-the-event', groupTag: s.groupTag } });
@@ -281,9 +283,11 @@ describe('a group of the same app, known by the hook\'s tag', () => {
 
   test('a rule\'s wrapper naming a group that does not carry the hook\'s tag (another group\'s hook of the same name) is ignored', async () => {
     const s = taggedSettings(134);
-    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [
-      { AutoScalingGroupName: 'the-hooks-group', Tags: [{ Key: s.groupTag!.key, Value: s.groupTag!.value }] } as any,
-    ] });
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        { AutoScalingGroupName: 'the-hooks-group', Tags: [{ Key: s.groupTag!.key, Value: s.groupTag!.value }] } as any,
+      ],
+    });
     const event = { 'detail-type': 'EC2 Instance-terminate Lifecycle Action', 'detail': { AutoScalingGroupName: 'someone-elses' } };
     expect(await routeEvent({ hook: { ...s, groupName: 'someone-elses' }, event }, RUNTIME)).toEqual({
       kind: 'ignored', reason: 'lifecycle event of a group that does not carry the hook\'s tag',
@@ -294,9 +298,11 @@ describe('a group of the same app, known by the hook\'s tag', () => {
     const s = taggedSettings(135);
     const tag = { Key: s.groupTag!.key, Value: s.groupTag!.value };
     ssm.on(GetParameterCommand).resolves({ Parameter: { Name: `${RUNTIME.hookParameterPath}${s.documentName}`, Value: JSON.stringify(s) } });
-    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [
-      { AutoScalingGroupName: 'old-group', Tags: [tag] } as any, { AutoScalingGroupName: 'new-group', Tags: [tag] } as any,
-    ] });
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        { AutoScalingGroupName: 'old-group', Tags: [tag] } as any, { AutoScalingGroupName: 'new-group', Tags: [tag] } as any,
+      ],
+    });
     autoScaling.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ InstanceId: 'i-0123456789abcdef0', AutoScalingGroupName: 'old-group' } as any] });
     const event = { 'source': 'aws.ssm', 'detail-type': 'EC2 Command Invocation Status-change Notification', 'detail': { 'document-name': s.documentName, 'instance-id': 'i-0123456789abcdef0' } };
     expect(await routeEvent(event, RUNTIME)).toMatchObject({ kind: 'hook', config: { groupName: 'old-group' } });

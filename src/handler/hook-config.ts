@@ -198,7 +198,9 @@ export async function groupsOfTag(tag: GroupTag): Promise<readonly string[]> {
  * the instance's own group (one DescribeAutoScalingInstances).
  * @returns undefined when no group carries the tag (the group was deleted)
  */
-export async function withGroupName(settings: HookSettings, instanceId?: string): Promise<(HookSettings & { readonly groupName: string }) | undefined> {
+export async function withGroupName(
+  settings: HookSettings, instanceId?: string,
+): Promise<(HookSettings & { readonly groupName: string }) | undefined> {
   if (settings.groupName !== undefined) return { ...settings, groupName: settings.groupName };
   const names = await groupsOfTag(settings.groupTag!);
   let name = names.length === 1 ? names[0] : undefined;

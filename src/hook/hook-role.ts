@@ -1,7 +1,7 @@
 import { ArnFormat, Stack, aws_iam as iam } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { INLINE_POLICY_SUPPRESSION, nagFindingValue, suppressNagFindings } from '../nag-suppressions';
 import type { GroupTag } from '../handler/hook-settings';
+import { INLINE_POLICY_SUPPRESSION, nagFindingValue, suppressNagFindings } from '../nag-suppressions';
 import type { LifecycleCommandRuntime } from '../runtime/lifecycle-command-runtime';
 
 export interface HookRoleProps {

@@ -39,7 +39,8 @@ interface HookResources {
  * `aws:autoscaling:groupName`.
  */
 function groupTags(t: HookTemplate): { group: Record<string, string>; instance: Record<string, string> } {
-  const tags = t.groupId === undefined ? [] : (t.resources[t.groupId].Properties!.Tags ?? []) as Array<{ Key: string; Value: string; PropagateAtLaunch: unknown }>;
+  type Tag = { Key: string; Value: string; PropagateAtLaunch: unknown };
+  const tags = t.groupId === undefined ? [] : (t.resources[t.groupId].Properties!.Tags ?? []) as Tag[];
   return {
     group: Object.fromEntries(tags.map((tag) => [tag.Key, tag.Value])),
     instance: {

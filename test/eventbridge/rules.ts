@@ -147,7 +147,12 @@ function buildApp(): { app: App; hooks: BuiltHook[] } {
     });
     if (extra.failureRule) hook.onCommandFailed(`${label}Failed`, { target: new targets.SnsTopic(topic) });
     hooks.push({
-      hook, label, group: scopeGroup.autoScalingGroupName, transition, stages: extra.stages, failureRule: extra.failureRule ?? false,
+      hook,
+      label,
+      group: scopeGroup.autoScalingGroupName,
+      transition,
+      stages: extra.stages,
+      failureRule: extra.failureRule ?? false,
       groupOfApp: scopeGroup instanceof autoscaling.AutoScalingGroup,
     });
   };
@@ -340,7 +345,9 @@ export function ruleCases(): RuleCases {
       if (resource.Type !== 'AWS::Events::Rule' || !resource.Properties?.EventPattern) continue;
       const id = `${stack.stackName}/${logicalId}`;
       rules.push({
-        id, pattern: resolve(resource.Properties.EventPattern, template), failureRule: failureRuleIds.has(id),
+        id,
+        pattern: resolve(resource.Properties.EventPattern, template),
+        failureRule: failureRuleIds.has(id),
         ...(typeof resource.Properties.Name === 'string' ? { name: resource.Properties.Name } : {}),
       });
     }
