@@ -62,9 +62,15 @@ async function main(): Promise<number> {
     const name = label(c);
     let failure: unknown;
     let summary: ScenarioSummary | undefined;
+    let figures: string | undefined;
     try {
       const result = await runScenario(c.seed === undefined ? scenario.options : { ...scenario.options, seed: c.seed });
       summary = result.summary;
+      try {
+        figures = scenario.report?.(result);
+      } catch (error) {
+        figures = `(no figures: ${error instanceof Error ? error.message : String(error)})`;
+      }
       assertRanClean(result);
       scenario.check(result);
     } catch (error) {
@@ -72,6 +78,7 @@ async function main(): Promise<number> {
     }
     const mark = failure ? '✗' : '✓';
     out(summary ? line(nameWidth, [`${mark} ${name}`, ...COLUMNS.map(([, , f]) => f(summary!))]) : `${mark} ${name}`);
+    if (figures) out(`    ${figures}`);
     if (failure) failures.push(`✗ ${name}\n${failure instanceof Error ? failure.stack ?? failure.message : String(failure)}`);
   }
   out(`\n${chosen.length - failures.length} of ${chosen.length} scenarios passed in ${((performance.now() - started) / 1000).toFixed(1)} s of real time`);

@@ -29,6 +29,7 @@ import {
   ScenarioResult,
   storeCallsOf,
 } from './checks';
+import { DEPLOY_SCENARIOS } from './deploy-scenarios';
 import { pollingHandler } from './polling-handler';
 
 export interface Scenario {
@@ -40,6 +41,8 @@ export interface Scenario {
   readonly seeds?: readonly number[];
   /** Throws when the handler did not behave as it must. */
   readonly check: (r: ScenarioResult) => void;
+  /** Figures printed under the scenario's line. */
+  readonly report?: (r: ScenarioResult) => string;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -1630,4 +1633,6 @@ export const SCENARIOS: readonly Scenario[] = [
       assert.deepEqual([...last.values()].filter((v) => v !== 'ok'), []);
     },
   },
+  // Deploys, updates and deletions of the stack through the stand-in's model of CloudFormation.
+  ...DEPLOY_SCENARIOS,
 ];

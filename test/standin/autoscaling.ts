@@ -17,7 +17,13 @@
  *   timeout of 100 heartbeats or 48 hours);
  * - User Guide, "Complete a lifecycle action": for a terminating instance ABANDON
  *   "stops any remaining actions, such as other lifecycle hooks";
- * - the `No active Lifecycle Action found` message is from public logs, not documented.
+ * - the `No active Lifecycle Action found` message is from public logs, not documented;
+ * - for CloudFormation's model (cloudformation.ts): API Reference,
+ *   DeleteLifecycleHook ("If there are any outstanding lifecycle actions, they
+ *   are completed first (ABANDON for launching instances, CONTINUE for
+ *   terminating instances)"), DescribeAutoScalingGroups (`Filters` `tag-key`,
+ *   `tag-value`, `tag:<key>`; `Tags` of each group), CreateAutoScalingGroup
+ *   (`LifecycleHookSpecificationList`: hooks added "before instances are launched").
  */
 import type { VirtualClock } from './clock';
 import type { Completion, Emit, Instance, LifecycleAction, LifecycleState } from './model';
@@ -56,6 +62,16 @@ const MAX_GLOBAL_TIMEOUT_MS = 172_800_000;
 
 export class AutoScaling {
   private ec2!: Ec2Listener;
+  /** The group's hooks now, once CloudFormation manages them (`putHook`, `deleteHook`); until then the config's. */
+  private live?: HookSpec[];
+  /** Every hook the group has had, by name: a deleted hook's actions end by its transition. */
+  private readonly known = new Map<string, HookSpec>();
+  /** False before CloudFormation has created the group and once it has deleted it; without CloudFormation's model, always. */
+  exists = true;
+  /** The group's tags, as CloudFormation set them. */
+  tags: ReadonlyArray<{ readonly Key: string; readonly Value: string; readonly PropagateAtLaunch: boolean }> = [];
+  /** Told as an instance goes into service: a stub user-data program signals CloudFormation then. */
+  onInService?: (instance: Instance) => void;
 
   constructor(
     private readonly clock: VirtualClock,
@@ -76,7 +92,49 @@ export class AutoScaling {
   }
 
   private hooksOf(transition: Transition): HookSpec[] {
-    return this.config.hooks.filter((h) => h.transition === transition);
+    return this.hooks.filter((h) => h.transition === transition);
+  }
+
+  /** The group's hooks as they are now. */
+  get hooks(): readonly HookSpec[] {
+    return this.live ?? this.config.hooks;
+  }
+
+  /** Adds or replaces a hook (PutLifecycleHook, or an entry of the group's LifecycleHookSpecificationList): instances entering a wait state from now on wait on it. */
+  putHook(hook: HookSpec): void {
+    this.live = [...this.hooks.filter((h) => h.name !== hook.name), hook];
+    this.known.set(hook.name, hook);
+  }
+
+  /**
+   * Deletes a hook (DeleteLifecycleHook): its outstanding actions are completed
+   * first, ABANDON for launching instances and CONTINUE for terminating ones.
+   */
+  deleteHook(name: string): void {
+    const hook = this.hooks.find((h) => h.name === name);
+    if (!hook) return;
+    this.live = this.hooks.filter((h) => h !== hook);
+    for (const instance of this.instances) {
+      const action = instance.actions.find((a) => a.hook === name);
+      if (action) this.complete(instance, action, hook.transition === 'launch' ? 'ABANDON' : 'CONTINUE', 'hook-deleted');
+    }
+  }
+
+  /** A new instance of the group launches (CloudFormation's model): it waits on the launch hooks the group has now, or goes into service. */
+  launchNew(instance: Instance): void {
+    instance.state = 'Pending';
+    this.ec2.started(instance);
+    if (this.hooksOf('launch').length > 0) {
+      this.startActions(instance, 'launch', 'Pending:Wait', 'EC2', 'AutoScalingGroup');
+    } else {
+      instance.state = 'InService';
+      this.onInService?.(instance);
+    }
+  }
+
+  /** The group chooses the instance for scale in (CloudFormation's model: the group's capacity lowered, or the group deleted). */
+  scaleInNow(instance: Instance): void {
+    this.scaleIn(instance);
   }
 
   /** Whether the scenario's instances are launched (the group has a launch hook) or scaled in. */
@@ -160,7 +218,7 @@ export class AutoScaling {
   }
 
   private hook(name: string): HookSpec {
-    return this.config.hooks.find((h) => h.name === name)!;
+    return this.known.get(name) ?? this.config.hooks.find((h) => h.name === name)!;
   }
 
   /** Completes the instance's first pending action, as an operator would (none pending: nothing happens). */
@@ -205,6 +263,7 @@ export class AutoScaling {
       });
     } else if (instance.ec2Running) {
       instance.state = 'InService';
+      this.onInService?.(instance);
       const after = this.config.scaleInAfterMs;
       if (after !== undefined) this.clock.schedule(this.rng.draw(after), () => this.scaleIn(instance));
     } else {
@@ -280,6 +339,7 @@ export class AutoScaling {
   describeAutoScalingGroups(p: Record<string, unknown>): Record<string, unknown> {
     const names = asArray(p.AutoScalingGroupNames).map(String);
     if (names.length > 0 && !names.includes(this.config.groupName)) return { AutoScalingGroups: [] };
+    if (!this.exists || !this.matchesFilters(p)) return { AutoScalingGroups: [] };
     const c = this.config;
     return {
       AutoScalingGroups: [{
@@ -296,8 +356,34 @@ export class AutoScaling {
           .filter((i) => this.launched(i) && !i.state.startsWith('Warmed:'))
           .map((i) => this.instanceShape(i)),
         ...(c.warmPool ? { WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped' }, WarmPoolSize: this.warmInstances().length } : {}),
+        ...(this.tags.length > 0 ? {
+          Tags: this.tags.map((t) => ({ ResourceId: c.groupName, ResourceType: 'auto-scaling-group', ...t })),
+        } : {}),
       }],
     };
+  }
+
+  /**
+   * DescribeAutoScalingGroups' `Filters` (`Filters.member.N.Name`,
+   * `Filters.member.N.Values.member.M` on the wire): `tag-key`, `tag-value` and
+   * `tag:<key>`; a filter's values are alternatives, filters all apply.
+   */
+  private matchesFilters(p: Record<string, unknown>): boolean {
+    const filters = new Map<string, { name?: string; values: string[] }>();
+    for (const [key, value] of Object.entries(p)) {
+      const m = /^Filters\.member\.(\d+)\.(Name|Values\.member\.\d+)$/.exec(key);
+      if (!m) continue;
+      const f = filters.get(m[1]) ?? { values: [] };
+      if (m[2] === 'Name') f.name = String(value);
+      else f.values.push(String(value));
+      filters.set(m[1], f);
+    }
+    return [...filters.values()].every((f) => {
+      if (f.name === 'tag-key') return this.tags.some((t) => f.values.includes(t.Key));
+      if (f.name === 'tag-value') return this.tags.some((t) => f.values.includes(t.Value));
+      if (f.name?.startsWith('tag:')) return this.tags.some((t) => t.Key === f.name!.slice(4) && f.values.includes(t.Value));
+      throw new ApiError('ValidationError', `The stand-in does not filter groups by ${String(f.name)}`);
+    });
   }
 
   /** The warm pool's instances, 50 a page by default (the API's MaxRecords). */
@@ -338,10 +424,10 @@ export class AutoScaling {
 
   /** The pending action a call names, by hook and token or instance id. */
   findAction(p: Record<string, unknown>): { instance: Instance; action: LifecycleAction } {
-    if (p.AutoScalingGroupName !== this.config.groupName) {
+    if (p.AutoScalingGroupName !== this.config.groupName || !this.exists) {
       throw new ApiError('ValidationError', `AutoScalingGroup name not found - ${String(p.AutoScalingGroupName)}`);
     }
-    const hook = this.config.hooks.find((h) => h.name === p.LifecycleHookName);
+    const hook = this.hooks.find((h) => h.name === p.LifecycleHookName);
     if (!hook) {
       throw new ApiError('ValidationError', `No Lifecycle Hook found with name ${String(p.LifecycleHookName)} for group ${this.config.groupName}`);
     }

@@ -39,6 +39,8 @@ export interface Target {
   /** The rule target's RetryPolicy MaximumEventAgeInSeconds. */
   readonly maximumEventAgeSeconds: number;
   readonly invoke: (event: Record<string, unknown>, meta: EventMeta) => void;
+  /** Whether the rule exists now (CloudFormation's model): a rule not yet created, or deleted, matches nothing. @default always */
+  readonly active?: () => boolean;
 }
 
 export class EventBus {
@@ -60,7 +62,7 @@ export class EventBus {
   put(event: Record<string, unknown>, meta: EventMeta): void {
     const kinds = this.options.kinds;
     const routed = kinds === undefined || ((meta.kind === 'lifecycle' || meta.kind === 'command-status') && kinds.includes(meta.kind));
-    const targets = routed ? this.targets.filter((t) => t.patterns.some((p) => matches(p, event))) : [];
+    const targets = routed ? this.targets.filter((t) => (t.active?.() ?? true) && t.patterns.some((p) => matches(p, event))) : [];
     const matched = targets.length > 0;
     const record: EventRecord = {
       id: String(event.id),

@@ -25,7 +25,8 @@ export type AgentStatus = 'unregistered' | 'Online' | 'ConnectionLost';
 /** How a lifecycle action ended: through the API, by its heartbeat timeout, or completed by someone else. */
 export interface Completion {
   readonly result: LifecycleResult;
-  readonly by: 'api' | 'heartbeat' | 'operator';
+  /** `hook-deleted`: the hook was deleted while the action waited (DeleteLifecycleHook completes it). */
+  readonly by: 'api' | 'heartbeat' | 'operator' | 'hook-deleted';
   readonly atMs: number;
   /** The Lambda invocation that completed it, for `api`. */
   readonly invocation?: string;

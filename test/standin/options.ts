@@ -340,8 +340,45 @@ export interface SsmOptions {
   readonly visibilityLagMs?: number;
 }
 
+/** A stack operation or a change of the group's capacity at a virtual time (CloudFormation's model, cloudformation.ts). */
+export type DeployStep =
+  /** Creates the stack, or updates it, with the hooks of these indexes (0: `hook`, then `hooks`; default all), or with the earlier layout. */
+  | { readonly kind: 'deploy'; readonly atMs: number; readonly hooks?: readonly number[]; readonly layout?: 'earlier' }
+  | { readonly kind: 'delete'; readonly atMs: number }
+  /** The group's desired capacity set outside CloudFormation (a scaling policy, an operator). */
+  | { readonly kind: 'scale'; readonly atMs: number; readonly desired: number };
+
+/**
+ * The stack is deployed during the run by a model of CloudFormation, on a
+ * group of the same app (the hooks in its LifecycleHookSpecificationList):
+ * every resource exists only from its creation to its deletion.
+ */
+export interface DeployOptions {
+  readonly group: {
+    /** The group's desired capacity as the template sets it. */
+    readonly capacity: number;
+    /** The group's CreationPolicy: CloudFormation waits for this many signals. @default none */
+    readonly creationPolicy?: { readonly count: number; readonly timeoutSeconds: number };
+  };
+  /** The stack as it stood before the run (every resource there, the group's instances in service). @default no stack */
+  readonly initial?: { readonly hooks?: readonly number[]; readonly layout?: 'earlier' };
+  readonly steps: readonly DeployStep[];
+  /** How long CloudFormation takes per resource type, virtual ms. @default DEFAULT_TIMINGS in cloudformation.ts */
+  readonly timingsMs?: Readonly<Record<string, Range>>;
+  /** The `lifecycleHookName` of hook 0. @default the construct's default */
+  readonly hookName?: string;
+  /** The name of the earlier layout's lifecycle hook. @default that layout's default, from the construct's path */
+  readonly legacyHookName?: string;
+}
+
 export interface ScenarioOptions {
   readonly name: string;
+  /**
+   * Deploy the stack during the run through the model of CloudFormation, on
+   * a group of the same app; `instances` must be 0 (the group launches its
+   * own). @default the stack on an imported group exists from the start
+   */
+  readonly deploy?: DeployOptions;
   readonly hook: HookOptions;
   /**
    * Further hooks on the same group, each its own construct with its own

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { VirtualClock } from './clock';
+import { Deployment, StackEvent, synthesizeDeployment } from './cloudformation';
 import { DynamoDbHost, StoreCall } from './dynamodb';
 import { EventBus, EventRecord } from './eventbridge';
 import { DeadLetter, InvocationRecord, LambdaService } from './lambda';
@@ -135,6 +136,16 @@ export interface ScenarioResult {
   readonly ending: 'idle' | 'stopped' | 'horizon';
   /** Exceptions inside the stand-in or thrown from timers: always a failure. */
   readonly errors: readonly string[];
+  /** With `deploy`: the stack's events, each step's final status, and the creation policy's signals (virtual ms). */
+  readonly stack?: {
+    readonly events: readonly StackEvent[];
+    readonly outcomes: ReadonlyArray<{ readonly step: string; readonly status: string; readonly atMs: number }>;
+    readonly signals: readonly number[];
+    readonly groupName: string;
+    readonly hookNames: readonly string[];
+    /** Each hook's document, in the order of `hookNames`. */
+    readonly documentNames: readonly string[];
+  };
 }
 
 export const NAMES: ResourceNames = {
@@ -181,7 +192,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const realStart = performance.now();
   // Each hook is its own construct, as a user adds them, all served by the stack's one runtime.
   const hookOptions = [options.hook, ...(options.hooks ?? [])];
-  const runtime = synthesizeRuntime(
+  // With `deploy`, CloudFormation's model deploys the stack on a group of the app during the run.
+  const deploySynthesis = options.deploy ? synthesizeDeployment(options, NAMES) : undefined;
+  const runtime = deploySynthesis?.runtime ?? synthesizeRuntime(
     hookOptions.map(({ heartbeatTimeoutSeconds: _, ...constructProps }) => constructProps),
     NAMES,
     hookOptions.map((_, n) => namesOf(n).hookName),
@@ -198,14 +211,18 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const sdkRng = new Rng(seed * 7919 + 17);
   const clock = new VirtualClock();
   const internalErrors: unknown[] = [];
+  const deployment = options.deploy && new Deployment(clock, seed, deploySynthesis!, options.deploy);
+  // Whether a resource of the stack exists now: always, unless CloudFormation's model deploys it.
+  const exists = (logicalId: string | undefined) => deployment === undefined || deployment.exists(logicalId);
 
   const history = new CallHistory();
   let bus: EventBus | undefined;
   const world = new World(clock, rng, {
     account: NAMES.account,
     region: NAMES.region,
-    groupName: NAMES.groupName,
-    hooks: hooks.map((h) => ({
+    groupName: deploySynthesis?.groupName ?? NAMES.groupName,
+    // CloudFormation's model puts the group's hooks as it creates them.
+    hooks: deployment ? [] : hooks.map((h) => ({
       name: h.names.hookName,
       transition: h.template.transition,
       heartbeatTimeoutSeconds: h.heartbeatTimeoutSeconds,
@@ -234,7 +251,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const lambdas = [lambda];
   world.stepFunctions = new StepFunctions(clock, rng, runtime.stateMachine ? [{
     ...runtime.stateMachine,
-    functions: new Map([[runtime.functionArn, (payload: Record<string, unknown>, meta: EventMeta) => lambda.invoke(payload, meta)]]),
+    functions: new Map([[runtime.functionArn, (payload: Record<string, unknown>, meta: EventMeta) => {
+      if (exists(runtime.functionLogicalId)) lambda.invoke(payload, meta);
+    }]]),
   }] : [], options.stepFunctions ?? {}, (payload) => {
     const id = registrationCheckInstance(payload);
     return world.instances.find((i) => i.id === id)?.index;
@@ -242,10 +261,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   bus = new EventBus(clock, rng, runtime.rules.map((rule) => ({
     patterns: [rule.pattern],
     maximumEventAgeSeconds: rule.maximumEventAgeSeconds,
-    invoke: (event, meta) => lambda.invoke(rule.input(event), meta),
+    invoke: (event, meta) => {
+      // A function not (yet) created is not invoked.
+      if (exists(runtime.functionLogicalId)) lambda.invoke(rule.input(event), meta);
+    },
+    ...(deployment ? { active: () => exists(rule.logicalId) } : {}),
   })), options.events ?? {}, history);
-  // What CloudFormation created with the stack: the hooks' settings and roles.
-  for (const h of runtime.hooks) {
+  // What CloudFormation created with the stack: the hooks' settings and roles (CloudFormation's model creates its own).
+  for (const h of deployment ? [] : runtime.hooks) {
     world.parameters.put(h.parameter.name, h.parameter.value);
     world.sts.createRole(h.roleArn);
   }
@@ -294,6 +317,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
   let ending: ScenarioResult['ending'] = 'idle';
   try {
+    deployment?.start(world);
     const spread = options.spreadMs ?? 0;
     for (let i = 0; i < options.instances; i++) {
       const instance = world.addInstance();
@@ -312,10 +336,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       const periodMs = (runtime.scheduleSeconds ?? 0) * 1000;
       if (periodMs > 0) {
         const tick = () => {
-          lambda.invoke(envelope(phaseRng.uuid(), 'aws.events', 'Scheduled Event', NAMES.account, NAMES.region, clock.now,
-            [`arn:aws:events:${NAMES.region}:${NAMES.account}:rule/${NAMES.functionName}-Reconciliation`], {}), { kind: 'schedule' });
+          if (exists(runtime.scheduleLogicalId) && exists(runtime.functionLogicalId)) {
+            lambda.invoke(envelope(phaseRng.uuid(), 'aws.events', 'Scheduled Event', NAMES.account, NAMES.region, clock.now,
+              [`arn:aws:events:${NAMES.region}:${NAMES.account}:rule/${NAMES.functionName}-Reconciliation`], {}), { kind: 'schedule' });
+          }
           const matters = world.instances.some((i) => passMatters(i, options.scaleInAfterMs !== undefined, world.autoscaling.launches));
-          if (matters || clock.elapsed + periodMs <= (reconciliation?.untilMs ?? 0)) clock.schedule(periodMs, tick);
+          if (matters || deployment?.busy || clock.elapsed + periodMs <= (reconciliation?.untilMs ?? 0)) clock.schedule(periodMs, tick);
         };
         clock.schedule(reconciliation?.phaseMs ?? phaseRng.draw([0, periodMs - 1]), tick);
       }
@@ -392,6 +418,16 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     logs,
     ending,
     errors,
+    ...(deployment ? {
+      stack: {
+        events: deployment.cloudformation.events,
+        outcomes: deployment.outcomes,
+        signals: deployment.signals,
+        groupName: deploySynthesis!.groupName,
+        hookNames: runtime.hooks.map((h) => h.hookName ?? ''),
+        documentNames: runtime.hooks.map((h) => h.documentName),
+      },
+    } : {}),
   };
 }
 

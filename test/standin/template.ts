@@ -84,7 +84,12 @@ export interface RuntimeTemplate {
   readonly scheduleLogicalId?: string;
 }
 
-export type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string | string[]; CreationPolicy?: Record<string, any> }>;
+export type Resources = Record<string, {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string | string[];
+  CreationPolicy?: Record<string, any>;
+}>;
 
 const cache = new Map<string, RuntimeTemplate>();
 
@@ -193,8 +198,8 @@ export function readRuntime(
   const hookRuleIds = new Set<string>();
   const hookTemplates: HookTemplate[] = hooks.map((hook, n) => {
     const construct = constructs[n];
-    const hookId = construct.lifecycleHook ? logicalId(construct, 'Hook/Resource') : undefined;
-    const hookResource = hookId ? resources[hookId] : specificationOf(resources, construct.lifecycleHookName);
+    const lifecycleHookId = construct.lifecycleHook ? logicalId(construct, 'Hook/Resource') : undefined;
+    const hookResource = lifecycleHookId ? resources[lifecycleHookId] : specificationOf(resources, construct.lifecycleHookName);
     const docId = logicalId(construct, 'Document');
     const doc = resources[docId];
     const parameterId = logicalId(construct, 'Settings');
@@ -233,7 +238,7 @@ export function readRuntime(
       parameter: { name: String(parameter.Properties!.Name), value: String(resolve(parameter.Properties!.Value)) },
       roleArn: String(resolve({ 'Fn::GetAtt': [roleId, 'Arn'] })),
       hookName: construct.lifecycleHookName,
-      logicalIds: { role: roleId, parameter: parameterId, document: docId, ...(hookId ? { hook: hookId } : {}) },
+      logicalIds: { role: roleId, parameter: parameterId, document: docId, ...(lifecycleHookId ? { hook: lifecycleHookId } : {}) },
     };
   });
   const runtimeRules = ruleEntries.filter(([id, r]) => !hookRuleIds.has(id) && r.Properties!.EventPattern !== undefined);
@@ -278,7 +283,8 @@ export function readRuntime(
 function specificationOf(resources: Resources, hookName: string): Resources[string] {
   for (const r of Object.values(resources)) {
     if (r.Type !== 'AWS::AutoScaling::AutoScalingGroup') continue;
-    const spec = (r.Properties?.LifecycleHookSpecificationList as Array<Record<string, unknown>> | undefined ?? []).find((s) => s.LifecycleHookName === hookName);
+    const specs = r.Properties?.LifecycleHookSpecificationList as Array<Record<string, unknown>> | undefined ?? [];
+    const spec = specs.find((s) => s.LifecycleHookName === hookName);
     if (spec) return { Type: 'AWS::AutoScaling::LifecycleHook', Properties: spec };
   }
   throw new Error(`no lifecycle hook named ${hookName} in the template`);
