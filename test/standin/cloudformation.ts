@@ -39,15 +39,14 @@ import {
 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
-import { DEFAULT_PROGRAM } from './agent';
 import type { HookSpec } from './autoscaling';
 import type { VirtualClock } from './clock';
 import type { Instance } from './model';
 import type { DeployOptions, DeployStep, HookOptions, LifecycleResult, ScenarioOptions } from './options';
 import { Range, Rng } from './rng';
-import { hookId, readRuntime, ResourceNames, Resources, RuntimeTemplate } from './template';
+import { hookId, hookProps, readRuntime, ResourceNames, Resources, RuntimeTemplate } from './template';
 import type { World } from './world';
-import { CommandShell, LifecycleCommandHook, LifecycleStage } from '../../src';
+import { LifecycleCommandHook } from '../../src';
 
 type Resource = Resources[string];
 
@@ -328,23 +327,6 @@ export function synthesizeDeployment(options: ScenarioOptions, names: ResourceNa
   };
   const runtime = templateOf({ hooks: all }).runtime!;
   return { groupName: DEPLOYED_GROUP_NAME, runtime, templateOf };
-}
-
-/** The construct's props for a scenario's hook on this group. */
-function hookProps(hook: HookOptions, group: autoscaling.IAutoScalingGroup, name?: string) {
-  return {
-    autoScalingGroup: group,
-    transition: hook.transition === 'launch'
-      ? autoscaling.LifecycleTransition.INSTANCE_LAUNCHING
-      : autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
-    commands: [...(hook.commands ?? [DEFAULT_PROGRAM])],
-    timeout: Duration.seconds(hook.timeoutSeconds),
-    defaultResult: hook.defaultResult && autoscaling.DefaultResult[hook.defaultResult],
-    lifecycleHookName: name,
-    registrationTimeout: hook.registrationTimeoutSeconds !== undefined ? Duration.seconds(hook.registrationTimeoutSeconds) : undefined,
-    shell: hook.shell === 'powershell' ? CommandShell.POWERSHELL : hook.shell === 'sh' ? CommandShell.SH : undefined,
-    stages: hook.stages?.map((stage) => stage as LifecycleStage),
-  };
 }
 
 /**

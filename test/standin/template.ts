@@ -98,6 +98,23 @@ export function hookId(n: number): string {
   return n === 0 ? 'Hook' : `Hook${n + 1}`;
 }
 
+/** The construct's props for a scenario's hook on a group. */
+export function hookProps(hook: HookOptions, group: autoscaling.IAutoScalingGroup, name?: string) {
+  return {
+    autoScalingGroup: group,
+    transition: hook.transition === 'launch'
+      ? autoscaling.LifecycleTransition.INSTANCE_LAUNCHING
+      : autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+    commands: [...(hook.commands ?? [DEFAULT_PROGRAM])],
+    timeout: Duration.seconds(hook.timeoutSeconds),
+    defaultResult: hook.defaultResult && autoscaling.DefaultResult[hook.defaultResult],
+    lifecycleHookName: name,
+    registrationTimeout: hook.registrationTimeoutSeconds !== undefined ? Duration.seconds(hook.registrationTimeoutSeconds) : undefined,
+    shell: hook.shell === 'powershell' ? CommandShell.POWERSHELL : hook.shell === 'sh' ? CommandShell.SH : undefined,
+    stages: hook.stages?.map((stage) => stage as LifecycleStage),
+  };
+}
+
 /**
  * Synthesizes one stack with the runtime and a hook per entry, each on the
  * same imported group, as a user adds them, and reads what the stand-in needs.
@@ -111,19 +128,7 @@ export function synthesizeRuntime(hooks: readonly HookOptions[], names: Resource
   const app = new App();
   const stack = new Stack(app, 'StandIn', { env: { account: names.account, region: names.region } });
   const group = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Fleet', names.groupName);
-  const constructs = hooks.map((hook, n) => new LifecycleCommandHook(stack, hookId(n), {
-    autoScalingGroup: group,
-    transition: hook.transition === 'launch'
-      ? autoscaling.LifecycleTransition.INSTANCE_LAUNCHING
-      : autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
-    commands: [...(hook.commands ?? [DEFAULT_PROGRAM])],
-    timeout: Duration.seconds(hook.timeoutSeconds),
-    defaultResult: hook.defaultResult && autoscaling.DefaultResult[hook.defaultResult],
-    lifecycleHookName: hookNames[n],
-    registrationTimeout: hook.registrationTimeoutSeconds !== undefined ? Duration.seconds(hook.registrationTimeoutSeconds) : undefined,
-    shell: hook.shell === 'powershell' ? CommandShell.POWERSHELL : hook.shell === 'sh' ? CommandShell.SH : undefined,
-    stages: hook.stages?.map((stage) => stage as LifecycleStage),
-  }));
+  const constructs = hooks.map((hook, n) => new LifecycleCommandHook(stack, hookId(n), hookProps(hook, group, hookNames[n])));
   const resources = Template.fromStack(stack).toJSON().Resources as Resources;
   const result = readRuntime(stack, constructs, hooks, names, resources);
   cache.set(key, result);
@@ -208,7 +213,7 @@ export function readRuntime(
     hookRuleIds.add(ruleId);
     const rule = resources[ruleId];
     const roleId = logicalId(construct, 'Role/Resource/Resource');
-    const hookProps = hookResource.Properties!;
+    const hookSpec = hookResource.Properties!;
     const content = doc.Properties!.Content as {
       schemaVersion: string;
       parameters?: Record<string, { default?: string; allowedPattern?: string }>;
@@ -223,8 +228,8 @@ export function readRuntime(
     if (!Array.isArray(runCommand) || runCommand.some((l) => typeof l !== 'string')) throw new Error('the document\'s runCommand is not a list of strings');
     return {
       transition: hook.transition,
-      heartbeatTimeoutSeconds: Number(hookProps.HeartbeatTimeout ?? 3600),
-      defaultResult: (hookProps.DefaultResult ?? 'ABANDON') as LifecycleResult,
+      heartbeatTimeoutSeconds: Number(hookSpec.HeartbeatTimeout ?? 3600),
+      defaultResult: (hookSpec.DefaultResult ?? 'ABANDON') as LifecycleResult,
       documentName: String(doc.Properties!.Name),
       document: {
         version: '1',
