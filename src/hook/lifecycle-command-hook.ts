@@ -131,7 +131,8 @@ export interface LifecycleCommandHookProps {
    *
    * @default - `ABANDON` for launch hooks (an instance whose bootstrap failed is
    * terminated and replaced, never put in service); `CONTINUE` for terminate
-   * hooks (the instance terminates either way, and later hooks still run)
+   * hooks (the instance terminates either way, and later hooks still run),
+   * `ABANDON` for terminate hooks with `retainOnFailure`
    */
   readonly defaultResult?: autoscaling.DefaultResult;
 
