@@ -88,6 +88,37 @@ export const RETENTION_SCENARIOS: readonly Scenario[] = [
   },
   {
     options: {
+      name: 'retention by the other paths: failed drains whose status events are lost, a command that cannot be sent -> retained, then left alone',
+      hook: RETAINING,
+      terminateHookAbandon: 'retain',
+      instances: 6,
+      command: { durationMs: [5_000, 30_000] },
+      programs: { 'lifecycle-step': { exitCode: 1, instances: [0, 1] } },
+      // The pass finds the failed commands and abandons their actions.
+      events: { faults: [{ kind: 'command-status', status: 'Failed', lose: true }] },
+      // Instance 2's agent is offline when its command is sent: SendCommand refuses it.
+      schedule: [{ atMs: 0, instances: [2], happening: 'agent-offline' }],
+      reconciliation: { untilMs: 2 * HOURS },
+    },
+    check: (r) => {
+      const retained = [0, 1, 2];
+      assertFinalStates(r, r.instances.map((i) => (retained.includes(i.index) ? 'Terminating:Retained' : 'Terminated')));
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.result} by ${c.by}`)),
+        r.instances.map((i) => [retained.includes(i.index) ? 'ABANDON by api' : 'CONTINUE by api']));
+      // Completed by a pass (the status events were lost), and by the invocation whose send was refused.
+      const kindOf = (i: number) => r.invocations.find((inv) => inv.id === r.instances[i].completions[0].invocation)?.kind;
+      assert.deepEqual(retained.map(kindOf), ['schedule', 'schedule', 'lifecycle']);
+      assert.ok(r.calls.some((c) => c.instance === 2 && c.operation === 'SendCommand' && c.error === 'InvalidInstanceId'));
+      assertCommandsPerInstance(r, [1, 1, 0, 1, 1, 1]);
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      for (const i of retained) assert.deepEqual(touchedAfter(r, i, endedAt(r, i)), [], `instance ${i} touched after its retention`);
+      assert.ok(passesAfter(r, Math.max(...retained.map((i) => endedAt(r, i)))) >= 15);
+      assertHandlerNeverFailed(r);
+    },
+  },
+  {
+    options: {
       name: 'retention: a retained instance released after 30 minutes drains again as a new action, then terminates',
       hook: RETAINING,
       terminateHookAbandon: 'retain',
