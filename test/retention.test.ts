@@ -43,6 +43,10 @@ function settingsOf(stack: Stack): Record<string, unknown> {
   return JSON.parse(typeof value === 'string' ? value : (value['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : 'token')).join(''));
 }
 
+/** aws-cdk-lib versions with `AutoScalingGroupProps.instanceLifecyclePolicy` (not the 2.144.0 floor, which the range run maps in). */
+const HAS_POLICY_PROP = 'TerminateHookAbandonAction' in autoscaling;
+const withPolicyProp = HAS_POLICY_PROP ? test : test.skip;
+
 describe('retainOnFailure', () => {
   test('on a group of the app with configureGroupRetention: the group retains abandoned instances, the hook abandons on failure', () => {
     const stack = newStack();
@@ -64,7 +68,7 @@ describe('retainOnFailure', () => {
     expect(settingsOf(stack).failureResult).toBe('CONTINUE');
   });
 
-  test('on a group of the app whose own props retain: no override needed, no warning', () => {
+  withPolicyProp('on a group of the app whose own props retain: no override needed, no warning', () => {
     const stack = newStack();
     const group = ownedGroup(stack, {
       instanceLifecyclePolicy: { retentionTriggers: { terminateHookAbandon: autoscaling.TerminateHookAbandonAction.RETAIN } },
@@ -82,7 +86,7 @@ describe('retainOnFailure', () => {
       `does not set InstanceLifecyclePolicy.RetentionTriggers.TerminateHookAbandon to "retain".*configureGroupRetention: true.*\\[ack: ${WARNING}\\]`));
   });
 
-  test('configureGroupRetention on a group whose own props say terminate fails, naming both', () => {
+  withPolicyProp('configureGroupRetention on a group whose own props say terminate fails, naming both', () => {
     const stack = newStack();
     const group = ownedGroup(stack, {
       instanceLifecyclePolicy: { retentionTriggers: { terminateHookAbandon: autoscaling.TerminateHookAbandonAction.TERMINATE } },
