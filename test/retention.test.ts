@@ -83,7 +83,8 @@ describe('retainOnFailure', () => {
     drain(stack, ownedGroup(stack), { retainOnFailure: true });
     expect(groupProperties(stack).InstanceLifecyclePolicy).toBeUndefined();
     Annotations.fromStack(stack).hasWarning('/Stack/Drain', Match.stringLikeRegexp(
-      `does not set InstanceLifecyclePolicy.RetentionTriggers.TerminateHookAbandon to "retain".*configureGroupRetention: true.*\\[ack: ${WARNING}\\]`));
+      'the construct sees no InstanceLifecyclePolicy.RetentionTriggers.TerminateHookAbandon "retain" on the group Stack/Group; '
+      + `without it an instance whose commands fail is abandoned and terminates. Add configureGroupRetention: true.*\\[ack: ${WARNING}\\]`));
   });
 
   withPolicyProp('configureGroupRetention on a group whose own props say terminate fails, naming both', () => {

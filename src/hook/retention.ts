@@ -75,8 +75,8 @@ export function configureRetention(hook: Construct, ownGroup: autoscaling.AutoSc
     return;
   }
   if (declared === RETAIN) return;
-  Annotations.of(hook).addWarningV2(RETENTION_NOT_CONFIGURED, `retainOnFailure: the group ${ownGroup.node.path} does not set ${RETENTION_PROPERTY} to "${RETAIN}" `
-    + 'that the construct can see, so an instance whose commands fail is abandoned and terminates. Add configureGroupRetention: true to set it.');
+  Annotations.of(hook).addWarningV2(RETENTION_NOT_CONFIGURED, `retainOnFailure: the construct sees no ${RETENTION_PROPERTY} "${RETAIN}" on the group `
+    + `${ownGroup.node.path}; without it an instance whose commands fail is abandoned and terminates. Add configureGroupRetention: true to set it.`);
 }
 
 /**
