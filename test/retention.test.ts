@@ -155,6 +155,13 @@ describe('retainOnFailure', () => {
       .toThrow('LifecycleCommandHook: configureGroupRetention is of type number (1); give true or false.');
   });
 
+  test('undefined for both props takes their defaults: no retention, no policy', () => {
+    const stack = newStack();
+    drain(stack, ownedGroup(stack), { retainOnFailure: undefined, configureGroupRetention: undefined });
+    expect(groupProperties(stack).InstanceLifecyclePolicy).toBeUndefined();
+    expect(settingsOf(stack).failureResult).toBe('CONTINUE');
+  });
+
   test('the override synthesizes without the L1 property: the policy comes from the override alone', () => {
     const stack = newStack();
     const group = ownedGroup(stack);
