@@ -48,8 +48,8 @@ export function checkPropTypes(props: unknown): void {
   }
   if (isSet(p.logRetention)) checkEnum('logRetention', p.logRetention, enumValues(logs.RetentionDays), 'logs.RetentionDays', 'logs.RetentionDays.ONE_MONTH');
   if (isSet(p.registrationTimeout)) checkDuration('registrationTimeout', p.registrationTimeout, 'Duration.minutes(3)');
-  if (isSet(p.configureInstanceRole) && typeof p.configureInstanceRole !== 'boolean') {
-    fail('configureInstanceRole', p.configureInstanceRole, 'give true or false');
+  for (const name of ['configureInstanceRole', 'retainOnFailure', 'configureGroupRetention'] as const) {
+    if (isSet(p[name]) && typeof p[name] !== 'boolean') fail(name, p[name], 'give true or false');
   }
   if (isSet(p.runtime)) {
     checkObject('runtime', p.runtime, ['namePrefix', 'hookParameterPath'],

@@ -24,6 +24,12 @@ test('the wait states of each transition, warm pools included', () => {
   expect(waitStatesOf('terminate')).toEqual(['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait']);
 });
 
+test('an instance retained after an abandoned terminate action is in no wait state: the pass leaves it alone', () => {
+  for (const retained of ['Terminating:Retained', 'Warmed:Pending:Retained', 'Warmed:Terminating:Retained']) {
+    expect([...waitStatesOf('launch'), ...waitStatesOf('terminate')]).not.toContain(retained);
+  }
+});
+
 describe('timing that follows from the period', () => {
   test('heartbeat: the longer of the command and the registration wait, plus 10 minutes, at most 7200 s', () => {
     // A 5-minute terminate hook: an instance waits at most 15 minutes when nothing answers.

@@ -73,7 +73,12 @@ const INSTANCE_RESERVE_MS = 40_000;
 /** How late a pass may start after its period (the schedule's own jitter, a cold start, a slow list). */
 const PASS_SLACK_MS = 180_000;
 
-/** The lifecycle states in which this hook's actions wait, by transition. */
+/**
+ * The lifecycle states in which this hook's actions wait, by transition. An
+ * instance retained after its terminate action was abandoned
+ * (`Terminating:Retained`, `Warmed:Pending:Retained`, `Warmed:Terminating:Retained`)
+ * has no action left: it waits for someone to look at it, and the pass leaves it alone.
+ */
 export function waitStatesOf(transition: HookConfig['transition']): readonly string[] {
   return transition === 'launch'
     ? ['Pending:Wait', 'Warmed:Pending:Wait']

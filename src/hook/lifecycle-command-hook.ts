@@ -20,6 +20,8 @@ import {
 import { Construct, IConstruct } from 'constructs';
 import { HookRole } from './hook-role';
 import { configureInstanceRole } from './instance-role';
+import { configureRetention, validateRetention } from './retention';
+import { warnOfSpotInterruption } from './spot';
 import {
   commandTimeoutSeconds,
   registrationTimeoutSeconds,
@@ -113,6 +115,13 @@ export interface LifecycleCommandHookProps {
    * alive by the reconciliation pass's heartbeats. When nothing of the runtime
    * answers, an instance waits the hook's heartbeat timeout: the longer of
    * `timeout` and `registrationTimeout`, plus 10 minutes (at most 2 hours).
+   *
+   * A Spot Instance terminates about two minutes after its interruption
+   * notice, whatever the hook's heartbeat timeout: on Spot capacity a
+   * terminate hook's commands get two minutes at most. A terminate hook
+   * longer than that on an `AutoScalingGroup` of the app that visibly runs
+   * Spot capacity adds the synth warning
+   * `cdk-lifecycle-command-hook:timeoutBeyondSpotNotice`.
    */
   readonly timeout: Duration;
 
@@ -122,9 +131,39 @@ export interface LifecycleCommandHookProps {
    *
    * @default - `ABANDON` for launch hooks (an instance whose bootstrap failed is
    * terminated and replaced, never put in service); `CONTINUE` for terminate
-   * hooks (the instance terminates either way, and later hooks still run)
+   * hooks (the instance terminates either way, and later hooks still run),
+   * `ABANDON` for terminate hooks with `retainOnFailure`
    */
   readonly defaultResult?: autoscaling.DefaultResult;
+
+  /**
+   * Terminate hooks only: keep an instance whose commands fail, time out or
+   * cannot be sent, for someone to look at, instead of terminating it. The
+   * failure result becomes `ABANDON` (as does `defaultResult`, so a heartbeat
+   * timeout retains too), and a group whose instance lifecycle policy sets
+   * `RetentionTriggers.TerminateHookAbandon` to `retain` keeps the instance in
+   * `Terminating:Retained`: still running and billed, out of the group's
+   * desired capacity (a replacement launches), until someone calls
+   * `TerminateInstanceInAutoScalingGroup`. Without that policy the abandoned
+   * instance terminates. The policy is the group's: `configureGroupRetention`
+   * sets it on an `AutoScalingGroup` of the app; an imported group's owner
+   * sets it, and the hook adds the synth warning
+   * `cdk-lifecycle-command-hook:retentionNotConfigured` when it cannot see it.
+   *
+   * @default false
+   */
+  readonly retainOnFailure?: boolean;
+
+  /**
+   * With `retainOnFailure`, on an `AutoScalingGroup` of the same app: set
+   * the group's instance lifecycle policy so that it retains an instance whose
+   * terminate hook is abandoned (`InstanceLifecyclePolicy.RetentionTriggers.TerminateHookAbandon`
+   * `retain`). The policy applies to every terminate hook of the group. `true`
+   * fails at synth time on an imported group, whose owner sets the policy.
+   *
+   * @default false
+   */
+  readonly configureGroupRetention?: boolean;
 
   /**
    * The name of the lifecycle hook: 1 to 255 letters, digits, `-`, `_` or `/`.
@@ -282,6 +321,7 @@ export class LifecycleCommandHook extends Construct {
     const timeoutSeconds = commandTimeoutSeconds(props.timeout, registrationSeconds);
     const heartbeatSeconds = heartbeatTimeoutSeconds(timeoutSeconds, registrationSeconds);
     this.heartbeatTimeout = Duration.seconds(heartbeatSeconds);
+    const retain = validateRetention(props, isLaunch);
 
     const runtime = props.runtime ?? LifecycleCommandRuntime.of(this);
     this.runtime = runtime;
@@ -289,8 +329,9 @@ export class LifecycleCommandHook extends Construct {
     this.deadLetterQueue = runtime.deadLetterQueue;
     this.reconciliationPeriod = runtime.reconciliationPeriod;
 
+    // A retained instance is one whose terminate action was abandoned.
     const defaultResult = props.defaultResult
-      ?? (isLaunch ? autoscaling.DefaultResult.ABANDON : autoscaling.DefaultResult.CONTINUE);
+      ?? (isLaunch || retain ? autoscaling.DefaultResult.ABANDON : autoscaling.DefaultResult.CONTINUE);
     const group = props.autoScalingGroup;
     this.groupName = group.autoScalingGroupName;
 
@@ -308,6 +349,10 @@ export class LifecycleCommandHook extends Construct {
       ? `${runtime.namePrefix}-${Names.uniqueResourceName(this, { maxLength: 240, separator: '-' })}`
       : Names.uniqueResourceName(this, { maxLength: 255, separator: '-' }));
     this.lifecycleHookName = hookName;
+    // A group of the app (of this stack or another) shows its definition, and takes a policy given as a plain value.
+    const appGroup = group instanceof autoscaling.AutoScalingGroup ? group : undefined;
+    if (retain) configureRetention(this, appGroup, props.configureGroupRetention ?? false);
+    if (!isLaunch) warnOfSpotInterruption(this, appGroup, timeoutSeconds);
 
     // Every line counts: the agent takes the script's exit status as the
     // command's result, and without `set -e` that is the last line's alone.

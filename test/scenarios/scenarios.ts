@@ -31,6 +31,7 @@ import {
 } from './checks';
 import { DEPLOY_SCENARIOS } from './deploy-scenarios';
 import { pollingHandler } from './polling-handler';
+import { RETENTION_SCENARIOS } from './retention-scenarios';
 
 export interface Scenario {
   readonly options: ScenarioOptions;
@@ -1635,4 +1636,5 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   // Deploys, updates and deletions of the stack through the stand-in's model of CloudFormation.
   ...DEPLOY_SCENARIOS,
+  ...RETENTION_SCENARIOS,
 ];

@@ -23,7 +23,17 @@
  *   are completed first (ABANDON for launching instances, CONTINUE for
  *   terminating instances)"), DescribeAutoScalingGroups (`Filters` `tag-key`,
  *   `tag-value`, `tag:<key>`; `Tags` of each group), CreateAutoScalingGroup
- *   (`LifecycleHookSpecificationList`: hooks added "before instances are launched").
+ *   (`LifecycleHookSpecificationList`: hooks added "before instances are launched");
+ * - retention: API Reference, RetentionTriggers ("Retained instances don't
+ *   count toward desired capacity and remain until you call
+ *   TerminateInstanceInAutoScalingGroup"), User Guide, "Configure instance
+ *   retention" (an explicit ABANDON and a heartbeat or global timeout with
+ *   DefaultResult ABANDON both retain) and "Manage retained instances"
+ *   (`Terminating:Retained`, `Warmed:Pending:Retained`; the instance keeps
+ *   running and billing); TerminateInstanceInAutoScalingGroup ("cannot be
+ *   called on instances in a warm pool"). What a release does to the terminate
+ *   hooks (a new action with a new token) and the refused decrement are from a
+ *   public report of live captures, not AWS's documentation (FIDELITY.md).
  */
 import type { VirtualClock } from './clock';
 import type { Completion, Emit, Instance, LifecycleAction, LifecycleState } from './model';
@@ -47,6 +57,11 @@ export interface AutoScalingConfig {
   readonly warmPool?: WarmPoolOptions;
   /** With launch and terminate hooks: how long after going into service an instance is scaled in. */
   readonly scaleInAfterMs?: Range;
+  /**
+   * The group's instance lifecycle policy: with `retain`, an instance whose
+   * terminate action is abandoned is retained instead of terminated. @default terminate
+   */
+  readonly terminateHookAbandon?: 'retain' | 'terminate';
 }
 
 /** What EC2 does to an instance as Auto Scaling moves it, for the agent and Run Command to follow. */
@@ -245,6 +260,11 @@ export class AutoScaling {
     if (instance.actions.length > 0) return;
     const transition = this.hook(action.hook).transition;
     if (transition === 'terminate') {
+      // An abandoned terminate action on a group that retains: the instance stays, running, until released.
+      if (result === 'ABANDON' && this.config.terminateHookAbandon === 'retain' && instance.exists) {
+        instance.state = from === 'Warmed:Pending:Wait' ? 'Warmed:Pending:Retained' : 'Terminating:Retained';
+        return;
+      }
       // Both results let the transition go on: back to the pool, or terminated.
       if (from === 'Warmed:Pending:Wait') this.stop(instance);
       else this.terminate(instance);
@@ -287,6 +307,37 @@ export class AutoScaling {
     instance.exists = false;
     this.ec2.stopped(instance);
     if (instance.actions.length === 0 && instance.state !== 'Terminated') instance.state = 'Terminated';
+  }
+
+  /**
+   * TerminateInstanceInAutoScalingGroup, as an operator calls it to release a
+   * retained instance (or to scale one in): the instance goes through the
+   * group's terminate hooks again, each with a new action and token, and
+   * terminates once they complete (or is retained again if one is abandoned).
+   */
+  terminateInstanceInAutoScalingGroup(p: Record<string, unknown>): Record<string, unknown> {
+    if (typeof p.ShouldDecrementDesiredCapacity !== 'boolean') {
+      throw new ApiError('ValidationError', '1 validation error detected: Value null at \'shouldDecrementDesiredCapacity\' failed to satisfy constraint: Member must not be null');
+    }
+    const instance = typeof p.InstanceId === 'string' ? this.byId.get(p.InstanceId) : undefined;
+    if (!instance || !this.launched(instance)) {
+      throw new ApiError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${String(p.InstanceId)}`);
+    }
+    if (instance.state.startsWith('Warmed:')) {
+      throw new ApiError('ValidationError', `The instance ${instance.id} is in a warm pool; TerminateInstanceInAutoScalingGroup cannot be called on instances in a warm pool.`);
+    }
+    if (instance.state === 'Terminating:Retained') {
+      if (p.ShouldDecrementDesiredCapacity) {
+        throw new ApiError('ValidationError', `The instance ${instance.id} is retained: it is not part of the desired capacity, which cannot be decremented for it.`);
+      }
+      instance.state = 'InService';
+    }
+    if (instance.state !== 'InService') {
+      throw new ApiError('ValidationError', `The instance ${instance.id} is in state ${instance.state} and cannot be terminated now.`);
+    }
+    if (this.hooksOf('terminate').length === 0) this.terminate(instance);
+    else this.startActions(instance, 'terminate', 'Terminating:Wait', 'AutoScalingGroup', 'EC2');
+    return { Activity: { ActivityId: this.rng.uuid(), AutoScalingGroupName: this.config.groupName, StatusCode: 'InProgress' } };
   }
 
   completeLifecycleAction(p: Record<string, unknown>, invocation?: string): Record<string, unknown> {

@@ -15,11 +15,13 @@ export class ApiError extends Error {
 
 /**
  * Auto Scaling lifecycle states the stand-in uses ("Amazon EC2 Auto Scaling
- * instance lifecycle"; warm pools: "Use lifecycle hooks with a warm pool").
+ * instance lifecycle"; warm pools: "Use lifecycle hooks with a warm pool";
+ * retention: "Manage retained instances").
  */
 export type LifecycleState =
   | 'Pending' | 'Pending:Wait' | 'InService' | 'Terminating:Wait' | 'Terminated'
-  | 'Warmed:Pending' | 'Warmed:Pending:Wait' | 'Warmed:Stopped';
+  | 'Warmed:Pending' | 'Warmed:Pending:Wait' | 'Warmed:Stopped'
+  | 'Terminating:Retained' | 'Warmed:Pending:Retained';
 export type AgentStatus = 'unregistered' | 'Online' | 'ConnectionLost';
 
 /** How a lifecycle action ended: through the API, by its heartbeat timeout, or completed by someone else. */

@@ -68,6 +68,12 @@ export interface HookOptions {
    * @default every stage of the transition
    */
   readonly stages?: ReadonlyArray<'enter-warm-pool' | 'leave-warm-pool' | 'launch-into-group' | 'return-to-warm-pool' | 'terminate'>;
+  /**
+   * The construct's `retainOnFailure` (terminate hooks): the failure result
+   * becomes ABANDON. The group retains the instance only with the scenario's
+   * `terminateHookAbandon: 'retain'`. @default false
+   */
+  readonly retainOnFailure?: boolean;
 }
 
 /**
@@ -171,6 +177,12 @@ export interface WorldControl {
    * the first pending) "by an operator", as the CLI would, outside the handler.
    */
   complete(index: number, result: LifecycleResult, hook?: string): void;
+  /**
+   * Releases a retained instance as an operator would, with
+   * TerminateInstanceInAutoScalingGroup (`ShouldDecrementDesiredCapacity`
+   * false): it goes through the terminate hooks again.
+   */
+  release(index: number): void;
 }
 
 /** Scenario code run at a virtual time. */
@@ -404,6 +416,13 @@ export interface ScenarioOptions {
    * after it went into service. @default never
    */
   readonly scaleInAfterMs?: Range;
+  /**
+   * The group's instance lifecycle policy (`RetentionTriggers.TerminateHookAbandon`):
+   * with `retain`, an instance whose terminate action is abandoned stays in
+   * `Terminating:Retained` (`Warmed:Pending:Retained` on its way back to a warm
+   * pool), running, until released. @default 'terminate'
+   */
+  readonly terminateHookAbandon?: 'retain' | 'terminate';
   /** How many instances go through the hook. */
   readonly instances: number;
   /** The group has a warm pool (see `WarmPoolOptions`). @default none */

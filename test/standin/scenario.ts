@@ -230,6 +230,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     })),
     warmPool: options.warmPool,
     scaleInAfterMs: options.scaleInAfterMs,
+    terminateHookAbandon: options.terminateHookAbandon,
     documents: hooks.map((h) => ({ ...h.template.document, name: h.template.documentName })),
     visibilityLagMs: options.ssm?.visibilityLagMs ?? 0,
     agent: options.agent ?? {},

@@ -112,6 +112,7 @@ export function hookProps(hook: HookOptions, group: autoscaling.IAutoScalingGrou
     registrationTimeout: hook.registrationTimeoutSeconds !== undefined ? Duration.seconds(hook.registrationTimeoutSeconds) : undefined,
     shell: hook.shell === 'powershell' ? CommandShell.POWERSHELL : hook.shell === 'sh' ? CommandShell.SH : undefined,
     stages: hook.stages?.map((stage) => stage as LifecycleStage),
+    retainOnFailure: hook.retainOnFailure,
   };
 }
 

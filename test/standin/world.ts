@@ -156,6 +156,9 @@ export class World {
         const action = i.actions.find((a) => hook === undefined || a.hook === hook);
         if (action) world.autoscaling.complete(i, action, result, 'operator');
       },
+      release: (index) => {
+        world.autoscaling.terminateInstanceInAutoScalingGroup({ InstanceId: at(index).id, ShouldDecrementDesiredCapacity: false });
+      },
     };
   }
 
