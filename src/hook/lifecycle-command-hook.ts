@@ -324,6 +324,7 @@ export class LifecycleCommandHook extends Construct {
       timeoutSeconds,
       isLaunch,
       workingDirectory: props.workingDirectory,
+      notificationMetadata: props.notificationMetadata,
     });
     validateDocumentSize(content);
     // Named with the runtime's prefix, which its rule on command statuses matches.

@@ -216,7 +216,7 @@ export function readRuntime(
     const hookSpec = hookResource.Properties!;
     const content = doc.Properties!.Content as {
       schemaVersion: string;
-      parameters?: Record<string, { default?: string; allowedPattern?: string }>;
+      parameters?: Record<string, { default?: string; allowedPattern?: string; interpolationType?: string }>;
       mainSteps: Array<{ action: string; name: string; inputs: { runCommand: unknown; timeoutSeconds?: unknown } }>;
     };
     const actions: readonly StepAction[] = ['aws:runShellScript', 'aws:runPowerShellScript'];
