@@ -29,6 +29,7 @@ import {
   ScenarioResult,
   storeCallsOf,
 } from './checks';
+import { CONTEXT_SCENARIOS } from './context-scenarios';
 import { DEPLOY_SCENARIOS } from './deploy-scenarios';
 import { pollingHandler } from './polling-handler';
 
@@ -1635,4 +1636,5 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   // Deploys, updates and deletions of the stack through the stand-in's model of CloudFormation.
   ...DEPLOY_SCENARIOS,
+  ...CONTEXT_SCENARIOS,
 ];

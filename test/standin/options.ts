@@ -68,6 +68,8 @@ export interface HookOptions {
    * @default every stage of the transition
    */
   readonly stages?: ReadonlyArray<'enter-warm-pool' | 'leave-warm-pool' | 'launch-into-group' | 'return-to-warm-pool' | 'terminate'>;
+  /** The construct's `notificationMetadata`: in the hook's lifecycle events, and the commands' `SSM_NotificationMetadata`. */
+  readonly notificationMetadata?: string;
 }
 
 /**

@@ -30,6 +30,8 @@ export interface HookTemplate {
   readonly transition: Transition;
   readonly heartbeatTimeoutSeconds: number;
   readonly defaultResult: LifecycleResult;
+  /** The hook's `NotificationMetadata`, when it has one. */
+  readonly notificationMetadata?: string;
   /** The document's name (the construct names it) and its step, as the agent reads it. */
   readonly documentName: string;
   readonly document: Omit<CommandDocument, 'name'>;
@@ -112,6 +114,7 @@ export function hookProps(hook: HookOptions, group: autoscaling.IAutoScalingGrou
     registrationTimeout: hook.registrationTimeoutSeconds !== undefined ? Duration.seconds(hook.registrationTimeoutSeconds) : undefined,
     shell: hook.shell === 'powershell' ? CommandShell.POWERSHELL : hook.shell === 'sh' ? CommandShell.SH : undefined,
     stages: hook.stages?.map((stage) => stage as LifecycleStage),
+    notificationMetadata: hook.notificationMetadata,
   };
 }
 
@@ -230,6 +233,7 @@ export function readRuntime(
       transition: hook.transition,
       heartbeatTimeoutSeconds: Number(hookSpec.HeartbeatTimeout ?? 3600),
       defaultResult: (hookSpec.DefaultResult ?? 'ABANDON') as LifecycleResult,
+      ...(hookSpec.NotificationMetadata !== undefined ? { notificationMetadata: String(hookSpec.NotificationMetadata) } : {}),
       documentName: String(doc.Properties!.Name),
       document: {
         version: '1',
