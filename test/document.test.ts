@@ -123,9 +123,10 @@ describe('the action\'s context in the document', () => {
 
   test('the content builder declares the same parameters, the metadata empty when there is none', () => {
     const content = commandDocumentContent({ shell: CommandShell.SH, commands: ['a'], timeoutSeconds: 60, isLaunch: true });
-    expect(Object.keys(content.parameters)).toEqual(['executionTimeout', ...CONTEXT]);
-    expect(content.parameters.NotificationMetadata).toMatchObject({ default: '', interpolationType: 'ENV_VAR' });
-    expect(content.parameters.NotificationMetadata.description).toContain('SSM_NotificationMetadata');
+    const parameters: Record<string, { default?: string; description: string }> = content.parameters;
+    expect(Object.keys(parameters)).toEqual(['executionTimeout', ...CONTEXT]);
+    expect(parameters.NotificationMetadata).toMatchObject({ default: '', interpolationType: 'ENV_VAR' });
+    expect(parameters.NotificationMetadata.description).toContain('SSM_NotificationMetadata');
   });
 });
 
