@@ -1,12 +1,14 @@
 /**
  * The hook's SSM Command document: one step that runs the commands with the
- * chosen shell, their execution timeout as a document parameter, and the
- * script around the commands that makes any failing line fail the command.
+ * chosen shell, their execution timeout and the lifecycle action's context as
+ * document parameters, and the script around the commands that makes any
+ * failing line fail the command.
  */
 import { CommandShell } from './command-shell';
+import { CONTEXT_PARAMETERS, ENVIRONMENT_PREFIX } from './handler/action-context';
 import { commandScript } from './script';
 
-/** The document's one parameter: the commands' execution timeout, in seconds. */
+/** The document's parameter for the commands' execution timeout, in seconds (the others carry the action's context). */
 export const EXECUTION_TIMEOUT_PARAMETER = 'executionTimeout';
 
 /** The name of the document's one step; for schema 2.2 it is the invocation's plugin name. */
@@ -18,6 +20,41 @@ export interface CommandDocumentOptions {
   readonly timeoutSeconds: number;
   readonly isLaunch: boolean;
   readonly workingDirectory?: string;
+  /** The hook's notification metadata: the default of its context parameter. */
+  readonly notificationMetadata?: string;
+}
+
+/** What each context parameter holds, as its description says. */
+const CONTEXT_DESCRIPTIONS: Record<keyof typeof CONTEXT_PARAMETERS, string> = {
+  instanceId: 'The instance\'s id.',
+  groupName: 'The Auto Scaling group\'s name.',
+  hookName: 'The lifecycle hook\'s name.',
+  transition: 'autoscaling:EC2_INSTANCE_LAUNCHING or autoscaling:EC2_INSTANCE_TERMINATING.',
+  origin: 'Where the instance comes from (EC2, AutoScalingGroup or WarmPool); empty when the event does not say.',
+  destination: 'Where the instance goes (AutoScalingGroup, WarmPool or EC2); empty when the event does not say.',
+  notificationMetadata: 'The lifecycle hook\'s notification metadata; empty when it has none.',
+};
+
+/**
+ * The action's context, as document parameters the agent gives the script
+ * as environment variables `SSM_<name>` (`interpolationType: ENV_VAR`). The
+ * script never names them as `{{ name }}`, so no value becomes script text.
+ * Every one has a default: a command sent without them (by a handler of an
+ * earlier version, while a deployment is under way) is still valid. No
+ * `allowedPattern`: with no `{{ }}` reference AWS calls it unnecessary, and
+ * a value AWS adds later (a new origin) would then fail the send.
+ */
+export function contextParameterDeclarations(notificationMetadata: string | undefined) {
+  const declarations: Record<string, { type: 'String'; default: string; description: string; interpolationType: 'ENV_VAR' }> = {};
+  for (const [key, name] of Object.entries(CONTEXT_PARAMETERS) as Array<[keyof typeof CONTEXT_PARAMETERS, string]>) {
+    declarations[name] = {
+      type: 'String',
+      default: key === 'notificationMetadata' ? notificationMetadata ?? '' : '',
+      description: `${CONTEXT_DESCRIPTIONS[key]} Given to the commands as the environment variable ${ENVIRONMENT_PREFIX}${name}.`,
+      interpolationType: 'ENV_VAR',
+    };
+  }
+  return declarations;
 }
 
 /** The content of the hook's Command document (schema 2.2). */
@@ -36,6 +73,7 @@ export function commandDocumentContent(options: CommandDocumentOptions) {
         // The range AWS-RunShellScript allows: 1 to 172,800 seconds.
         allowedPattern: '([1-9][0-9]{0,4})|(1[0-6][0-9]{4})|(17[0-1][0-9]{3})|(172[0-7][0-9]{2})|(172800)',
       },
+      ...contextParameterDeclarations(options.notificationMetadata),
     },
     mainSteps: [{
       action: powerShell ? 'aws:runPowerShellScript' : 'aws:runShellScript',

@@ -106,6 +106,30 @@ describe('the PowerShell document', () => {
   });
 });
 
+describe('the action\'s context in the document', () => {
+  const CONTEXT = ['EC2InstanceId', 'AutoScalingGroupName', 'LifecycleHookName', 'LifecycleTransition', 'Origin', 'Destination', 'NotificationMetadata'];
+
+  test.each([CommandShell.SH, CommandShell.POWERSHELL])('with shell %s: every context parameter is ENV_VAR, and no line names one as {{ }}', (shell) => {
+    const content = documentContent(hookTemplate({ shell, commands: ['a'], notificationMetadata: 'team=web\nport=8080' }));
+    for (const name of CONTEXT) expect(content.parameters[name]).toMatchObject({ type: 'String', interpolationType: 'ENV_VAR' });
+    expect(content.parameters.NotificationMetadata.default).toBe('team=web\nport=8080');
+    expect(content.parameters.EC2InstanceId.default).toBe('');
+    for (const line of content.mainSteps[0].inputs.runCommand as string[]) {
+      expect(line).not.toMatch(new RegExp(`\\{\\{\\s*(${CONTEXT.join('|')})\\s*\\}\\}`));
+    }
+    // Values never reach the step by any other input either.
+    expect(JSON.stringify(content.mainSteps)).not.toContain('team=web');
+  });
+
+  test('the content builder declares the same parameters, the metadata empty when there is none', () => {
+    const content = commandDocumentContent({ shell: CommandShell.SH, commands: ['a'], timeoutSeconds: 60, isLaunch: true });
+    const parameters: Record<string, { default?: string; description: string }> = content.parameters;
+    expect(Object.keys(parameters)).toEqual(['executionTimeout', ...CONTEXT]);
+    expect(parameters.NotificationMetadata).toMatchObject({ default: '', interpolationType: 'ENV_VAR' });
+    expect(parameters.NotificationMetadata.description).toContain('SSM_NotificationMetadata');
+  });
+});
+
 describe('PowerShell commands are checked at synth time', () => {
   const powerShell = (commands: string[]) => () => hookTemplate({ shell: CommandShell.POWERSHELL, commands });
 

@@ -339,7 +339,16 @@ describe('lifecycle event', () => {
       InstanceIds: [INSTANCE],
       Comment: `lifecycle-action ${TOKEN}`,
       TimeoutSeconds: 60,
-      Parameters: { executionTimeout: ['300'] },
+      // The action's context, for the commands' SSM_ variables; the metadata is the document's own default, not sent.
+      Parameters: {
+        executionTimeout: ['300'],
+        EC2InstanceId: [INSTANCE],
+        AutoScalingGroupName: [GROUP],
+        LifecycleHookName: [HOOK],
+        LifecycleTransition: ['autoscaling:EC2_INSTANCE_TERMINATING'],
+        Origin: ['AutoScalingGroup'],
+        Destination: ['EC2'],
+      },
       CloudWatchOutputConfig: { CloudWatchOutputEnabled: true, CloudWatchLogGroupName: 'hook-output' },
     });
     expect(ssm).not.toHaveReceivedCommand(ListCommandsCommand);
@@ -601,6 +610,50 @@ describe('lifecycle event', () => {
     });
     expect(logs.join('\n')).toContain(`SendCommand failed: ${name}`);
     expect(await recordOf()).toMatchObject({ State: 'ended' });
+  });
+
+  test('a document that does not take the action\'s context (one of an earlier version, mid-deployment) gets the command without it', async () => {
+    configure('terminate', 'ABANDON');
+    ssm.on(SendCommandCommand)
+      .rejectsOnce(awsError('InvalidParameters', 'Parameter "EC2InstanceId" is not declared by document', 400))
+      .resolves({ Command: { CommandId: COMMAND } });
+    expect(await run(lifecycleEvent('terminate'))).toBe('command-sent');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 2);
+    const sent = ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input.Parameters);
+    expect(sent[0]).toHaveProperty('EC2InstanceId', [INSTANCE]);
+    expect(sent[1]).toEqual({ executionTimeout: ['300'] });
+    expect(ssm).not.toHaveReceivedCommand(ListCommandsCommand);
+    expect(logs.join('\n')).toContain('the hook\'s document does not take the action\'s context; sending the command without it');
+    expect(autoScaling).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+  });
+
+  test('parameters refused even without the context complete the action at once with the failure result', async () => {
+    configure('terminate', 'ABANDON');
+    ssm.on(SendCommandCommand).rejects(awsError('InvalidParameters', 'Parameter "executionTimeout" does not match', 400));
+    expect(await run(lifecycleEvent('terminate'))).toBe('completed');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 2);
+    expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, { LifecycleActionResult: 'ABANDON' });
+  });
+
+  test('an online agent older than 3.3.2746.0 gets the command all the same, with a warning that its commands lack the context', async () => {
+    configure('launch', 'ABANDON');
+    ssm.on(DescribeInstanceInformationCommand).resolves({
+      InstanceInformationList: [{ InstanceId: INSTANCE, PingStatus: 'Online', AgentVersion: '3.3.1142.0' }],
+    });
+    expect(await run(lifecycleEvent('launch'))).toBe('command-sent');
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+    const warning = logs.find((l) => l.includes('older than 3.3.2746.0'));
+    expect(warning).toContain('3.3.1142.0');
+    expect(warning).toContain(INSTANCE);
+  });
+
+  test('an agent of 3.3.2746.0 or later gets no such warning', async () => {
+    configure('launch', 'ABANDON');
+    ssm.on(DescribeInstanceInformationCommand).resolves({
+      InstanceInformationList: [{ InstanceId: INSTANCE, PingStatus: 'Online', AgentVersion: '3.3.2746.0' }],
+    });
+    expect(await run(lifecycleEvent('launch'))).toBe('command-sent');
+    expect(logs.join('\n')).not.toContain('older than');
   });
 
   test('a refused registration check completes the action at once with the failure result', async () => {

@@ -265,6 +265,31 @@ describe('terminate hook on an imported group', () => {
     });
   });
 
+  test('declares the action\'s context as ENV_VAR parameters, each defaulting to empty, that no line of the script names', () => {
+    const content = template.toJSON().Resources[onlyId(template, 'AWS::SSM::Document')].Properties.Content;
+    const context = ['EC2InstanceId', 'AutoScalingGroupName', 'LifecycleHookName', 'LifecycleTransition', 'Origin', 'Destination', 'NotificationMetadata'];
+    expect(Object.keys(content.parameters).sort()).toEqual(['executionTimeout', ...context].sort());
+    for (const name of context) {
+      expect(content.parameters[name]).toEqual({
+        type: 'String',
+        default: '',
+        interpolationType: 'ENV_VAR',
+        description: expect.stringContaining(`environment variable SSM_${name}.`),
+      });
+    }
+    expect(content.parameters.executionTimeout).not.toHaveProperty('interpolationType');
+    expect(JSON.stringify(content.mainSteps)).not.toMatch(/\{\{\s*(EC2InstanceId|AutoScalingGroupName|LifecycleHookName|LifecycleTransition|Origin|Destination|NotificationMetadata)/);
+  });
+
+  test('the notification metadata is the default of its context parameter, as the hook has it', () => {
+    const metadata = '{"drain": "$(reboot)"}\n`id`; \'quoted\'';
+    const { template: withMetadata } = hookTemplate({ notificationMetadata: metadata });
+    withMetadata.hasResourceProperties('AWS::SSM::Document', {
+      Content: Match.objectLike({ parameters: Match.objectLike({ NotificationMetadata: Match.objectLike({ default: metadata, interpolationType: 'ENV_VAR' }) }) }),
+    });
+    withMetadata.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { NotificationMetadata: metadata });
+  });
+
   test('the document is named with the runtime\'s prefix, and the hook\'s parameter under the runtime\'s path by that name', () => {
     const documentName = template.toJSON().Resources[onlyId(template, 'AWS::SSM::Document')].Properties.Name as string;
     const variables = handlerVariables(template);
@@ -979,6 +1004,12 @@ describe('validation', () => {
     const metadata = json.padEnd(4000, ' ');
     const { template } = hookTemplate({ notificationMetadata: metadata });
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { NotificationMetadata: metadata });
+  });
+
+  test.each(['EC2InstanceId', 'AutoScalingGroupName', 'NotificationMetadata'])('a command naming the context parameter %s as {{ }} is refused: it would make the value script text', (name) => {
+    expect(() => hookTemplate({ commands: [`drain --group {{ ${name} }}`] }))
+      .toThrow(`commands[0] contains "{{ ${name} }}", which would put the value of the action's context into the script's text`);
+    expect(() => hookTemplate({ commands: ['true', `echo {{${name}}}`] })).toThrow(`Read the environment variable instead, quoted: "$SSM_${name}"`);
   });
 
   test('Parameter Store and CloudFormation references in commands are allowed', () => {

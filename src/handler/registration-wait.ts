@@ -18,6 +18,7 @@
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { agentGivesContext, CONTEXT_AGENT_VERSION } from './action-context';
 import { readAction, passWait, startWait, type ActionRecord, type WaitTurn } from './action-record';
 import { errorName, isTransient } from './aws-errors';
 import { WAIT_LEASE_MARGIN_MS } from './claim-timing';
@@ -77,13 +78,24 @@ const CHAIN_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
 /** What one check found: the agent online, not (yet) online, or no answer (throttled, 5xx, network). */
 export type Registration = 'online' | 'not-online' | 'unanswered';
 
-/** One DescribeInstanceInformation call for the instance. Transient failures become `unanswered`; others are thrown. */
+/**
+ * One DescribeInstanceInformation call for the instance. Transient failures
+ * become `unanswered`; others are thrown. An online agent too old to give the
+ * commands their context gets a warning: its commands run all the same.
+ */
 export async function checkRegistration(instanceId: string): Promise<Registration> {
   try {
     const info = await ssm.send(new DescribeInstanceInformationCommand({
       Filters: [{ Key: 'InstanceIds', Values: [instanceId] }],
     }));
-    const online = info.InstanceInformationList?.some((i) => i.InstanceId === instanceId && i.PingStatus === 'Online');
+    const online = info.InstanceInformationList?.find((i) => i.InstanceId === instanceId && i.PingStatus === 'Online');
+    if (online && agentGivesContext(online.AgentVersion) === false) {
+      console.warn({
+        message: `the instance's SSM agent is older than ${CONTEXT_AGENT_VERSION}: the commands run without the action's context (no SSM_ variables)`,
+        instanceId,
+        agentVersion: online.AgentVersion,
+      });
+    }
     return online ? 'online' : 'not-online';
   } catch (error) {
     if (!isTransient(error)) throw error;

@@ -8,6 +8,7 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
+import { contextParameters } from './action-context';
 import { errorName, isThrottling, isTransient } from './aws-errors';
 import { clientOptions } from './client-options';
 import {
@@ -59,13 +60,17 @@ export async function tokenOfCommand(config: HookConfig, commandId: string, inst
  * after `sendBy`. A throttled attempt was refused and is simply repeated. After
  * a 5xx or a dropped connection the command may exist, and ListCommands lags:
  * the handler looks for it until well past that lag, and sends again only if
- * it is still missing.
+ * it is still missing. The action's context goes as parameters; a document
+ * that does not declare them (one written by an earlier version of the
+ * construct, while a deployment replaces it) refuses them, and the command is
+ * then sent without them.
  * @returns the command's id.
  * @throws the first permanent error; `SendUnsettledError` or the last transient
  * error when the window closed without a command known to exist.
  */
 export async function sendCommand(config: HookConfig, action: LifecycleAction, sendBy: number): Promise<string> {
   const { instanceId } = action;
+  let context: Record<string, string[]> | undefined = contextParameters(config, action);
   for (let attempt = 1; ; attempt++) {
     // After the send window the claim may pass to another invocation, which must not meet a command sent later.
     if (Date.now() > sendBy) throw new SendUnsettledError('the send window closed before SendCommand could be called');
@@ -79,7 +84,7 @@ export async function sendCommand(config: HookConfig, action: LifecycleAction, s
         TimeoutSeconds: config.deliveryTimeoutSeconds,
         // Given, not left to the document's default, so that SSM's expiry of the
         // command (delivery plus execution timeout) covers the whole run.
-        Parameters: { executionTimeout: [String(config.executionTimeoutSeconds)] },
+        Parameters: { executionTimeout: [String(config.executionTimeoutSeconds)], ...context },
         CloudWatchOutputConfig: {
           CloudWatchOutputEnabled: true,
           CloudWatchLogGroupName: config.outputLogGroupName,
@@ -89,6 +94,12 @@ export async function sendCommand(config: HookConfig, action: LifecycleAction, s
       if (!commandId) throw new Error('SendCommand answered without a command id');
       return commandId;
     } catch (error) {
+      if (context && errorName(error) === 'InvalidParameters') {
+        // Refused, so not sent: sending again cannot make a second command.
+        console.warn({ message: 'the hook\'s document does not take the action\'s context; sending the command without it', instanceId, error: errorName(error) });
+        context = undefined;
+        continue;
+      }
       if (!isTransient(error)) throw error;
       if (isThrottling(error)) {
         const delay = throttledSendDelayMs(attempt) * (0.5 + Math.random() / 2);

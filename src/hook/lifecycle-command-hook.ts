@@ -80,6 +80,13 @@ export interface LifecycleCommandHookProps {
    * `/usr/bin/env`); for any other interpreter (`python3`) the lines are that
    * program, its exit status decides, and the construct adds a synth warning.
    * With `CommandShell.POWERSHELL`, see `shell`.
+   *
+   * The commands read their lifecycle action from environment variables:
+   * `SSM_EC2InstanceId`, `SSM_AutoScalingGroupName`, `SSM_LifecycleHookName`,
+   * `SSM_LifecycleTransition`, `SSM_Origin`, `SSM_Destination` and
+   * `SSM_NotificationMetadata` (SSM Agent 3.3.2746.0 or later). No value is
+   * ever part of the script's text; a command that names one of them as
+   * `{{ name }}` is refused.
    */
   readonly commands: string[];
 
@@ -182,7 +189,8 @@ export interface LifecycleCommandHookProps {
   /**
    * Data Auto Scaling passes with each lifecycle event: 1 to 4,000
    * characters, each printable ASCII (space to `~`), a tab or a line break.
-   * The handler never logs it.
+   * The commands read it as the environment variable
+   * `SSM_NotificationMetadata`; the handler never logs it.
    *
    * @default - no metadata
    */
@@ -369,6 +377,7 @@ export class LifecycleCommandHook extends Construct {
       timeoutSeconds,
       isLaunch,
       workingDirectory: props.workingDirectory,
+      notificationMetadata: props.notificationMetadata,
     });
     validateDocumentSize(content);
     // Named with the runtime's prefix, which its rule on command statuses matches.

@@ -5,6 +5,7 @@
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import { EXECUTION_TIMEOUT_PARAMETER } from '../document';
+import { CONTEXT_PARAMETERS, ENVIRONMENT_PREFIX } from '../handler/action-context';
 import { describeValue } from '../prop-types';
 import {
   COMPLETION_MARGIN_SECONDS, DELIVERY_TIMEOUT_SECONDS, maxCommandSeconds, PASS_PERIOD_SECONDS,
@@ -52,12 +53,19 @@ export function validateCommands(commands: string[]) {
     if (Token.isUnresolved(command)) return;
     for (const [reference, name] of command.matchAll(DOCUMENT_PARAMETER)) {
       if (name === EXECUTION_TIMEOUT_PARAMETER) continue;
+      if (CONTEXT_NAMES.includes(name)) {
+        throw new Error(`LifecycleCommandHook: commands[${index}] contains ${JSON.stringify(reference)}, which would put the value of the action's context `
+          + `into the script's text, where the shell would run whatever it holds. Read the environment variable instead, quoted: "$${ENVIRONMENT_PREFIX}${name}" `
+          + `(PowerShell: $env:${ENVIRONMENT_PREFIX}${name}).`);
+      }
       throw new Error(`LifecycleCommandHook: commands[${index}] contains ${JSON.stringify(reference)}, which SSM would replace with the document parameter "${name}", `
         + `and the document declares no such parameter. To give the shell the braces, put an empty quoted string between them: ${escapedReference(reference)} `
         + `(inside double quotes: ${escapedReference(reference, '""')}); the shell prints ${reference}.`);
     }
   });
 }
+
+const CONTEXT_NAMES: readonly string[] = Object.values(CONTEXT_PARAMETERS);
 
 /** `{{ name }}` as `{''{ name }}`: SSM no longer sees a parameter, and the shell drops the empty quotes. */
 function escapedReference(reference: string, quotes = "''"): string {

@@ -29,6 +29,7 @@ import {
   ScenarioResult,
   storeCallsOf,
 } from './checks';
+import { CONTEXT_SCENARIOS } from './context-scenarios';
 import { DEPLOY_SCENARIOS } from './deploy-scenarios';
 import { pollingHandler } from './polling-handler';
 import { RETENTION_SCENARIOS } from './retention-scenarios';
@@ -1637,4 +1638,5 @@ export const SCENARIOS: readonly Scenario[] = [
   // Deploys, updates and deletions of the stack through the stand-in's model of CloudFormation.
   ...DEPLOY_SCENARIOS,
   ...RETENTION_SCENARIOS,
+  ...CONTEXT_SCENARIOS,
 ];

@@ -23,6 +23,13 @@
  * - agent/contracts/model.go, agent/framework/runpluginutil/runpluginutil.go: 168 marks the step
  *   succeeded, 169 failed (and skip later steps);
  * - agent/executers/executers.go (prepareEnvironment): AWS_SSM_INSTANCE_ID, AWS_SSM_REGION_NAME.
+ * - agent/framework/docparser/docparser.go: a parameter the command does not give takes the
+ *   document's default; agent/framework/docparser/parameters/parameters.go (ReplaceParameter):
+ *   each `{{ name }}` in the step's inputs becomes the value, as text;
+ * - SSM User Guide, "Data elements and parameters" and "Troubleshooting parameter handling
+ *   issues": a parameter with `"interpolationType": "ENV_VAR"` is given to the script as the
+ *   environment variable `SSM_<name>` by agents 3.3.2746.0 and later; an older agent knows no
+ *   `interpolationType` (contracts.Parameter has no such field) and sets no variable.
  * - Registration and pickup times are assumptions; AWS documents neither.
  *
  * An `aws:runPowerShellScript` step runs on a modelled Windows instance: see
@@ -39,6 +46,68 @@ import { ApiError, INSTANCE_ID, asArray, date } from './model';
 import type { ProgramBehaviour } from './options';
 import { readGeneratedScript, runGeneratedScript } from './powershell';
 import type { Rng } from './rng';
+
+/** The version of the instances' agents unless a scenario says otherwise (release 3.3.3572.0, 2025-12-10). */
+export const DEFAULT_AGENT_VERSION = '3.3.3572.0';
+
+/** The first agent version that gives `ENV_VAR` parameters to the script (SSM User Guide, "Troubleshooting parameter handling issues"). */
+export const ENV_VAR_AGENT_VERSION = '3.3.2746.0';
+
+/** A parameter as the Command document declares it. */
+export interface DocumentParameter {
+  readonly default?: string;
+  readonly allowedPattern?: string;
+  readonly interpolationType?: string;
+}
+
+/** The step as the agent runs it: its lines after `{{ name }}` substitution, and the `SSM_<name>` variables. */
+export interface PreparedStep {
+  readonly runCommand: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/** Whether an agent of this version gives `ENV_VAR` parameters to the script. */
+export function agentSupportsEnvVar(version: string): boolean {
+  const have = version.split('.').map(Number);
+  const need = ENV_VAR_AGENT_VERSION.split('.').map(Number);
+  for (let i = 0; i < need.length; i++) {
+    if ((have[i] ?? 0) !== need[i]) return (have[i] ?? 0) > need[i];
+  }
+  return true;
+}
+
+/**
+ * What the agent of this version makes of the step's lines and the command's
+ * parameters: a value the command does not give is the document's default;
+ * an `ENV_VAR` parameter becomes `SSM_<name>` (3.3.2746.0 and later); any
+ * other `{{ name }}` in the lines is replaced by its value as text, as an
+ * older agent does for every parameter. What a newer agent does with
+ * `{{ name }}` of an `ENV_VAR` parameter is not modelled: a scenario that
+ * needs it fails.
+ */
+export function prepareStep(
+  version: string,
+  runCommand: readonly string[],
+  declared: Readonly<Record<string, DocumentParameter>>,
+  given: Readonly<Record<string, readonly string[]>>,
+): PreparedStep {
+  const envVar = agentSupportsEnvVar(version);
+  const values = new Map(Object.entries(declared).map(([name, spec]) => [name, given[name]?.[0] ?? spec.default ?? '']));
+  const environment: Record<string, string> = {};
+  const substituted = new Map<string, string>();
+  for (const [name, value] of values) {
+    if (envVar && declared[name].interpolationType === 'ENV_VAR') environment[`SSM_${name}`] = value;
+    else substituted.set(name, value);
+  }
+  const lines = runCommand.map((line) => line.replace(/\{\{\s*([a-zA-Z0-9]+)\s*\}\}/g, (whole, name: string) => {
+    if (substituted.has(name)) return substituted.get(name)!;
+    if (environment[`SSM_${name}`] !== undefined) {
+      throw new Error(`the step's lines name the ENV_VAR parameter ${name} as ${whole}: what agent ${version} does with that is not modelled`);
+    }
+    return whole;
+  }));
+  return { runCommand: lines, environment };
+}
 
 /** The default command, a program that exists on every instance. */
 export const DEFAULT_PROGRAM = 'lifecycle-step';
@@ -121,6 +190,11 @@ export class Agents {
   ) {
     for (const name of Object.keys(programs)) {
       if (!/^[A-Za-z0-9._+-]+$/.test(name)) throw new Error(`programs: "${name}" is not a file name; use letters, digits, . _ + -`);
+      const behaviours = programs[name];
+      for (const b of (Array.isArray(behaviours) ? behaviours : [behaviours]) as ProgramBehaviour[]) {
+        const bad = (b.printsEnvironment ?? []).find((v) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v));
+        if (bad !== undefined) throw new Error(`programs.${name}.printsEnvironment: "${bad}" is not an environment variable name`);
+      }
     }
   }
 
@@ -150,14 +224,19 @@ export class Agents {
     return pickup === 'never' ? undefined : this.rng.draw(pickup);
   }
 
-  /** Runs the step's lines on the instance, for the n-th command sent to it. */
-  run(instance: Instance, runCommand: readonly string[], run: number, action: StepAction = 'aws:runShellScript'): ScriptResult {
+  /** Runs the step's lines on the instance, for the n-th command sent to it, with the parameters' variables. */
+  run(
+    instance: Instance,
+    runCommand: readonly string[],
+    run: number,
+    action: StepAction = 'aws:runShellScript',
+    environment: Readonly<Record<string, string>> = {},
+  ): ScriptResult {
     const platform = platformOf(action);
     const script = this.scriptFile(runCommand, platform);
     const profile = this.profile(instance.index, run);
-    const key = `${script}\n${profile}`;
-    // The script sees only the stubs and a fixed environment, so equal inputs give equal runs:
-    // a fleet of identical instances runs the shell once.
+    const key = `${script}\n${profile}\n${instance.id}\n${JSON.stringify(environment)}`;
+    // The script sees only the stubs and its environment, so equal inputs give equal runs.
     const cached = this.results.get(key);
     if (cached) return cached;
     const bin = this.binDir(profile);
@@ -167,6 +246,8 @@ export class Agents {
     const env = {
       PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
       HOME: marks,
+      ...environment,
+      AWS_SSM_INSTANCE_ID: instance.id,
       AWS_SSM_REGION_NAME: this.region,
       STANDIN_TRACE: trace,
       STANDIN_HUNG: hung,
@@ -238,7 +319,7 @@ export class Agents {
         InstanceId: i.id,
         PingStatus: i.agent,
         LastPingDateTime: date(this.clock.now),
-        AgentVersion: '3.3.1142.0',
+        AgentVersion: i.agentOptions.version ?? DEFAULT_AGENT_VERSION,
         IsLatestVersion: false,
         PlatformType: 'Linux',
         PlatformName: 'Amazon Linux',
@@ -277,7 +358,7 @@ export class Agents {
       const given = this.programs[name];
       const list: readonly ProgramBehaviour[] = given === undefined ? [] : Array.isArray(given) ? given : [given as ProgramBehaviour];
       const b = list.find((x) => (x.instances === undefined || x.instances.includes(instance)) && (x.runs === undefined || x.runs.includes(run)));
-      return [name, b?.exitCode ?? 0, b?.hang ?? false, b?.stdout ?? '', b?.missing ?? false];
+      return [name, b?.exitCode ?? 0, b?.hang ?? false, b?.stdout ?? '', b?.missing ?? false, b?.printsEnvironment ?? []];
     }));
   }
 
@@ -287,10 +368,12 @@ export class Agents {
     if (dir) return dir;
     dir = path.join(this.rootDir(), `bin-${this.bins.size}`);
     fs.mkdirSync(dir);
-    for (const [name, exitCode, hang, stdout, missing] of JSON.parse(profile) as Array<[string, number, boolean, string, boolean]>) {
+    const programs = JSON.parse(profile) as Array<[string, number, boolean, string, boolean, string[]]>;
+    for (const [name, exitCode, hang, stdout, missing, printed] of programs) {
       if (missing) continue;
       const lines = ['#!/bin/sh', `printf '%s\\n' ${quote(name)} >> "$STANDIN_TRACE"`];
       if (stdout) lines.push(`printf '%s\\n' ${quote(stdout)}`);
+      for (const variable of printed) lines.push(`printf '%s=%s\\n' ${quote(variable)} "$${variable}"`);
       // A hang never returns; the mark tells the agent so, and the stub then dies so the real run ends.
       if (hang) lines.push(`printf '%s\\n' ${quote(name)} > "$STANDIN_HUNG"`, 'kill -KILL $$');
       lines.push(`exit ${exitCode}`);

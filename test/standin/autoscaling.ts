@@ -47,6 +47,8 @@ export interface HookSpec {
   readonly transition: Transition;
   readonly heartbeatTimeoutSeconds: number;
   readonly defaultResult: LifecycleResult;
+  /** Sent with each of the hook's lifecycle events as `NotificationMetadata`. */
+  readonly notificationMetadata?: string;
 }
 
 export interface AutoScalingConfig {
@@ -222,6 +224,7 @@ export class AutoScaling {
           LifecycleTransition: launch ? 'autoscaling:EC2_INSTANCE_LAUNCHING' : 'autoscaling:EC2_INSTANCE_TERMINATING',
           Origin: origin,
           Destination: destination,
+          ...(hook.notificationMetadata !== undefined ? { NotificationMetadata: hook.notificationMetadata } : {}),
         },
       ), { kind: 'lifecycle', instance: instance.index });
     }

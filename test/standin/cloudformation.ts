@@ -674,6 +674,7 @@ function hookSpecOf(p: Record<string, unknown>): HookSpec {
     transition: p.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING' ? 'launch' : 'terminate',
     heartbeatTimeoutSeconds: Number(p.HeartbeatTimeout ?? 3600),
     defaultResult: (p.DefaultResult ?? 'ABANDON') as LifecycleResult,
+    ...(p.NotificationMetadata !== undefined ? { notificationMetadata: String(p.NotificationMetadata) } : {}),
   };
 }
 

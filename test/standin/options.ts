@@ -74,6 +74,8 @@ export interface HookOptions {
    * `terminateHookAbandon: 'retain'`. @default false
    */
   readonly retainOnFailure?: boolean;
+  /** The construct's `notificationMetadata`: in the hook's lifecycle events, and the commands' `SSM_NotificationMetadata`. */
+  readonly notificationMetadata?: string;
 }
 
 /**
@@ -92,6 +94,8 @@ export interface ProgramBehaviour {
   readonly stdout?: string;
   /** It is not installed: the shell answers `command not found` (exit 127). @default false */
   readonly missing?: boolean;
+  /** Environment variables it prints, one `NAME=value` line each (a variable not set prints as empty). @default none */
+  readonly printsEnvironment?: readonly string[];
   /** The instances (by index) where it behaves so. @default all */
   readonly instances?: readonly number[];
   /** Only on these runs of the commands on the instance (1: the first command sent to it). @default every run */
@@ -129,6 +133,12 @@ export interface AgentOptions {
    * @default [200, 1_500]
    */
   readonly pickupMs?: Range | 'never';
+  /**
+   * The agent's version, as DescribeInstanceInformation reports it. Before
+   * 3.3.2746.0 the agent gives the script no `ENV_VAR` parameters.
+   * @default '3.3.3572.0'
+   */
+  readonly version?: string;
 }
 
 /**

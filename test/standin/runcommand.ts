@@ -20,11 +20,12 @@
  * - the execution timeout as the agent reads it: agent/plugins/pluginutil/pluginutil.go
  *   (ValidateExecutionTimeout); `{{ name }}` substitution from SendCommand's Parameters
  *   or the parameter's default (SSM User Guide, "Document syntax elements: parameters");
+ *   what the agent makes of the step's other parameters: agent.ts (`prepareStep`);
  * - an instance that stops mid-run stays InProgress until the command expires: no
  *   AWS page says so directly; it follows from the agent being the only reporter.
  */
 import type { Agents } from './agent';
-import { StepAction, statusOfExit } from './agent';
+import { DEFAULT_AGENT_VERSION, DocumentParameter, prepareStep, StepAction, statusOfExit } from './agent';
 import type { VirtualClock } from './clock';
 import { RealDate } from './clock';
 import type { Emit, Instance } from './model';
@@ -45,7 +46,7 @@ export interface CommandDocument {
   readonly runCommand: readonly string[];
   /** The step's `timeoutSeconds` as written, `{{ parameter }}` included. */
   readonly timeoutSeconds?: unknown;
-  readonly parameters: Readonly<Record<string, { readonly default?: string; readonly allowedPattern?: string }>>;
+  readonly parameters: Readonly<Record<string, DocumentParameter>>;
 }
 
 export interface Invocation {
@@ -238,7 +239,9 @@ export class RunCommand {
     const run = instance.commandIds.indexOf(command.id) + 1;
     inv.startedAt = this.clock.now;
     this.transition(inv, 'InProgress');
-    const result = this.agents.run(instance, command.document.runCommand, run, command.document.action);
+    const version = instance.agentOptions.version ?? DEFAULT_AGENT_VERSION;
+    const step = prepareStep(version, command.document.runCommand, command.document.parameters, command.parameters);
+    const result = this.agents.run(instance, step.runCommand, run, command.document.action, step.environment);
     inv.ran = result.ran;
     inv.stdout = result.stdout.slice(0, MAX_STDOUT);
     inv.stderr = result.stderr.slice(0, MAX_STDERR);

@@ -227,6 +227,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       transition: h.template.transition,
       heartbeatTimeoutSeconds: h.heartbeatTimeoutSeconds,
       defaultResult: h.template.defaultResult,
+      ...(h.template.notificationMetadata !== undefined ? { notificationMetadata: h.template.notificationMetadata } : {}),
     })),
     warmPool: options.warmPool,
     scaleInAfterMs: options.scaleInAfterMs,

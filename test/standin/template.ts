@@ -30,6 +30,8 @@ export interface HookTemplate {
   readonly transition: Transition;
   readonly heartbeatTimeoutSeconds: number;
   readonly defaultResult: LifecycleResult;
+  /** The hook's `NotificationMetadata`, when it has one. */
+  readonly notificationMetadata?: string;
   /** The document's name (the construct names it) and its step, as the agent reads it. */
   readonly documentName: string;
   readonly document: Omit<CommandDocument, 'name'>;
@@ -113,6 +115,7 @@ export function hookProps(hook: HookOptions, group: autoscaling.IAutoScalingGrou
     shell: hook.shell === 'powershell' ? CommandShell.POWERSHELL : hook.shell === 'sh' ? CommandShell.SH : undefined,
     stages: hook.stages?.map((stage) => stage as LifecycleStage),
     retainOnFailure: hook.retainOnFailure,
+    notificationMetadata: hook.notificationMetadata,
   };
 }
 
@@ -217,7 +220,7 @@ export function readRuntime(
     const hookSpec = hookResource.Properties!;
     const content = doc.Properties!.Content as {
       schemaVersion: string;
-      parameters?: Record<string, { default?: string; allowedPattern?: string }>;
+      parameters?: Record<string, { default?: string; allowedPattern?: string; interpolationType?: string }>;
       mainSteps: Array<{ action: string; name: string; inputs: { runCommand: unknown; timeoutSeconds?: unknown } }>;
     };
     const actions: readonly StepAction[] = ['aws:runShellScript', 'aws:runPowerShellScript'];
@@ -231,6 +234,7 @@ export function readRuntime(
       transition: hook.transition,
       heartbeatTimeoutSeconds: Number(hookSpec.HeartbeatTimeout ?? 3600),
       defaultResult: (hookSpec.DefaultResult ?? 'ABANDON') as LifecycleResult,
+      ...(hookSpec.NotificationMetadata !== undefined ? { notificationMetadata: String(hookSpec.NotificationMetadata) } : {}),
       documentName: String(doc.Properties!.Name),
       document: {
         version: '1',

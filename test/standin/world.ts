@@ -85,7 +85,7 @@ export class World {
       const { instances: _, ...rest } = o;
       for (const [k, v] of Object.entries(rest)) {
         if (v === undefined) continue;
-        if (k === 'registrationDelayMs' || k === 'pickupMs') (agentOptions as Record<string, unknown>)[k] = v;
+        if (k === 'registrationDelayMs' || k === 'pickupMs' || k === 'version') (agentOptions as Record<string, unknown>)[k] = v;
         else (commandOptions as Record<string, unknown>)[k] = v;
       }
     }
