@@ -93,7 +93,7 @@ describe('a prop of the wrong type from plain JavaScript names the prop, the val
 
   test('no props at all', () => {
     expect(() => new LifecycleCommandHook(newStack(), 'Drain', undefined as any))
-      .toThrow(exactly('LifecycleCommandHook: props is of type undefined; give an object with at least autoScalingGroup, transition, commands and timeout.'));
+      .toThrow(exactly('LifecycleCommandHook: props is of type undefined; give an object with at least autoScalingGroup, transition, timeout, and commands (or documentName, or scriptBucket and scriptKey).'));
   });
 
   test('a value too long to quote is described by its type alone', () => {
