@@ -210,6 +210,8 @@ export function s3ScriptDocumentContent(options: S3ScriptOptions) {
         sourceInfo: { path: options.url },
         // Relative: under the command's own downloads directory, which only the agent (root) writes.
         destinationPath: options.fileName,
+        // A failed download skips the step that would run the script (agent/framework/runpluginutil/runpluginutil.go).
+        onFailure: 'exit',
       },
     }, ...own.mainSteps],
   };

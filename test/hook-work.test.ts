@@ -127,6 +127,7 @@ describe('a hook on a script in S3', () => {
         sourceType: 'S3',
         sourceInfo: { path: { 'Fn::Join': ['', ['https://s3.eu-west-1.', { Ref: 'AWS::URLSuffix' }, '/team-scripts/drain/stop%20app%2Bflush.sh']] } },
         destinationPath: 'stop app+flush.sh',
+        onFailure: 'exit',
       },
     });
     expect(content.mainSteps[1]).toEqual({

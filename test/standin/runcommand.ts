@@ -27,6 +27,8 @@ import type { Agents } from './agent';
 import { StepAction, statusOfExit } from './agent';
 import type { VirtualClock } from './clock';
 import { RealDate } from './clock';
+import type { AccountDocument, DocumentContent } from './documents';
+import { runDocumentSteps } from './documents';
 import type { Emit, Instance } from './model';
 import { ApiError, INSTANCE_ID, asArray, date, envelope, iso, paginate } from './model';
 import type { Rng } from './rng';
@@ -46,6 +48,20 @@ export interface CommandDocument {
   /** The step's `timeoutSeconds` as written, `{{ parameter }}` included. */
   readonly timeoutSeconds?: unknown;
   readonly parameters: Readonly<Record<string, { readonly default?: string; readonly allowedPattern?: string }>>;
+  /**
+   * A document of other steps than one shell step (it runs an existing
+   * document, or downloads a script before its shell step): the agent runs
+   * its steps (documents.ts). `runCommand` and `action` are then its shell
+   * step's, if it has one.
+   */
+  readonly content?: DocumentContent;
+}
+
+/** What the account holds besides the hooks' documents: other Command documents, and S3 objects. */
+export interface AccountContent {
+  readonly documents: Readonly<Record<string, AccountDocument>>;
+  /** By `bucket/key`: the object's text. */
+  readonly s3Objects: Readonly<Record<string, string>>;
 }
 
 export interface Invocation {
@@ -124,6 +140,7 @@ export class RunCommand {
     private readonly byId: ReadonlyMap<string, Instance>,
     private readonly agents: Agents,
     private readonly emit: Emit,
+    private readonly accountContent: AccountContent = { documents: {}, s3Objects: {} },
   ) {
     for (const d of documents) this.documents.set(d.name, d);
   }
@@ -238,7 +255,10 @@ export class RunCommand {
     const run = instance.commandIds.indexOf(command.id) + 1;
     inv.startedAt = this.clock.now;
     this.transition(inv, 'InProgress');
-    const result = this.agents.run(instance, command.document.runCommand, run, command.document.action);
+    const content = command.document.content;
+    const result = content
+      ? runDocumentSteps({ agents: this.agents, ...this.accountContent }, instance, run, content, command.parameters)
+      : this.agents.run(instance, command.document.runCommand, run, command.document.action);
     inv.ran = result.ran;
     inv.stdout = result.stdout.slice(0, MAX_STDOUT);
     inv.stderr = result.stderr.slice(0, MAX_STDERR);
@@ -249,7 +269,7 @@ export class RunCommand {
       inv.finishTimer = this.clock.schedule(executionMs, () => this.finish(inv, 'TimedOut', 'ExecutionTimedOut', 137));
       return;
     }
-    const status = statusOfExit(result.exitCode, result.platform);
+    const status = result.status ?? statusOfExit(result.exitCode, result.platform);
     inv.finishTimer = this.clock.schedule(duration, () => this.finish(inv, status, status === 'TimedOut' ? 'ExecutionTimedOut' : status, result.exitCode));
   }
 
