@@ -115,14 +115,16 @@ export interface LifecycleCommandHookProps {
   /**
    * The parameters of `documentName`: each a string (a `String` parameter,
    * or a `StringMap` one as JSON text) or a list of strings (a `StringList`
-   * parameter). The instance's agent passes them to the document without
+   * parameter); any other value fails at synth time. (Typed `any` because
+   * jsii's other languages and their examples take no union of a string and
+   * a list.) The instance's agent passes them to the document without
    * SSM's checks of SendCommand: a name the document does not declare is
    * ignored and the document's default applies. `{{ executionTimeout }}` in
    * a value becomes the hook's `timeout` in seconds. Only with `documentName`.
    *
    * @default - the document's defaults
    */
-  readonly documentParameters?: { [name: string]: string | string[] };
+  readonly documentParameters?: { [name: string]: any };
 
   /**
    * The bucket of a script to run instead of `commands`, with `scriptKey`.
