@@ -162,3 +162,124 @@ export function validatePowerShellCommands(commands: string[], isUnresolved: (va
     }
   });
 }
+
+/** The step of a hook's document that runs an existing Command document. */
+export const RUN_DOCUMENT_STEP_NAME = 'runDocument';
+
+/** The step of a hook's document that downloads its S3 script; the step that runs it is `STEP_NAME`. */
+export const DOWNLOAD_STEP_NAME = 'downloadScript';
+
+export interface ExistingDocumentOptions {
+  /** The document's name or ARN, with `:version` when one is chosen. */
+  readonly documentPath: string;
+  readonly parameters?: Record<string, string | string[]>;
+  readonly timeoutSeconds: number;
+  readonly isLaunch: boolean;
+  /** The hook's notification metadata, the default of its context parameter. */
+  readonly notificationMetadata?: string;
+}
+
+/**
+ * The hook's document for an existing Command document: its own parameters
+ * (what SendCommand gives every hook's document), and one `aws:runDocument`
+ * step that has the agent fetch the document (GetDocument, with the
+ * instance's credentials) and run its steps with the parameters. The
+ * invocation's status is the worst of the steps' statuses
+ * (agent/plugins/rundocument/rundocument.go, contracts.MergeResultStatus).
+ */
+export function existingDocumentContent(options: ExistingDocumentOptions) {
+  const own = commandDocumentContent({
+    shell: CommandShell.SH,
+    commands: ['true'],
+    timeoutSeconds: options.timeoutSeconds,
+    isLaunch: options.isLaunch,
+    notificationMetadata: options.notificationMetadata,
+  });
+  return {
+    schemaVersion: own.schemaVersion,
+    description: `Runs the Command document ${options.documentPath} for a lifecycle hook as instances ${options.isLaunch ? 'launch' : 'terminate'}.`,
+    parameters: own.parameters,
+    mainSteps: [{
+      action: 'aws:runDocument',
+      name: RUN_DOCUMENT_STEP_NAME,
+      inputs: {
+        documentType: 'SSMDocument',
+        documentPath: options.documentPath,
+        ...(options.parameters !== undefined ? { documentParameters: options.parameters } : {}),
+      },
+    }],
+  };
+}
+
+export interface S3ScriptOptions {
+  readonly shell: CommandShell;
+  /** The object's path-style HTTPS URL, as `aws:downloadContent` reads it. */
+  readonly url: string;
+  /** The name the script is saved under in the command's downloads directory. */
+  readonly fileName: string;
+  readonly timeoutSeconds: number;
+  readonly isLaunch: boolean;
+  readonly workingDirectory?: string;
+  /** The hook's notification metadata, the default of its context parameter. */
+  readonly notificationMetadata?: string;
+}
+
+/**
+ * The hook's document for a script in S3: an `aws:downloadContent` step saves
+ * the object, with execute rights, in the command's downloads directory, and
+ * the hook's shell step runs it. That step starts in the downloads directory
+ * when it names no directory of its own (agent/plugins/runscript/runscript.go,
+ * runCommands), so it takes the script's path there, then moves to
+ * `workingDirectory`. With `sh`, the last line `exec`s the file, which then
+ * picks its interpreter by its shebang (or runs as an `sh` script without
+ * one): the script's exit status is the command's. With PowerShell, the
+ * script runs with `&` and the hook's checks of its exit code and errors.
+ */
+export function s3ScriptDocumentContent(options: S3ScriptOptions) {
+  const powerShell = options.shell === CommandShell.POWERSHELL;
+  const commands = powerShell ? [
+    `$LifecycleCommandScript = Join-Path (Get-Location).Path ${powerShellLiteral(options.fileName)}`,
+    ...(options.workingDirectory !== undefined ? [`Set-Location -LiteralPath ${powerShellLiteral(options.workingDirectory)}`] : []),
+    '& $LifecycleCommandScript',
+  ] : [
+    `${S3_SCRIPT_VARIABLE}="$PWD"/${shellLiteral(options.fileName)}`,
+    ...(options.workingDirectory !== undefined ? [`cd -- ${shellLiteral(options.workingDirectory)}`] : []),
+    `exec "$${S3_SCRIPT_VARIABLE}"`,
+  ];
+  const own = commandDocumentContent({
+    shell: options.shell,
+    commands,
+    timeoutSeconds: options.timeoutSeconds,
+    isLaunch: options.isLaunch,
+    notificationMetadata: options.notificationMetadata,
+  });
+  return {
+    ...own,
+    description: `Runs a script from S3 for a lifecycle hook as instances ${options.isLaunch ? 'launch' : 'terminate'}.`,
+    mainSteps: [{
+      action: 'aws:downloadContent',
+      name: DOWNLOAD_STEP_NAME,
+      inputs: {
+        sourceType: 'S3',
+        sourceInfo: { path: options.url },
+        // Relative: under the command's own downloads directory, which only the agent (root) writes.
+        destinationPath: options.fileName,
+        // A failed download skips the step that would run the script (agent/framework/runpluginutil/runpluginutil.go).
+        onFailure: 'exit',
+      },
+    }, ...own.mainSteps],
+  };
+}
+
+/** The shell variable that holds the downloaded script's path. */
+export const S3_SCRIPT_VARIABLE = 'LIFECYCLE_COMMAND_SCRIPT';
+
+/** Text as one single-quoted `sh` word. */
+function shellLiteral(text: string): string {
+  return `'${text.replace(/'/g, '\'\\\'\'')}'`;
+}
+
+/** Text as a single-quoted PowerShell string (a quote is doubled; so are the typographic quotes PowerShell also reads as quotes). */
+function powerShellLiteral(text: string): string {
+  return `'${text.replace(/['\u2018\u2019\u201a\u201b]/g, (q) => q + q)}'`;
+}

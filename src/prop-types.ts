@@ -23,7 +23,7 @@ export function describeValue(value: unknown): string {
  */
 export function checkPropTypes(props: unknown): void {
   if (typeof props !== 'object' || props === null || Array.isArray(props)) {
-    fail('props', props, 'give an object with at least autoScalingGroup, transition, commands and timeout');
+    fail('props', props, 'give an object with at least autoScalingGroup, transition, timeout, and commands (or documentName, or scriptBucket and scriptKey)');
   }
   const p = props as Record<string, unknown>;
 
@@ -31,7 +31,7 @@ export function checkPropTypes(props: unknown): void {
   checkObject('autoScalingGroup', p.autoScalingGroup, ['autoScalingGroupName'],
     'give an IAutoScalingGroup: an autoscaling.AutoScalingGroup of your app, or one from AutoScalingGroup.fromAutoScalingGroupName');
   checkEnum('transition', p.transition, enumValues(autoscaling.LifecycleTransition), 'autoscaling.LifecycleTransition');
-  checkCommands(p.commands);
+  if (isSet(p.commands)) checkCommands(p.commands);
   checkDuration('timeout', p.timeout, 'Duration.minutes(5)');
 
   // Optional props: undefined takes the default. (jsii never passes null: the
@@ -39,12 +39,15 @@ export function checkPropTypes(props: unknown): void {
   if (isSet(p.shell)) checkEnum('shell', p.shell, enumValues(CommandShell), 'CommandShell');
   if (isSet(p.stages)) checkStages(p.stages);
   if (isSet(p.defaultResult)) checkEnum('defaultResult', p.defaultResult, enumValues(autoscaling.DefaultResult), 'autoscaling.DefaultResult');
-  for (const name of ['lifecycleHookName', 'workingDirectory', 'notificationMetadata'] as const) {
+  for (const name of ['lifecycleHookName', 'workingDirectory', 'notificationMetadata', 'documentName', 'documentVersion', 'scriptKey'] as const) {
     if (isSet(p[name])) checkString(name, p[name]);
   }
   if (isSet(p.outputLogGroup)) {
     checkObject('outputLogGroup', p.outputLogGroup, ['logGroupName', 'logGroupArn'],
       'give an ILogGroup: a logs.LogGroup, or one from LogGroup.fromLogGroupName');
+  }
+  if (isSet(p.scriptBucket)) {
+    checkObject('scriptBucket', p.scriptBucket, ['bucketName', 'bucketArn'], 'give an IBucket: an s3.Bucket, or one from Bucket.fromBucketName');
   }
   if (isSet(p.logRetention)) checkEnum('logRetention', p.logRetention, enumValues(logs.RetentionDays), 'logs.RetentionDays', 'logs.RetentionDays.ONE_MONTH');
   if (isSet(p.registrationTimeout)) checkDuration('registrationTimeout', p.registrationTimeout, 'Duration.minutes(3)');

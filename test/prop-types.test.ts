@@ -83,6 +83,10 @@ describe('a prop of the wrong type from plain JavaScript names the prop, the val
       'LifecycleCommandHook: registrationTimeout is of type number (180); give a Duration, e.g. Duration.minutes(3).'],
     ['stages as null (leave it out for every stage)', { stages: null },
       'LifecycleCommandHook: stages is of type null (null); give a list of LifecycleStage values, e.g. [LifecycleStage.LAUNCH_INTO_GROUP].'],
+    ['scriptBucket as a name', { commands: undefined, scriptBucket: 'team-scripts', scriptKey: 'drain.sh' },
+      'LifecycleCommandHook: scriptBucket is of type string ("team-scripts"); give an IBucket: an s3.Bucket, or one from Bucket.fromBucketName.'],
+    ['documentName as a list', { commands: undefined, documentName: ['team-drain'] },
+      'LifecycleCommandHook: documentName is of type an array (["team-drain"]); give a string.'],
     ['configureInstanceRole as text', { configureInstanceRole: 'false' },
       'LifecycleCommandHook: configureInstanceRole is of type string ("false"); give true or false.'],
   ];
@@ -93,7 +97,7 @@ describe('a prop of the wrong type from plain JavaScript names the prop, the val
 
   test('no props at all', () => {
     expect(() => new LifecycleCommandHook(newStack(), 'Drain', undefined as any))
-      .toThrow(exactly('LifecycleCommandHook: props is of type undefined; give an object with at least autoScalingGroup, transition, commands and timeout.'));
+      .toThrow(exactly('LifecycleCommandHook: props is of type undefined; give an object with at least autoScalingGroup, transition, timeout, and commands (or documentName, or scriptBucket and scriptKey).'));
   });
 
   test('a value too long to quote is described by its type alone', () => {

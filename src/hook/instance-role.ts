@@ -6,9 +6,33 @@ import {
   aws_autoscaling as autoscaling,
   aws_iam as iam,
   aws_logs as logs,
+  aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { cfnResourceOf, INLINE_POLICY_SUPPRESSION, nagFindingValue, suppressNagFindings } from '../nag-suppressions';
+
+/** The hook's script in S3, which the instances download. */
+export interface S3Script {
+  readonly bucket: s3.IBucket;
+  readonly key: string;
+}
+
+/**
+ * The agent's `aws:downloadContent` reads the object with the instance's
+ * credentials: s3:GetObject on that one object, and kms:Decrypt on the
+ * bucket's key when the bucket has one. (It also lists the key as a folder
+ * first; refused, it downloads the key as one file: s3:ListBucket is not
+ * needed. agent/plugins/downloadcontent/s3resource/s3resource.go.)
+ */
+function scriptStatements(script: S3Script): iam.PolicyStatement[] {
+  const statements = [new iam.PolicyStatement({
+    actions: ['s3:GetObject'],
+    resources: [script.bucket.arnForObjects(script.key)],
+  })];
+  const key = script.bucket.encryptionKey;
+  if (key) statements.push(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [key.keyArn] }));
+  return statements;
+}
 
 /**
  * Lets the instances of a group of this app register with SSM and write the
@@ -19,7 +43,7 @@ import { cfnResourceOf, INLINE_POLICY_SUPPRESSION, nagFindingValue, suppressNagF
  * @returns the policy, for the hook to wait for
  */
 export function configureInstanceRole(
-  hook: Construct, group: autoscaling.IAutoScalingGroup, outputLogGroup: logs.ILogGroup, explicit: boolean,
+  hook: Construct, group: autoscaling.IAutoScalingGroup, outputLogGroup: logs.ILogGroup, explicit: boolean, script?: S3Script,
 ): iam.Policy | undefined {
   const unreachable = (why: string, who: string) => {
     const message = `configureInstanceRole: ${why}, so the construct cannot grant it `
@@ -69,6 +93,7 @@ export function configureInstanceRole(
           arnFormat: ArnFormat.COLON_RESOURCE_NAME,
         }), outputLogGroupArn],
       }),
+      ...(script ? scriptStatements(script) : []),
     ],
   });
   policy.attachToRole(instanceRole);

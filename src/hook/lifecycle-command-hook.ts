@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   Annotations,
+  Aws,
   CfnResource,
   Duration,
   Names,
@@ -14,6 +15,7 @@ import {
   aws_iam as iam,
   aws_lambda as lambda,
   aws_logs as logs,
+  aws_s3 as s3,
   aws_sqs as sqs,
   aws_ssm as ssm,
 } from 'aws-cdk-lib';
@@ -24,6 +26,8 @@ import { configureRetention, validateRetention } from './retention';
 import { warnOfSpotInterruption } from './spot';
 import {
   commandTimeoutSeconds,
+  HookWork,
+  hookWork,
   registrationTimeoutSeconds,
   validateCommands,
   validateDocumentSize,
@@ -32,7 +36,7 @@ import {
   validateOptionalText,
 } from './validation';
 import { CommandShell } from '../command-shell';
-import { commandDocumentContent, validatePowerShellCommands } from '../document';
+import { commandDocumentContent, existingDocumentContent, s3ScriptDocumentContent, validatePowerShellCommands } from '../document';
 import {
   FAILURE_STATUSES,
   INVOCATION_DETAIL_TYPE,
@@ -81,14 +85,77 @@ export interface LifecycleCommandHookProps {
    * program, its exit status decides, and the construct adds a synth warning.
    * With `CommandShell.POWERSHELL`, see `shell`.
    *
-   * The commands read their lifecycle action from environment variables:
-   * `SSM_EC2InstanceId`, `SSM_AutoScalingGroupName`, `SSM_LifecycleHookName`,
-   * `SSM_LifecycleTransition`, `SSM_Origin`, `SSM_Destination` and
-   * `SSM_NotificationMetadata` (SSM Agent 3.3.2746.0 or later). No value is
-   * ever part of the script's text; a command that names one of them as
-   * `{{ name }}` is refused.
+   * Give exactly one of `commands`, `documentName` and `scriptBucket` (with
+   * `scriptKey`).
+   *
+   * The commands (and a script from S3) read their lifecycle action from
+   * environment variables: `SSM_EC2InstanceId`, `SSM_AutoScalingGroupName`,
+   * `SSM_LifecycleHookName`, `SSM_LifecycleTransition`, `SSM_Origin`,
+   * `SSM_Destination` and `SSM_NotificationMetadata` (SSM Agent 3.3.2746.0 or
+   * later). No value is ever part of the script's text; a command that names
+   * one of them as `{{ name }}` is refused.
+   *
+   * @default - none: give `documentName` or `scriptBucket` instead
    */
-  readonly commands: string[];
+  readonly commands?: string[];
+
+  /**
+   * An existing Command document to run instead of `commands`: your team's
+   * own (its name, or the ARN of a document another account shares with
+   * yours) or an AWS-owned one such as `AWS-RunRemoteScript`. The hook's own
+   * document runs it in one `aws:runDocument` step: the instances' SSM agent
+   * fetches it (`ssm:GetDocument`, part of `AmazonSSMManagedInstanceCore`)
+   * and runs its steps. Its own steps decide what fails the command (the
+   * construct adds no `set -e` there); the worst status of its steps is the
+   * command's. `shell` and `workingDirectory` do not apply.
+   *
+   * @default - none: give `commands` or `scriptBucket` instead
+   */
+  readonly documentName?: string;
+
+  /**
+   * The version of `documentName` to run: `$DEFAULT`, `$LATEST` or a version
+   * number. Only with `documentName`.
+   *
+   * @default - the document's default version
+   */
+  readonly documentVersion?: string;
+
+  /**
+   * The parameters of `documentName`: each a string (a `String` parameter,
+   * or a `StringMap` one as JSON text) or a list of strings (a `StringList`
+   * parameter); any other value fails at synth time. (Typed `any` because
+   * jsii's other languages and their examples take no union of a string and
+   * a list.) The instance's agent passes them to the document without
+   * SSM's checks of SendCommand: a name the document does not declare is
+   * ignored and the document's default applies. `{{ executionTimeout }}` in
+   * a value becomes the hook's `timeout` in seconds. Only with `documentName`.
+   *
+   * @default - the document's defaults
+   */
+  readonly documentParameters?: { [name: string]: any };
+
+  /**
+   * The bucket of a script to run instead of `commands`, with `scriptKey`.
+   * The hook's document downloads the object with `aws:downloadContent` into
+   * the command's own directory on the instance and runs it with `shell`:
+   * with `sh` the file is executed (its shebang picks the interpreter) and
+   * its exit status is the command's result. With `configureInstanceRole`,
+   * the instance role gets `s3:GetObject` on that one object (and
+   * `kms:Decrypt` on the bucket's key, when it has one).
+   *
+   * @default - none: give `commands` or `documentName` instead
+   */
+  readonly scriptBucket?: s3.IBucket;
+
+  /**
+   * The key of the script's object in `scriptBucket`: one object (not a
+   * prefix ending in `/`), known at synth time. With
+   * `CommandShell.POWERSHELL`, it ends in `.ps1`.
+   *
+   * @default - none: only with `scriptBucket`
+   */
+  readonly scriptKey?: string;
 
   /**
    * The shell that runs `commands`. With `CommandShell.POWERSHELL`, each
@@ -318,9 +385,12 @@ export class LifecycleCommandHook extends Construct {
     super(scope, id);
 
     const isLaunch = props.transition === autoscaling.LifecycleTransition.INSTANCE_LAUNCHING;
-    validateCommands(props.commands);
     const shell = props.shell ?? CommandShell.SH;
-    if (shell === CommandShell.POWERSHELL) validatePowerShellCommands(props.commands, (command) => Token.isUnresolved(command));
+    const work = hookWork(props, shell === CommandShell.POWERSHELL);
+    if (work.kind === 'commands') {
+      validateCommands(work.commands);
+      if (shell === CommandShell.POWERSHELL) validatePowerShellCommands(work.commands, (command) => Token.isUnresolved(command));
+    }
     const stages = stagesEnvironmentValue(props.stages, props.transition);
     validateHookName(props.lifecycleHookName);
     validateOptionalText('workingDirectory', props.workingDirectory);
@@ -362,23 +432,7 @@ export class LifecycleCommandHook extends Construct {
     if (retain) configureRetention(this, appGroup, props.configureGroupRetention ?? false);
     if (!isLaunch) warnOfSpotInterruption(this, appGroup, timeoutSeconds);
 
-    // Every line counts: the agent takes the script's exit status as the
-    // command's result, and without `set -e` that is the last line's alone.
-    const script = shell === CommandShell.SH ? commandScript(props.commands) : undefined;
-    if (script?.foreignInterpreter !== undefined) {
-      Annotations.of(this).addWarningV2('cdk-lifecycle-command-hook:commandsNotShell',
-        `commands[0] is a shebang for ${script.foreignInterpreter}, not a POSIX shell: the commands run as one ${script.foreignInterpreter} program `
-        + `and its exit status alone decides the command's result; the construct cannot add "${EXIT_ON_ERROR}". `
-        + 'Make that program exit non-zero on any failure.');
-    }
-    const content = commandDocumentContent({
-      shell,
-      commands: props.commands,
-      timeoutSeconds,
-      isLaunch,
-      workingDirectory: props.workingDirectory,
-      notificationMetadata: props.notificationMetadata,
-    });
+    const content = this.documentContent(work, shell, timeoutSeconds, isLaunch, props.workingDirectory, props.notificationMetadata);
     validateDocumentSize(content);
     // Named with the runtime's prefix, which its rule on command statuses matches.
     const documentName = runtime._documentName(this);
@@ -459,7 +513,8 @@ export class LifecycleCommandHook extends Construct {
     const needs: IConstruct[] = [lifecycleRule, hookRole, parameter, document, ...runtime._dependables()];
     if (isLaunch) needs.push(...runtime._serveLaunchHook());
     if (props.configureInstanceRole ?? true) {
-      const instancePolicy = configureInstanceRole(this, group, this.outputLogGroup, props.configureInstanceRole !== undefined);
+      const script = work.kind === 's3Script' ? { bucket: work.bucket, key: work.key } : undefined;
+      const instancePolicy = configureInstanceRole(this, group, this.outputLogGroup, props.configureInstanceRole !== undefined, script);
       if (instancePolicy) needs.push(instancePolicy);
     }
 
@@ -488,6 +543,29 @@ export class LifecycleCommandHook extends Construct {
     }
   }
 
+  /** The content of the hook's document: the commands, a step that runs an existing document, or the S3 script's download and run. */
+  private documentContent(
+    work: HookWork, shell: CommandShell, timeoutSeconds: number, isLaunch: boolean, workingDirectory?: string, notificationMetadata?: string,
+  ) {
+    if (work.kind === 'document') {
+      const { documentPath, parameters } = work;
+      return existingDocumentContent({ documentPath, parameters, timeoutSeconds, isLaunch, notificationMetadata });
+    }
+    if (work.kind === 's3Script') {
+      const url = s3ObjectUrl(work.bucket, work.key);
+      return s3ScriptDocumentContent({ shell, url, fileName: work.fileName, timeoutSeconds, isLaunch, workingDirectory, notificationMetadata });
+    }
+    // Every line counts: the agent takes the script's exit status as the
+    // command's result, and without `set -e` that is the last line's alone.
+    const script = shell === CommandShell.SH ? commandScript(work.commands) : undefined;
+    if (script?.foreignInterpreter !== undefined) {
+      Annotations.of(this).addWarningV2('cdk-lifecycle-command-hook:commandsNotShell',
+        `commands[0] is a shebang for ${script.foreignInterpreter}, not a POSIX shell: the commands run as one ${script.foreignInterpreter} program `
+        + `and its exit status alone decides the command's result; the construct cannot add "${EXIT_ON_ERROR}". `
+        + 'Make that program exit non-zero on any failure.');
+    }
+    return commandDocumentContent({ shell, commands: work.commands, timeoutSeconds, isLaunch, workingDirectory, notificationMetadata });
+  }
 
   /**
    * Return the given named metric of this hook.
@@ -659,4 +737,14 @@ function addHookSpecification(group: autoscaling.AutoScalingGroup, spec: autosca
     specs = list;
   }
   specs.push(spec);
+}
+
+/**
+ * The object's path-style HTTPS URL in the bucket's region, as the agent's
+ * `aws:downloadContent` parses it (agent/s3util/s3uri.go): each segment of
+ * the key percent-encoded, so that `+`, spaces and `%` reach S3 as written.
+ */
+function s3ObjectUrl(bucket: s3.IBucket, key: string): string {
+  const path = key.split('/').map((segment) => encodeURIComponent(segment)).join('/');
+  return `https://s3.${bucket.env.region}.${Aws.URL_SUFFIX}/${bucket.bucketName}/${path}`;
 }

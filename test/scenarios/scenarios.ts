@@ -31,6 +31,7 @@ import {
 } from './checks';
 import { CONTEXT_SCENARIOS } from './context-scenarios';
 import { DEPLOY_SCENARIOS } from './deploy-scenarios';
+import { DOCUMENT_SCENARIOS } from './document-scenarios';
 import { pollingHandler } from './polling-handler';
 import { RETENTION_SCENARIOS } from './retention-scenarios';
 
@@ -1639,4 +1640,5 @@ export const SCENARIOS: readonly Scenario[] = [
   ...DEPLOY_SCENARIOS,
   ...RETENTION_SCENARIOS,
   ...CONTEXT_SCENARIOS,
+  ...DOCUMENT_SCENARIOS,
 ];

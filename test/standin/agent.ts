@@ -140,6 +140,8 @@ export interface ScriptResult {
   readonly ran: readonly string[];
   readonly stdout: string;
   readonly stderr: string;
+  /** A status that is no script's exit status (a step that failed before any script ran, documents.ts). */
+  readonly status?: ScriptStatus;
 }
 
 export interface AgentListener {
@@ -224,25 +226,38 @@ export class Agents {
     return pickup === 'never' ? undefined : this.rng.draw(pickup);
   }
 
-  /** Runs the step's lines on the instance, for the n-th command sent to it, with the parameters' variables. */
+  /**
+   * Runs the step's lines on the instance, for the n-th command sent to it,
+   * with the parameters' variables. `downloads`: files an earlier
+   * `aws:downloadContent` step of the command saved (name → text), in the
+   * command's downloads directory, where the step starts (see documents.ts).
+   */
   run(
     instance: Instance,
     runCommand: readonly string[],
     run: number,
     action: StepAction = 'aws:runShellScript',
     environment: Readonly<Record<string, string>> = {},
+    downloads: Readonly<Record<string, string>> = {},
   ): ScriptResult {
     const platform = platformOf(action);
     const script = this.scriptFile(runCommand, platform);
     const profile = this.profile(instance.index, run);
-    const key = `${script}\n${profile}\n${instance.id}\n${JSON.stringify(environment)}`;
-    // The script sees only the stubs and its environment, so equal inputs give equal runs.
+    const key = `${script}\n${profile}\n${instance.id}\n${JSON.stringify(environment)}\n${JSON.stringify(downloads)}`;
+    // The script sees only the stubs, its environment and its downloads, so equal inputs give equal runs.
     const cached = this.results.get(key);
     if (cached) return cached;
     const bin = this.binDir(profile);
     const marks = fs.mkdtempSync(path.join(this.rootDir(), 'run-'));
     const trace = path.join(marks, 'trace');
     const hung = path.join(marks, 'hung');
+    // The downloads directory: the agent saves each file with mode 0700 (downloadcontent.go, SetFilePermissions).
+    const cwd = path.join(marks, 'downloads');
+    fs.mkdirSync(cwd);
+    for (const [name, text] of Object.entries(downloads)) {
+      if (name.includes('/') || name === '.' || name === '..') throw new Error(`the stand-in saves downloads under a plain file name, not ${name}`);
+      fs.writeFileSync(path.join(cwd, name), text, { mode: 0o700 });
+    }
     const env = {
       PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
       HOME: marks,
@@ -259,7 +274,7 @@ export class Agents {
         // Only the stubs are programs on the modelled instance: nothing of this machine's PATH.
         const file = path.join(bin, program);
         if (!fs.existsSync(file)) return { missing: true, hung: false, exitCode: 0, stdout: '' };
-        const r = spawnSync(file, args, { cwd: marks, encoding: 'utf8', timeout: 30_000, env });
+        const r = spawnSync(file, args, { cwd, encoding: 'utf8', timeout: 30_000, env });
         if (r.error) throw new Error(`running the stub program ${program} failed: ${r.error.message}`);
         return { missing: false, hung: fs.existsSync(hung), exitCode: r.status ?? -1, stdout: r.stdout };
       });
@@ -267,7 +282,7 @@ export class Agents {
       this.results.set(key, result);
       return result;
     }
-    const r = spawnSync('/bin/sh', ['-c', script], { cwd: marks, encoding: 'utf8', timeout: 30_000, env });
+    const r = spawnSync('/bin/sh', ['-c', script], { cwd, encoding: 'utf8', timeout: 30_000, env });
     if (r.error) throw new Error(`running the document's script failed: ${r.error.message}`);
     const signal = r.signal ? os.constants.signals[r.signal] : undefined;
     const result: ScriptResult = {

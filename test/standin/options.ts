@@ -6,6 +6,7 @@
  * Instances are named by their index in the scenario (0 … instances-1); times
  * are virtual milliseconds from the start of the scenario.
  */
+import type { AccountDocument } from './documents';
 import type { Range } from './rng';
 import type { StepFunctionsOptions } from './stepfunctions';
 
@@ -76,6 +77,14 @@ export interface HookOptions {
   readonly retainOnFailure?: boolean;
   /** The construct's `notificationMetadata`: in the hook's lifecycle events, and the commands' `SSM_NotificationMetadata`. */
   readonly notificationMetadata?: string;
+  /**
+   * The construct's `documentName`, `documentVersion` and `documentParameters`
+   * instead of `commands`: an existing Command document of the scenario's
+   * `documents`, or AWS-RunRemoteScript.
+   */
+  readonly document?: { readonly name: string; readonly version?: string; readonly parameters?: Readonly<Record<string, string | string[]>> };
+  /** The construct's `scriptBucket` (by name) and `scriptKey` instead of `commands`: an object of the scenario's `s3Objects`. */
+  readonly script?: { readonly bucket: string; readonly key: string };
 }
 
 /**
@@ -441,6 +450,14 @@ export interface ScenarioOptions {
   readonly spreadMs?: number;
   readonly agent?: AgentOptions;
   readonly command?: CommandOptions;
+  /**
+   * Command documents of the account besides the hooks', by name: each
+   * version's content (parameters and steps). AWS-RunRemoteScript is always
+   * there (documents.ts). @default none
+   */
+  readonly documents?: Readonly<Record<string, AccountDocument>>;
+  /** S3 objects by `bucket/key`: their text, for a hook's `script` or AWS-RunRemoteScript. @default none */
+  readonly s3Objects?: Readonly<Record<string, string>>;
   /** What the programs the commands call do, by program name (see `ProgramBehaviour`). */
   readonly programs?: Readonly<Record<string, ProgramBehaviour | readonly ProgramBehaviour[]>>;
   readonly overrides?: readonly InstanceOverride[];

@@ -28,6 +28,8 @@ import type { Agents } from './agent';
 import { DEFAULT_AGENT_VERSION, DocumentParameter, prepareStep, StepAction, statusOfExit } from './agent';
 import type { VirtualClock } from './clock';
 import { RealDate } from './clock';
+import type { AccountDocument, DocumentContent } from './documents';
+import { runDocumentSteps } from './documents';
 import type { Emit, Instance } from './model';
 import { ApiError, INSTANCE_ID, asArray, date, envelope, iso, paginate } from './model';
 import type { Rng } from './rng';
@@ -47,6 +49,20 @@ export interface CommandDocument {
   /** The step's `timeoutSeconds` as written, `{{ parameter }}` included. */
   readonly timeoutSeconds?: unknown;
   readonly parameters: Readonly<Record<string, DocumentParameter>>;
+  /**
+   * A document of other steps than one shell step (it runs an existing
+   * document, or downloads a script before its shell step): the agent runs
+   * its steps (documents.ts). `runCommand` and `action` are then its shell
+   * step's, if it has one.
+   */
+  readonly content?: DocumentContent;
+}
+
+/** What the account holds besides the hooks' documents: other Command documents, and S3 objects. */
+export interface AccountContent {
+  readonly documents: Readonly<Record<string, AccountDocument>>;
+  /** By `bucket/key`: the object's text. */
+  readonly s3Objects: Readonly<Record<string, string>>;
 }
 
 export interface Invocation {
@@ -125,6 +141,7 @@ export class RunCommand {
     private readonly byId: ReadonlyMap<string, Instance>,
     private readonly agents: Agents,
     private readonly emit: Emit,
+    private readonly accountContent: AccountContent = { documents: {}, s3Objects: {} },
   ) {
     for (const d of documents) this.documents.set(d.name, d);
   }
@@ -240,8 +257,14 @@ export class RunCommand {
     inv.startedAt = this.clock.now;
     this.transition(inv, 'InProgress');
     const version = instance.agentOptions.version ?? DEFAULT_AGENT_VERSION;
-    const step = prepareStep(version, command.document.runCommand, command.document.parameters, command.parameters);
-    const result = this.agents.run(instance, step.runCommand, run, command.document.action, step.environment);
+    const content = command.document.content;
+    let result;
+    if (content) {
+      result = runDocumentSteps({ agents: this.agents, ...this.accountContent }, instance, run, content, command.parameters, version);
+    } else {
+      const step = prepareStep(version, command.document.runCommand, command.document.parameters, command.parameters);
+      result = this.agents.run(instance, step.runCommand, run, command.document.action, step.environment);
+    }
     inv.ran = result.ran;
     inv.stdout = result.stdout.slice(0, MAX_STDOUT);
     inv.stderr = result.stderr.slice(0, MAX_STDERR);
@@ -252,7 +275,7 @@ export class RunCommand {
       inv.finishTimer = this.clock.schedule(executionMs, () => this.finish(inv, 'TimedOut', 'ExecutionTimedOut', 137));
       return;
     }
-    const status = statusOfExit(result.exitCode, result.platform);
+    const status = result.status ?? statusOfExit(result.exitCode, result.platform);
     inv.finishTimer = this.clock.schedule(duration, () => this.finish(inv, status, status === 'TimedOut' ? 'ExecutionTimedOut' : status, result.exitCode));
   }
 

@@ -11,6 +11,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { VirtualClock } from './clock';
 import { Deployment, StackEvent, synthesizeDeployment } from './cloudformation';
+import { AWS_RUN_REMOTE_SCRIPT } from './documents';
 import { DynamoDbHost, StoreCall } from './dynamodb';
 import { EventBus, EventRecord } from './eventbridge';
 import { DeadLetter, InvocationRecord, LambdaService } from './lambda';
@@ -238,6 +239,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     command: options.command ?? {},
     programs: options.programs ?? {},
     overrides: options.overrides ?? [],
+    accountContent: { documents: { 'AWS-RunRemoteScript': AWS_RUN_REMOTE_SCRIPT, ...options.documents }, s3Objects: options.s3Objects ?? {} },
   }, (event, meta) => bus!.put(event, meta));
   const handlerFactory = options.handler ?? bundledHandler();
   const lambda = new LambdaService(clock, rng, {

@@ -6,9 +6,10 @@
  * function), parameter and role. References to resources become the names the
  * stand-in uses, as CloudFormation would resolve them to physical names.
  */
-import { App, CfnElement, Duration, Stack, aws_autoscaling as autoscaling } from 'aws-cdk-lib';
+import { App, CfnElement, Duration, Stack, aws_autoscaling as autoscaling, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_PROGRAM, StepAction } from './agent';
+import type { DocumentContent } from './documents';
 import type { TableDefinition } from './dynamodb';
 import type { HookOptions, LifecycleResult, Transition } from './options';
 import type { CommandDocument } from './runcommand';
@@ -107,7 +108,7 @@ export function hookProps(hook: HookOptions, group: autoscaling.IAutoScalingGrou
     transition: hook.transition === 'launch'
       ? autoscaling.LifecycleTransition.INSTANCE_LAUNCHING
       : autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
-    commands: [...(hook.commands ?? [DEFAULT_PROGRAM])],
+    ...workProps(hook, group),
     timeout: Duration.seconds(hook.timeoutSeconds),
     defaultResult: hook.defaultResult && autoscaling.DefaultResult[hook.defaultResult],
     lifecycleHookName: name,
@@ -117,6 +118,20 @@ export function hookProps(hook: HookOptions, group: autoscaling.IAutoScalingGrou
     retainOnFailure: hook.retainOnFailure,
     notificationMetadata: hook.notificationMetadata,
   };
+}
+
+/** What the hook runs: its commands, an existing document, or a script in S3 (a bucket imported by name). */
+function workProps(hook: HookOptions, group: autoscaling.IAutoScalingGroup) {
+  if (hook.document) {
+    return { documentName: hook.document.name, documentVersion: hook.document.version, documentParameters: hook.document.parameters };
+  }
+  if (hook.script) {
+    const stack = Stack.of(group);
+    const id = `ScriptBucket-${hook.script.bucket}`;
+    const bucket = stack.node.tryFindChild(id) as s3.IBucket | undefined ?? s3.Bucket.fromBucketName(stack, id, hook.script.bucket);
+    return { scriptBucket: bucket, scriptKey: hook.script.key };
+  }
+  return { commands: [...(hook.commands ?? [DEFAULT_PROGRAM])] };
 }
 
 /**
@@ -218,17 +233,19 @@ export function readRuntime(
     const rule = resources[ruleId];
     const roleId = logicalId(construct, 'Role/Resource/Resource');
     const hookSpec = hookResource.Properties!;
-    const content = doc.Properties!.Content as {
+    const content = resolve(doc.Properties!.Content) as {
       schemaVersion: string;
       parameters?: Record<string, { default?: string; allowedPattern?: string; interpolationType?: string }>;
-      mainSteps: Array<{ action: string; name: string; inputs: { runCommand: unknown; timeoutSeconds?: unknown } }>;
+      mainSteps: Array<{ action: string; name: string; inputs: { runCommand?: unknown; timeoutSeconds?: unknown } }>;
     };
     const actions: readonly StepAction[] = ['aws:runShellScript', 'aws:runPowerShellScript'];
-    if (content.schemaVersion !== '2.2' || content.mainSteps.length !== 1 || !actions.includes(content.mainSteps[0].action as StepAction)) {
-      throw new Error('the stand-in runs one aws:runShellScript or aws:runPowerShellScript step of a schema 2.2 Command document');
-    }
-    const step = content.mainSteps[0];
-    const runCommand = step.inputs.runCommand;
+    if (content.schemaVersion !== '2.2') throw new Error('the stand-in runs schema 2.2 Command documents');
+    const shellSteps = content.mainSteps.filter((s) => actions.includes(s.action as StepAction));
+    // One shell step alone: the agent model runs its lines; other steps (aws:runDocument, aws:downloadContent): documents.ts runs them all.
+    const plain = content.mainSteps.length === 1 && shellSteps.length === 1;
+    if (shellSteps.length > 1) throw new Error('the stand-in runs at most one shell step of a hook\'s document');
+    const step = shellSteps[0] ?? content.mainSteps[0];
+    const runCommand = step.inputs.runCommand ?? [];
     if (!Array.isArray(runCommand) || runCommand.some((l) => typeof l !== 'string')) throw new Error('the document\'s runCommand is not a list of strings');
     return {
       transition: hook.transition,
@@ -239,10 +256,12 @@ export function readRuntime(
       document: {
         version: '1',
         stepName: step.name,
-        action: step.action as StepAction,
+        action: (shellSteps[0]?.action ?? 'aws:runShellScript') as StepAction,
         runCommand: runCommand as string[],
-        timeoutSeconds: step.inputs.timeoutSeconds,
+        // Without a shell step, SSM's expiry still follows the document's executionTimeout parameter (an assumption, FIDELITY.md).
+        timeoutSeconds: shellSteps[0] ? step.inputs.timeoutSeconds : '{{ executionTimeout }}',
         parameters: content.parameters ?? {},
+        ...(plain ? {} : { content: content as DocumentContent }),
       },
       rule: ruleOf(rule, ruleId),
       parameter: { name: String(parameter.Properties!.Name), value: String(resolve(parameter.Properties!.Value)) },

@@ -13,7 +13,7 @@ import { asArray } from './model';
 import type { AgentOptions, CommandOptions, Happening, InstanceOverride, LifecycleResult, ProgramBehaviour, WorldControl } from './options';
 import { ParameterStore } from './parameterstore';
 import type { Rng } from './rng';
-import { CommandDocument, RunCommand } from './runcommand';
+import { AccountContent, CommandDocument, RunCommand } from './runcommand';
 import type { StepFunctions } from './stepfunctions';
 import { Sts } from './sts';
 
@@ -28,6 +28,8 @@ export interface WorldConfig extends AutoScalingConfig {
   readonly command: CommandOptions;
   readonly programs: Readonly<Record<string, ProgramBehaviour | readonly ProgramBehaviour[]>>;
   readonly overrides: readonly InstanceOverride[];
+  /** Command documents of the account besides the hooks' (AWS-RunRemoteScript among them), and S3 objects. */
+  readonly accountContent?: AccountContent;
 }
 
 export class World {
@@ -55,7 +57,7 @@ export class World {
       online: (instance) => this.runCommand.agentOnline(instance),
     });
     this.runCommand = new RunCommand(
-      clock, rng, config.account, config.region, config.documents, config.visibilityLagMs, this.byId, this.agents, emit,
+      clock, rng, config.account, config.region, config.documents, config.visibilityLagMs, this.byId, this.agents, emit, config.accountContent,
     );
     this.autoscaling.connect({
       started: (instance) => {
