@@ -30,6 +30,7 @@ import {
   storeCallsOf,
 } from './checks';
 import { DEPLOY_SCENARIOS } from './deploy-scenarios';
+import { GROUP_SCENARIOS } from './group-scenarios';
 import { pollingHandler } from './polling-handler';
 
 export interface Scenario {
@@ -39,10 +40,15 @@ export interface Scenario {
    * `--seed` is given. @default the scenario's own seed (1)
    */
   readonly seeds?: readonly number[];
+  /**
+   * The same run without the scenario's trouble, run first with the same seed;
+   * its result comes to `check` and `report` as `baseline`. @default none
+   */
+  readonly baseline?: ScenarioOptions;
   /** Throws when the handler did not behave as it must. */
-  readonly check: (r: ScenarioResult) => void;
+  readonly check: (r: ScenarioResult, baseline?: ScenarioResult) => void;
   /** Figures printed under the scenario's line. */
-  readonly report?: (r: ScenarioResult) => string;
+  readonly report?: (r: ScenarioResult, baseline?: ScenarioResult) => string;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -1635,4 +1641,5 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   // Deploys, updates and deletions of the stack through the stand-in's model of CloudFormation.
   ...DEPLOY_SCENARIOS,
+  ...GROUP_SCENARIOS,
 ];
