@@ -308,6 +308,13 @@ export class LifecycleCommandHook extends Construct {
       ? `${runtime.namePrefix}-${Names.uniqueResourceName(this, { maxLength: 240, separator: '-' })}`
       : Names.uniqueResourceName(this, { maxLength: 255, separator: '-' }));
     this.lifecycleHookName = hookName;
+    if (ownGroup && props.lifecycleHookName !== undefined) {
+      Annotations.of(this).addWarningV2('cdk-lifecycle-command-hook:hookNameOnOwnGroup',
+        `lifecycleHookName "${hookName}" names a hook in the group's own list (LifecycleHookSpecificationList). If this stack was deployed `
+        + 'with an earlier version of this construct, whose separate lifecycle hook had this name, the update\'s cleanup deletes that hook '
+        + 'by name and with it the one the group now relies on: later instances run no commands. Give a new name in that deploy, or none '
+        + '(the default cannot collide); acknowledge this warning otherwise. See docs/how-it-works.md, "Where the hook sits in the stack".');
+    }
 
     // Every line counts: the agent takes the script's exit status as the
     // command's result, and without `set -e` that is the last line's alone.
