@@ -61,6 +61,7 @@ const VARIABLES = Object.keys(EXPECTED);
 function instance(version: string): Instance {
   return {
     index: 0,
+    group: 'web-fleet',
     id: ACTION.instanceId,
     state: 'Terminating:Wait',
     ec2Running: true,

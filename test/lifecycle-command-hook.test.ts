@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { App, CfnParameter, Duration, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
+import { Annotations as CoreAnnotations, App, CfnParameter, Duration, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import { LifecycleCommandHook, LifecycleCommandHookProps, LifecycleCommandRuntime } from '../src';
@@ -528,6 +528,29 @@ describe('terminate hook on an imported group', () => {
     Annotations.fromStack(stack).hasWarning('/Stack/Drain', Match.stringLikeRegexp(
       'configureInstanceRole: the group is imported.*AmazonSSMManagedInstanceCore.*the group\'s owner must grant them',
     ));
+  });
+
+  test('an explicit lifecycleHookName on a group of the stack warns of the upgrade that would delete it; the default name and an imported group do not', () => {
+    const { stack } = hookTemplate({ group: 'owned', lifecycleHookName: 'drain' });
+    Annotations.fromStack(stack).hasWarning('/Stack/Drain', Match.stringLikeRegexp(
+      'lifecycleHookName "drain" names a hook in the group\'s own list.*cleanup deletes that hook by name.*Give a new name in that deploy, or none',
+    ));
+    Annotations.fromStack(hookTemplate({ group: 'owned' }).stack).hasNoWarning('/Stack/Drain', Match.stringLikeRegexp('lifecycleHookName'));
+    Annotations.fromStack(hookTemplate({ group: 'imported', lifecycleHookName: 'drain', configureInstanceRole: false }).stack)
+      .hasNoWarning('*', Match.anyValue());
+  });
+
+  test('the warning of an explicit lifecycleHookName can be acknowledged', () => {
+    const stack = newStack();
+    const hook = new LifecycleCommandHook(stack, 'Drain', {
+      autoScalingGroup: ownedGroup(stack),
+      transition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      commands: ['systemctl stop application'],
+      timeout: Duration.minutes(5),
+      lifecycleHookName: 'drain',
+    });
+    CoreAnnotations.of(hook).acknowledgeWarning('cdk-lifecycle-command-hook:hookNameOnOwnGroup', 'renamed in the upgrade');
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Drain', Match.stringLikeRegexp('lifecycleHookName'));
   });
 
   test('configureInstanceRole: true on an imported group fails at synth time', () => {

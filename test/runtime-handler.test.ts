@@ -281,6 +281,24 @@ describe('a group of the same app, known by the hook\'s tag', () => {
     expect(autoScaling).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 1);
   });
 
+  test('a group created after the tag\'s groups were kept (CloudFormation replacing the group) is seen at its first event', async () => {
+    const s = taggedSettings(136);
+    const tag = { Key: s.groupTag!.key, Value: s.groupTag!.value };
+    autoScaling.on(DescribeAutoScalingGroupsCommand)
+      .resolvesOnce({ AutoScalingGroups: [{ AutoScalingGroupName: 'old-group', Tags: [tag] } as any] })
+      .resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'old-group', Tags: [tag] } as any, { AutoScalingGroupName: 'new-group', Tags: [tag] } as any] });
+    const eventOf = (group: string) => ({ 'detail-type': 'EC2 Instance-launch Lifecycle Action', 'detail': { AutoScalingGroupName: group } });
+    expect(await routeEvent({ hook: { ...s, groupName: 'old-group' }, event: eventOf('old-group') }, RUNTIME)).toMatchObject({ kind: 'hook' });
+    // The kept list lacks the new group: read again, once, rather than drop the launch to the next pass.
+    expect(await routeEvent({ hook: { ...s, groupName: 'new-group' }, event: eventOf('new-group') }, RUNTIME))
+      .toMatchObject({ kind: 'hook', config: { groupName: 'new-group' } });
+    expect(autoScaling).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 2);
+    // Kept again: both groups' next events make no call.
+    await routeEvent({ hook: { ...s, groupName: 'new-group' }, event: eventOf('new-group') }, RUNTIME);
+    await routeEvent({ hook: { ...s, groupName: 'old-group' }, event: eventOf('old-group') }, RUNTIME);
+    expect(autoScaling).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 2);
+  });
+
   test('a rule\'s wrapper naming a group that does not carry the hook\'s tag (another group\'s hook of the same name) is ignored', async () => {
     const s = taggedSettings(134);
     autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({

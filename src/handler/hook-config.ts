@@ -183,13 +183,23 @@ const groupsByTag = new Map<string, { readonly names: readonly string[]; readonl
  * replaces the group (the old one drains while the new one launches). Kept for
  * a few minutes per environment.
  */
-export async function groupsOfTag(tag: GroupTag): Promise<readonly string[]> {
+export async function groupsOfTag(tag: GroupTag, fresh = false): Promise<readonly string[]> {
   const key = `${tag.key}=${tag.value}`;
   const kept = groupsByTag.get(key);
-  if (kept && Date.now() - kept.readAt < SETTINGS_TTL_MS) return kept.names;
+  if (!fresh && kept && Date.now() - kept.readAt < SETTINGS_TTL_MS) return kept.names;
   const names = (await groupsWithTags([tag])).get(key) ?? [];
   groupsByTag.set(key, { names, readAt: Date.now() });
   return names;
+}
+
+/**
+ * Whether the group carries the hook's tag: by the groups kept, and once more
+ * from Auto Scaling when they lack it, for a group created since they were
+ * read (CloudFormation's replacement of the group launches its first
+ * instances within minutes of the old group's last events).
+ */
+export async function carriesTag(tag: GroupTag, groupName: string): Promise<boolean> {
+  return (await groupsOfTag(tag)).includes(groupName) || (await groupsOfTag(tag, true)).includes(groupName);
 }
 
 /**

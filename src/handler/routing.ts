@@ -14,7 +14,7 @@ import {
   RuntimeSettings,
   settingsOfDocument,
   withGroupName,
-  groupsOfTag,
+  carriesTag,
 } from './hook-config';
 
 /** Where an event goes. */
@@ -37,7 +37,7 @@ export async function routeEvent(event: unknown, runtime: RuntimeSettings): Prom
     // The hook's rule puts the group's name from the event into the settings of a group of the same app.
     if (settings.groupName === undefined) return ignored('hook settings in a rule\'s wrapper name no group');
     // Its rule matches the hook's name alone: an event of another group whose hook has the same name is not this hook's.
-    if (settings.groupTag && !(await groupsOfTag(settings.groupTag)).includes(settings.groupName)) {
+    if (settings.groupTag && !(await carriesTag(settings.groupTag, settings.groupName))) {
       return ignored('lifecycle event of a group that does not carry the hook\'s tag');
     }
     return { kind: 'hook', config: hookConfig({ ...settings, groupName: settings.groupName }, runtime), event: event[EVENT_KEY] };

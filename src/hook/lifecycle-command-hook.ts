@@ -431,6 +431,13 @@ export class LifecycleCommandHook extends Construct {
     const appGroup = group instanceof autoscaling.AutoScalingGroup ? group : undefined;
     if (retain) configureRetention(this, appGroup, props.configureGroupRetention ?? false);
     if (!isLaunch) warnOfSpotInterruption(this, appGroup, timeoutSeconds);
+    if (ownGroup && props.lifecycleHookName !== undefined) {
+      Annotations.of(this).addWarningV2('cdk-lifecycle-command-hook:hookNameOnOwnGroup',
+        `lifecycleHookName "${hookName}" names a hook in the group's own list (LifecycleHookSpecificationList). If this stack was deployed `
+        + 'with an earlier version of this construct, whose separate lifecycle hook had this name, the update\'s cleanup deletes that hook '
+        + 'by name and with it the one the group now relies on: later instances run no commands. Give a new name in that deploy, or none '
+        + '(the default cannot collide); acknowledge this warning otherwise. See docs/how-it-works.md, "Where the hook sits in the stack".');
+    }
 
     const content = this.documentContent(work, shell, timeoutSeconds, isLaunch, props.workingDirectory, props.notificationMetadata);
     validateDocumentSize(content);

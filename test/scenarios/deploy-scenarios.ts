@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ScenarioResult } from '../standin';
+import { assertOneCommandPerAction } from './checks';
 import type { Scenario } from './scenarios';
 
 const LAUNCH = { transition: 'launch', timeoutSeconds: 300 } as const;
@@ -295,6 +296,77 @@ export const DEPLOY_SCENARIOS: readonly Scenario[] = [
       // of that resource then deleted it: later launches wait on no hook and run no commands.
       for (const i of r.instances.slice(5)) assert.deepEqual([i.state, i.completions.length, i.commands], ['InService', 0, 0], `instance ${i.index}`);
       assert.equal(r.summary.commandsSent, 0);
+    },
+  },
+  {
+    options: {
+      name: 'deploy: a replacing update of the group (new machine image): the old group\'s instances run the terminate hook, the new group\'s the launch hook',
+      hook: TERMINATE,
+      hooks: [LAUNCH],
+      instances: 0,
+      deploy: {
+        group: { capacity: 10, updatePolicy: 'replacing' },
+        steps: [
+          { kind: 'deploy', atMs: 0 },
+          // Soon after the first deploy, while the function's environments remember which groups carry the tag.
+          { kind: 'deploy', atMs: 4 * MINUTES, imageId: 'ami-0standin0000001' },
+        ],
+      },
+    },
+    report: (r) => {
+      const s = stackOf(r);
+      const [terminateHook, launchHook] = s.hookNames;
+      const old = r.instances.filter((i) => i.group === s.groupName);
+      const replacement = r.instances.filter((i) => i.group !== s.groupName);
+      const oldGone = one(when(r, 'DELETE_COMPLETE', 'AWS::AutoScaling::AutoScalingGroup'), 'old group deleted');
+      // From each launch's lifecycle event to its completion.
+      const launchWaits = replacement.map((i) => {
+        const c = i.completions.find((x) => x.hook === launchHook);
+        const event = r.events.find((e) => e.kind === 'lifecycle' && e.instance === i.index);
+        return c && event ? (c.atMs - event.atMs) / 1000 : NaN;
+      });
+      const ignored = r.logs.filter((l) => l.text.includes('does not carry the hook')).length;
+      const refused = r.calls.filter((c) => c.operation === 'CompleteLifecycleAction' && c.error).length;
+      const terminateDone = old.map((i) => i.completions.find((c) => c.hook === terminateHook)?.atMs ?? NaN);
+      return `stack ${s.outcomes.map((o) => `${o.status} at ${fmt(o.atMs)}`).join(', ')}; new group's ${replacement.length} launches: `
+        + `${replacement.filter((i) => i.commands === 1 && i.state === 'InService').length} ran their command, event to completion at most ${Math.max(...launchWaits).toFixed(0)} s `
+        + `(${ignored} events ignored, ${refused} completions refused); `
+        + `old group's ${old.length} terminations: ${old.filter((i) => i.completions.some((c) => c.hook === terminateHook && c.by === 'api')).length} completed by the handler, the last at ${fmt(Math.max(...terminateDone))}; `
+        + `old group deleted at ${fmt(oldGone)}`;
+    },
+    check: (r) => {
+      const s = stackOf(r);
+      const [terminateHook, launchHook] = s.hookNames;
+      const [terminateDocument, launchDocument] = s.documentNames;
+      assert.deepEqual(s.outcomes.map((o) => o.status), ['CREATE_COMPLETE', 'UPDATE_COMPLETE']);
+      // CloudFormation created a second group (both carry the hook's tag) and deleted the first in the cleanup phase.
+      const groups = [...new Set(r.instances.map((i) => i.group))];
+      assert.equal(groups.length, 2, 'a new group replaced the first');
+      assert.equal(groups[0], s.groupName);
+      const replaced = one(when(r, 'UPDATE_COMPLETE', 'AWS::AutoScaling::AutoScalingGroup'), 'group replaced');
+      const oldGone = one(when(r, 'DELETE_COMPLETE', 'AWS::AutoScaling::AutoScalingGroup'), 'old group deleted');
+      assert.ok(oldGone > replaced);
+      const old = r.instances.filter((i) => i.group === groups[0]);
+      const replacement = r.instances.filter((i) => i.group === groups[1]);
+      assert.deepEqual([old.length, replacement.length], [10, 10]);
+      // The old group's instances: launched through the launch hook at the first deploy, terminated through the terminate
+      // hook as the cleanup deleted their group, each action completed by the handler after its command.
+      for (const i of old) {
+        assert.equal(i.state, 'Terminated', `old instance ${i.index}`);
+        assert.deepEqual(i.completions.map((c) => `${c.hook} ${c.result} by ${c.by}`),
+          [`${launchHook} CONTINUE by api`, `${terminateHook} CONTINUE by api`], `old instance ${i.index}`);
+        assert.deepEqual(r.commands.filter((c) => c.instance === i.index).map((c) => `${c.document} ${c.status}`),
+          [`${launchDocument} Success`, `${terminateDocument} Success`], `old instance ${i.index}'s commands`);
+      }
+      // The new group's instances: each ran the launch hook's command and went into service.
+      for (const i of replacement) {
+        assert.equal(i.state, 'InService', `new instance ${i.index}`);
+        assert.deepEqual(i.completions.map((c) => `${c.hook} ${c.result} by ${c.by}`), [`${launchHook} CONTINUE by api`], `new instance ${i.index}`);
+        assert.deepEqual(r.commands.filter((c) => c.instance === i.index).map((c) => `${c.document} ${c.status}`), [`${launchDocument} Success`]);
+      }
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      assert.equal(r.summary.stuck, 0);
     },
   },
 ];

@@ -64,15 +64,19 @@ async function main(): Promise<number> {
     let summary: ScenarioSummary | undefined;
     let figures: string | undefined;
     try {
-      const result = await runScenario(c.seed === undefined ? scenario.options : { ...scenario.options, seed: c.seed });
+      const withSeed = (options: typeof scenario.options) => (c.seed === undefined ? options : { ...options, seed: c.seed });
+      // A scenario measured against a run without its trouble runs that first, with the same seed.
+      const baseline = scenario.baseline && await runScenario(withSeed(scenario.baseline));
+      const result = await runScenario(withSeed(scenario.options));
       summary = result.summary;
       try {
-        figures = scenario.report?.(result);
+        figures = scenario.report?.(result, baseline);
       } catch (error) {
         figures = `(no figures: ${error instanceof Error ? error.message : String(error)})`;
       }
+      if (baseline) assertRanClean(baseline);
       assertRanClean(result);
-      scenario.check(result);
+      scenario.check(result, baseline);
     } catch (error) {
       failure = error;
     }

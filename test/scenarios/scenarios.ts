@@ -32,6 +32,7 @@ import {
 import { CONTEXT_SCENARIOS } from './context-scenarios';
 import { DEPLOY_SCENARIOS } from './deploy-scenarios';
 import { DOCUMENT_SCENARIOS } from './document-scenarios';
+import { GROUP_SCENARIOS } from './group-scenarios';
 import { pollingHandler } from './polling-handler';
 import { RETENTION_SCENARIOS } from './retention-scenarios';
 
@@ -42,10 +43,15 @@ export interface Scenario {
    * `--seed` is given. @default the scenario's own seed (1)
    */
   readonly seeds?: readonly number[];
+  /**
+   * The same run without the scenario's trouble, run first with the same seed;
+   * its result comes to `check` and `report` as `baseline`. @default none
+   */
+  readonly baseline?: ScenarioOptions;
   /** Throws when the handler did not behave as it must. */
-  readonly check: (r: ScenarioResult) => void;
+  readonly check: (r: ScenarioResult, baseline?: ScenarioResult) => void;
   /** Figures printed under the scenario's line. */
-  readonly report?: (r: ScenarioResult) => string;
+  readonly report?: (r: ScenarioResult, baseline?: ScenarioResult) => string;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -1641,4 +1647,5 @@ export const SCENARIOS: readonly Scenario[] = [
   ...RETENTION_SCENARIOS,
   ...CONTEXT_SCENARIOS,
   ...DOCUMENT_SCENARIOS,
+  ...GROUP_SCENARIOS,
 ];

@@ -1,8 +1,9 @@
 /**
- * EC2 Auto Scaling as the hooks see it: one group with its lifecycle hooks,
- * its instances' lifecycle states, lifecycle actions with their heartbeat and
- * global timeouts, the lifecycle events, a warm pool, and the three operations
- * the handler calls.
+ * EC2 Auto Scaling as the hooks see it: groups, keyed by name, each with its
+ * lifecycle hooks, its instances' lifecycle states, lifecycle actions with
+ * their heartbeat and global timeouts, the lifecycle events and a warm pool;
+ * and the operations the handler calls, each served by the group it names or
+ * across the groups (`AutoScaling`, at the end).
  *
  * Sources:
  * - Amazon EC2 Auto Scaling User Guide, "Amazon EC2 Auto Scaling lifecycle
@@ -34,6 +35,10 @@
  *   called on instances in a warm pool"). What a release does to the terminate
  *   hooks (a new action with a new token) and the refused decrement are from a
  *   public report of live captures, not AWS's documentation (FIDELITY.md).
+ * - for several groups: API Reference, DescribeAutoScalingGroups (up to 50
+ *   names by default, more with `MaxRecords`; `MaxRecords` 50 by default, at
+ *   most 100; `NextToken`), DescribeAutoScalingInstances (the instances of any
+ *   group, at most 50 ids and 50 a page).
  */
 import type { VirtualClock } from './clock';
 import type { Completion, Emit, Instance, LifecycleAction, LifecycleState } from './model';
@@ -51,9 +56,8 @@ export interface HookSpec {
   readonly notificationMetadata?: string;
 }
 
-export interface AutoScalingConfig {
-  readonly account: string;
-  readonly region: string;
+/** One group of the world. */
+export interface GroupConfig {
   readonly groupName: string;
   readonly hooks: readonly HookSpec[];
   readonly warmPool?: WarmPoolOptions;
@@ -64,6 +68,12 @@ export interface AutoScalingConfig {
    * terminate action is abandoned is retained instead of terminated. @default terminate
    */
   readonly terminateHookAbandon?: 'retain' | 'terminate';
+}
+
+/** A group with the account and Region it lives in. */
+export interface AutoScalingConfig extends GroupConfig {
+  readonly account: string;
+  readonly region: string;
 }
 
 /** What EC2 does to an instance as Auto Scaling moves it, for the agent and Run Command to follow. */
@@ -77,7 +87,8 @@ export interface Ec2Listener {
 /** Auto Scaling's global timeout: 48 hours or 100 heartbeats, whichever is smaller. */
 const MAX_GLOBAL_TIMEOUT_MS = 172_800_000;
 
-export class AutoScaling {
+/** One Auto Scaling group: its hooks, its instances and their lifecycle actions. */
+export class AutoScalingGroup {
   private ec2!: Ec2Listener;
   /** The group's hooks now, once CloudFormation manages them (`putHook`, `deleteHook`); until then the config's. */
   private live?: HookSpec[];
@@ -101,6 +112,11 @@ export class AutoScaling {
 
   connect(ec2: Ec2Listener): void {
     this.ec2 = ec2;
+  }
+
+  /** Whether the instance is one of this group's. */
+  has(instanceId: unknown): boolean {
+    return this.instances.some((i) => i.id === instanceId);
   }
 
   get groupArn(): string {
@@ -322,7 +338,8 @@ export class AutoScaling {
     if (typeof p.ShouldDecrementDesiredCapacity !== 'boolean') {
       throw new ApiError('ValidationError', '1 validation error detected: Value null at \'shouldDecrementDesiredCapacity\' failed to satisfy constraint: Member must not be null');
     }
-    const instance = typeof p.InstanceId === 'string' ? this.byId.get(p.InstanceId) : undefined;
+    const found = typeof p.InstanceId === 'string' ? this.byId.get(p.InstanceId) : undefined;
+    const instance = found && this.instances.includes(found) ? found : undefined;
     if (!instance || !this.launched(instance)) {
       throw new ApiError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${String(p.InstanceId)}`);
     }
@@ -362,17 +379,12 @@ export class AutoScaling {
     return {};
   }
 
-  describeAutoScalingInstances(p: Record<string, unknown>): Record<string, unknown> {
-    const ids = asArray(p.InstanceIds).map(String);
-    if (ids.length > 50) throw new ApiError('ValidationError', 'The number of instance ids that may be passed in is 50.');
-    const max = Math.min(Number(p.MaxRecords ?? 50), 50);
-    const start = Number(p.NextToken ?? 0);
-    const listed = this.instances
+  /** The group's instances among `ids` (all, without ids), as DescribeAutoScalingInstances lists them. */
+  describedInstances(ids: readonly string[]): Array<Record<string, unknown>> {
+    return this.instances
       .filter((i) => i.state !== 'Terminated' && i.state !== 'Pending' && i.state !== 'Warmed:Pending'
-        && (ids.length === 0 || ids.includes(i.id)));
-    const page = listed.slice(start, start + max);
-    return {
-      AutoScalingInstances: page.map((i) => ({
+        && (ids.length === 0 || ids.includes(i.id)))
+      .map((i) => ({
         InstanceId: i.id,
         InstanceType: 't3.micro',
         AutoScalingGroupName: this.config.groupName,
@@ -380,40 +392,36 @@ export class AutoScaling {
         LifecycleState: i.state,
         HealthStatus: i.exists ? 'HEALTHY' : 'UNHEALTHY',
         ProtectedFromScaleIn: false,
-      })),
-      ...(start + max < listed.length ? { NextToken: String(start + max) } : {}),
-    };
+      }));
   }
 
   /**
-   * The group with its instances and, if any, its warm pool's configuration.
-   * Instances in the warm pool are not listed (DescribeWarmPool lists them);
-   * one group name, one page.
+   * The group with its instances and, if any, its warm pool's configuration,
+   * when the call's names and filters select it. Instances in the warm pool
+   * are not listed (DescribeWarmPool lists them).
    */
-  describeAutoScalingGroups(p: Record<string, unknown>): Record<string, unknown> {
+  described(p: Record<string, unknown>): Record<string, unknown> | undefined {
     const names = asArray(p.AutoScalingGroupNames).map(String);
-    if (names.length > 0 && !names.includes(this.config.groupName)) return { AutoScalingGroups: [] };
-    if (!this.exists || !this.matchesFilters(p)) return { AutoScalingGroups: [] };
+    if (names.length > 0 && !names.includes(this.config.groupName)) return undefined;
+    if (!this.exists || !this.matchesFilters(p)) return undefined;
     const c = this.config;
     return {
-      AutoScalingGroups: [{
-        AutoScalingGroupName: c.groupName,
-        AutoScalingGroupARN: this.groupArn,
-        MinSize: 0,
-        MaxSize: this.instances.length,
-        DesiredCapacity: this.instances.length,
-        DefaultCooldown: 300,
-        AvailabilityZones: [`${c.region}a`],
-        HealthCheckType: 'EC2',
-        CreatedTime: new Date(0),
-        Instances: this.instances
-          .filter((i) => this.launched(i) && !i.state.startsWith('Warmed:'))
-          .map((i) => this.instanceShape(i)),
-        ...(c.warmPool ? { WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped' }, WarmPoolSize: this.warmInstances().length } : {}),
-        ...(this.tags.length > 0 ? {
-          Tags: this.tags.map((t) => ({ ResourceId: c.groupName, ResourceType: 'auto-scaling-group', ...t })),
-        } : {}),
-      }],
+      AutoScalingGroupName: c.groupName,
+      AutoScalingGroupARN: this.groupArn,
+      MinSize: 0,
+      MaxSize: this.instances.length,
+      DesiredCapacity: this.instances.length,
+      DefaultCooldown: 300,
+      AvailabilityZones: [`${c.region}a`],
+      HealthCheckType: 'EC2',
+      CreatedTime: new Date(0),
+      Instances: this.instances
+        .filter((i) => this.launched(i) && !i.state.startsWith('Warmed:'))
+        .map((i) => this.instanceShape(i)),
+      ...(c.warmPool ? { WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped' }, WarmPoolSize: this.warmInstances().length } : {}),
+      ...(this.tags.length > 0 ? {
+        Tags: this.tags.map((t) => ({ ResourceId: c.groupName, ResourceType: 'auto-scaling-group', ...t })),
+      } : {}),
     };
   }
 
@@ -496,9 +504,88 @@ export class AutoScaling {
     if (typeof p.InstanceId !== 'string') {
       throw new ApiError('ValidationError', 'Either LifecycleActionToken or InstanceId must be specified.');
     }
-    const instance = this.byId.get(p.InstanceId);
+    // An instance of another group is not this group's, even with a hook of the same name.
+    const found = this.byId.get(p.InstanceId);
+    const instance = found && this.instances.includes(found) ? found : undefined;
     const action = ofHook(instance);
     if (!instance || !action) throw new ApiError('ValidationError', `No active Lifecycle Action found with instance ID ${p.InstanceId}`);
     return { instance, action };
+  }
+}
+
+/**
+ * The Auto Scaling API over the world's groups, keyed by name: a call naming
+ * a group goes to it (an unknown or deleted group is a `ValidationError`);
+ * the describe calls look across the groups and page their answers.
+ */
+export class AutoScaling {
+  private readonly groups = new Map<string, AutoScalingGroup>();
+
+  /** Adds a group (created before the run, or by CloudFormation's model). */
+  add(group: AutoScalingGroup): void {
+    if (this.groups.has(group.config.groupName)) throw new Error(`a group named ${group.config.groupName} exists already`);
+    this.groups.set(group.config.groupName, group);
+  }
+
+  /** The group of this name, if the world has one. */
+  find(name: string): AutoScalingGroup | undefined {
+    return this.groups.get(name);
+  }
+
+  /** Every group, in the order they were added. */
+  get all(): readonly AutoScalingGroup[] {
+    return [...this.groups.values()];
+  }
+
+  private named(p: Record<string, unknown>): AutoScalingGroup {
+    const group = this.groups.get(String(p.AutoScalingGroupName));
+    if (!group || !group.exists) throw new ApiError('ValidationError', `AutoScalingGroup name not found - ${String(p.AutoScalingGroupName)}`);
+    return group;
+  }
+
+  completeLifecycleAction(p: Record<string, unknown>, invocation?: string): Record<string, unknown> {
+    return this.named(p).completeLifecycleAction(p, invocation);
+  }
+
+  /** TerminateInstanceInAutoScalingGroup names the instance alone: the group that has it answers. */
+  terminateInstanceInAutoScalingGroup(p: Record<string, unknown>): Record<string, unknown> {
+    const group = this.all.find((g) => g.has(p.InstanceId));
+    if (!group) throw new ApiError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${String(p.InstanceId)}`);
+    return group.terminateInstanceInAutoScalingGroup(p);
+  }
+
+  recordLifecycleActionHeartbeat(p: Record<string, unknown>): Record<string, unknown> {
+    return this.named(p).recordLifecycleActionHeartbeat(p);
+  }
+
+  describeWarmPool(p: Record<string, unknown>): Record<string, unknown> {
+    return this.named(p).describeWarmPool(p);
+  }
+
+  /** The instances of every group (those named, or all), 50 a page at most. */
+  describeAutoScalingInstances(p: Record<string, unknown>): Record<string, unknown> {
+    const ids = asArray(p.InstanceIds).map(String);
+    if (ids.length > 50) throw new ApiError('ValidationError', 'The number of instance ids that may be passed in is 50.');
+    const max = Math.min(Number(p.MaxRecords ?? 50), 50);
+    const start = Number(p.NextToken ?? 0);
+    const listed = this.all.flatMap((g) => g.describedInstances(ids));
+    return {
+      AutoScalingInstances: listed.slice(start, start + max),
+      ...(start + max < listed.length ? { NextToken: String(start + max) } : {}),
+    };
+  }
+
+  /** The groups the names and filters select (all, without either), `MaxRecords` a page: 50 by default, at most 100. */
+  describeAutoScalingGroups(p: Record<string, unknown>): Record<string, unknown> {
+    const max = Number(p.MaxRecords ?? 50);
+    if (!(max >= 1 && max <= 100)) throw new ApiError('ValidationError', `MaxRecords must be between 1 and 100, got ${String(p.MaxRecords)}`);
+    const names = asArray(p.AutoScalingGroupNames);
+    if (names.length > Math.max(50, max)) throw new ApiError('ValidationError', `At most ${Math.max(50, max)} group names may be given`);
+    const start = Number(p.NextToken ?? 0);
+    const listed = this.all.flatMap((g) => g.described(p) ?? []);
+    return {
+      AutoScalingGroups: listed.slice(start, start + max),
+      ...(start + max < listed.length ? { NextToken: String(start + max) } : {}),
+    };
   }
 }

@@ -13,12 +13,16 @@
  * LifecycleHookSpecificationList (present from its first instance) and its
  * initial capacity; a CreationPolicy waits for its count of signals, which a
  * stub user-data program sends once its instance is InService; deleting the
- * group scales it in to nothing first, through its terminate hooks.
+ * group scales it in to nothing first, through its terminate hooks. A group
+ * with a replacing update policy whose launch configuration changes is
+ * replaced: the new group is created during the update, the old one deleted
+ * in the cleanup phase.
  *
  * Sources (FIDELITY.md has a row for each): CloudFormation User Guide,
  * "DependsOn attribute", "Monitor the progress of a stack update",
  * "Understand update behaviors of stack resources"; Template Reference,
- * "CreationPolicy attribute", AWS::AutoScaling::AutoScalingGroup
+ * "CreationPolicy attribute", "UpdatePolicy attribute" (AutoScalingReplacingUpdate),
+ * AWS::AutoScaling::LaunchConfiguration, AWS::AutoScaling::AutoScalingGroup
  * (LifecycleHookSpecificationList, Tags), AWS::AutoScaling::LifecycleHook;
  * EC2 Auto Scaling API Reference, CreateAutoScalingGroup and DeleteLifecycleHook.
  *
@@ -39,7 +43,7 @@ import {
 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
-import type { HookSpec } from './autoscaling';
+import type { AutoScalingGroup, HookSpec } from './autoscaling';
 import type { VirtualClock } from './clock';
 import type { Instance } from './model';
 import type { DeployOptions, DeployStep, HookOptions, LifecycleResult, ScenarioOptions } from './options';
@@ -100,6 +104,46 @@ export function dependenciesOf(template: Resources, id: string): string[] {
   };
   visit(r.Properties);
   return [...found].filter((d) => d !== id && d in template);
+}
+
+/**
+ * What an update changes: resources whose properties differ, or that name a
+ * resource being replaced (its physical name changes); and of those, the ones
+ * replaced rather than updated in place. A launch configuration cannot be
+ * changed, so any change replaces it; a group whose UpdatePolicy has
+ * `AutoScalingReplacingUpdate` `WillReplace` is replaced when its launch
+ * configuration, launch template, subnets or placement group change. Every
+ * other change is in place.
+ */
+export function changesOf(old: Resources, template: Resources): { changed: string[]; replaced: Set<string> } {
+  const changed = new Set<string>();
+  const replaced = new Set<string>();
+  const visit = (id: string, seen: Set<string>): void => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    const deps = dependenciesOf(template, id);
+    deps.forEach((d) => visit(d, seen));
+    if (!(id in old)) return;
+    const before = old[id].Properties ?? {};
+    const after = template[id].Properties ?? {};
+    const differs = (key: string) => JSON.stringify(before[key]) !== JSON.stringify(after[key]);
+    const namesReplaced = (key: string) => JSON.stringify(after[key] ?? null).match(/"(Ref|Fn::GetAtt)":\s*\[?"([A-Za-z0-9]+)"/g)
+      ?.some((m) => replaced.has(/"([A-Za-z0-9]+)"$/.exec(m)![1])) ?? false;
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+    const touched = keys.filter((k) => differs(k) || namesReplaced(k));
+    if (touched.length === 0) return;
+    changed.add(id);
+    const r = template[id];
+    if (r.Type === 'AWS::AutoScaling::LaunchConfiguration') replaced.add(id);
+    const replacing = (r.UpdatePolicy?.AutoScalingReplacingUpdate as { WillReplace?: unknown } | undefined)?.WillReplace;
+    if (r.Type === 'AWS::AutoScaling::AutoScalingGroup' && (replacing === true || replacing === 'true')
+      && touched.some((k) => ['LaunchConfigurationName', 'LaunchTemplate', 'MixedInstancesPolicy', 'VPCZoneIdentifier', 'PlacementGroup'].includes(k))) {
+      replaced.add(id);
+    }
+  };
+  const seen = new Set<string>();
+  Object.keys(template).forEach((id) => visit(id, seen));
+  return { changed: Object.keys(template).filter((id) => changed.has(id)), replaced };
 }
 
 /**
@@ -168,12 +212,12 @@ export class CloudFormation {
   private update(template: Resources, done: (status: string) => void): void {
     const old = this.deployed;
     const added = Object.keys(template).filter((id) => !(id in old));
-    const changed = Object.keys(template).filter((id) => id in old
-      && JSON.stringify(old[id].Properties ?? {}) !== JSON.stringify(template[id].Properties ?? {}));
     const removed = Object.keys(old).filter((id) => !(id in template));
+    const { changed, replaced } = changesOf(old, template);
     this.setStatus('UPDATE_IN_PROGRESS');
     this.walk(template, [...added, ...changed], (id, finished) => {
       if (added.includes(id)) this.createOne(id, template[id], finished);
+      else if (replaced.has(id)) this.replaceOne(id, template[id], finished);
       else this.updateOne(id, old[id], template[id], finished);
     }, (failed) => {
       if (failed) {
@@ -182,9 +226,19 @@ export class CloudFormation {
         return;
       }
       this.deployed = template;
-      // Removed resources go in the cleanup phase, after everything else, in reverse dependency order (the old template's).
+      // Removed resources, and the old physical resources of replaced ones, go in the cleanup phase, after everything
+      // else, in reverse dependency order (the old template's).
       this.setStatus('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
-      this.walkReverse(old, removed, () => this.finish('UPDATE_COMPLETE', done));
+      this.walkReverse(old, [...removed, ...replaced], () => this.finish('UPDATE_COMPLETE', done), replaced);
+    });
+  }
+
+  /** A replacement: the new physical resource is created now; the old one stays until the cleanup phase. */
+  private replaceOne(id: string, after: Resource, finished: (error?: string) => void): void {
+    this.event(id, after, 'UPDATE_IN_PROGRESS', 'Requested update requires the creation of a new physical resource; hence creating one.');
+    this.handler.create(id, after, (error) => {
+      this.event(id, after, error ? 'UPDATE_FAILED' : 'UPDATE_COMPLETE', error);
+      finished(error);
     });
   }
 
@@ -253,8 +307,11 @@ export class CloudFormation {
     else next();
   }
 
-  /** Deletes each of `ids` once every resource of `ids` that depends on it is deleted. */
-  private walkReverse(template: Resources, ids: readonly string[], end: () => void): void {
+  /**
+   * Deletes each of `ids` once every resource of `ids` that depends on it is
+   * deleted; of the `replaced`, the old physical resource (the new one stays).
+   */
+  private walkReverse(template: Resources, ids: readonly string[], end: () => void, replaced: ReadonlySet<string> = new Set()): void {
     const set = new Set(ids);
     const dependents = new Map(ids.map((id) => [id, [] as string[]]));
     for (const id of ids) for (const d of dependenciesOf(template, id)) if (set.has(d)) dependents.get(d)!.push(id);
@@ -264,7 +321,7 @@ export class CloudFormation {
       if (!this.existing.has(id)) { finished(); return; }
       this.event(id, r, 'DELETE_IN_PROGRESS');
       this.handler.delete(id, r, () => {
-        this.existing.delete(id);
+        if (!replaced.has(id)) this.existing.delete(id);
         this.event(id, r, 'DELETE_COMPLETE');
         finished();
       });
@@ -299,12 +356,15 @@ export interface DeployTemplate {
   readonly runtime?: RuntimeTemplate;
 }
 
+/** What a deploy step (or the stack before the run) asks for. */
+type StackShape = { readonly hooks?: readonly number[]; readonly layout?: 'earlier'; readonly imageId?: string };
+
 /** What a scenario with `deploy` deploys: a template per step, and the runtime with all its hooks. */
 export interface DeploySynthesis {
   readonly groupName: string;
   /** The runtime with every hook of the scenario, for the stand-in's services (rules, documents, parameters, roles). */
   readonly runtime: RuntimeTemplate;
-  readonly templateOf: (step: { readonly hooks?: readonly number[]; readonly layout?: 'earlier' }) => DeployTemplate;
+  readonly templateOf: (step: StackShape) => DeployTemplate;
 }
 
 const synthCache = new Map<string, DeployTemplate>();
@@ -315,12 +375,12 @@ export function synthesizeDeployment(options: ScenarioOptions, names: ResourceNa
   const hooks = [options.hook, ...(options.hooks ?? [])];
   const all = hooks.map((_, n) => n);
   const withName = { ...names, groupName: DEPLOYED_GROUP_NAME };
-  const templateOf = (step: { readonly hooks?: readonly number[]; readonly layout?: 'earlier' }): DeployTemplate => {
+  const templateOf = (step: StackShape): DeployTemplate => {
     const present = step.hooks ?? all;
-    const key = JSON.stringify([hooks, present, step.layout, deploy.group, deploy.legacyHookName]);
+    const key = JSON.stringify([hooks, present, step.layout, step.imageId, deploy.group, deploy.legacyHookName]);
     let t = synthCache.get(key);
     if (!t) {
-      t = synthesizeStack(hooks, present, deploy, withName, step.layout === 'earlier');
+      t = synthesizeStack(hooks, present, deploy, withName, step.layout === 'earlier', step.imageId);
       synthCache.set(key, t);
     }
     return t;
@@ -336,7 +396,7 @@ export function synthesizeDeployment(options: ScenarioOptions, names: ResourceNa
  * named as that layout named it by default, served by a function of its own.
  */
 function synthesizeStack(
-  hooks: readonly HookOptions[], present: readonly number[], deploy: DeployOptions, names: ResourceNames, earlier: boolean,
+  hooks: readonly HookOptions[], present: readonly number[], deploy: DeployOptions, names: ResourceNames, earlier: boolean, imageId?: string,
 ): DeployTemplate {
   const app = new App();
   const stack = new Stack(app, 'StandIn', { env: { account: names.account, region: names.region } });
@@ -350,7 +410,8 @@ function synthesizeStack(
     vpc,
     vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
     instanceType: new ec2.InstanceType('t3.micro'),
-    machineImage: ec2.MachineImage.genericLinux({ [names.region]: 'ami-0standin0000000' }),
+    machineImage: ec2.MachineImage.genericLinux({ [names.region]: imageId ?? 'ami-0standin0000000' }),
+    updatePolicy: deploy.group.updatePolicy === 'replacing' ? autoscaling.UpdatePolicy.replacingUpdate() : undefined,
     minCapacity: 0,
     maxCapacity: Math.max(1, deploy.group.capacity),
     desiredCapacity: deploy.group.capacity,
@@ -405,7 +466,12 @@ export class Deployment implements ResourceHandler {
   private readonly timings: Readonly<Record<string, Range>>;
   private pendingSteps = 0;
   private world!: World;
-  private groupDeleting = false;
+  /** Each group resource's physical groups, oldest first: two while CloudFormation replaces it. */
+  private readonly physical = new Map<string, string[]>();
+  /** The app's newest group: the one CloudFormation updates and scales. */
+  private current: string;
+  /** Groups CloudFormation is deleting: an instance going into service there is scaled in. */
+  private readonly deleting = new Set<string>();
   private signalWanted = 0;
   private readonly parameterValues = new Map<string, string>();
   private readonly roleArns = new Map<string, string>();
@@ -419,6 +485,7 @@ export class Deployment implements ResourceHandler {
     private readonly options: DeployOptions,
   ) {
     this.rng = new Rng(seed * 31_337 + 5);
+    this.current = synthesis.groupName;
     this.timings = { ...DEFAULT_TIMINGS, ...options.timingsMs };
     this.cloudformation = new CloudFormation(clock, this);
     for (const h of synthesis.runtime.hooks) {
@@ -432,6 +499,11 @@ export class Deployment implements ResourceHandler {
     return this.cloudformation.exists(logicalId);
   }
 
+  /** The app's newest group in the world. */
+  private get group(): AutoScalingGroup {
+    return this.world.group(this.current);
+  }
+
   /** A stack operation is running, or a step is still to come. */
   get busy(): boolean {
     return this.cloudformation.busy || this.pendingSteps > 0;
@@ -440,8 +512,7 @@ export class Deployment implements ResourceHandler {
   /** Sets the stack up as the scenario starts, and schedules its steps. */
   start(world: World): void {
     this.world = world;
-    world.autoscaling.exists = false;
-    world.autoscaling.onInService = (instance) => this.inService(instance);
+    this.group.exists = false;
     if (this.options.initial) {
       const t = this.synthesis.templateOf(this.options.initial);
       this.cloudformation.adopt(t.resources, (id, r) => {
@@ -489,7 +560,7 @@ export class Deployment implements ResourceHandler {
         done();
         return;
       }
-      this.createGroup(r, done);
+      this.createGroup(id, r, done);
     });
   }
 
@@ -500,14 +571,14 @@ export class Deployment implements ResourceHandler {
           this.world.parameters.put(String(after.Properties!.Name), this.parameterValues.get(String(after.Properties!.Name)) ?? '');
           break;
         case 'AWS::AutoScaling::LifecycleHook':
-          this.world.autoscaling.putHook(hookSpecOf(after.Properties!));
+          this.group.putHook(hookSpecOf(after.Properties!));
           break;
         case 'AWS::AutoScaling::AutoScalingGroup': {
           // In place (no interruption): hooks removed from the list are deleted, new ones put; the tags follow.
           const names = new Set(specsOf(after).map((s) => s.name));
-          for (const s of specsOf(before)) if (!names.has(s.name)) this.world.autoscaling.deleteHook(s.name);
-          for (const s of specsOf(after)) this.world.autoscaling.putHook(s);
-          this.world.autoscaling.tags = tagsOf(after);
+          for (const s of specsOf(before)) if (!names.has(s.name)) this.group.deleteHook(s.name);
+          for (const s of specsOf(after)) this.group.putHook(s);
+          this.group.tags = tagsOf(after);
           if (this.capacityOf(after) !== this.capacityOf(before)) this.scaleTo(this.capacityOf(after));
           break;
         }
@@ -519,7 +590,8 @@ export class Deployment implements ResourceHandler {
 
   delete(id: string, r: Resource, done: () => void): void {
     if (r.Type === 'AWS::AutoScaling::AutoScalingGroup') {
-      this.deleteGroup(done);
+      // The oldest physical group: the one replaced, or the only one.
+      this.deleteGroup(this.physical.get(id)!.shift()!, done);
       return;
     }
     this.after(r.Type, () => {
@@ -533,7 +605,7 @@ export class Deployment implements ResourceHandler {
           this.world.parameters.delete(String(r.Properties!.Name));
           break;
         case 'AWS::AutoScaling::LifecycleHook':
-          this.world.autoscaling.deleteHook(String(r.Properties!.LifecycleHookName));
+          this.group.deleteHook(String(r.Properties!.LifecycleHookName));
           break;
         default:
       }
@@ -556,13 +628,21 @@ export class Deployment implements ResourceHandler {
         break;
       }
       case 'AWS::AutoScaling::LifecycleHook':
-        this.world.autoscaling.putHook(hookSpecOf(r.Properties!));
+        this.group.putHook(hookSpecOf(r.Properties!));
         break;
-      case 'AWS::AutoScaling::AutoScalingGroup':
-        this.world.autoscaling.exists = true;
-        this.world.autoscaling.tags = tagsOf(r);
-        for (const s of specsOf(r)) this.world.autoscaling.putHook(s);
+      case 'AWS::AutoScaling::AutoScalingGroup': {
+        // A new physical group: the first keeps the name the world starts with, a replacement gets a name of its own.
+        const names = this.physical.get(id) ?? [];
+        const name = names.length === 0 ? this.synthesis.groupName : `${this.synthesis.groupName.replace(/-[^-]+$/, '')}-${this.rng.hex(12).toUpperCase()}`;
+        const group = names.length === 0 ? this.world.group(name) : this.world.addGroup({ groupName: name, hooks: [] });
+        this.physical.set(id, [...names, name]);
+        this.current = name;
+        group.onInService = (instance) => this.inService(instance);
+        group.exists = true;
+        group.tags = tagsOf(r);
+        for (const s of specsOf(r)) group.putHook(s);
         break;
+      }
       default:
     }
   }
@@ -572,8 +652,8 @@ export class Deployment implements ResourceHandler {
    * capacity launched; with a CreationPolicy, complete once its count of
    * signals arrived, failed at its timeout.
    */
-  private createGroup(r: Resource, done: (error?: string) => void): void {
-    this.applyCreate('', r);
+  private createGroup(id: string, r: Resource, done: (error?: string) => void): void {
+    this.applyCreate(id, r);
     const capacity = this.capacityOf(r);
     const policy = r.CreationPolicy?.ResourceSignal as { Count?: number | string; Timeout?: string } | undefined;
     if (policy) {
@@ -601,8 +681,8 @@ export class Deployment implements ResourceHandler {
 
   /** The stub user-data program: once its instance is InService it signals the group's creation policy (cfn-signal). */
   private inService(instance: Instance): void {
-    if (this.groupDeleting) {
-      this.world.autoscaling.scaleInNow(instance);
+    if (this.deleting.has(instance.group)) {
+      this.world.groupOf(instance).scaleInNow(instance);
       return;
     }
     if (this.signalWanted === 0) return;
@@ -618,13 +698,14 @@ export class Deployment implements ResourceHandler {
 
   /** Sets the group's desired capacity: new instances launch (into the hooks it has now), or the newest are scaled in. */
   private scaleTo(desired: number): void {
-    const live = this.world.instances.filter((i) => i.state !== 'Terminated');
+    const group = this.group;
+    const live = this.world.instances.filter((i) => i.group === this.current && i.state !== 'Terminated');
     for (let n = live.length; n < desired; n++) {
-      const instance = this.world.addInstance();
+      const instance = this.world.addInstance(this.current);
       Object.assign(instance, { state: 'Pending', agent: 'unregistered', ec2Running: false });
-      this.clock.schedule(this.rng.draw([0, 3_000]), () => this.world.autoscaling.launchNew(instance));
+      this.clock.schedule(this.rng.draw([0, 3_000]), () => group.launchNew(instance));
     }
-    for (const instance of live.slice(desired).reverse()) this.world.autoscaling.scaleInNow(instance);
+    for (const instance of live.slice(desired).reverse()) group.scaleInNow(instance);
   }
 
   /**
@@ -632,19 +713,21 @@ export class Deployment implements ResourceHandler {
    * and waiting for its instances to terminate (through its terminate hooks),
    * then deletes it with its hooks.
    */
-  private deleteGroup(done: () => void): void {
-    this.groupDeleting = true;
-    for (const instance of this.world.instances) if (instance.state === 'InService') this.world.autoscaling.scaleInNow(instance);
+  private deleteGroup(name: string, done: () => void): void {
+    const group = this.world.group(name);
+    const members = () => this.world.instances.filter((i) => i.group === name);
+    this.deleting.add(name);
+    for (const instance of members()) if (instance.state === 'InService') group.scaleInNow(instance);
     const poll = () => {
-      if (this.world.instances.some((i) => i.state !== 'Terminated')) {
+      if (members().some((i) => i.state !== 'Terminated')) {
         this.clock.schedule(5_000, poll);
         return;
       }
       this.after('AWS::AutoScaling::AutoScalingGroup', () => {
-        for (const h of [...this.world.autoscaling.hooks]) this.world.autoscaling.deleteHook(h.name);
-        this.world.autoscaling.exists = false;
-        this.world.autoscaling.tags = [];
-        this.groupDeleting = false;
+        for (const h of [...group.hooks]) group.deleteHook(h.name);
+        group.exists = false;
+        group.tags = [];
+        this.deleting.delete(name);
         done();
       });
     };
@@ -662,7 +745,7 @@ export class Deployment implements ResourceHandler {
 
 function describeStep(step: DeployStep): string {
   switch (step.kind) {
-    case 'deploy': return `deploy ${step.layout === 'earlier' ? 'earlier layout' : `hooks ${(step.hooks ?? []).join(',') || 'all'}`}`;
+    case 'deploy': return `deploy ${step.layout === 'earlier' ? 'earlier layout' : `hooks ${(step.hooks ?? []).join(',') || 'all'}`}${step.imageId ? ` on ${step.imageId}` : ''}`;
     case 'delete': return 'delete';
     case 'scale': return `scale to ${step.desired}`;
   }

@@ -8,6 +8,7 @@ import { Rng } from './rng';
 function instance(): Instance {
   return {
     index: 0,
+    group: 'web-fleet',
     id: 'i-0aaaaaaaaaaaaaaa0',
     state: 'InService',
     ec2Running: true,

@@ -157,10 +157,23 @@ function rateFor(rate: EventOptions['lossRate'], meta: EventMeta): number | unde
  */
 export function matches(pattern: Record<string, unknown>, event: unknown): boolean {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return false;
-  const leaves: Leaf[] = [];
-  collectLeaves(event, '', [], leaves);
-  return satisfy(patternFields(pattern, ''), 0, leaves, []);
+  // An event is matched against every rule, and a rule's pattern against every event: each is read once.
+  let leaves = leavesOf.get(event);
+  if (!leaves) {
+    leaves = [];
+    collectLeaves(event, '', [], leaves);
+    leavesOf.set(event, leaves);
+  }
+  let fields = fieldsOf.get(pattern);
+  if (!fields) {
+    fields = patternFields(pattern, '');
+    fieldsOf.set(pattern, fields);
+  }
+  return satisfy(fields, 0, leaves, []);
 }
+
+const leavesOf = new WeakMap<object, Leaf[]>();
+const fieldsOf = new WeakMap<object, PatternField[]>();
 
 /** A value of the event at a dotted path, with the element it belongs to in each array of objects above it. */
 interface Leaf {

@@ -1,5 +1,5 @@
 /** The offline AWS stand-in: run a scenario and inspect what happened. */
-export { runScenario, bundledHandler, BUNDLED_HANDLER, NAMES, namesOf } from './scenario';
+export { runScenario, bundledHandler, BUNDLED_HANDLER, NAMES, namesOf, groupNameOf } from './scenario';
 export type { ScenarioResult, ScenarioSummary, InstanceReport, CommandReport, LogLine } from './scenario';
 export type { ApiCall } from './server';
 export type { StoreCall } from './dynamodb';

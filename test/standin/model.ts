@@ -52,6 +52,8 @@ export interface LifecycleAction {
 export interface Instance {
   readonly index: number;
   readonly id: string;
+  /** The name of the Auto Scaling group the instance belongs to. */
+  readonly group: string;
   state: LifecycleState;
   /** False once the EC2 instance is stopped or gone. */
   ec2Running: boolean;

@@ -38,6 +38,12 @@ export interface LambdaContext {
 /** The hook under test, configured as a user configures the construct. */
 export interface HookOptions {
   readonly transition: Transition;
+  /**
+   * The group the hook sits on, by index: 0 is `web-fleet`, n is
+   * `web-fleet-<n+1>` (`groupNameOf`), each an imported group of its own
+   * with `instances` instances. @default 0
+   */
+  readonly group?: number;
   /** The construct's `timeout`: the commands' execution timeout. */
   readonly timeoutSeconds: number;
   readonly defaultResult?: LifecycleResult;
@@ -247,6 +253,8 @@ export interface InjectedError {
 export interface ApiFault extends Selector {
   /** Operation names, e.g. `SendCommand`, `CompleteLifecycleAction`. @default all */
   readonly operations?: readonly string[];
+  /** Only calls about these groups, by name: the group a call names, or its instance's. @default any */
+  readonly groups?: readonly string[];
   /** Answer with this error instead of (or after) performing the call. */
   readonly error?: InjectedError;
   /** Extra latency, virtual ms. */
@@ -373,8 +381,12 @@ export interface SsmOptions {
 
 /** A stack operation or a change of the group's capacity at a virtual time (CloudFormation's model, cloudformation.ts). */
 export type DeployStep =
-  /** Creates the stack, or updates it, with the hooks of these indexes (0: `hook`, then `hooks`; default all), or with the earlier layout. */
-  | { readonly kind: 'deploy'; readonly atMs: number; readonly hooks?: readonly number[]; readonly layout?: 'earlier' }
+  /**
+   * Creates the stack, or updates it, with the hooks of these indexes (0: `hook`, then `hooks`; default all), or with
+   * the earlier layout; `imageId`: the group's machine image (default `ami-0standin0000000`), whose change replaces
+   * the group's launch configuration.
+   */
+  | { readonly kind: 'deploy'; readonly atMs: number; readonly hooks?: readonly number[]; readonly layout?: 'earlier'; readonly imageId?: string }
   | { readonly kind: 'delete'; readonly atMs: number }
   /** The group's desired capacity set outside CloudFormation (a scaling policy, an operator). */
   | { readonly kind: 'scale'; readonly atMs: number; readonly desired: number };
@@ -390,6 +402,11 @@ export interface DeployOptions {
     readonly capacity: number;
     /** The group's CreationPolicy: CloudFormation waits for this many signals. @default none */
     readonly creationPolicy?: { readonly count: number; readonly timeoutSeconds: number };
+    /**
+     * The group's UpdatePolicy: `replacing` (AutoScalingReplacingUpdate, WillReplace) makes an update that
+     * changes its launch configuration replace the group. @default none
+     */
+    readonly updatePolicy?: 'replacing';
   };
   /** The stack as it stood before the run (every resource there, the group's instances in service). @default no stack */
   readonly initial?: { readonly hooks?: readonly number[]; readonly layout?: 'earlier' };
@@ -412,9 +429,10 @@ export interface ScenarioOptions {
   readonly deploy?: DeployOptions;
   readonly hook: HookOptions;
   /**
-   * Further hooks on the same group, each its own construct with its own
-   * function, document and rules (named `standin-hook-2`, `-3` …). Hooks of the
-   * same transition run at once; the instance moves on when all have completed,
+   * Further hooks, on the same group unless their `group` says otherwise, each
+   * its own construct with its own document, rule, role and parameter, all
+   * served by the stack's one runtime (named `standin-hook-2`, `-3` …). Hooks
+   * of the same transition on a group run at once; the instance moves on when all have completed,
    * and ABANDON on any ends the others (a terminate hook's ABANDON skips the
    * remaining hooks). @default none
    */
@@ -442,7 +460,11 @@ export interface ScenarioOptions {
    * pool), running, until released. @default 'terminate'
    */
   readonly terminateHookAbandon?: 'retain' | 'terminate';
-  /** How many instances go through the hook. */
+  /**
+   * How many instances go through the hooks, in each group (the hooks'
+   * `group`s): group 0's are instances 0 … instances-1, group 1's the next,
+   * and so on.
+   */
   readonly instances: number;
   /** The group has a warm pool (see `WarmPoolOptions`). @default none */
   readonly warmPool?: WarmPoolOptions;

@@ -10,6 +10,7 @@ function instance(): Instance {
   return {
     index: 0,
     id: 'i-0aaaaaaaaaaaaaaa0',
+    group: 'web-fleet',
     state: 'InService',
     ec2Running: true,
     exists: true,

@@ -20,7 +20,7 @@ const DOCUMENT: CommandDocument = {
 function instance(index = 0): Instance {
   const id = `i-0${'a'.repeat(15)}${index}`;
   const state = 'InService';
-  return { index, id, state, ec2Running: true, exists: true, agent: 'Online', actions: [], completions: [], commandIds: [], agentOptions: {}, commandOptions: {} };
+  return { index, id, group: 'web-fleet', state, ec2Running: true, exists: true, agent: 'Online', actions: [], completions: [], commandIds: [], agentOptions: {}, commandOptions: {} };
 }
 
 function setUp(programs: Record<string, ProgramBehaviour> = {}) {

@@ -46,6 +46,8 @@ export function bundledHandler(file: string = BUNDLED_HANDLER): HandlerFactory {
 export interface InstanceReport {
   readonly index: number;
   readonly id: string;
+  /** Its Auto Scaling group's name. */
+  readonly group: string;
   readonly state: LifecycleState;
   readonly ec2Running: boolean;
   readonly completions: readonly Completion[];
@@ -167,6 +169,11 @@ export function namesOf(n: number): ResourceNames & { readonly documentName: str
   return { ...NAMES, hookName, documentName: documentNameOf(n) };
 }
 
+/** The name of the n-th group of a scenario (a hook's `group`): `web-fleet`, then `web-fleet-2`, ... */
+export function groupNameOf(n: number): string {
+  return n === 0 ? NAMES.groupName : `${NAMES.groupName}-${n + 1}`;
+}
+
 const documentNames = new Map<number, string>();
 
 /** The name the construct gives the n-th hook's document in the stand-in's stack. */
@@ -196,11 +203,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   // With `deploy`, CloudFormation's model deploys the stack on a group of the app during the run.
   const deploySynthesis = options.deploy ? synthesizeDeployment(options, NAMES) : undefined;
   const runtime = deploySynthesis?.runtime ?? synthesizeRuntime(
-    hookOptions.map(({ heartbeatTimeoutSeconds: _, ...constructProps }) => constructProps),
+    hookOptions.map(({ heartbeatTimeoutSeconds: _, group: __, ...constructProps }) => constructProps),
     NAMES,
     hookOptions.map((_, n) => namesOf(n).hookName),
+    hookOptions.map((h) => groupNameOf(h.group ?? 0)),
   );
+  // Groups 0 … the highest a hook names, each with its hooks (a deployed stack has the one group CloudFormation creates).
+  const groupCount = deploySynthesis ? 1 : Math.max(...hookOptions.map((h) => h.group ?? 0)) + 1;
   const hooks = hookOptions.map((hook, n) => ({
+    group: hook.group ?? 0,
     names: namesOf(n),
     template: runtime.hooks[n],
     heartbeatTimeoutSeconds: hook.heartbeatTimeoutSeconds ?? runtime.hooks[n].heartbeatTimeoutSeconds,
@@ -221,18 +232,20 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const world = new World(clock, rng, {
     account: NAMES.account,
     region: NAMES.region,
-    groupName: deploySynthesis?.groupName ?? NAMES.groupName,
-    // CloudFormation's model puts the group's hooks as it creates them.
-    hooks: deployment ? [] : hooks.map((h) => ({
-      name: h.names.hookName,
-      transition: h.template.transition,
-      heartbeatTimeoutSeconds: h.heartbeatTimeoutSeconds,
-      defaultResult: h.template.defaultResult,
-      ...(h.template.notificationMetadata !== undefined ? { notificationMetadata: h.template.notificationMetadata } : {}),
+    groups: Array.from({ length: groupCount }, (_, g) => ({
+      groupName: deploySynthesis?.groupName ?? groupNameOf(g),
+      // CloudFormation's model puts the group's hooks as it creates them.
+      hooks: deployment ? [] : hooks.filter((h) => h.group === g).map((h) => ({
+        name: h.names.hookName,
+        transition: h.template.transition,
+        heartbeatTimeoutSeconds: h.heartbeatTimeoutSeconds,
+        defaultResult: h.template.defaultResult,
+        ...(h.template.notificationMetadata !== undefined ? { notificationMetadata: h.template.notificationMetadata } : {}),
+      })),
+      warmPool: options.warmPool,
+      scaleInAfterMs: options.scaleInAfterMs,
+      terminateHookAbandon: options.terminateHookAbandon,
     })),
-    warmPool: options.warmPool,
-    scaleInAfterMs: options.scaleInAfterMs,
-    terminateHookAbandon: options.terminateHookAbandon,
     documents: hooks.map((h) => ({ ...h.template.document, name: h.template.documentName })),
     visibilityLagMs: options.ssm?.visibilityLagMs ?? 0,
     agent: options.agent ?? {},
@@ -323,10 +336,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   try {
     deployment?.start(world);
     const spread = options.spreadMs ?? 0;
-    for (let i = 0; i < options.instances; i++) {
-      const instance = world.addInstance();
-      const at = options.instances > 1 ? (spread * i) / (options.instances - 1) : 0;
-      clock.schedule(at, () => world.enterHook(instance));
+    for (const group of world.autoscaling.all) {
+      for (let i = 0; i < options.instances; i++) {
+        const instance = world.addInstance(group.config.groupName);
+        const at = options.instances > 1 ? (spread * i) / (options.instances - 1) : 0;
+        clock.schedule(at, () => world.enterHook(instance));
+      }
     }
     for (const s of options.schedule ?? []) {
       clock.schedule(s.atMs, () => {
@@ -344,7 +359,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
             lambda.invoke(envelope(phaseRng.uuid(), 'aws.events', 'Scheduled Event', NAMES.account, NAMES.region, clock.now,
               [`arn:aws:events:${NAMES.region}:${NAMES.account}:rule/${NAMES.functionName}-Reconciliation`], {}), { kind: 'schedule' });
           }
-          const matters = world.instances.some((i) => passMatters(i, options.scaleInAfterMs !== undefined, world.autoscaling.launches));
+          const matters = world.instances.some((i) => passMatters(i, options.scaleInAfterMs !== undefined, world.groupOf(i).launches));
           if (matters || deployment?.busy || clock.elapsed + periodMs <= (reconciliation?.untilMs ?? 0)) clock.schedule(periodMs, tick);
         };
         clock.schedule(reconciliation?.phaseMs ?? phaseRng.draw([0, periodMs - 1]), tick);
@@ -439,6 +454,7 @@ function report(i: Instance): InstanceReport {
   return {
     index: i.index,
     id: i.id,
+    group: i.group,
     state: i.state,
     ec2Running: i.ec2Running,
     completions: [...i.completions],

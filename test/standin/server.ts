@@ -186,7 +186,9 @@ export class StandInServer {
     let reset: 'before' | 'after' | undefined;
     const before: Happening[] = [];
     const after: Happening[] = [];
+    const group = this.world.groupOfCall(operation, params);
     for (const fault of this.options.faults ?? []) {
+      if (fault.groups && (group === undefined || !fault.groups.includes(group))) continue;
       if (!this.faultApplies(fault, operation, instance?.index, arrivedMs)) continue;
       if (fault.delayMs !== undefined) delay += this.rng.draw(fault.delayMs);
       if (fault.error && !error) error = fault.error;
@@ -382,6 +384,9 @@ function baseHeaders(res: http.ServerResponse, nowMs: number, requestId: string)
   res.sendDate = false;
   res.setHeader('Date', new RealDate(nowMs).toUTCString());
   res.setHeader('x-amzn-RequestId', requestId);
+  // Each connection serves one request: every execution environment's clients (one per hook role) would otherwise keep
+  // a socket open for the whole run, and the clock's check for pending I/O lists every open handle at each turn.
+  res.setHeader('Connection', 'close');
 }
 
 function respond(

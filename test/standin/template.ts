@@ -92,6 +92,7 @@ export type Resources = Record<string, {
   Properties?: Record<string, unknown>;
   DependsOn?: string | string[];
   CreationPolicy?: Record<string, any>;
+  UpdatePolicy?: Record<string, any>;
 }>;
 
 const cache = new Map<string, RuntimeTemplate>();
@@ -135,19 +136,32 @@ function workProps(hook: HookOptions, group: autoscaling.IAutoScalingGroup) {
 }
 
 /**
- * Synthesizes one stack with the runtime and a hook per entry, each on the
- * same imported group, as a user adds them, and reads what the stand-in needs.
+ * Synthesizes one stack with the runtime and a hook per entry, each on its
+ * imported group, as a user adds them, and reads what the stand-in needs.
  * @param hookNames each hook's `lifecycleHookName`
+ * @param groupNames each hook's group (default: `names.groupName` for all)
  */
-export function synthesizeRuntime(hooks: readonly HookOptions[], names: ResourceNames, hookNames: readonly string[]): RuntimeTemplate {
-  const key = JSON.stringify([hooks, names, hookNames]);
+export function synthesizeRuntime(
+  hooks: readonly HookOptions[], names: ResourceNames, hookNames: readonly string[], groupNames?: readonly string[],
+): RuntimeTemplate {
+  const key = JSON.stringify([hooks, names, hookNames, groupNames]);
   const cached = cache.get(key);
   if (cached) return cached;
 
   const app = new App();
   const stack = new Stack(app, 'StandIn', { env: { account: names.account, region: names.region } });
-  const group = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Fleet', names.groupName);
-  const constructs = hooks.map((hook, n) => new LifecycleCommandHook(stack, hookId(n), hookProps(hook, group, hookNames[n])));
+  // One imported group per name, as a user imports each group once: `Fleet`, then `Fleet2`, ...
+  const groups = new Map<string, autoscaling.IAutoScalingGroup>();
+  const groupNamed = (name: string) => {
+    let group = groups.get(name);
+    if (!group) {
+      group = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, groups.size === 0 ? 'Fleet' : `Fleet${groups.size + 1}`, name);
+      groups.set(name, group);
+    }
+    return group;
+  };
+  const constructs = hooks.map((hook, n) => new LifecycleCommandHook(stack, hookId(n),
+    hookProps(hook, groupNamed(groupNames?.[n] ?? names.groupName), hookNames[n])));
   const resources = Template.fromStack(stack).toJSON().Resources as Resources;
   const result = readRuntime(stack, constructs, hooks, names, resources);
   cache.set(key, result);

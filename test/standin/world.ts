@@ -1,12 +1,12 @@
 /**
- * The state behind the stand-in's APIs, by service: Auto Scaling (the group,
- * its hook and the lifecycle actions), the SSM agents on the instances, and
- * Run Command with the hook's document. This file makes the fleet, wires the
+ * The state behind the stand-in's APIs, by service: Auto Scaling (the groups,
+ * their hooks and the lifecycle actions), the SSM agents on the instances, and
+ * Run Command with the hooks' documents. This file makes the fleet, wires the
  * services together, and applies the happenings a scenario schedules; each
  * service's file cites the public sources it follows.
  */
 import { Agents } from './agent';
-import { AutoScaling, AutoScalingConfig } from './autoscaling';
+import { AutoScaling, AutoScalingGroup, GroupConfig } from './autoscaling';
 import type { VirtualClock } from './clock';
 import type { Emit, Instance } from './model';
 import { asArray } from './model';
@@ -20,7 +20,11 @@ import { Sts } from './sts';
 export { ApiError } from './model';
 export type { Completion, Instance, LifecycleState, EventMeta, Emit } from './model';
 
-export interface WorldConfig extends AutoScalingConfig {
+export interface WorldConfig {
+  readonly account: string;
+  readonly region: string;
+  /** The groups there are from the start (CloudFormation's model adds its own with `addGroup`). */
+  readonly groups: readonly GroupConfig[];
   /** The hooks' documents. */
   readonly documents: readonly CommandDocument[];
   readonly visibilityLagMs: number;
@@ -35,7 +39,9 @@ export interface WorldConfig extends AutoScalingConfig {
 export class World {
   readonly instances: Instance[] = [];
   private readonly byId = new Map<string, Instance>();
-  readonly autoscaling: AutoScaling;
+  /** Each group's own instances, by group name. */
+  private readonly members = new Map<string, Instance[]>();
+  readonly autoscaling = new AutoScaling();
   readonly agents: Agents;
   readonly runCommand: RunCommand;
   /** The hooks' settings, as their parameters hold them. */
@@ -49,9 +55,8 @@ export class World {
     private readonly clock: VirtualClock,
     private readonly rng: Rng,
     readonly config: WorldConfig,
-    emit: Emit,
+    private readonly emit: Emit,
   ) {
-    this.autoscaling = new AutoScaling(clock, rng, config, this.instances, this.byId, emit);
     this.sts = new Sts(clock, rng);
     this.agents = new Agents(clock, rng, config.region, config.programs, this.instances, {
       online: (instance) => this.runCommand.agentOnline(instance),
@@ -59,7 +64,16 @@ export class World {
     this.runCommand = new RunCommand(
       clock, rng, config.account, config.region, config.documents, config.visibilityLagMs, this.byId, this.agents, emit, config.accountContent,
     );
-    this.autoscaling.connect({
+    for (const group of config.groups) this.addGroup(group);
+  }
+
+  /** Adds a group, with no instances yet. */
+  addGroup(config: GroupConfig): AutoScalingGroup {
+    const instances: Instance[] = [];
+    const group = new AutoScalingGroup(this.clock, this.rng, { account: this.config.account, region: this.config.region, ...config },
+      instances, this.byId, this.emit);
+    this.members.set(config.groupName, instances);
+    group.connect({
       started: (instance) => {
         instance.ec2Running = true;
         this.agents.started(instance);
@@ -71,14 +85,32 @@ export class World {
         this.runCommand.instanceStopped(instance);
       },
     });
+    this.autoscaling.add(group);
+    return group;
+  }
+
+  /** The group of this name. */
+  group(name: string): AutoScalingGroup {
+    const group = this.autoscaling.find(name);
+    if (!group) throw new Error(`no group named ${name}`);
+    return group;
+  }
+
+  /** The group the instance belongs to. */
+  groupOf(instance: Instance): AutoScalingGroup {
+    return this.group(instance.group);
   }
 
   get commands() {
     return this.runCommand.commands;
   }
 
-  /** Adds an instance: in service with a registered agent for a terminate hook, about to launch for a launch hook. */
-  addInstance(): Instance {
+  /**
+   * Adds an instance to a group (default: the first): in service with a
+   * registered agent for a terminate hook, about to launch for a launch hook.
+   */
+  addInstance(groupName: string = this.config.groups[0].groupName): Instance {
+    const group = this.group(groupName);
     const index = this.instances.length;
     const agentOptions: AgentOptions = { ...this.config.agent };
     const commandOptions: CommandOptions = { ...this.config.command };
@@ -91,11 +123,12 @@ export class World {
         else (commandOptions as Record<string, unknown>)[k] = v;
       }
     }
-    const launching = this.autoscaling.launches;
+    const launching = group.launches;
     const instance: Instance = {
       index,
       id: `i-0${this.rng.hex(16)}`,
-      state: this.autoscaling.initialState(),
+      group: groupName,
+      state: group.initialState(),
       ec2Running: !launching,
       exists: true,
       agent: launching ? 'unregistered' : 'Online',
@@ -106,19 +139,20 @@ export class World {
       commandOptions,
     };
     this.instances.push(instance);
+    this.members.get(groupName)!.push(instance);
     this.byId.set(instance.id, instance);
     return instance;
   }
 
   enterHook(instance: Instance): void {
-    this.autoscaling.enterHook(instance);
+    this.groupOf(instance).enterHook(instance);
   }
 
   /** Applies a happening to an instance. */
   happen(instance: Instance, happening: Happening): void {
     switch (happening) {
       case 'disappear':
-        this.autoscaling.disappear(instance);
+        this.groupOf(instance).disappear(instance);
         break;
       case 'agent-offline':
         if (instance.agent === 'Online') this.agents.setStatus(instance, 'ConnectionLost');
@@ -127,10 +161,10 @@ export class World {
         if (instance.ec2Running) this.agents.setStatus(instance, 'Online');
         break;
       case 'complete-continue':
-        this.autoscaling.completeAny(instance, 'CONTINUE', 'operator');
+        this.groupOf(instance).completeAny(instance, 'CONTINUE', 'operator');
         break;
       case 'complete-abandon':
-        this.autoscaling.completeAny(instance, 'ABANDON', 'operator');
+        this.groupOf(instance).completeAny(instance, 'ABANDON', 'operator');
         break;
       case 'cancel-commands':
         this.runCommand.cancelAll(instance);
@@ -156,7 +190,7 @@ export class World {
       complete: (index, result: LifecycleResult, hook?: string) => {
         const i = at(index);
         const action = i.actions.find((a) => hook === undefined || a.hook === hook);
-        if (action) world.autoscaling.complete(i, action, result, 'operator');
+        if (action) world.groupOf(i).complete(i, action, result, 'operator');
       },
       release: (index) => {
         world.autoscaling.terminateInstanceInAutoScalingGroup({ InstanceId: at(index).id, ShouldDecrementDesiredCapacity: false });
@@ -193,6 +227,12 @@ export class World {
         id = params.InstanceId;
     }
     return typeof id === 'string' ? this.byId.get(id) : undefined;
+  }
+
+  /** The group a call is about: the group it names, or its instance's. */
+  groupOfCall(operation: string, params: Record<string, unknown>): string | undefined {
+    if (typeof params.AutoScalingGroupName === 'string') return params.AutoScalingGroupName;
+    return this.instanceOfCall(operation, params)?.group;
   }
 
   dispose(): void {
