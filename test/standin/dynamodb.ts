@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { RealDate, type VirtualClock } from './clock';
+import type { StoreFault } from './options';
 import { INVOCATION_HEADER } from './tracker';
 import { instanceOfPartition } from '../../src/handler/action-table';
 
@@ -40,7 +41,14 @@ export class DynamoDbHost {
   private readonly server: http.Server;
   private partitionKey = '';
 
-  constructor(private readonly clock: VirtualClock, private readonly instanceIndex: (instanceId: string) => number | undefined) {
+  /** Per fault, per instance: matching successful calls seen. */
+  private readonly faultCounts = new Map<string, number>();
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly instanceIndex: (instanceId: string) => number | undefined,
+    private readonly faults: readonly StoreFault[] = [],
+  ) {
     const dynalite = createRequire(__filename)('dynalite') as Dynalite;
     this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     // As for the stand-in's own endpoint: no keep-alive timeout on real time.
@@ -82,6 +90,22 @@ export class DynamoDbHost {
     }
   }
 
+  /** Whether a store fault takes this applied call's answer. */
+  private loseAnswer(operation: string, body: string): boolean {
+    const instanceId = instanceIdOf(body, this.partitionKey);
+    const instance = instanceId === undefined ? undefined : this.instanceIndex(instanceId);
+    for (const [n, fault] of this.faults.entries()) {
+      if (fault.operations && !fault.operations.includes(operation)) continue;
+      if (fault.instances && (instance === undefined || !fault.instances.includes(instance))) continue;
+      if (fault.bodyIncludes !== undefined && !body.includes(fault.bodyIncludes)) continue;
+      const counter = `${n}|${instance ?? ''}`;
+      const seen = this.faultCounts.get(counter) ?? 0;
+      this.faultCounts.set(counter, seen + 1);
+      if (seen >= (fault.skip ?? 0) && seen < (fault.skip ?? 0) + (fault.times ?? 1)) return true;
+    }
+    return false;
+  }
+
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -103,7 +127,19 @@ export class DynamoDbHost {
       if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) answer.push(Buffer.from(chunk as string));
     };
     (res as { write: unknown }).write = (chunk: unknown, ...rest: unknown[]) => { keep(chunk); return write(chunk, ...rest); };
-    (res as { end: unknown }).end = (chunk: unknown, ...rest: unknown[]) => { if (typeof chunk !== 'function') keep(chunk); return end(chunk, ...rest); };
+    (res as { end: unknown }).end = (chunk: unknown, ...rest: unknown[]) => {
+      if (res.statusCode === 200 && this.loseAnswer(operation, Buffer.concat(body).toString('utf8'))) {
+        // Applied by dynalite; the answer is replaced, as by a 500 after DynamoDB wrote the item.
+        const lost = JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal server error' });
+        res.statusCode = 500;
+        res.removeHeader('x-amz-crc32');
+        res.setHeader('Content-Length', Buffer.byteLength(lost, 'utf8'));
+        keep(lost);
+        return end(lost);
+      }
+      if (typeof chunk !== 'function') keep(chunk);
+      return end(chunk, ...rest);
+    };
     res.once('finish', () => {
       const instanceId = instanceIdOf(Buffer.concat(body).toString('utf8'), this.partitionKey);
       let error: string | undefined;

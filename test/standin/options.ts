@@ -278,7 +278,7 @@ export interface EventOptions {
 
 /** A fault in the function itself. */
 export interface LambdaFault extends Selector {
-  readonly kind?: EventKind;
+  readonly kind?: EventKind | 'registration-check';
   /** Only this attempt of an event (1 is the first delivery, 2 and 3 Lambda's retries). */
   readonly attempt?: number;
   /**
@@ -329,6 +329,26 @@ export interface ApiOptions {
    * Neither service publishes these rates, so there is no default limit.
    */
   readonly rateLimits?: Readonly<Record<string, RateLimit>>;
+}
+
+/** A fault on the handler's DynamoDB calls. */
+export interface StoreFault {
+  /** DynamoDB operation names, e.g. `UpdateItem`. @default all */
+  readonly operations?: readonly string[];
+  /** The instances (by index) whose records it applies to. */
+  readonly instances?: readonly number[];
+  /** Only requests whose JSON body contains this text (e.g. a part of an update expression). */
+  readonly bodyIncludes?: string;
+  /** Matching successful calls let through before it starts. @default 0 */
+  readonly skip?: number;
+  /** Most times it hits, counted for each instance apart. @default 1 */
+  readonly times?: number;
+  /** `lost`: the call takes effect and its answer is replaced by a 500 InternalServerError (the SDK retries it). */
+  readonly answer: 'lost';
+}
+
+export interface StoreOptions {
+  readonly faults?: readonly StoreFault[];
 }
 
 export interface SsmOptions {
@@ -417,6 +437,8 @@ export interface ScenarioOptions {
   readonly overrides?: readonly InstanceOverride[];
   readonly api?: ApiOptions;
   readonly ssm?: SsmOptions;
+  /** The handler's DynamoDB table (dynalite). */
+  readonly store?: StoreOptions;
   readonly events?: EventOptions;
   readonly lambda?: LambdaOptions;
   /** Step Functions: Express executions run twice at this rate (at-least-once). */

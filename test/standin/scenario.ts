@@ -275,7 +275,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const server = new StandInServer(clock, world, rng, options.api ?? {}, (e) => internalErrors.push(e), history);
   const tracker = new RequestTracker(clock, (context, request) => lambdas.forEach((l) => l.observeRequest(context, request)));
   const endpoint = await server.start();
-  const dynamodb = new DynamoDbHost(clock, (id) => world.instances.find((i) => i.id === id)?.index);
+  const dynamodb = new DynamoDbHost(clock, (id) => world.instances.find((i) => i.id === id)?.index, options.store?.faults);
   const dynamodbEndpoint = await dynamodb.start([runtime.actionTable]);
 
   // The function's variables are restored at the end; the function sets them as its code runs.
