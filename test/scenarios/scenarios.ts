@@ -30,6 +30,7 @@ import {
   storeCallsOf,
 } from './checks';
 import { DEPLOY_SCENARIOS } from './deploy-scenarios';
+import { INTERLEAVINGS } from './interleavings';
 import { pollingHandler } from './polling-handler';
 
 export interface Scenario {
@@ -1635,4 +1636,5 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   // Deploys, updates and deletions of the stack through the stand-in's model of CloudFormation.
   ...DEPLOY_SCENARIOS,
+  ...INTERLEAVINGS,
 ];
