@@ -156,14 +156,16 @@ async function runCommand(
       if (settled !== 'taken-over') return settled;
       claimed = true;
     }
-    if (await passHoldsAction(config, action)) return 'command-already-sent';
 
     step = 'RecordLifecycleActionHeartbeat';
+    // Before looking for a pass's claim: an action that ended adopts nothing. A late event of an instance's
+    // earlier action (warm pools) would otherwise hand its token to the claim of the instance's next action.
     if (!await actionIsPending(config, instanceId, token)) {
       await markEnded(config.actionTable, action, 'the lifecycle action had ended before its command was sent');
       console.warn({ message: 'lifecycle action ended before its command was sent; nothing sent', instanceId });
       return 'action-ended';
     }
+    if (await passHoldsAction(config, action)) return 'command-already-sent';
 
     step = 'SendCommand';
     const commandId = await sendCommand(config, action, sendBy);

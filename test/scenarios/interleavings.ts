@@ -65,4 +65,39 @@ export const INTERLEAVINGS: readonly Scenario[] = [
       assertOnePassCommandEach(r, 40);
     },
   },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'warm pool: the first action\'s lifecycle event arrives after the pass claimed the second -> one command each',
+      hook: { transition: 'launch', timeoutSeconds: 1_800 },
+      instances: 5,
+      warmPool: { leaveAfterMs: [90_000, 110_000] },
+      agent: { registrationDelayMs: 0 },
+      // Long enough that the late event arrives while the second command runs.
+      command: { durationMs: [150_000, 200_000] },
+      reconciliation: { phaseMs: 10_000 },
+      events: {
+        faults: [
+          // The first action's event (entering the pool) comes 18 minutes late; the second's (leaving it) never.
+          { kind: 'lifecycle', perInstance: true, times: 1, delayMs: [1_100_000, 1_120_000] },
+          { kind: 'lifecycle', perInstance: true, skip: 1, lose: true },
+        ],
+      },
+    },
+    check: (r) => {
+      // The passes ran both actions of every instance (sighted, then claimed a period later); the
+      // late event of the first action finds it ended and takes nothing over.
+      assertOneCommandPerAction(r);
+      assert.equal(r.commands.length, 10, 'two commands per instance');
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.state} ${c.result} by ${c.by}`)), Array(5).fill([
+        'Warmed:Pending:Wait CONTINUE by api', 'Pending:Wait CONTINUE by api',
+      ]));
+      for (const i of range(5)) {
+        const late = r.invocations.filter((inv) => inv.kind === 'lifecycle' && inv.instance === i).map((inv) => String(inv.value));
+        assert.deepEqual(late, ['action-ended'], `instance ${i}: the late event of its first action`);
+      }
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      assertHandlerNeverFailed(r);
+    },
+  },
 ];
