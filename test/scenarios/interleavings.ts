@@ -100,4 +100,35 @@ export const INTERLEAVINGS: readonly Scenario[] = [
       assertHandlerNeverFailed(r);
     },
   },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'warm pool: an operator completes the pass\'s action, its command ends during the next action -> that action is not completed by it',
+      hook: { transition: 'launch', timeoutSeconds: 300 },
+      instances: 2,
+      warmPool: { leaveAfterMs: [60_000, 80_000] },
+      agent: { registrationDelayMs: 0 },
+      command: { durationMs: [20_000, 30_000] },
+      reconciliation: { phaseMs: 10_000 },
+      // Every lifecycle event is lost: the passes run both actions (sighted at 10 s, sent at 370 s).
+      events: { faults: [{ kind: 'lifecycle', lose: true }] },
+      // The first command hangs until its execution timeout, after the operator completed its action.
+      programs: { 'lifecycle-step': { hang: true, runs: [1] } },
+      during: [{
+        atMs: 400_000,
+        run: (world) => {
+          for (const i of [0, 1]) if (world.instance(i).state === 'Warmed:Pending:Wait') world.complete(i, 'CONTINUE');
+        },
+      }],
+    },
+    check: (r) => {
+      assert.deepEqual(r.instances.map((i) => i.completions.map((c) => `${c.state} ${c.result} by ${c.by}`)), Array(2).fill([
+        'Warmed:Pending:Wait CONTINUE by operator', 'Pending:Wait CONTINUE by api',
+      ]));
+      assert.deepEqual(r.commands.map((c) => c.status), ['TimedOut', 'TimedOut', 'Success', 'Success']);
+      assertOneCommandPerAction(r);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+      assertHandlerNeverFailed(r);
+    },
+  },
 ];
