@@ -234,6 +234,12 @@ async function settleCommand(ctx: PassContext, record: ActionRecord): Promise<'l
 async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'live' | 'ended'> {
   const { config } = ctx;
   if (Date.now() < record.leaseUntil) return 'live';
+  if (record.state === 'failing') {
+    // The registration deadline passed and its failer stopped before completing: the pass completes the failure.
+    await completeAction(config, record.instanceId, record.token, config.failureResult, 'the SSM agent did not register in time');
+    await markEnded(config.actionTable, actionOf(record), 'the SSM agent did not register in time');
+    return 'ended';
+  }
   if (record.state === 'waiting' && !registrationDeadlinePassed(record) && !await agentOnline(record.instanceId)) return 'live';
   const sendBy = Date.now() + SEND_WINDOW_MS;
   if (!await takeOverClaim(config.actionTable, record, ctx.claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'live';

@@ -131,4 +131,33 @@ export const INTERLEAVINGS: readonly Scenario[] = [
       assertHandlerNeverFailed(r);
     },
   },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'the registration deadline races a copy of the launch event -> no command for an ABANDONed launch',
+      hook: { transition: 'launch', timeoutSeconds: 300, registrationTimeoutSeconds: 60 },
+      instances: 100,
+      // The agents register about when the deadline (60 s after the first check) passes.
+      agent: { registrationDelayMs: [64_000, 65_500] },
+      command: { durationMs: [5_000, 10_000] },
+      reconciliation: false,
+      // A copy of each launch event arrives as the deadline passes.
+      events: { faults: [{ kind: 'lifecycle', duplicates: 1, duplicateDelayMs: [62_000, 64_000] }] },
+      api: {
+        faults: [
+          { operations: ['DescribeInstanceInformation'], delayMs: [500, 2_000] },
+          { operations: ['CompleteLifecycleAction'], delayMs: [0, 2_000] },
+        ],
+      },
+    },
+    check: (r) => {
+      assertOneCommandPerAction(r);
+      for (const i of r.instances) {
+        const commands = r.commands.filter((c) => c.instance === i.index).length;
+        if (i.completions[0]?.result === 'ABANDON') assert.equal(commands, 0, `instance ${i.index}: ABANDONed, and given a command`);
+      }
+      assert.equal(r.summary.stuck, 0);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+    },
+  },
 ];
