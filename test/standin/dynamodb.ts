@@ -9,9 +9,10 @@ import type http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { answerFaultOf, type CallPoints } from './callpoint';
 import { RealDate, type VirtualClock } from './clock';
 import type { StoreFault } from './options';
-import { INVOCATION_HEADER } from './tracker';
+import { CALL_HEADER, INVOCATION_HEADER } from './tracker';
 import { instanceOfPartition } from '../../src/handler/action-table';
 
 /** The `AWS::DynamoDB::Table` properties the stand-in reads. */
@@ -29,6 +30,8 @@ export interface StoreCall {
   /** Index of the instance whose record the call is about. */
   readonly instance?: number;
   readonly invocation?: string;
+  /** Which of the invocation's requests it was (1: its first), SDK retries counted: a call point (callpoint.ts). */
+  readonly call?: number;
   readonly status: number;
   /** The error type answered, e.g. `ConditionalCheckFailedException`. */
   readonly error?: string;
@@ -48,6 +51,8 @@ export class DynamoDbHost {
     private readonly clock: VirtualClock,
     private readonly instanceIndex: (instanceId: string) => number | undefined,
     private readonly faults: readonly StoreFault[] = [],
+    /** Answers a call point loses or holds. */
+    private readonly callPoints?: CallPoints,
   ) {
     const dynalite = createRequire(__filename)('dynalite') as Dynalite;
     this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -118,6 +123,8 @@ export class DynamoDbHost {
     res.setHeader('Date', new RealDate(this.clock.now).toUTCString());
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
     const invocation = req.headers[INVOCATION_HEADER] as string | undefined;
+    const call = req.headers[CALL_HEADER] === undefined ? undefined : Number(req.headers[CALL_HEADER]);
+    const answerFault = answerFaultOf(req);
     const body: Buffer[] = [];
     req.on('data', (c: Buffer) => body.push(c));
     const answer: Buffer[] = [];
@@ -128,7 +135,7 @@ export class DynamoDbHost {
     };
     (res as { write: unknown }).write = (chunk: unknown, ...rest: unknown[]) => { keep(chunk); return write(chunk, ...rest); };
     (res as { end: unknown }).end = (chunk: unknown, ...rest: unknown[]) => {
-      if (res.statusCode === 200 && this.loseAnswer(operation, Buffer.concat(body).toString('utf8'))) {
+      if (res.statusCode === 200 && (answerFault === 'answer-lost' || this.loseAnswer(operation, Buffer.concat(body).toString('utf8')))) {
         // Applied by dynalite; the answer is replaced, as by a 500 after DynamoDB wrote the item.
         const lost = JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal server error' });
         res.statusCode = 500;
@@ -138,6 +145,11 @@ export class DynamoDbHost {
         return end(lost);
       }
       if (typeof chunk !== 'function') keep(chunk);
+      if (answerFault === 'hold' && this.callPoints) {
+        // Applied by dynalite; the answer waits while the call point's other work runs.
+        void this.callPoints.hold().then(() => end(chunk, ...rest));
+        return res;
+      }
       return end(chunk, ...rest);
     };
     res.once('finish', () => {
@@ -155,6 +167,7 @@ export class DynamoDbHost {
         operation,
         instance: instanceId === undefined ? undefined : this.instanceIndex(instanceId),
         invocation,
+        call,
         status: res.statusCode,
         error,
       });

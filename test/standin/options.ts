@@ -294,6 +294,33 @@ export interface LambdaFault extends Selector {
   readonly effect: 'crash' | 'hang';
 }
 
+/**
+ * What happens at a call point (see `CallPoint`):
+ * - `crash`: the runtime dies as the call's answer arrives; Lambda retries the event;
+ * - `answer-lost`: the call takes effect and its answer is replaced by a 500
+ *   (the SDK retries it, unless its client does not);
+ * - `copy`: a copy of the same event is delivered, and runs to its end (as does all it starts) before the answer arrives;
+ * - `pass`: a reconciliation pass runs to its end before the answer arrives;
+ * - `next-action`: warm pools: the instance's next lifecycle action starts as
+ *   soon as its current one lets it (at once, if it has ended), and its
+ *   event runs to its end before the answer arrives.
+ */
+export type CallPointFault = 'crash' | 'answer-lost' | 'copy' | 'pass' | 'next-action';
+
+/**
+ * One fault at one point of one invocation: right after its `call`-th request
+ * (to the stand-in's APIs or to DynamoDB, SDK retries counted) took effect.
+ * The invocation is the `nth` (0: the first) first delivery of an event of
+ * `kind`. The points of a run are read from a run without the fault: its
+ * `ApiCall.call` and `StoreCall.call`.
+ */
+export interface CallPoint {
+  readonly kind: EventKind | 'registration-check';
+  readonly nth: number;
+  readonly call: number;
+  readonly fault: CallPointFault;
+}
+
 export interface LambdaOptions {
   /** The function's timeout. @default the synthesized template's */
   readonly timeoutSeconds?: number;
@@ -441,6 +468,8 @@ export interface ScenarioOptions {
   readonly store?: StoreOptions;
   readonly events?: EventOptions;
   readonly lambda?: LambdaOptions;
+  /** One fault at one call of one invocation, for sweeps over every call a run makes (see `CallPoint`). */
+  readonly callPoint?: CallPoint;
   /** Step Functions: Express executions run twice at this rate (at-least-once). */
   readonly stepFunctions?: StepFunctionsOptions;
   readonly schedule?: readonly ScheduledHappening[];
