@@ -11,7 +11,7 @@
  * the run without faults up to its point, so the sweep is exhaustive over
  * these points. After each run the rules of the handler are checked.
  */
-import type { CallPoint, CallPointFault, ScenarioOptions } from '../standin';
+import type { CallPoint, CallPointFault, HandlerFactory, ScenarioOptions } from '../standin';
 import { runScenario } from '../standin';
 import { commandsForEndedActions, completionsByAnotherActionsCommand, instancesWithTwoCommands, ScenarioResult } from './checks';
 
@@ -63,6 +63,19 @@ export const BASES: readonly Base[] = [
     faults: FAULTS,
   },
   {
+    // The pass claims the action and sends its command (sighted at 10 s, sent at 370 s); the event comes while it runs.
+    name: 'launch, lifecycle event late',
+    options: {
+      hook: LAUNCH,
+      instances: 1,
+      agent: { registrationDelayMs: 0 },
+      command: { durationMs: [60_000, 60_000] },
+      reconciliation: { phaseMs: 10_000 },
+      events: { faults: [{ kind: 'lifecycle', delayMs: [380_000, 380_000] }] },
+    },
+    faults: FAULTS,
+  },
+  {
     name: 'launch, an operator completes the action while its command runs',
     options: {
       hook: LAUNCH,
@@ -85,7 +98,7 @@ export const BASES: readonly Base[] = [
     faults: FAULTS,
   },
   {
-    name: 'warm pool',
+    name: 'warm pool, events delivered',
     options: {
       hook: LAUNCH,
       instances: 1,
@@ -170,16 +183,23 @@ export interface SweepReport {
   readonly runs: number;
   readonly sites: number;
   readonly paths: number;
+  /** The faults the runs used. */
+  readonly faults: number;
 }
 
-/** Runs the sweep over the bases whose name contains `filter`; `progress` hears of each base as it starts. */
-export async function runSweep(filter: string, progress: (line: string) => void = () => undefined): Promise<SweepReport> {
+/**
+ * Runs the sweep over the bases whose name contains `filter`; `progress` hears
+ * of each base as it starts, and of each finding. `handler`: another build of
+ * the handler (to see what the sweep finds in an earlier one).
+ */
+export async function runSweep(filter: string, progress: (line: string) => void = () => undefined, handler?: HandlerFactory): Promise<SweepReport> {
   const rows: Array<{ base: string; path: string; sites: number; runs: number; findings: number }> = [];
   const findings: SweepFinding[] = [];
   const paths = new Set<string>();
-  for (const base of BASES.filter((b) => b.name.includes(filter))) {
+  const bases = BASES.filter((b) => b.name.includes(filter));
+  for (const base of bases) {
     progress(base.name);
-    const clean = await runScenario({ ...base.options, name: base.name });
+    const clean = await runScenario({ ...base.options, name: base.name, handler });
     for (const [invariant, check] of INVARIANTS) {
       const broken = check(clean, clean);
       if (broken.length > 0) findings.push({ base: base.name, point: 'without faults', fault: 'crash', invariant, detail: broken.join('; ') });
@@ -193,8 +213,7 @@ export async function runSweep(filter: string, progress: (line: string) => void 
       for (const fault of base.faults) {
         const point: CallPoint = { kind: site.kind, nth: site.nth, call: site.call, fault };
         const label = `${site.kind} #${site.nth + 1}, call ${site.call} (${site.operation})`;
-        const r = await runScenario({ ...base.options, name: `${base.name}: ${label}, ${fault}`, callPoint: point });
-        if (process.env.SWEEP_TRACE) progress(`  ${label}, ${fault}: ${r.summary.realMs.toFixed(0)} ms, ${r.summary.virtualMs} virtual ms`);
+        const r = await runScenario({ ...base.options, name: `${base.name}: ${label}, ${fault}`, callPoint: point, handler });
         row.runs++;
         const broken: Array<[string, string]> = r.callPointReached ? [] : [['the point is reached', 'the run never made this call']];
         for (const [invariant, check] of INVARIANTS) for (const detail of check(r, clean)) broken.push([invariant, detail]);
@@ -206,7 +225,14 @@ export async function runSweep(filter: string, progress: (line: string) => void 
       }
     }
   }
-  return { rows, findings, runs: rows.reduce((n, x) => n + x.runs, 0), sites: rows.reduce((n, x) => n + x.sites, 0), paths: paths.size };
+  return {
+    rows,
+    findings,
+    runs: rows.reduce((n, x) => n + x.runs, 0),
+    sites: rows.reduce((n, x) => n + x.sites, 0),
+    paths: paths.size,
+    faults: new Set(bases.flatMap((b) => b.faults)).size,
+  };
 }
 
 /** The sweep's table: its size by base run and path, then each finding. */
@@ -217,8 +243,7 @@ export function sweepTable(report: SweepReport): string[] {
   for (const r of report.rows) {
     lines.push(`${r.base.padEnd(w)}${r.path.padEnd(20)}${String(r.sites).padStart(10)}${String(r.runs).padStart(7)}${String(r.findings).padStart(20)}`);
   }
-  const faults = new Set(BASES.flatMap((b) => b.faults)).size;
-  lines.push(`${report.paths} paths, ${report.sites} call sites, ${faults} faults, ${report.runs} runs, ${report.findings.length} findings`);
+  lines.push(`${report.paths} paths, ${report.sites} call sites, ${report.faults} faults, ${report.runs} runs, ${report.findings.length} findings`);
   for (const f of report.findings) lines.push(`  ✗ ${f.base}: ${f.point}, ${f.fault}: ${f.invariant}: ${f.detail}`);
   return lines;
 }
