@@ -172,7 +172,8 @@ const INVARIANTS: ReadonlyArray<[string, (r: ScenarioResult, clean: ScenarioResu
 export interface SweepFinding {
   readonly base: string;
   readonly point: string;
-  readonly fault: CallPointFault;
+  /** `none`: the run without faults already broke the rule. */
+  readonly fault: CallPointFault | 'none';
   readonly invariant: string;
   readonly detail: string;
 }
@@ -202,7 +203,7 @@ export async function runSweep(filter: string, progress: (line: string) => void 
     const clean = await runScenario({ ...base.options, name: base.name, handler });
     for (const [invariant, check] of INVARIANTS) {
       const broken = check(clean, clean);
-      if (broken.length > 0) findings.push({ base: base.name, point: 'without faults', fault: 'crash', invariant, detail: broken.join('; ') });
+      if (broken.length > 0) findings.push({ base: base.name, point: 'without faults', fault: 'none', invariant, detail: broken.join('; ') });
     }
     for (const site of sitesOf(clean)) {
       const path = site.kind;
