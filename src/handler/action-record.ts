@@ -15,6 +15,10 @@
  *   `LeaseUntil`: `ClaimId` names the chain, `WaitAttempt` the check it has
  *   scheduled next, `WaitDeadline` when an agent still not online fails the
  *   action. Nothing has been sent.
+ * - `failing`: the registration deadline passed; the chain's check that found it
+ *   completes the action with the failure result. Nothing is sent: a claim is
+ *   taken from `waiting` only, so a late check or a copy of the event that finds
+ *   the agent online meets this state and finishes the failure instead.
  * - `claimed`: an invocation holds the claim until `LeaseUntil` and may send
  *   the command until `SendBy`; no command id yet.
  * - `sent`: the command exists; `CommandId` names it. Nothing is sent again.
@@ -37,7 +41,7 @@ import type { LifecycleAction } from './events';
 
 const dynamodb = new DynamoDBClient(clientOptions());
 
-export type ActionState = 'waiting' | 'claimed' | 'sent' | 'ended';
+export type ActionState = 'waiting' | 'failing' | 'claimed' | 'sent' | 'ended';
 
 export interface ActionRecord {
   readonly instanceId: string;
@@ -80,6 +84,8 @@ export interface WaitTurn {
   readonly claimId: string;
   readonly attempt: number;
   readonly leaseUntil: number;
+  /** The registration deadline passed at this turn: the record goes to `failing`, and nothing is sent. */
+  readonly failing?: boolean;
 }
 
 const ACTION_RECORD_KEY = ACTION_TABLE_KEY;
@@ -133,7 +139,7 @@ async function madeOrOurs(
  */
 export async function startWait(table: ActionTable, action: LifecycleAction, turn: WaitTurn, deadline: number): Promise<boolean> {
   return madeOrOurs(table, action, (writeId) => putNewRecord(table, action, {
-    State: { S: 'waiting' },
+    State: { S: turn.failing ? 'failing' : 'waiting' },
     ClaimId: { S: turn.claimId },
     WaitAttempt: { N: String(turn.attempt) },
     WaitDeadline: { N: String(deadline) },
@@ -156,7 +162,7 @@ export async function passWait(
   return madeOrOurs(table, { instanceId, token }, (writeId) => conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table.name,
     Key: key(table, instanceId, token),
-    UpdateExpression: 'SET ClaimId = :claim, WaitAttempt = :attempt, LeaseUntil = :lease, WriteId = :writeId, #ttl = :ttl',
+    UpdateExpression: 'SET #state = :next, ClaimId = :claim, WaitAttempt = :attempt, LeaseUntil = :lease, WriteId = :writeId, #ttl = :ttl',
     ConditionExpression: '#state = :waiting AND ClaimId = :fromClaim AND WaitAttempt = :fromAttempt',
     ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
     ExpressionAttributeValues: {
@@ -165,6 +171,7 @@ export async function passWait(
       ':lease': { N: String(to.leaseUntil) },
       ':ttl': { N: String(expiresAt()) },
       ':waiting': { S: 'waiting' },
+      ':next': { S: to.failing ? 'failing' : 'waiting' },
       ':fromClaim': { S: from.claimId },
       ':fromAttempt': { N: String(from.attempt) },
       ':writeId': { S: writeId },
@@ -355,9 +362,10 @@ export async function markClosed(table: ActionTable, record: ActionRecord): Prom
  * holder's lease runs (it is working, and its own failure path ends the
  * action); take the claim over once the lease has run out.
  */
-export function nextStepForExisting(record: ActionRecord, nowMs: number): 'command-exists' | 'ended' | 'waiting' | 'held' | 'take-over' {
+export function nextStepForExisting(record: ActionRecord, nowMs: number): 'command-exists' | 'ended' | 'failing' | 'waiting' | 'held' | 'take-over' {
   if (record.state === 'sent' || record.commandId) return 'command-exists';
   if (record.state === 'ended') return 'ended';
+  if (record.state === 'failing') return 'failing';
   if (record.state === 'waiting') return 'waiting';
   return nowMs < record.leaseUntil ? 'held' : 'take-over';
 }
@@ -387,7 +395,7 @@ function fromItem(item: Record<string, AttributeValue>): ActionRecord {
   return {
     instanceId: instanceOfPartition(s(ACTION_RECORD_KEY.partition) ?? ''),
     token: s(ACTION_RECORD_KEY.sort) ?? '',
-    state: state === 'waiting' || state === 'sent' || state === 'ended' ? state : 'claimed',
+    state: state === 'waiting' || state === 'failing' || state === 'sent' || state === 'ended' ? state : 'claimed',
     claimId: s('ClaimId') ?? '',
     sendBy: n('SendBy'),
     leaseUntil: n('LeaseUntil'),

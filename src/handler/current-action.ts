@@ -113,6 +113,9 @@ export async function claimCurrent(
 /**
  * The event path's side of I1 and I2: a pass claim made after the event's
  * action began is that action's; the event hands it its token and sends nothing.
+ * A claim that already carries the action's token was adopted by this action
+ * before (a lost answer's retry, a Lambda retry, a copy of the event): it is
+ * the pass's still, and is found adopted again.
  * @returns the adopted item, or undefined when no such claim exists (the event path sends as usual).
  */
 export async function adoptCurrent(table: ActionTable, instanceId: string, token: string, startedAt: number): Promise<CurrentAction | undefined> {
@@ -120,7 +123,9 @@ export async function adoptCurrent(table: ActionTable, instanceId: string, token
     TableName: table.name,
     Key: key(table, instanceId),
     UpdateExpression: 'SET #token = :token',
-    ConditionExpression: '#state IN (:claimed, :sent) AND attribute_not_exists(#token) AND ClaimedAt > :startedAt',
+    // Or adopted already by this action: an earlier attempt whose answer was lost, or an invocation of the
+    // same action that stopped after adopting (its Lambda retry, a copy of its event) meets its own effect.
+    ConditionExpression: '#token = :token OR (#state IN (:claimed, :sent) AND attribute_not_exists(#token) AND ClaimedAt > :startedAt)',
     ExpressionAttributeNames: { '#state': 'State', '#token': 'Token' },
     ExpressionAttributeValues: {
       ':token': { S: token },

@@ -156,14 +156,16 @@ async function runCommand(
       if (settled !== 'taken-over') return settled;
       claimed = true;
     }
-    if (await passHoldsAction(config, action)) return 'command-already-sent';
 
     step = 'RecordLifecycleActionHeartbeat';
+    // Before looking for a pass's claim: an action that ended adopts nothing. A late event of an instance's
+    // earlier action (warm pools) would otherwise hand its token to the claim of the instance's next action.
     if (!await actionIsPending(config, instanceId, token)) {
       await markEnded(config.actionTable, action, 'the lifecycle action had ended before its command was sent');
       console.warn({ message: 'lifecycle action ended before its command was sent; nothing sent', instanceId });
       return 'action-ended';
     }
+    if (await passHoldsAction(config, action)) return 'command-already-sent';
 
     step = 'SendCommand';
     const commandId = await sendCommand(config, action, sendBy);
@@ -211,6 +213,7 @@ async function awaitRegistration(
       console.info({ message: 'another chain of registration checks waits for this lifecycle action', instanceId });
       return 'registration-wait-running';
     case 'past-wait':
+      if (next.record.state === 'failing') return finishFailing(config, action, lines);
       return outcomeOfExisting(next.record);
     case 'deadline-passed': {
       console.error({ message: 'SSM agent not registered before the deadline', instanceId, checks: next.checks, registration });
@@ -221,6 +224,20 @@ async function awaitRegistration(
       return outcome;
     }
   }
+}
+
+/**
+ * The action's record is `failing`: its registration deadline passed and its
+ * failure is under way (or its failer stopped). Whoever meets it completes the
+ * action with the failure result, which is what the failer does, and sends nothing.
+ */
+async function finishFailing(config: HookConfig, action: LifecycleAction, lines: Lines): Promise<Outcome> {
+  console.info({ message: 'the registration deadline of this lifecycle action passed; failing it, nothing sent', instanceId: action.instanceId });
+  const outcome = await completeAction(config, action.instanceId, action.token, config.failureResult, 'the SSM agent did not register in time', { ...lines.ctx, eventTime: action.eventTime });
+  // Counted by the invocation whose completion ended the action (its failer's retry, after a failed completion).
+  if (outcome === 'completed') commandNotSent(lines.hook, { instanceId: action.instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, lines.ctx);
+  await markEnded(config.actionTable, action, 'the SSM agent did not register in time');
+  return outcome;
 }
 
 /** What an invocation that is not the action's to handle returns on meeting its record past the wait. */
@@ -250,6 +267,7 @@ async function meetExistingClaim(config: HookConfig, action: LifecycleAction, li
     console.info({ message: 'lifecycle action already ended without a command', instanceId, reason: existing?.endReason });
     return 'action-ended';
   }
+  if (next === 'failing') return finishFailing(config, action, lines);
   if (next === 'waiting') {
     // The agent is online (the caller checked): the action leaves its wait. Nothing is sent while an action waits.
     if (await takeOverClaim(config.actionTable, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'taken-over';

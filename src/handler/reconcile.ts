@@ -239,6 +239,12 @@ async function settleCommand(ctx: PassContext, record: ActionRecord): Promise<'l
 async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'live' | 'ended'> {
   const { config } = ctx;
   if (Date.now() < record.leaseUntil) return 'live';
+  if (record.state === 'failing') {
+    // The registration deadline passed and its failer stopped before completing: the pass completes the failure.
+    await completeAction(config, record.instanceId, record.token, config.failureResult, 'the SSM agent did not register in time');
+    await markEnded(config.actionTable, actionOf(record), 'the SSM agent did not register in time');
+    return 'ended';
+  }
   if (record.state === 'waiting' && !registrationDeadlinePassed(record) && !await agentOnline(record.instanceId)) return 'live';
   const sendBy = Date.now() + SEND_WINDOW_MS;
   if (!await takeOverClaim(config.actionTable, record, ctx.claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'live';
@@ -355,8 +361,13 @@ async function settleCurrentCommand(ctx: PassContext, instance: Waiting, current
     await completeCurrent(config, current, status, records, instance.state, ctx);
     return;
   }
+  if (current.token === undefined && (laterAction(current, records) || instance.state !== current.waitState)) {
+    // I3: the claim's action ended (completed from outside) and another began: the command runs on, completing nothing.
+    console.warn({ message: 'the action of a command sent without its event has ended; its result completes no other action', instanceId: instance.instanceId, commandId: current.commandId });
+    await finishCurrent(config.actionTable, instance.instanceId, current.commandId);
+    return;
+  }
   if (!heartbeatDue(config, current.heartbeatAt ?? current.claimedAt ?? 0)) return;
-  if (current.token === undefined && laterAction(current, records)) return;
   if (await actionIsPending(config, instance.instanceId, current.token)) {
     ctx.report.heartbeats++;
     await recordCurrentHeartbeat(config.actionTable, instance.instanceId, Date.now());
@@ -392,7 +403,25 @@ export async function completeCurrent(
 export async function finishPassCommand(config: HookConfig, invocation: InvocationResult, records: readonly ActionRecord[]): Promise<Completion | 'ignored' | undefined> {
   const current = await readCurrent(config.actionTable, invocation.instanceId);
   if (!current || current.commandId !== invocation.commandId || current.state !== 'sent') return undefined;
-  return completeCurrent(config, current, invocation.status, records);
+  // I3: without a token, the action is the instance's pending one only while the instance is still in the
+  // wait state of the claim. An operator may have completed it meanwhile, and the next action begun.
+  const waitState = current.token === undefined ? await lifecycleStateOf(config, invocation.instanceId) : undefined;
+  return completeCurrent(config, current, invocation.status, records, waitState);
+}
+
+/** The instance's lifecycle state in the hook's group or its warm pool; '' when it is in neither. */
+async function lifecycleStateOf(config: HookConfig, instanceId: string): Promise<string> {
+  const group = await describeGroup(config.groupName);
+  const inGroup = group?.Instances?.find((i) => i.InstanceId === instanceId)?.LifecycleState;
+  if (inGroup || !group?.WarmPoolConfiguration) return inGroup ?? '';
+  let token: string | undefined;
+  do {
+    const page = await autoScaling.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: config.groupName, NextToken: token }));
+    const pooled = page.Instances?.find((i) => i.InstanceId === instanceId)?.LifecycleState;
+    if (pooled) return pooled;
+    token = page.NextToken;
+  } while (token);
+  return '';
 }
 
 /** I3: a token record of an action that began after the pass's claim: the claim's action has ended. */

@@ -193,7 +193,9 @@ async function takeTurn(
 ): Promise<WaitStep | undefined> {
   const waitMs = nextWaitMs(registration, at.checksBefore, at.deadline, at.now);
   const attempt = at.checksBefore + 1;
-  if (!await write({ claimId: at.chain, attempt, leaseUntil: at.now + (waitMs ?? 0) + WAIT_LEASE_MARGIN_MS })) return undefined;
+  // Past the deadline the turn written is `failing`: no claim is taken from it, so nothing is sent while the action fails.
+  const turn = { claimId: at.chain, attempt, leaseUntil: at.now + (waitMs ?? 0) + WAIT_LEASE_MARGIN_MS, failing: waitMs === undefined };
+  if (!await write(turn)) return undefined;
   if (waitMs === undefined) return { kind: 'deadline-passed', checks: attempt };
   await startRegistrationWait(config, { action, attempt, deadline: at.deadline, chain: at.chain }, waitMs);
   return { kind: 'scheduled' };

@@ -4,7 +4,10 @@
  *   npx projen scenarios                 # all of them
  *   npx projen scenarios -- throttling   # those whose name contains "throttling"
  *   npx projen scenarios -- --seed=7     # every random draw from another seed
+ *   npx projen scenarios -- sweep        # only the sweep of interleavings (sweep.ts)
+ *   npx projen scenarios -- sweep warm   # the sweep over the base runs whose name contains "warm"
  *
+ * The sweep runs with every scenario, or alone when the filter starts with "sweep".
  * Scenarios that list seeds of their own run once per seed unless --seed is given.
  *
  * Exits non-zero when a scenario's check fails.
@@ -13,6 +16,9 @@ import { runScenario } from '../standin';
 import type { ScenarioSummary } from '../standin';
 import { assertRanClean } from './checks';
 import { SCENARIOS } from './scenarios';
+import { runSweep, sweepTable } from './sweep';
+
+const SWEEP = 'sweep';
 
 const COLUMNS: Array<[string, number, (s: ScenarioSummary) => string]> = [
   ['instances', 9, (s) => String(s.instances)],
@@ -44,6 +50,7 @@ async function main(): Promise<number> {
   const seedArg = args.find((a) => a.startsWith('--seed='));
   const seed = seedArg ? Number(seedArg.slice('--seed='.length)) : undefined;
   const filter = args.filter((a) => a !== seedArg).join(' ').toLowerCase();
+  if (filter.startsWith(SWEEP)) return sweep(filter.slice(SWEEP.length).trim());
   // A scenario with seeds of its own runs once per seed, unless --seed picks one.
   const chosen = SCENARIOS.filter((s) => s.options.name.toLowerCase().includes(filter))
     .flatMap((s) => (seed === undefined && s.seeds ? s.seeds : [undefined]).map((own) => ({ scenario: s, seed: seed ?? own })));
@@ -87,7 +94,23 @@ async function main(): Promise<number> {
   }
   out(`\n${chosen.length - failures.length} of ${chosen.length} scenarios passed in ${((performance.now() - started) / 1000).toFixed(1)} s of real time`);
   for (const f of failures) out(`\n${f}`);
-  return failures.length === 0 ? 0 : 1;
+  const swept = filter === '' ? await sweep('') : 0;
+  return failures.length === 0 && swept === 0 ? 0 : 1;
+}
+
+/** The sweep of interleavings over the base runs whose name contains `filter`: its table, and non-zero on any finding. */
+async function sweep(filter: string): Promise<number> {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const started = performance.now();
+  out('\nsweep of interleavings: every call of every path, with each fault (sweep.ts)');
+  const report = await runSweep(filter);
+  if (report.runs === 0) {
+    process.stderr.write(`no base run of the sweep matches "${filter}"\n`);
+    return 1;
+  }
+  for (const l of sweepTable(report)) out(l);
+  out(`swept in ${((performance.now() - started) / 1000).toFixed(1)} s of real time`);
+  return report.findings.length === 0 ? 0 : 1;
 }
 
 main().then((code) => { process.exitCode = code; }, (error: unknown) => {

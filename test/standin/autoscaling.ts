@@ -96,6 +96,8 @@ export class AutoScalingGroup {
   private readonly known = new Map<string, HookSpec>();
   /** False before CloudFormation has created the group and once it has deleted it; without CloudFormation's model, always. */
   exists = true;
+  /** Instances whose next action starts as soon as their current one lets it (`hurry`). */
+  private readonly hurried = new Set<Instance>();
   /** The group's tags, as CloudFormation set them. */
   tags: ReadonlyArray<{ readonly Key: string; readonly Value: string; readonly PropagateAtLaunch: boolean }> = [];
   /** Told as an instance goes into service: a stub user-data program signals CloudFormation then. */
@@ -295,11 +297,8 @@ export class AutoScalingGroup {
       // Warmed up: the instance stops in the pool, and leaves it later for the group.
       this.stop(instance);
       const leave = this.config.warmPool?.leaveAfterMs ?? [60_000, 120_000];
-      this.clock.schedule(this.rng.draw(leave), () => {
-        if (instance.state !== 'Warmed:Stopped') return;
-        this.ec2.started(instance);
-        this.startActions(instance, 'launch', 'Pending:Wait', 'WarmPool', 'AutoScalingGroup');
-      });
+      const after = this.rng.draw(leave);
+      this.clock.schedule(this.hurried.has(instance) ? 0 : after, () => this.leaveWarmPool(instance));
     } else if (instance.ec2Running) {
       instance.state = 'InService';
       this.onInService?.(instance);
@@ -308,6 +307,19 @@ export class AutoScalingGroup {
     } else {
       this.terminate(instance);
     }
+  }
+
+  /** The stopped instance starts for the group: its next action (launch hooks with a warm pool). */
+  private leaveWarmPool(instance: Instance): void {
+    if (instance.state !== 'Warmed:Stopped') return;
+    this.ec2.started(instance);
+    this.startActions(instance, 'launch', 'Pending:Wait', 'WarmPool', 'AutoScalingGroup');
+  }
+
+  /** The group needs the instance from its warm pool now: its next action starts as soon as its current one ends (a call point's `next-action`). */
+  hurry(instance: Instance): void {
+    this.hurried.add(instance);
+    this.leaveWarmPool(instance);
   }
 
   private stop(instance: Instance): void {

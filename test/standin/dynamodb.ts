@@ -9,8 +9,10 @@ import type http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { answerFaultOf, type CallPoints } from './callpoint';
 import { RealDate, type VirtualClock } from './clock';
-import { INVOCATION_HEADER } from './tracker';
+import type { StoreFault } from './options';
+import { CALL_HEADER, INVOCATION_HEADER } from './tracker';
 import { instanceOfPartition } from '../../src/handler/action-table';
 
 /** The `AWS::DynamoDB::Table` properties the stand-in reads. */
@@ -28,6 +30,8 @@ export interface StoreCall {
   /** Index of the instance whose record the call is about. */
   readonly instance?: number;
   readonly invocation?: string;
+  /** Which of the invocation's requests it was (1: its first), SDK retries counted: a call point (callpoint.ts). */
+  readonly call?: number;
   readonly status: number;
   /** The error type answered, e.g. `ConditionalCheckFailedException`. */
   readonly error?: string;
@@ -40,7 +44,16 @@ export class DynamoDbHost {
   private readonly server: http.Server;
   private partitionKey = '';
 
-  constructor(private readonly clock: VirtualClock, private readonly instanceIndex: (instanceId: string) => number | undefined) {
+  /** Per fault, per instance: matching successful calls seen. */
+  private readonly faultCounts = new Map<string, number>();
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly instanceIndex: (instanceId: string) => number | undefined,
+    private readonly faults: readonly StoreFault[] = [],
+    /** Answers a call point loses or holds. */
+    private readonly callPoints?: CallPoints,
+  ) {
     const dynalite = createRequire(__filename)('dynalite') as Dynalite;
     this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     // As for the stand-in's own endpoint: no keep-alive timeout on real time.
@@ -82,6 +95,22 @@ export class DynamoDbHost {
     }
   }
 
+  /** Whether a store fault takes this applied call's answer. */
+  private loseAnswer(operation: string, body: string): boolean {
+    const instanceId = instanceIdOf(body, this.partitionKey);
+    const instance = instanceId === undefined ? undefined : this.instanceIndex(instanceId);
+    for (const [n, fault] of this.faults.entries()) {
+      if (fault.operations && !fault.operations.includes(operation)) continue;
+      if (fault.instances && (instance === undefined || !fault.instances.includes(instance))) continue;
+      if (fault.bodyIncludes !== undefined && !body.includes(fault.bodyIncludes)) continue;
+      const counter = `${n}|${instance ?? ''}`;
+      const seen = this.faultCounts.get(counter) ?? 0;
+      this.faultCounts.set(counter, seen + 1);
+      if (seen >= (fault.skip ?? 0) && seen < (fault.skip ?? 0) + (fault.times ?? 1)) return true;
+    }
+    return false;
+  }
+
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -94,6 +123,8 @@ export class DynamoDbHost {
     res.setHeader('Date', new RealDate(this.clock.now).toUTCString());
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
     const invocation = req.headers[INVOCATION_HEADER] as string | undefined;
+    const call = req.headers[CALL_HEADER] === undefined ? undefined : Number(req.headers[CALL_HEADER]);
+    const answerFault = answerFaultOf(req);
     const body: Buffer[] = [];
     req.on('data', (c: Buffer) => body.push(c));
     const answer: Buffer[] = [];
@@ -103,7 +134,24 @@ export class DynamoDbHost {
       if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) answer.push(Buffer.from(chunk as string));
     };
     (res as { write: unknown }).write = (chunk: unknown, ...rest: unknown[]) => { keep(chunk); return write(chunk, ...rest); };
-    (res as { end: unknown }).end = (chunk: unknown, ...rest: unknown[]) => { if (typeof chunk !== 'function') keep(chunk); return end(chunk, ...rest); };
+    (res as { end: unknown }).end = (chunk: unknown, ...rest: unknown[]) => {
+      if (res.statusCode === 200 && (answerFault === 'answer-lost' || this.loseAnswer(operation, Buffer.concat(body).toString('utf8')))) {
+        // Applied by dynalite; the answer is replaced, as by a 500 after DynamoDB wrote the item.
+        const lost = JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal server error' });
+        res.statusCode = 500;
+        res.removeHeader('x-amz-crc32');
+        res.setHeader('Content-Length', Buffer.byteLength(lost, 'utf8'));
+        keep(lost);
+        return end(lost);
+      }
+      if (typeof chunk !== 'function') keep(chunk);
+      if (answerFault === 'hold' && this.callPoints) {
+        // Applied by dynalite; the answer waits while the call point's other work runs.
+        void this.callPoints.hold().then(() => end(chunk, ...rest));
+        return res;
+      }
+      return end(chunk, ...rest);
+    };
     res.once('finish', () => {
       const instanceId = instanceIdOf(Buffer.concat(body).toString('utf8'), this.partitionKey);
       let error: string | undefined;
@@ -119,6 +167,7 @@ export class DynamoDbHost {
         operation,
         instance: instanceId === undefined ? undefined : this.instanceIndex(instanceId),
         invocation,
+        call,
         status: res.statusCode,
         error,
       });

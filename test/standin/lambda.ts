@@ -11,7 +11,7 @@ import type { EventMeta } from './model';
 import type { EventKind, Handler, HandlerFactory, LambdaContext, LambdaFault, LambdaOptions } from './options';
 import type { Rng } from './rng';
 import { CallHistory, FaultGate } from './selector';
-import type { InvocationContext } from './tracker';
+import { CALL_HEADER, type InvocationContext } from './tracker';
 
 export interface InvocationRecord {
   /** This attempt's own id, sent with every API call it makes (the stand-in's key for the attempt). */
@@ -129,6 +129,7 @@ export class LambdaService {
     const run = this.running.get(context.invocationId);
     if (!run) return;
     run.record.calls++;
+    request.setHeader(CALL_HEADER, String(run.record.calls));
     const fault = run.fault;
     if (fault && run.record.calls === fault.afterCalls) {
       // The SDK's own response listener was registered first, so the call completes
@@ -136,6 +137,31 @@ export class LambdaService {
       request.once('response', () => this.strike(run, fault));
     }
   };
+
+  /** The invocation whose request this is, while it runs. */
+  runningRecord(invocationId: string): InvocationRecord | undefined {
+    return this.running.get(invocationId)?.record;
+  }
+
+  /** The runtime of a running invocation dies as this request's answer arrives, before the handler sees it. */
+  crashOnAnswer(invocationId: string, request: http.ClientRequest): void {
+    const run = this.running.get(invocationId);
+    if (run) request.once('response', () => this.strike(run, { afterCalls: run.record.calls, effect: 'crash' }));
+  }
+
+  /** A copy of a running invocation's event is delivered now (EventBridge and Step Functions deliver at least once). */
+  deliverAgain(invocationId: string): void {
+    const run = this.running.get(invocationId);
+    if (!run) return;
+    const { requestId: _, ...event } = run.event;
+    this.queue.push({ ...event, attempt: 1, queuedAtMs: this.clock.elapsed, receivedAtMs: this.clock.elapsed });
+    this.pump();
+  }
+
+  /** Whether an invocation other than these runs or waits to run. */
+  busyBesides(invocationIds: readonly string[]): boolean {
+    return this.queue.length > 0 || [...this.running.keys()].some((id) => !invocationIds.includes(id));
+  }
 
   private pump(): void {
     while (this.queue.length > 0) {

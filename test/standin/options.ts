@@ -317,7 +317,7 @@ export interface EventOptions {
 
 /** A fault in the function itself. */
 export interface LambdaFault extends Selector {
-  readonly kind?: EventKind;
+  readonly kind?: EventKind | 'registration-check';
   /** Only this attempt of an event (1 is the first delivery, 2 and 3 Lambda's retries). */
   readonly attempt?: number;
   /**
@@ -331,6 +331,33 @@ export interface LambdaFault extends Selector {
    * it at its timeout.
    */
   readonly effect: 'crash' | 'hang';
+}
+
+/**
+ * What happens at a call point (see `CallPoint`):
+ * - `crash`: the runtime dies as the call's answer arrives; Lambda retries the event;
+ * - `answer-lost`: the call takes effect and its answer is replaced by a 500
+ *   (the SDK retries it, unless its client does not);
+ * - `copy`: a copy of the same event is delivered, and runs to its end (as does all it starts) before the answer arrives;
+ * - `pass`: a reconciliation pass runs to its end before the answer arrives;
+ * - `next-action`: warm pools: the instance's next lifecycle action starts as
+ *   soon as its current one lets it (at once, if it has ended), and its
+ *   event runs to its end before the answer arrives.
+ */
+export type CallPointFault = 'crash' | 'answer-lost' | 'copy' | 'pass' | 'next-action';
+
+/**
+ * One fault at one point of one invocation: right after its `call`-th request
+ * (to the stand-in's APIs or to DynamoDB, SDK retries counted) took effect.
+ * The invocation is the `nth` (0: the first) first delivery of an event of
+ * `kind`. The points of a run are read from a run without the fault: its
+ * `ApiCall.call` and `StoreCall.call`.
+ */
+export interface CallPoint {
+  readonly kind: EventKind | 'registration-check';
+  readonly nth: number;
+  readonly call: number;
+  readonly fault: CallPointFault;
 }
 
 export interface LambdaOptions {
@@ -368,6 +395,26 @@ export interface ApiOptions {
    * Neither service publishes these rates, so there is no default limit.
    */
   readonly rateLimits?: Readonly<Record<string, RateLimit>>;
+}
+
+/** A fault on the handler's DynamoDB calls. */
+export interface StoreFault {
+  /** DynamoDB operation names, e.g. `UpdateItem`. @default all */
+  readonly operations?: readonly string[];
+  /** The instances (by index) whose records it applies to. */
+  readonly instances?: readonly number[];
+  /** Only requests whose JSON body contains this text (e.g. a part of an update expression). */
+  readonly bodyIncludes?: string;
+  /** Matching successful calls let through before it starts. @default 0 */
+  readonly skip?: number;
+  /** Most times it hits, counted for each instance apart. @default 1 */
+  readonly times?: number;
+  /** `lost`: the call takes effect and its answer is replaced by a 500 InternalServerError (the SDK retries it). */
+  readonly answer: 'lost';
+}
+
+export interface StoreOptions {
+  readonly faults?: readonly StoreFault[];
 }
 
 export interface SsmOptions {
@@ -485,8 +532,12 @@ export interface ScenarioOptions {
   readonly overrides?: readonly InstanceOverride[];
   readonly api?: ApiOptions;
   readonly ssm?: SsmOptions;
+  /** The handler's DynamoDB table (dynalite). */
+  readonly store?: StoreOptions;
   readonly events?: EventOptions;
   readonly lambda?: LambdaOptions;
+  /** One fault at one call of one invocation, for sweeps over every call a run makes (see `CallPoint`). */
+  readonly callPoint?: CallPoint;
   /** Step Functions: Express executions run twice at this rate (at-least-once). */
   readonly stepFunctions?: StepFunctionsOptions;
   readonly schedule?: readonly ScheduledHappening[];

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { CallPoints } from './callpoint';
 import { VirtualClock } from './clock';
 import { Deployment, StackEvent, synthesizeDeployment } from './cloudformation';
 import { AWS_RUN_REMOTE_SCRIPT } from './documents';
@@ -139,6 +140,8 @@ export interface ScenarioResult {
   readonly ending: 'idle' | 'stopped' | 'horizon';
   /** Exceptions inside the stand-in or thrown from timers: always a failure. */
   readonly errors: readonly string[];
+  /** With `callPoint`: whether the run reached it. */
+  readonly callPointReached?: boolean;
   /** With `deploy`: the stack's events, each step's final status, and the creation policy's signals (virtual ms). */
   readonly stack?: {
     readonly events: readonly StackEvent[];
@@ -289,10 +292,21 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     world.parameters.put(h.parameter.name, h.parameter.value);
     world.sts.createRole(h.roleArn);
   }
-  const server = new StandInServer(clock, world, rng, options.api ?? {}, (e) => internalErrors.push(e), history);
-  const tracker = new RequestTracker(clock, (context, request) => lambdas.forEach((l) => l.observeRequest(context, request)));
+  const passRng = new Rng(seed * 104_729 + 3);
+  // The reconciliation pass, as the scheduled rule invokes it.
+  const invokePass = () => lambda.invoke(envelope(passRng.uuid(), 'aws.events', 'Scheduled Event', NAMES.account, NAMES.region, clock.now,
+    [`arn:aws:events:${NAMES.region}:${NAMES.account}:rule/${NAMES.functionName}-Reconciliation`], {}), { kind: 'schedule' });
+  const callPoints = new CallPoints(clock, lambda, options.callPoint, {
+    pass: invokePass,
+    nextAction: (index) => world.instances.filter((i) => index === undefined || i.index === index).forEach((i) => world.groupOf(i).hurry(i)),
+  });
+  const server = new StandInServer(clock, world, rng, options.api ?? {}, (e) => internalErrors.push(e), history, callPoints);
+  const tracker = new RequestTracker(clock, (context, request) => {
+    lambdas.forEach((l) => l.observeRequest(context, request));
+    callPoints.observeRequest(context, request);
+  });
   const endpoint = await server.start();
-  const dynamodb = new DynamoDbHost(clock, (id) => world.instances.find((i) => i.id === id)?.index);
+  const dynamodb = new DynamoDbHost(clock, (id) => world.instances.find((i) => i.id === id)?.index, options.store?.faults, callPoints);
   const dynamodbEndpoint = await dynamodb.start([runtime.actionTable]);
 
   // The function's variables are restored at the end; the function sets them as its code runs.
@@ -350,23 +364,19 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     }
     for (const d of options.during ?? []) clock.schedule(d.atMs, () => d.run(world.control()));
     if (options.reconciliation !== false) {
-      const phaseRng = new Rng(seed * 104_729 + 3);
       const reconciliation = options.reconciliation;
       const periodMs = (runtime.scheduleSeconds ?? 0) * 1000;
       if (periodMs > 0) {
         const tick = () => {
-          if (exists(runtime.scheduleLogicalId) && exists(runtime.functionLogicalId)) {
-            lambda.invoke(envelope(phaseRng.uuid(), 'aws.events', 'Scheduled Event', NAMES.account, NAMES.region, clock.now,
-              [`arn:aws:events:${NAMES.region}:${NAMES.account}:rule/${NAMES.functionName}-Reconciliation`], {}), { kind: 'schedule' });
-          }
+          if (exists(runtime.scheduleLogicalId) && exists(runtime.functionLogicalId)) invokePass();
           const matters = world.instances.some((i) => passMatters(i, options.scaleInAfterMs !== undefined, world.groupOf(i).launches));
           if (matters || deployment?.busy || clock.elapsed + periodMs <= (reconciliation?.untilMs ?? 0)) clock.schedule(periodMs, tick);
         };
-        clock.schedule(reconciliation?.phaseMs ?? phaseRng.draw([0, periodMs - 1]), tick);
+        clock.schedule(reconciliation?.phaseMs ?? passRng.draw([0, periodMs - 1]), tick);
       }
     }
     ending = await clock.run({
-      busy: () => tracker.inflight > server.parked,
+      busy: () => tracker.inflight > server.parked + callPoints.parked,
       untilElapsedMs: options.horizonMs ?? 49 * HOURS,
     });
   } finally {
@@ -437,6 +447,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     logs,
     ending,
     errors,
+    ...(options.callPoint ? { callPointReached: callPoints.reached } : {}),
     ...(deployment ? {
       stack: {
         events: deployment.cloudformation.events,

@@ -10,12 +10,13 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as querystring from 'node:querystring';
+import { answerFaultOf, type CallPoints } from './callpoint';
 import type { VirtualClock } from './clock';
 import { RealDate } from './clock';
 import type { ApiFault, ApiOptions, Happening, InjectedError } from './options';
 import type { Rng } from './rng';
 import { CallHistory, FaultGate } from './selector';
-import { INVOCATION_HEADER } from './tracker';
+import { CALL_HEADER, INVOCATION_HEADER } from './tracker';
 import { ApiError, World } from './world';
 
 export type Service = 'autoscaling' | 'ssm' | 'stepfunctions' | 'sts';
@@ -35,6 +36,8 @@ export interface ApiCall {
   readonly retry: boolean;
   /** The Lambda invocation that made the call. */
   readonly invocation?: string;
+  /** Which of the invocation's requests it was (1: its first), SDK retries counted: a call point (callpoint.ts). */
+  readonly call?: number;
   readonly status: number;
   /** The error code answered, if any. */
   readonly error?: string;
@@ -130,6 +133,8 @@ export class StandInServer {
     private readonly options: ApiOptions,
     private readonly onError: (error: unknown) => void,
     private readonly history: CallHistory,
+    /** Answers a call point loses or holds. */
+    private readonly callPoints?: CallPoints,
   ) {
     this.faultGate = new FaultGate(rng, history);
     this.server = http.createServer((req, res) => this.receive(req, res));
@@ -174,6 +179,8 @@ export class StandInServer {
     const { service, operation, params } = decoded.value;
     const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
     const invocation = req.headers[INVOCATION_HEADER] as string | undefined;
+    const call = req.headers[CALL_HEADER] === undefined ? undefined : Number(req.headers[CALL_HEADER]);
+    const answerFault = answerFaultOf(req);
     const instance = this.world.instanceOfCall(operation, params);
     // A retry is the SDK's next attempt, or the same request again from the same invocation after it failed.
     const sameRequest = `${invocation ?? '-'} ${operation} ${body}`;
@@ -197,13 +204,17 @@ export class StandInServer {
       if (fault.after) after.push(fault.after);
     }
 
+    if (answerFault === 'answer-lost' && !error && !reset) {
+      // The call point's lost answer: the call takes effect, and a 500 answers it.
+      error = { code: QUERY_NAMESPACES[service] ? 'InternalFailure' : 'InternalServerError', status: 500, afterApplying: true };
+    }
     const throttled = !error && !reset && this.rateLimited(operation);
 
     this.parked++;
     this.clock.schedule(delay, () => {
       this.parked--;
       try {
-        const ctx = { attempt, retry, invocation, instance: instance?.index, error, reset, before, after, throttled };
+        const ctx = { attempt, retry, invocation, call, hold: answerFault === 'hold', instance: instance?.index, error, reset, before, after, throttled };
         const failed = this.perform({ service, operation, params }, res, ctx);
         if (failed) this.failedRequests.add(sameRequest);
         else this.failedRequests.delete(sameRequest);
@@ -222,6 +233,9 @@ export class StandInServer {
       attempt: number;
       retry: boolean;
       invocation?: string;
+      call?: number;
+      /** A call point holds the answer (callpoint.ts). */
+      hold: boolean;
       instance?: number;
       error?: InjectedError;
       reset?: 'before' | 'after';
@@ -274,6 +288,7 @@ export class StandInServer {
       attempt: ctx.attempt,
       retry: ctx.retry,
       invocation: ctx.invocation,
+      call: ctx.call,
       status: failure ? failure.status : 200,
       error: failure?.code,
       applied,
@@ -290,8 +305,12 @@ export class StandInServer {
       return true;
     }
     const requestId = this.requestId();
-    if (failure) respondError(res, service, failure, this.clock.now, requestId);
-    else respond(res, service, operation, output!, this.clock.now, requestId);
+    const answer = () => {
+      if (failure) respondError(res, service, failure, this.clock.now, requestId);
+      else respond(res, service, operation, output!, this.clock.now, requestId);
+    };
+    if (ctx.hold && this.callPoints) void this.callPoints.hold().then(answer);
+    else answer();
     return failure !== undefined;
   }
 

@@ -10,6 +10,10 @@ import type { ExecutionContext, VirtualClock } from './clock';
 
 /** Request header naming the Lambda invocation that made an API call. */
 export const INVOCATION_HEADER = 'x-standin-invocation';
+/** Request header numbering an invocation's requests (1: its first), SDK retries included. */
+export const CALL_HEADER = 'x-standin-call';
+/** Request header carrying a call point's fault to the server that answers the call (callpoint.ts). */
+export const CALL_POINT_HEADER = 'x-standin-call-point';
 
 /** The execution context of a Lambda invocation, as the clock carries it across awaits and timers. */
 export interface InvocationContext extends ExecutionContext {
