@@ -240,9 +240,11 @@ async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'liv
     await markEnded(config.actionTable, actionOf(record), 'the SSM agent did not register in time');
     return 'ended';
   }
-  if (record.state === 'waiting' && !registrationDeadlinePassed(record) && !await agentOnline(record.instanceId)) return 'live';
+  const foundOnline = record.state === 'waiting' && !registrationDeadlinePassed(record) ? await agentOnline(record.instanceId) : undefined;
+  if (foundOnline === false) return 'live';
   const sendBy = Date.now() + SEND_WINDOW_MS;
-  if (!await takeOverClaim(config.actionTable, record, ctx.claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'live';
+  const agentOnlineAt = foundOnline ? Date.now() : record.agentOnlineAt;
+  if (!await takeOverClaim(config.actionTable, record, ctx.claimId, sendBy, sendBy + LEASE_MARGIN_MS, foundOnline ? agentOnlineAt : undefined)) return 'live';
   const action = actionOf(record);
   const found = await findCommandOfAction(config, action);
   if (found) {
@@ -256,6 +258,7 @@ async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'liv
   }
   // Launch: only once the agent is online; until then the claim's lease runs out again and the next pass looks.
   if (config.transition === 'launch' && !await agentOnline(record.instanceId)) {
+    if (agentOnlineAt !== undefined) return awaitReconnection(ctx, record, agentOnlineAt);
     if (!registrationDeadlinePassed(record)) return 'live';
     commandNotSent(hookOf(config), { instanceId: record.instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, { requestId: ctx.requestId });
     await completeAction(config, record.instanceId, record.token, config.failureResult, 'the SSM agent did not register in time');
@@ -274,6 +277,29 @@ async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'liv
     return 'ended';
   }
   return 'live';
+}
+
+/**
+ * The agent registered (an invocation found it online and claimed the action)
+ * and is offline now: a restart, a lost connection. SendCommand refuses an
+ * agent that is not online, so the action waits for it, and a later pass sends
+ * once it is back; each pass that takes the claim over restarts the action's
+ * heartbeat timeout (actionIsPending). The registration deadline is not this
+ * agent's: it fails the action only once it stays away as long again as the
+ * registration wait, counted from the deadline.
+ */
+async function awaitReconnection(ctx: PassContext, record: ActionRecord, agentOnlineAt: number): Promise<'live' | 'ended'> {
+  const { config } = ctx;
+  const backBy = Math.max(record.waitDeadline ?? 0, agentOnlineAt) + config.registrationTimeoutSeconds * 1000;
+  if (Date.now() <= backBy) {
+    console.warn({ message: 'the SSM agent registered and is offline now; the next pass sends once it is back', instanceId: record.instanceId, agentOnlineAt });
+    return 'live';
+  }
+  const reason = 'the SSM agent went offline after registering and did not come back in time';
+  commandNotSent(hookOf(config), { instanceId: record.instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, { requestId: ctx.requestId });
+  await completeAction(config, record.instanceId, record.token, config.failureResult, reason);
+  await markEnded(config.actionTable, actionOf(record), reason);
+  return 'ended';
 }
 
 /** No record of the pending action: the `#current` item's path (current-action.ts). */
