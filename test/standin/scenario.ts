@@ -275,7 +275,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const server = new StandInServer(clock, world, rng, options.api ?? {}, (e) => internalErrors.push(e), history);
   const tracker = new RequestTracker(clock, (context, request) => lambdas.forEach((l) => l.observeRequest(context, request)));
   const endpoint = await server.start();
-  const dynamodb = new DynamoDbHost(clock, (id) => world.instances.find((i) => i.id === id)?.index, options.store?.faults);
+  // The store's throttling draws from a stream of its own, so that adding it leaves every other draw as it was.
+  const storeRng = new Rng(seed * 65_537 + 11);
+  const dynamodb = new DynamoDbHost(clock, (id) => world.instances.find((i) => i.id === id)?.index, options.store?.faults, storeRng);
   const dynamodbEndpoint = await dynamodb.start([runtime.actionTable]);
 
   // The function's variables are restored at the end; the function sets them as its code runs.
