@@ -32,6 +32,7 @@ import {
 import { DEPLOY_SCENARIOS } from './deploy-scenarios';
 import { INTERLEAVINGS } from './interleavings';
 import { pollingHandler } from './polling-handler';
+import { THROTTLED_PASSES } from './throttled-passes';
 
 export interface Scenario {
   readonly options: ScenarioOptions;
@@ -1637,4 +1638,5 @@ export const SCENARIOS: readonly Scenario[] = [
   // Deploys, updates and deletions of the stack through the stand-in's model of CloudFormation.
   ...DEPLOY_SCENARIOS,
   ...INTERLEAVINGS,
+  ...THROTTLED_PASSES,
 ];
