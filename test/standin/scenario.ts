@@ -350,6 +350,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     }
     ending = await clock.run({
       busy: () => tracker.inflight > server.parked,
+      progress: () => tracker.closed,
       untilElapsedMs: options.horizonMs ?? 49 * HOURS,
     });
   } finally {
