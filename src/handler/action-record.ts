@@ -75,6 +75,12 @@ export interface ActionRecord {
   readonly waitAttempt?: number;
   /** The registration deadline (epoch ms), once the action waited for its agent. */
   readonly waitDeadline?: number;
+  /**
+   * Launch: when an invocation that claimed the action had found the instance's
+   * agent online (epoch ms). An agent seen online registered: the registration
+   * deadline no longer applies to it, even if it is offline a moment later.
+   */
+  readonly agentOnlineAt?: number;
   /** The id of the last claim or wait write, which its writer recognises after a lost answer. */
   readonly writeId?: string;
 }
@@ -103,7 +109,7 @@ export const RECORD_TTL_SECONDS = 3 * 24 * 3600;
  * @returns true when this invocation holds the claim, false when a record already exists.
  */
 export async function claimAction(
-  table: ActionTable, action: LifecycleAction, claimId: string, sendBy: number, leaseUntil: number,
+  table: ActionTable, action: LifecycleAction, claimId: string, sendBy: number, leaseUntil: number, agentOnlineAt?: number,
 ): Promise<boolean> {
   return madeOrOurs(table, action, (writeId) => putNewRecord(table, action, {
     State: { S: 'claimed' },
@@ -111,6 +117,7 @@ export async function claimAction(
     SendBy: { N: String(sendBy) },
     LeaseUntil: { N: String(leaseUntil) },
     WriteId: { S: writeId },
+    ...(agentOnlineAt !== undefined ? { AgentOnlineAt: { N: String(agentOnlineAt) } } : {}),
   }));
 }
 
@@ -212,15 +219,22 @@ export async function readAction(table: ActionTable, instanceId: string, token: 
  * claims an action at the end of its registration wait, from the chain named
  * in it (which stops there: its next check finds the action claimed).
  * Of several invocations that try at once, one succeeds.
+ * @param agentOnlineAt when the caller found the agent online, if it checked (launch): kept as `AgentOnlineAt`.
  * @returns false when the claim changed meanwhile (another invocation took it, or the command was recorded).
  */
 export async function takeOverClaim(
-  table: ActionTable, previous: Pick<ActionRecord, 'instanceId' | 'token' | 'state' | 'claimId'>, claimId: string, sendBy: number, leaseUntil: number,
+  table: ActionTable,
+  previous: Pick<ActionRecord, 'instanceId' | 'token' | 'state' | 'claimId'>,
+  claimId: string,
+  sendBy: number,
+  leaseUntil: number,
+  agentOnlineAt?: number,
 ): Promise<boolean> {
+  const seen = agentOnlineAt !== undefined ? ', AgentOnlineAt = :seen' : '';
   return madeOrOurs(table, previous, (writeId) => conditionMet(dynamodb.send(new UpdateItemCommand({
     TableName: table.name,
     Key: key(table, previous.instanceId, previous.token),
-    UpdateExpression: 'SET #state = :claimed, ClaimId = :claim, SendBy = :sendBy, LeaseUntil = :lease, WriteId = :writeId, #ttl = :ttl',
+    UpdateExpression: `SET #state = :claimed, ClaimId = :claim, SendBy = :sendBy, LeaseUntil = :lease, WriteId = :writeId, #ttl = :ttl${seen}`,
     // The state seen, not only the holder: a wait's chain and a claim may carry the same id (a Lambda retry keeps its request id).
     ConditionExpression: '#state = :previousState AND ClaimId = :previous',
     ExpressionAttributeNames: { '#state': 'State', '#ttl': ACTION_RECORD_KEY.ttl },
@@ -233,6 +247,7 @@ export async function takeOverClaim(
       ':claimed': { S: 'claimed' },
       ':previous': { S: previous.claimId },
       ':writeId': { S: writeId },
+      ...(agentOnlineAt !== undefined ? { ':seen': { N: String(agentOnlineAt) } } : {}),
     },
   }))));
 }
@@ -410,6 +425,7 @@ function fromItem(item: Record<string, AttributeValue>): ActionRecord {
     closed: item.Closed?.BOOL === true,
     waitAttempt: item.WaitAttempt?.N ? Number(item.WaitAttempt.N) : undefined,
     waitDeadline: item.WaitDeadline?.N ? Number(item.WaitDeadline.N) : undefined,
+    agentOnlineAt: item.AgentOnlineAt?.N ? Number(item.AgentOnlineAt.N) : undefined,
     writeId: s('WriteId'),
   };
 }

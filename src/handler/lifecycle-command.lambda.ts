@@ -131,6 +131,8 @@ async function runCommand(
   const claimId = context?.awsRequestId ?? randomUUID();
   let step = 'DescribeInstanceInformation';
   let claimed = false;
+  /** Launch: when the agent was found online, kept on the claim (an agent that registered is never failed for not registering). */
+  let agentOnlineAt: number | undefined;
   try {
     if (config.transition === 'launch') {
       // Read-only, so done before claiming: the claim is held only while sending.
@@ -142,17 +144,18 @@ async function runCommand(
         return await awaitRegistration(config, action, lines, registration, claimId, check);
       }
       if (check) console.info({ message: 'SSM agent registered', instanceId, checks: check.attempt + 1 });
+      agentOnlineAt = Date.now();
     }
 
     step = 'claim';
     const sendBy = Math.min(Date.now() + SEND_WINDOW_MS, deadline);
     claimed = check?.chain
       // The chain's own check claims the action from the chain's wait; nothing was sent while it waited.
-      ? await takeOverClaim(config.actionTable, { instanceId, token, state: 'waiting', claimId: check.chain }, claimId, sendBy, sendBy + LEASE_MARGIN_MS)
+      ? await takeOverClaim(config.actionTable, { instanceId, token, state: 'waiting', claimId: check.chain }, claimId, sendBy, sendBy + LEASE_MARGIN_MS, agentOnlineAt)
       : false;
-    claimed ||= await claimAction(config.actionTable, action, claimId, sendBy, sendBy + LEASE_MARGIN_MS);
+    claimed ||= await claimAction(config.actionTable, action, claimId, sendBy, sendBy + LEASE_MARGIN_MS, agentOnlineAt);
     if (!claimed) {
-      const settled = await meetExistingClaim(config, action, lines, claimId, sendBy);
+      const settled = await meetExistingClaim(config, action, lines, claimId, sendBy, agentOnlineAt);
       if (settled !== 'taken-over') return settled;
       claimed = true;
     }
@@ -255,7 +258,9 @@ function outcomeOfExisting(record: ActionRecord): Outcome {
  * lease, take the claim over and look for a command the holder may have sent.
  * @returns the outcome, or `taken-over` when this invocation now holds the claim and no command exists.
  */
-async function meetExistingClaim(config: HookConfig, action: LifecycleAction, lines: Lines, claimId: string, sendBy: number): Promise<Outcome | 'taken-over'> {
+async function meetExistingClaim(
+  config: HookConfig, action: LifecycleAction, lines: Lines, claimId: string, sendBy: number, agentOnlineAt?: number,
+): Promise<Outcome | 'taken-over'> {
   const { instanceId } = action;
   const existing = await readAction(config.actionTable, instanceId, action.token);
   const next = existing ? nextStepForExisting(existing, Date.now()) : 'held';
@@ -270,11 +275,11 @@ async function meetExistingClaim(config: HookConfig, action: LifecycleAction, li
   if (next === 'failing') return finishFailing(config, action, lines);
   if (next === 'waiting') {
     // The agent is online (the caller checked): the action leaves its wait. Nothing is sent while an action waits.
-    if (await takeOverClaim(config.actionTable, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'taken-over';
+    if (await takeOverClaim(config.actionTable, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS, agentOnlineAt)) return 'taken-over';
     console.info({ message: 'another invocation holds this lifecycle action', instanceId });
     return 'claim-held';
   }
-  if (next === 'held' || !await takeOverClaim(config.actionTable, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS)) {
+  if (next === 'held' || !await takeOverClaim(config.actionTable, existing!, claimId, sendBy, sendBy + LEASE_MARGIN_MS, agentOnlineAt)) {
     // The holder is sending; if it fails, its own failure path (or Lambda's retry of its event) ends the action.
     console.info({ message: 'another invocation holds this lifecycle action', instanceId });
     return 'claim-held';

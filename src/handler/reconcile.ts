@@ -21,8 +21,16 @@
  *   handling failed for good) → the `#current` item (current-action.ts,
  *   invariants I1-I4): sighted on one pass, claimed and run on the next.
  *
+ * What the pass does first when it cannot do everything (the function's time
+ * runs short under throttling, or a fleet waits at once): it reads every
+ * waiting instance's records (reads of the table only, many at once), then
+ * handles the instances in order of urgency: a heartbeat due first, the action
+ * closest to its heartbeat timeout first; then actions without a command (or
+ * without a record); then the rest, each by its heartbeat deadline.
  * Instances are handled a few at a time, and no new one is started once the
- * function's time runs short: the rest wait for the next pass.
+ * function's time runs short: the rest wait for the next pass. A heartbeat
+ * that keeps a command's action alive is repeated past the SDK's attempts for
+ * as long as the function has time.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -62,12 +70,24 @@ import { actionRepaired, commandEnded, commandNotSent, commandSent, MetricHook }
 import { HookConfig, InvocationResult, LifecycleAction, resultForStatus, TERMINAL_STATUSES } from './events';
 import { UNANSWERED_CHECK_GRACE_MS } from './registration-wait';
 import { findCommandOfAction, sendCommand } from './sending';
+import { sleep } from './timing';
 
 const autoScaling = new AutoScalingClient(clientOptions());
 const ssm = new SSMClient(clientOptions());
 
 /** Instances handled at once: a few calls each, well under the APIs' rates. */
 export const PASS_CONCURRENCY = 8;
+/** Instances whose records are read at once, before the pass orders them: one DynamoDB Query each. */
+const READ_CONCURRENCY = 32;
+/** A heartbeat that keeps an action alive is not repeated once the function has less time than this left. */
+const HEARTBEAT_RESERVE_MS = 5_000;
+/** Longest wait between two repeats of such a heartbeat. */
+const HEARTBEAT_RETRY_CAP_MS = 4_000;
+/**
+ * Passes that have a chance at each heartbeat before the action would time
+ * out: should one pass fail, or not reach the action, the next still does.
+ */
+const HEARTBEAT_PASSES = 2;
 /** No instance is started later than this before the function's end: room for one send and its lost-answer checks. */
 const INSTANCE_RESERVE_MS = 40_000;
 /** How late a pass may start after its period (the schedule's own jitter, a cold start, a slow list). */
@@ -108,6 +128,13 @@ interface PassContext {
   readonly claimId: string;
   readonly report: PassReport;
   readonly requestId?: string;
+  readonly remainingMs: () => number;
+}
+
+/** A waiting instance and its records, as read at the start of the pass (undefined: the read failed or time ran short). */
+interface Found {
+  readonly instance: Waiting;
+  records?: ActionRecord[];
 }
 
 /**
@@ -121,14 +148,19 @@ export async function reconcile(
   const report: PassReport = { waiting: 0, handled: 0, left: 0, completed: 0, heartbeats: 0, sent: 0, sighted: 0 };
   const waiting = await waitingInstances(config, group === undefined ? await describeGroup(config.groupName) : group);
   report.waiting = waiting.length;
-  const ctx: PassContext = { config, claimId: requestId ?? randomUUID(), report, requestId };
+  const ctx: PassContext = { config, claimId: requestId ?? randomUUID(), report, requestId, remainingMs };
+  const found = await readRecords(config, waiting, remainingMs);
+  const now = Date.now();
+  const ordered = found
+    .map((f) => ({ ...f, urgency: urgencyOf(config, f.records, now) }))
+    .sort((a, b) => a.urgency.rank - b.urgency.rank || a.urgency.deadline - b.urgency.deadline);
   let next = 0;
   const worker = async () => {
-    while (next < waiting.length) {
+    while (next < ordered.length) {
       if (remainingMs() < INSTANCE_RESERVE_MS) return;
-      const instance = waiting[next++];
+      const { instance, records } = ordered[next++];
       try {
-        await reconcileInstance(ctx, instance);
+        await reconcileInstance(ctx, instance, records);
       } catch (error) {
         // One instance's trouble (throttling that outlasted the retries) is the next pass's to repair.
         console.warn({ message: 'reconciliation of an instance failed; the next pass tries again', instanceId: instance.instanceId, error: errorName(error) });
@@ -140,6 +172,41 @@ export async function reconcile(
   report.left = waiting.length - report.handled;
   if (report.waiting > 0) console.info({ message: 'reconciliation pass', ...report });
   return report;
+}
+
+/** Every waiting instance's records, read many at once while the function has time. */
+async function readRecords(config: HookConfig, waiting: readonly Waiting[], remainingMs: () => number): Promise<Found[]> {
+  const found: Found[] = waiting.map((instance) => ({ instance }));
+  let next = 0;
+  const worker = async () => {
+    while (next < found.length) {
+      if (remainingMs() < INSTANCE_RESERVE_MS) return;
+      const entry = found[next++];
+      // A read that failed (throttling past the retries) is made again when the instance's turn comes.
+      entry.records = await actionsOfInstance(config.actionTable, entry.instance.instanceId).catch(() => undefined);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, found.length) }, worker));
+  return found;
+}
+
+/**
+ * How urgent an instance is for the pass: rank 0, a running command whose
+ * heartbeat is due; 1, an action without a command, or not known to the pass
+ * (its records unread, or none: its event was lost); 2, the rest. Within a
+ * rank, the earliest heartbeat deadline first (unknown ones before all).
+ */
+function urgencyOf(config: HookConfig, records: readonly ActionRecord[] | undefined, now: number): { rank: number; deadline: number } {
+  const open = records?.filter((r) => !r.closed && r.state !== 'ended') ?? [];
+  if (open.length === 0) return { rank: 1, deadline: -Infinity };
+  let urgency = { rank: 2, deadline: Infinity };
+  for (const record of open) {
+    const lastBeat = record.heartbeatAt ?? record.startedAt ?? 0;
+    const rank = !record.commandId ? 1 : heartbeatDue(config, lastBeat, now) ? 0 : 2;
+    const deadline = lastBeat + config.heartbeatTimeoutSeconds * 1000;
+    if (rank < urgency.rank || (rank === urgency.rank && deadline < urgency.deadline)) urgency = { rank, deadline };
+  }
+  return urgency;
 }
 
 /** Groups DescribeAutoScalingGroups describes in one call by default. */
@@ -190,9 +257,9 @@ async function waitingInstances(config: HookConfig, group: AutoScalingGroup | nu
   return waiting;
 }
 
-async function reconcileInstance(ctx: PassContext, instance: Waiting): Promise<void> {
+async function reconcileInstance(ctx: PassContext, instance: Waiting, read?: ActionRecord[]): Promise<void> {
   const { config } = ctx;
-  const records = await actionsOfInstance(config.actionTable, instance.instanceId);
+  const records = read ?? await actionsOfInstance(config.actionTable, instance.instanceId);
   let handled = false;
   for (const record of records) {
     if (record.closed || record.state === 'ended') continue;
@@ -220,7 +287,7 @@ async function settleCommand(ctx: PassContext, record: ActionRecord): Promise<'l
     return outcome === 'completed' ? 'completed' : 'ended';
   }
   if (!heartbeatDue(config, record.heartbeatAt ?? record.startedAt ?? 0)) return 'live';
-  if (!await actionIsPending(config, record.instanceId, record.token)) {
+  if (!await keepAlive(ctx, () => actionIsPending(config, record.instanceId, record.token))) {
     await markClosed(config.actionTable, record);
     return 'ended';
   }
@@ -245,9 +312,11 @@ async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'liv
     await markEnded(config.actionTable, actionOf(record), 'the SSM agent did not register in time');
     return 'ended';
   }
-  if (record.state === 'waiting' && !registrationDeadlinePassed(record) && !await agentOnline(record.instanceId)) return 'live';
+  const foundOnline = record.state === 'waiting' && !registrationDeadlinePassed(record) ? await agentOnline(record.instanceId) : undefined;
+  if (foundOnline === false) return 'live';
   const sendBy = Date.now() + SEND_WINDOW_MS;
-  if (!await takeOverClaim(config.actionTable, record, ctx.claimId, sendBy, sendBy + LEASE_MARGIN_MS)) return 'live';
+  const agentOnlineAt = foundOnline ? Date.now() : record.agentOnlineAt;
+  if (!await takeOverClaim(config.actionTable, record, ctx.claimId, sendBy, sendBy + LEASE_MARGIN_MS, foundOnline ? agentOnlineAt : undefined)) return 'live';
   const action = actionOf(record);
   const found = await findCommandOfAction(config, action);
   if (found) {
@@ -261,6 +330,7 @@ async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'liv
   }
   // Launch: only once the agent is online; until then the claim's lease runs out again and the next pass looks.
   if (config.transition === 'launch' && !await agentOnline(record.instanceId)) {
+    if (agentOnlineAt !== undefined) return awaitReconnection(ctx, record, agentOnlineAt);
     if (!registrationDeadlinePassed(record)) return 'live';
     commandNotSent(hookOf(config), { instanceId: record.instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, { requestId: ctx.requestId });
     await completeAction(config, record.instanceId, record.token, config.failureResult, 'the SSM agent did not register in time');
@@ -279,6 +349,29 @@ async function resumeClaim(ctx: PassContext, record: ActionRecord): Promise<'liv
     return 'ended';
   }
   return 'live';
+}
+
+/**
+ * The agent registered (an invocation found it online and claimed the action)
+ * and is offline now: a restart, a lost connection. SendCommand refuses an
+ * agent that is not online, so the action waits for it, and a later pass sends
+ * once it is back; each pass that takes the claim over restarts the action's
+ * heartbeat timeout (actionIsPending). The registration deadline is not this
+ * agent's: it fails the action only once it stays away as long again as the
+ * registration wait, counted from the deadline.
+ */
+async function awaitReconnection(ctx: PassContext, record: ActionRecord, agentOnlineAt: number): Promise<'live' | 'ended'> {
+  const { config } = ctx;
+  const backBy = Math.max(record.waitDeadline ?? 0, agentOnlineAt) + config.registrationTimeoutSeconds * 1000;
+  if (Date.now() <= backBy) {
+    console.warn({ message: 'the SSM agent registered and is offline now; the next pass sends once it is back', instanceId: record.instanceId, agentOnlineAt });
+    return 'live';
+  }
+  const reason = 'the SSM agent went offline after registering and did not come back in time';
+  commandNotSent(hookOf(config), { instanceId: record.instanceId, reason: 'AgentNotRegistered', step: 'DescribeInstanceInformation' }, { requestId: ctx.requestId });
+  await completeAction(config, record.instanceId, record.token, config.failureResult, reason);
+  await markEnded(config.actionTable, actionOf(record), reason);
+  return 'ended';
 }
 
 /** No record of the pending action: the `#current` item's path (current-action.ts). */
@@ -368,7 +461,7 @@ async function settleCurrentCommand(ctx: PassContext, instance: Waiting, current
     return;
   }
   if (!heartbeatDue(config, current.heartbeatAt ?? current.claimedAt ?? 0)) return;
-  if (await actionIsPending(config, instance.instanceId, current.token)) {
+  if (await keepAlive(ctx, () => actionIsPending(config, instance.instanceId, current.token))) {
     ctx.report.heartbeats++;
     await recordCurrentHeartbeat(config.actionTable, instance.instanceId, Date.now());
   }
@@ -476,13 +569,33 @@ async function agentOnline(instanceId: string): Promise<boolean> {
 }
 
 /**
- * Whether the action would time out before the next pass could heartbeat it:
- * its last heartbeat (or its start) plus the heartbeat timeout falls within
- * one period and the slack of a late pass.
+ * Whether the action would time out before HEARTBEAT_PASSES more passes could
+ * heartbeat it: its last heartbeat (or its start) plus the heartbeat timeout
+ * falls within that many periods and the slack of a late pass. A heartbeat
+ * that this pass could not make (throttled for its whole time, the pass
+ * failed) still has the next pass before the timeout.
  */
 export function heartbeatDue(config: HookConfig, lastBeatMs: number, nowMs: number = Date.now()): boolean {
   if (config.heartbeatTimeoutSeconds <= 0) return false;
-  return lastBeatMs + config.heartbeatTimeoutSeconds * 1000 < nowMs + config.passPeriodSeconds * 1000 + PASS_SLACK_MS;
+  return lastBeatMs + config.heartbeatTimeoutSeconds * 1000 < nowMs + HEARTBEAT_PASSES * config.passPeriodSeconds * 1000 + PASS_SLACK_MS;
+}
+
+/**
+ * A heartbeat that keeps a running command's action alive: a throttled or
+ * failed call is repeated past the SDK's attempts (RecordLifecycleActionHeartbeat
+ * only restarts the action's timer, so repeating it is harmless), with a
+ * growing wait, for as long as the function has time.
+ */
+async function keepAlive<T>(ctx: PassContext, beat: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await beat();
+    } catch (error) {
+      const waitMs = Math.min(HEARTBEAT_RETRY_CAP_MS, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      if (!isTransient(error) || ctx.remainingMs() - waitMs < HEARTBEAT_RESERVE_MS) throw error;
+      await sleep(waitMs);
+    }
+  }
 }
 
 function hookOf(config: HookConfig): MetricHook {

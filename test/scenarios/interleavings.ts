@@ -8,7 +8,7 @@
  * send, and a command's result completes only its own action.
  */
 import type { ScenarioOptions } from '../standin';
-import { assert, assertHandlerNeverFailed, assertOneCommandPerAction, ScenarioResult } from './checks';
+import { assert, assertCompletions, assertHandlerNeverFailed, assertOneCommandPerAction, ScenarioResult } from './checks';
 
 interface Scenario {
   readonly options: ScenarioOptions;
@@ -157,6 +157,33 @@ export const INTERLEAVINGS: readonly Scenario[] = [
         if (i.completions[0]?.result === 'ABANDON') assert.equal(commands, 0, `instance ${i.index}: ABANDONed, and given a command`);
       }
       assert.equal(r.summary.stuck, 0);
+      assert.equal(r.summary.heartbeatTimeouts, 0);
+    },
+  },
+  {
+    seeds: FIVE_SEEDS,
+    options: {
+      name: 'a registered agent restarts as the pass meets its stopped claim, after the deadline -> the command is sent once it is back',
+      hook: { transition: 'launch', timeoutSeconds: 300, registrationTimeoutSeconds: 120 },
+      instances: 10,
+      agent: { registrationDelayMs: [18_000, 22_000] },
+      command: { durationMs: [5_000, 10_000] },
+      // The check that finds the agent online claims the action, then its runtime dies: on every attempt.
+      lambda: { faults: [{ kind: 'registration-check', afterCalls: 2, effect: 'crash' }] },
+      // The pass at 200 s (past the deadline, 120 s and its 40 s of grace) meets the stopped claim while the agents restart.
+      reconciliation: { phaseMs: 200_000 },
+      schedule: [
+        { atMs: 190_000, instances: range(10), happening: 'agent-offline' },
+        { atMs: 250_000, instances: range(10), happening: 'agent-online' },
+      ],
+    },
+    check: (r) => {
+      // Each agent registered at about 20 s: no launch is ABANDONed as "did not register in time".
+      const abandoned = r.instances.filter((i) => i.completions.some((c) => c.result === 'ABANDON')).map((i) => i.index);
+      assert.deepEqual(abandoned, [], 'healthy launches ABANDONed');
+      assertCompletions(r, 'CONTINUE', 'api');
+      assertOneCommandPerAction(r);
+      assert.equal(r.commands.length, 10, 'one command per launch');
       assert.equal(r.summary.heartbeatTimeouts, 0);
     },
   },

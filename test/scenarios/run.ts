@@ -1,7 +1,8 @@
 /**
  * Runs the scenarios on the offline stand-in and prints one line each.
  *
- *   npx projen scenarios                 # all of them
+ *   npx projen scenarios                 # all of them but the long ones
+ *   npx projen scenarios -- --long       # all of them, the long ones too (an hour or more)
  *   npx projen scenarios -- throttling   # those whose name contains "throttling"
  *   npx projen scenarios -- --seed=7     # every random draw from another seed
  *   npx projen scenarios -- sweep        # only the sweep of interleavings (sweep.ts)
@@ -19,6 +20,7 @@ import { SCENARIOS } from './scenarios';
 import { runSweep, sweepTable } from './sweep';
 
 const SWEEP = 'sweep';
+const LONG = '--long';
 
 const COLUMNS: Array<[string, number, (s: ScenarioSummary) => string]> = [
   ['instances', 9, (s) => String(s.instances)],
@@ -49,10 +51,12 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2).filter((a) => a !== '--');
   const seedArg = args.find((a) => a.startsWith('--seed='));
   const seed = seedArg ? Number(seedArg.slice('--seed='.length)) : undefined;
-  const filter = args.filter((a) => a !== seedArg).join(' ').toLowerCase();
+  const long = args.includes(LONG);
+  const filter = args.filter((a) => a !== seedArg && a !== LONG).join(' ').toLowerCase();
   if (filter.startsWith(SWEEP)) return sweep(filter.slice(SWEEP.length).trim());
   // A scenario with seeds of its own runs once per seed, unless --seed picks one.
-  const chosen = SCENARIOS.filter((s) => s.options.name.toLowerCase().includes(filter))
+  // Long scenarios run when named, or with --long.
+  const chosen = SCENARIOS.filter((s) => s.options.name.toLowerCase().includes(filter) && (!s.long || long || filter !== ''))
     .flatMap((s) => (seed === undefined && s.seeds ? s.seeds : [undefined]).map((own) => ({ scenario: s, seed: seed ?? own })));
   if (chosen.length === 0) {
     process.stderr.write(`no scenario matches "${filter}"\n`);

@@ -145,10 +145,17 @@ export class VirtualClock {
    * to the next timer and fires every timer due then. Stops when no timer is
    * left, when `stop()` says so, or at `untilElapsedMs`.
    */
-  async run(opts: { busy: () => boolean; stop?: () => boolean; untilElapsedMs: number; stallMs?: number }): Promise<'idle' | 'stopped' | 'horizon'> {
+  async run(opts: {
+    busy: () => boolean;
+    /** A count that grows while work in flight gets done (requests answered): busy without progress for `stallMs` is a stall. */
+    progress?: () => number;
+    stop?: () => boolean;
+    untilElapsedMs: number;
+    stallMs?: number;
+  }): Promise<'idle' | 'stopped' | 'horizon'> {
     const limit = this.startMs + opts.untilElapsedMs;
     for (;;) {
-      await this.quiesce(opts.busy, opts.stallMs ?? 30_000);
+      await this.quiesce(opts.busy, opts.stallMs ?? 30_000, opts.progress);
       if (opts.stop?.()) return 'stopped';
       const next = this.peek();
       if (!next) return 'idle';
@@ -165,14 +172,25 @@ export class VirtualClock {
     }
   }
 
-  /** Waits until three consecutive turns of the event loop found nothing in flight. */
-  private async quiesce(busy: () => boolean, stallMs: number): Promise<void> {
+  /**
+   * Waits until three consecutive turns of the event loop found nothing in
+   * flight. Work that stays in flight with no progress for `stallMs` of real
+   * time is a stall (a burst of calls that take no virtual time, each answered
+   * in turn, is not).
+   */
+  private async quiesce(busy: () => boolean, stallMs: number, progress?: () => number): Promise<void> {
     let quiet = 0;
     let busySince: number | undefined;
+    let done = progress?.();
     while (quiet < 3) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (busy() || ioPending()) {
         quiet = 0;
+        const now = progress?.();
+        if (now !== done) {
+          done = now;
+          busySince = undefined;
+        }
         busySince ??= performance.now();
         if (performance.now() - busySince > stallMs) {
           throw new Error(`stand-in stalled: work in flight for ${stallMs} ms of real time (${process.getActiveResourcesInfo().join(', ')})`);

@@ -12,6 +12,7 @@ import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aw
 import { answerFaultOf, type CallPoints } from './callpoint';
 import { RealDate, type VirtualClock } from './clock';
 import type { StoreFault } from './options';
+import type { Rng } from './rng';
 import { CALL_HEADER, INVOCATION_HEADER } from './tracker';
 import { instanceOfPartition } from '../../src/handler/action-table';
 
@@ -53,9 +54,31 @@ export class DynamoDbHost {
     private readonly faults: readonly StoreFault[] = [],
     /** Answers a call point loses or holds. */
     private readonly callPoints?: CallPoints,
+    private readonly rng?: Rng,
   ) {
+    for (const f of faults) {
+      if (f.answer === 'throttled' && (f.instances || f.bodyIncludes !== undefined || f.skip !== undefined || f.times !== undefined)) {
+        throw new Error('store: a throttled fault matches by operations and rate only (it is decided before the request body is read)');
+      }
+    }
     const dynalite = createRequire(__filename)('dynalite') as Dynalite;
     this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    // A throttled request is refused before dynalite sees it: nothing of it takes effect.
+    const serve = this.server.listeners('request') as Array<(req: http.IncomingMessage, res: http.ServerResponse) => void>;
+    this.server.removeAllListeners('request');
+    this.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (!this.throttles(operationOf(req))) {
+        for (const listener of serve) listener.call(this.server, req, res);
+        return;
+      }
+      req.resume();
+      const refused = JSON.stringify({
+        __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+        message: 'The level of configured provisioned throughput for the table was exceeded.',
+      });
+      res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': Buffer.byteLength(refused, 'utf8') });
+      res.end(refused);
+    });
     // As for the stand-in's own endpoint: no keep-alive timeout on real time.
     this.server.keepAliveTimeout = 0;
     this.server.headersTimeout = 0;
@@ -95,11 +118,17 @@ export class DynamoDbHost {
     }
   }
 
+  /** Whether a throttled fault refuses this call. */
+  private throttles(operation: string): boolean {
+    return this.faults.some((f) => f.answer === 'throttled' && (!f.operations || f.operations.includes(operation)) && (this.rng?.chance(f.rate ?? 1) ?? true));
+  }
+
   /** Whether a store fault takes this applied call's answer. */
   private loseAnswer(operation: string, body: string): boolean {
     const instanceId = instanceIdOf(body, this.partitionKey);
     const instance = instanceId === undefined ? undefined : this.instanceIndex(instanceId);
     for (const [n, fault] of this.faults.entries()) {
+      if (fault.answer !== 'lost') continue;
       if (fault.operations && !fault.operations.includes(operation)) continue;
       if (fault.instances && (instance === undefined || !fault.instances.includes(instance))) continue;
       if (fault.bodyIncludes !== undefined && !body.includes(fault.bodyIncludes)) continue;
@@ -121,7 +150,7 @@ export class DynamoDbHost {
     // time hours away from the handler's clock would make the SDK correct for clock skew and retry.
     res.sendDate = false;
     res.setHeader('Date', new RealDate(this.clock.now).toUTCString());
-    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
+    const operation = operationOf(req);
     const invocation = req.headers[INVOCATION_HEADER] as string | undefined;
     const call = req.headers[CALL_HEADER] === undefined ? undefined : Number(req.headers[CALL_HEADER]);
     const answerFault = answerFaultOf(req);
@@ -173,6 +202,10 @@ export class DynamoDbHost {
       });
     });
   }
+}
+
+function operationOf(req: http.IncomingMessage): string {
+  return String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
 }
 
 /** The instance a request is about: the partition key of its key or item, or an instance id it queries by. */

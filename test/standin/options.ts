@@ -407,10 +407,16 @@ export interface StoreFault {
   readonly bodyIncludes?: string;
   /** Matching successful calls let through before it starts. @default 0 */
   readonly skip?: number;
-  /** Most times it hits, counted for each instance apart. @default 1 */
+  /** Most times it hits, counted for each instance apart (`lost`). @default 1 (`lost`), unlimited (`throttled`) */
   readonly times?: number;
-  /** `lost`: the call takes effect and its answer is replaced by a 500 InternalServerError (the SDK retries it). */
-  readonly answer: 'lost';
+  /** Probability that a matching call is hit (`throttled`). @default 1 */
+  readonly rate?: number;
+  /**
+   * `lost`: the call takes effect and its answer is replaced by a 500 InternalServerError (the SDK retries it).
+   * `throttled`: the call is refused before it takes effect, `ProvisionedThroughputExceededException` (HTTP 400),
+   * as DynamoDB refuses a request beyond a table's throughput; it matches by `operations` and `rate` only.
+   */
+  readonly answer: 'lost' | 'throttled';
 }
 
 export interface StoreOptions {

@@ -306,7 +306,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     callPoints.observeRequest(context, request);
   });
   const endpoint = await server.start();
-  const dynamodb = new DynamoDbHost(clock, (id) => world.instances.find((i) => i.id === id)?.index, options.store?.faults, callPoints);
+  // The store's throttling draws from a stream of its own, so that adding it leaves every other draw as it was.
+  const storeRng = new Rng(seed * 65_537 + 11);
+  const dynamodb = new DynamoDbHost(clock, (id) => world.instances.find((i) => i.id === id)?.index, options.store?.faults, callPoints, storeRng);
   const dynamodbEndpoint = await dynamodb.start([runtime.actionTable]);
 
   // The function's variables are restored at the end; the function sets them as its code runs.
@@ -377,6 +379,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     }
     ending = await clock.run({
       busy: () => tracker.inflight > server.parked + callPoints.parked,
+      progress: () => tracker.closed,
       untilElapsedMs: options.horizonMs ?? 49 * HOURS,
     });
   } finally {

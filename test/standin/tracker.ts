@@ -28,6 +28,8 @@ let patched = false;
 export class RequestTracker {
   /** Requests created and not yet closed. */
   inflight = 0;
+  /** Requests closed so far: the clock's sign that work in flight progresses. */
+  closed = 0;
 
   constructor(readonly clock: VirtualClock, private readonly observer: RequestObserver) {}
 
@@ -42,7 +44,7 @@ export class RequestTracker {
 
   track(request: http.ClientRequest, context: InvocationContext | undefined): void {
     this.inflight++;
-    request.once('close', () => { this.inflight--; });
+    request.once('close', () => { this.inflight--; this.closed++; });
     if (!context) return;
     if (!context.owner.alive) {
       // A crashed or timed-out environment is frozen in Lambda: nothing it does reaches AWS.
