@@ -199,7 +199,11 @@ export async function groupsOfTag(tag: GroupTag, fresh = false): Promise<readonl
  * instances within minutes of the old group's last events).
  */
 export async function carriesTag(tag: GroupTag, groupName: string): Promise<boolean> {
-  return (await groupsOfTag(tag)).includes(groupName) || (await groupsOfTag(tag, true)).includes(groupName);
+  const readBefore = groupsByTag.get(`${tag.key}=${tag.value}`)?.readAt;
+  if ((await groupsOfTag(tag)).includes(groupName)) return true;
+  // Read again only if the groups came from an earlier read.
+  const readNow = groupsByTag.get(`${tag.key}=${tag.value}`)?.readAt;
+  return readNow === readBefore && (await groupsOfTag(tag, true)).includes(groupName);
 }
 
 /**
