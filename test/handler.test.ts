@@ -2,6 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -361,6 +363,7 @@ describe('lifecycle event', () => {
       State: 'sent',
       CommandId: COMMAND,
       Transition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      GroupName: GROUP,
       Origin: 'AutoScalingGroup',
       Destination: 'EC2',
     });
@@ -891,6 +894,39 @@ describe('command invocation status event', () => {
     expect(outcome).toBe('already-completed');
     expect(autoScaling).toHaveReceivedCommandTimes(CompleteLifecycleActionCommand, 1);
     expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, { LifecycleActionToken: first });
+  });
+
+  test('a group of the same stack being replaced: the status event of the new group\'s instance completes the action in the new group, '
+    + 'even where the groups kept for the hook\'s tag show only the old one', async () => {
+    // GIVEN a hook known by its group's tag, whose action began with the lifecycle event of the new group (handled in another environment)
+    // (a document of its own: the settings of DOCUMENT are kept by this environment from the other tests)
+    const documentName = `${NAME_PREFIX}-Stack-Tagged-${randomBytes(6).toString('hex')}`;
+    const tag = { key: `cdk-lifecycle-command-hook:${randomBytes(6).toString('hex')}`, value: documentName };
+    configure('launch', 'ABANDON', undefined, { groupName: undefined, groupTag: tag, documentName });
+    ssm.on(GetParameterCommand, { Name: `${PARAMETER_PATH}${documentName}` }).resolves({
+      Parameter: { Name: `${PARAMETER_PATH}${documentName}`, Value: JSON.stringify(settings) },
+    });
+    const table = { name: TABLE, hook: documentName };
+    const action = { kind: 'lifecycle-action', instanceId: INSTANCE, token: TOKEN, groupName: 'new-group', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' } as const;
+    expect(await records.claimAction(table, action, 'new-group-event', Date.now() + 20_000, Date.now() + 50_000)).toBe(true);
+    await records.recordCommand(table, action, COMMAND);
+    // AND this environment read the groups carrying the tag before CloudFormation created the new one
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [{ AutoScalingGroupName: 'old-group', Tags: [{ Key: tag.key, Value: tag.value }] } as any],
+    });
+    autoScaling.on(CompleteLifecycleActionCommand, { AutoScalingGroupName: 'old-group' }).rejects(noActiveAction());
+    // WHEN the command's Success arrives here
+    expect(await run(statusEvent('Success', { 'document-name': documentName }))).toBe('completed');
+    // THEN the action is completed once, in the group its lifecycle event named, with no call to find the instance's group
+    expect(autoScaling).toHaveReceivedCommandTimes(CompleteLifecycleActionCommand, 1);
+    expect(autoScaling).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, {
+      AutoScalingGroupName: 'new-group', LifecycleActionToken: TOKEN, InstanceId: INSTANCE, LifecycleActionResult: 'CONTINUE',
+    });
+    expect(autoScaling).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 1);
+    expect(autoScaling).not.toHaveReceivedCommand(DescribeAutoScalingInstancesCommand);
+    // AND its line counts it under the new group
+    const completedIn = samplesOf(out).filter((m) => m.name === 'ActionsCompleted').map((m) => m.dimensions.AutoScalingGroupName).filter(Boolean);
+    expect(new Set(completedIn)).toEqual(new Set(['new-group']));
   });
 
   test('a record without the command id (the handler stopped after sending): the command\'s comment names the action', async () => {

@@ -46,6 +46,12 @@ export type ActionState = 'waiting' | 'failing' | 'claimed' | 'sent' | 'ended';
 export interface ActionRecord {
   readonly instanceId: string;
   readonly token: string;
+  /**
+   * The Auto Scaling group the action's lifecycle event named. A hook on a
+   * group of the same stack finds its group by tag; while CloudFormation
+   * replaces the group, an environment may not yet know the new one.
+   */
+  readonly groupName?: string;
   readonly state: ActionState;
   /** The invocation holding (or last holding) the claim. */
   readonly claimId: string;
@@ -194,6 +200,7 @@ async function putNewRecord(table: ActionTable, action: LifecycleAction, state: 
       [ACTION_RECORD_KEY.sort]: { S: action.token },
       ...state,
       Transition: { S: action.transition },
+      ...(action.groupName ? { GroupName: { S: action.groupName } } : {}),
       ...(action.origin ? { Origin: { S: action.origin } } : {}),
       ...(action.destination ? { Destination: { S: action.destination } } : {}),
       ...(action.startedAt ? { StartedAt: { N: String(action.startedAt) } } : {}),
@@ -410,6 +417,7 @@ function fromItem(item: Record<string, AttributeValue>): ActionRecord {
   return {
     instanceId: instanceOfPartition(s(ACTION_RECORD_KEY.partition) ?? ''),
     token: s(ACTION_RECORD_KEY.sort) ?? '',
+    ...(s('GroupName') !== undefined ? { groupName: s('GroupName') } : {}),
     state: state === 'waiting' || state === 'failing' || state === 'sent' || state === 'ended' ? state : 'claimed',
     claimId: s('ClaimId') ?? '',
     sendBy: n('SendBy'),

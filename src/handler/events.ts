@@ -25,6 +25,8 @@ export interface LifecycleAction {
   readonly kind: 'lifecycle-action';
   readonly instanceId: string;
   readonly token: string;
+  /** The Auto Scaling group the event names: kept on the action's record, the group its command's status event completes it in. */
+  readonly groupName?: string;
   /** `autoscaling:EC2_INSTANCE_LAUNCHING` or `…_TERMINATING`, as the event says. */
   readonly transition: string;
   /** Where the instance comes from and goes to (`EC2`, `AutoScalingGroup`, `WarmPool`), when the event says. */
@@ -111,6 +113,7 @@ export function classifyEvent(event: unknown, config: HookConfig): ClassifiedEve
       kind: 'lifecycle-action',
       instanceId: detail.EC2InstanceId,
       token: detail.LifecycleActionToken,
+      groupName: config.groupName,
       transition,
       ...(typeof detail.Origin === 'string' && STAGE.test(detail.Origin) ? { origin: detail.Origin } : {}),
       ...(typeof detail.Destination === 'string' && STAGE.test(detail.Destination) ? { destination: detail.Destination } : {}),

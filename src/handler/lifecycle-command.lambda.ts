@@ -294,13 +294,20 @@ async function meetExistingClaim(
   return 'command-already-sent';
 }
 
-/** A command ended: complete the action it was sent for, found by the command's id. */
-async function finishAction(config: HookConfig, invocation: InvocationResult, lines: Lines): Promise<Outcome> {
+/**
+ * A command ended: complete the action it was sent for, found by the command's
+ * id, in the group its lifecycle event named (kept on its record).
+ */
+async function finishAction(routed: HookConfig, invocation: InvocationResult, routedLines: Lines): Promise<Outcome> {
   const { instanceId, commandId, status } = invocation;
-  const records = await actionsOfInstance(config.actionTable, instanceId);
+  const records = await actionsOfInstance(routed.actionTable, instanceId);
   // A handler that stopped between sending and recording left no command id: the command's comment names the action.
   const token = records.find((r) => r.commandId === commandId)?.token
-    ?? await tokenOfCommand(config, commandId, instanceId);
+    ?? await tokenOfCommand(routed, commandId, instanceId);
+  // A group found by tag may be one this environment read before CloudFormation created its replacement.
+  const groupName = records.find((r) => r.token === token)?.groupName ?? routed.groupName;
+  const config = groupName === routed.groupName ? routed : { ...routed, groupName };
+  const lines = groupName === routed.groupName ? routedLines : { ...routedLines, hook: { ...routedLines.hook, groupName } };
   if (!token) {
     // A command a reconciliation pass sent for an action whose event it never saw.
     const passed = await finishPassCommand(config, invocation, records);

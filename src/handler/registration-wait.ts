@@ -253,6 +253,7 @@ export function classifyRegistrationCheck(event: unknown, config: HookConfig): R
       kind: 'lifecycle-action',
       instanceId: c.EC2InstanceId,
       token: c.LifecycleActionToken,
+      groupName: config.groupName,
       transition: c.LifecycleTransition,
       ...(origin ? { origin } : {}),
       ...(destination ? { destination } : {}),
