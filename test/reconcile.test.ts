@@ -73,17 +73,6 @@ describe('retries without a shared quota', () => {
     await expect(strategy.refreshRetryTokenForRetry(third, { errorType: 'SERVER_ERROR' })).rejects.toThrow();
     await expect(strategy.refreshRetryTokenForRetry(first, { errorType: 'CLIENT_ERROR' })).rejects.toThrow();
   });
-  test('five attempts while throttled, then no more', async () => {
-    const strategy = new PerCallRetryStrategy();
-    let token = await strategy.acquireInitialRetryToken('autoscaling');
-    for (let n = 1; n <= 4; n++) token = await strategy.refreshRetryTokenForRetry(token, { errorType: 'THROTTLING' });
-    expect(token.getRetryCount()).toBe(4);
-    await expect(strategy.refreshRetryTokenForRetry(token, { errorType: 'THROTTLING' })).rejects.toThrow();
-    // A server error after two throttled retries has the three attempts of its kind.
-    const twice = await strategy.refreshRetryTokenForRetry(
-      await strategy.refreshRetryTokenForRetry(await strategy.acquireInitialRetryToken('ssm'), { errorType: 'THROTTLING' }), { errorType: 'THROTTLING' });
-    await expect(strategy.refreshRetryTokenForRetry(twice, { errorType: 'SERVER_ERROR' })).rejects.toThrow();
-  });
   test('the delay grows, with full jitter, within the cap', async () => {
     const strategy = new PerCallRetryStrategy(10);
     let token = await strategy.acquireInitialRetryToken('ssm');

@@ -9,7 +9,7 @@
  * is refused and the event fails. The calls these clients make are reads, or
  * idempotent for a given action (completing, heartbeats, conditional writes),
  * so each call retries on its own budget: 3 attempts with full-jitter
- * exponential backoff (5 while it is throttled), no quota shared across events. SendCommand keeps its own
+ * exponential backoff, no quota shared across events. SendCommand keeps its own
  * client that never retries (sending.ts).
  *
  * A request that hangs would hold the invocation until the function's
@@ -19,14 +19,6 @@
 
 /** Attempts per call, the first included (as the standard mode's default). */
 export const MAX_ATTEMPTS = 3;
-/**
- * Attempts per call while the answers are throttling errors: throttling is
- * what backing off cures, and an event's invocation has the time (five
- * attempts wait at most 0.5 + 1 + 2 + 4 s, 7.5 s, with full jitter). At a
- * 5 % throttling rate, three attempts fail one call in 8,000 and fail its
- * event's invocation, left to Lambda's retry; five fail one in 3.2 million.
- */
-export const MAX_THROTTLED_ATTEMPTS = 5;
 /** Backoff base and cap before a retry (the standard mode's values), ms. */
 const BASE_DELAY_MS = 100;
 const THROTTLING_BASE_DELAY_MS = 500;
@@ -45,7 +37,7 @@ interface RetryErrorInfo {
   retryAfterHint?: Date;
 }
 
-/** Retries transient and server errors up to MAX_ATTEMPTS, throttling up to MAX_THROTTLED_ATTEMPTS, each call on its own: no shared quota. */
+/** Retries transient, throttling and server errors up to MAX_ATTEMPTS, each call on its own: no shared quota. */
 export class PerCallRetryStrategy {
   readonly mode = 'standard';
 
@@ -57,8 +49,7 @@ export class PerCallRetryStrategy {
 
   async refreshRetryTokenForRetry(previous: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
     const retries = previous.getRetryCount() + 1;
-    const attempts = info.errorType === 'THROTTLING' ? Math.max(this.maxAttempts, MAX_THROTTLED_ATTEMPTS) : this.maxAttempts;
-    if (info.errorType === 'CLIENT_ERROR' || retries >= attempts) {
+    if (info.errorType === 'CLIENT_ERROR' || retries >= this.maxAttempts) {
       throw new Error('no retry: the error is not transient, or the attempts are spent');
     }
     const base = info.errorType === 'THROTTLING' ? THROTTLING_BASE_DELAY_MS : BASE_DELAY_MS;
