@@ -53,6 +53,21 @@ export function assertCommandsPerInstance(r: ScenarioResult, expected: number | 
   assert.deepEqual(r.instances.map((i) => i.commands), want, 'commands SSM accepted per instance');
 }
 
+/**
+ * No pass failed; an event's invocation failed only on throttling that
+ * outlasted the SDK's three attempts (as the handler's design has it: the
+ * invocation fails and Lambda retries the event), and a retry of that event
+ * succeeded; nothing reached the dead-letter list.
+ */
+export function assertOnlyThrottledEventsRetried(r: ScenarioResult): void {
+  const failed = r.invocations.filter((i) => i.result !== 'ok');
+  const unexplained = failed.filter((f) => f.kind === 'schedule' || !/Throttl|Rate exceeded/.test(f.error ?? '')
+    || !r.invocations.some((i) => i.eventId === f.eventId && i.attempt > f.attempt && i.result === 'ok'))
+    .map((i) => `${i.kind} #${i.instance}: ${i.result} ${i.error ?? ''}`);
+  assert.deepEqual(unexplained, [], 'invocations that failed otherwise than on throttling retried with success');
+  assert.equal(r.deadLetters.length, 0, 'dead letters');
+}
+
 /** No invocation failed, crashed or timed out, and nothing reached the dead-letter list. */
 export function assertHandlerNeverFailed(r: ScenarioResult): void {
   const failed = r.invocations.filter((i) => i.result !== 'ok').map((i) => `${i.kind} #${i.instance}: ${i.result} ${i.error ?? ''}`);

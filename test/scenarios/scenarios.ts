@@ -16,6 +16,7 @@ import {
   assertCompletions,
   assertFinalStates,
   assertHandlerNeverFailed,
+  assertOnlyThrottledEventsRetried,
   assertMetricsAddUp,
   callsOf,
   describeCall,
@@ -1290,7 +1291,8 @@ export const SCENARIOS: readonly Scenario[] = [
       assertOneCommandPerAction(r);
       assert.equal(r.summary.heartbeatTimeouts, 0);
       assert.equal(r.calls.filter((c) => c.operation === 'DescribeAutoScalingGroups' && !c.error && !c.retry).length > 0, true);
-      assertHandlerNeverFailed(r);
+      // At 5 % throttling over some 6,000 calls, a call throttled three times in a row is to be expected now and then.
+      assertOnlyThrottledEventsRetried(r);
     },
   },
   {
