@@ -124,6 +124,15 @@ def test_launch_hook_on_an_imported_group(hook_app):
     assert machines[0].startswith("LifecycleCommandRuntime")
 
 
+def _context_parameter(name, meaning):
+    return {name: {
+        "type": "String",
+        "default": "",
+        "description": f"{meaning} Given to the commands as the environment variable SSM_{name}.",
+        "interpolationType": "ENV_VAR",
+    }}
+
+
 def test_each_hook_has_its_own_shell_document(hook_app):
     drain = hook_app.resource(hook_app.drain.document_name)["Properties"]
     # Named with the runtime's prefix, which the runtime's rule on command statuses matches.
@@ -141,6 +150,20 @@ def test_each_hook_has_its_own_shell_document(hook_app):
                     "description": "How long the commands may run, in seconds.",
                     "allowedPattern": "([1-9][0-9]{0,4})|(1[0-6][0-9]{4})|(17[0-1][0-9]{3})|(172[0-7][0-9]{2})|(172800)",
                 },
+                # The action's context, given to the commands as environment variables, never as script text.
+                **_context_parameter("EC2InstanceId", "The instance's id."),
+                **_context_parameter("AutoScalingGroupName", "The Auto Scaling group's name."),
+                **_context_parameter("LifecycleHookName", "The lifecycle hook's name."),
+                **_context_parameter(
+                    "LifecycleTransition", "autoscaling:EC2_INSTANCE_LAUNCHING or autoscaling:EC2_INSTANCE_TERMINATING.",
+                ),
+                **_context_parameter(
+                    "Origin", "Where the instance comes from (EC2, AutoScalingGroup or WarmPool); empty when the event does not say.",
+                ),
+                **_context_parameter(
+                    "Destination", "Where the instance goes (AutoScalingGroup, WarmPool or EC2); empty when the event does not say.",
+                ),
+                **_context_parameter("NotificationMetadata", "The lifecycle hook's notification metadata; empty when it has none."),
             },
             "mainSteps": [{
                 "action": "aws:runShellScript",
