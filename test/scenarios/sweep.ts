@@ -27,7 +27,7 @@ const WARM_POOL_FAULTS: readonly CallPointFault[] = [...FAULTS, 'next-action'];
 
 const LAUNCH = { transition: 'launch', timeoutSeconds: 300 } as const;
 
-export const BASES: readonly Base[] = [
+const BASES: readonly Base[] = [
   {
     name: 'launch',
     options: {
@@ -183,9 +183,15 @@ export interface SweepReport {
   readonly findings: readonly SweepFinding[];
   readonly runs: number;
   readonly sites: number;
-  readonly paths: number;
+  /** The handler's entry paths the runs went through. */
+  readonly paths: readonly string[];
   /** The faults the runs used. */
-  readonly faults: number;
+  readonly faults: readonly CallPointFault[];
+}
+
+/** The names of the base runs whose name contains `filter`. */
+export function sweepBaseNames(filter: string): string[] {
+  return BASES.filter((b) => b.name.includes(filter)).map((b) => b.name);
 }
 
 /**
@@ -194,46 +200,62 @@ export interface SweepReport {
  * the handler (to see what the sweep finds in an earlier one).
  */
 export async function runSweep(filter: string, progress: (line: string) => void = () => undefined, handler?: HandlerFactory): Promise<SweepReport> {
+  const reports: SweepReport[] = [];
+  for (const name of sweepBaseNames(filter)) reports.push(await sweepBase(name, progress, handler));
+  return mergeSweepReports(reports);
+}
+
+/** The sweep over one base run, named exactly (each is independent of the others, so they may run in separate processes). */
+export async function sweepBase(name: string, progress: (line: string) => void = () => undefined, handler?: HandlerFactory): Promise<SweepReport> {
+  const base = BASES.find((b) => b.name === name);
+  if (!base) throw new Error(`no base run of the sweep is named "${name}"`);
   const rows: Array<{ base: string; path: string; sites: number; runs: number; findings: number }> = [];
   const findings: SweepFinding[] = [];
   const paths = new Set<string>();
-  const bases = BASES.filter((b) => b.name.includes(filter));
-  for (const base of bases) {
-    progress(base.name);
-    const clean = await runScenario({ ...base.options, name: base.name, handler });
-    for (const [invariant, check] of INVARIANTS) {
-      const broken = check(clean, clean);
-      if (broken.length > 0) findings.push({ base: base.name, point: 'without faults', fault: 'none', invariant, detail: broken.join('; ') });
-    }
-    for (const site of sitesOf(clean)) {
-      const path = site.kind;
-      paths.add(path);
-      let row = rows.find((x) => x.base === base.name && x.path === path);
-      if (!row) rows.push(row = { base: base.name, path, sites: 0, runs: 0, findings: 0 });
-      row.sites++;
-      for (const fault of base.faults) {
-        const point: CallPoint = { kind: site.kind, nth: site.nth, call: site.call, fault };
-        const label = `${site.kind} #${site.nth + 1}, call ${site.call} (${site.operation})`;
-        const r = await runScenario({ ...base.options, name: `${base.name}: ${label}, ${fault}`, callPoint: point, handler });
-        row.runs++;
-        const broken: Array<[string, string]> = r.callPointReached ? [] : [['the point is reached', 'the run never made this call']];
-        for (const [invariant, check] of INVARIANTS) for (const detail of check(r, clean)) broken.push([invariant, detail]);
-        for (const [invariant, detail] of broken) {
-          findings.push({ base: base.name, point: label, fault, invariant, detail });
-          progress(`  ✗ ${label}, ${fault}: ${invariant}: ${detail}`);
-        }
-        if (broken.length > 0) row.findings++;
+  progress(base.name);
+  const clean = await runScenario({ ...base.options, name: base.name, handler });
+  for (const [invariant, check] of INVARIANTS) {
+    const broken = check(clean, clean);
+    if (broken.length > 0) findings.push({ base: base.name, point: 'without faults', fault: 'none', invariant, detail: broken.join('; ') });
+  }
+  for (const site of sitesOf(clean)) {
+    const path = site.kind;
+    paths.add(path);
+    let row = rows.find((x) => x.path === path);
+    if (!row) rows.push(row = { base: base.name, path, sites: 0, runs: 0, findings: 0 });
+    row.sites++;
+    for (const fault of base.faults) {
+      const point: CallPoint = { kind: site.kind, nth: site.nth, call: site.call, fault };
+      const label = `${site.kind} #${site.nth + 1}, call ${site.call} (${site.operation})`;
+      const r = await runScenario({ ...base.options, name: `${base.name}: ${label}, ${fault}`, callPoint: point, handler });
+      row.runs++;
+      const broken: Array<[string, string]> = r.callPointReached ? [] : [['the point is reached', 'the run never made this call']];
+      for (const [invariant, check] of INVARIANTS) for (const detail of check(r, clean)) broken.push([invariant, detail]);
+      for (const [invariant, detail] of broken) {
+        findings.push({ base: base.name, point: label, fault, invariant, detail });
+        progress(`  ✗ ${label}, ${fault}: ${invariant}: ${detail}`);
       }
+      if (broken.length > 0) row.findings++;
     }
   }
+  return { rows, findings, runs: sum(rows, 'runs'), sites: sum(rows, 'sites'), paths: [...paths], faults: base.faults };
+}
+
+/** One report of several, in the order given. */
+export function mergeSweepReports(reports: readonly SweepReport[]): SweepReport {
+  const rows = reports.flatMap((r) => r.rows);
   return {
     rows,
-    findings,
-    runs: rows.reduce((n, x) => n + x.runs, 0),
-    sites: rows.reduce((n, x) => n + x.sites, 0),
-    paths: paths.size,
-    faults: new Set(bases.flatMap((b) => b.faults)).size,
+    findings: reports.flatMap((r) => r.findings),
+    runs: sum(rows, 'runs'),
+    sites: sum(rows, 'sites'),
+    paths: [...new Set(reports.flatMap((r) => r.paths))],
+    faults: [...new Set(reports.flatMap((r) => r.faults))],
   };
+}
+
+function sum(rows: SweepReport['rows'], key: 'runs' | 'sites'): number {
+  return rows.reduce((n, x) => n + x[key], 0);
 }
 
 /** The sweep's table: its size by base run and path, then each finding. */
@@ -244,7 +266,7 @@ export function sweepTable(report: SweepReport): string[] {
   for (const r of report.rows) {
     lines.push(`${r.base.padEnd(w)}${r.path.padEnd(20)}${String(r.sites).padStart(10)}${String(r.runs).padStart(7)}${String(r.findings).padStart(20)}`);
   }
-  lines.push(`${report.paths} paths, ${report.sites} call sites, ${report.faults} faults, ${report.runs} runs, ${report.findings.length} findings`);
+  lines.push(`${report.paths.length} paths, ${report.sites} call sites, ${report.faults.length} faults, ${report.runs} runs, ${report.findings.length} findings`);
   for (const f of report.findings) lines.push(`  ✗ ${f.base}: ${f.point}, ${f.fault}: ${f.invariant}: ${f.detail}`);
   return lines;
 }
