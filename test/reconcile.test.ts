@@ -1,9 +1,17 @@
 import { PerCallRetryStrategy } from '../src/handler/client-options';
 import type { HookConfig } from '../src/handler/events';
-import { heartbeatDue, waitStatesOf } from '../src/handler/reconcile';
+import { heartbeatDue, repeatWhileTimeLasts, waitStatesOf } from '../src/handler/reconcile';
 import {
   DELIVERY_TIMEOUT_SECONDS, globalTimeoutSeconds, heartbeatTimeoutSeconds, maxCommandSeconds, PASS_PERIOD_SECONDS,
 } from '../src/reconciliation-timing';
+
+// Waits take no real time: each is only noted.
+const mockSleeps: number[] = [];
+jest.mock('../src/handler/timing', () => ({
+  sleep: async (ms: number) => {
+    mockSleeps.push(ms);
+  },
+}));
 
 const config = { heartbeatTimeoutSeconds: 7200, passPeriodSeconds: 900 } as HookConfig;
 
@@ -80,5 +88,49 @@ describe('retries without a shared quota', () => {
       token = await strategy.refreshRetryTokenForRetry(token, { errorType: 'THROTTLING' });
       expect(token.getRetryDelay()).toBeLessThanOrEqual(Math.min(20_000, 500 * 2 ** n));
     }
+  });
+});
+
+describe('what throttling fails past the SDK\'s attempts, the pass repeats while it has time', () => {
+  const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+  /** A call that fails `failures` times, then answers; and how often it was made. */
+  const failing = (failures: number, error: () => Error = throttled) => {
+    const made = { count: 0 };
+    const call = async () => {
+      if (++made.count <= failures) throw error();
+      return 'answered';
+    };
+    return { made, call };
+  };
+  beforeEach(() => {
+    mockSleeps.length = 0;
+  });
+
+  test('repeated until it goes through, with a growing wait between repeats', async () => {
+    const { made, call } = failing(3);
+    await expect(repeatWhileTimeLasts(() => 300_000, 40_000, call)).resolves.toBe('answered');
+    expect(made.count).toBe(4);
+    expect(mockSleeps).toHaveLength(3);
+    // 250 ms doubled a repeat, jittered down to half of it.
+    expect(mockSleeps[0]).toBeGreaterThanOrEqual(250);
+    expect(mockSleeps[0]).toBeLessThanOrEqual(500);
+    expect(mockSleeps[2]).toBeGreaterThanOrEqual(1_000);
+    expect(mockSleeps[2]).toBeLessThanOrEqual(2_000);
+  });
+  test('at most the attempts given: an instance handled a few times, so that it does not hold up the others', async () => {
+    const { made, call } = failing(5);
+    await expect(repeatWhileTimeLasts(() => 300_000, 40_000, call, 3)).rejects.toThrow('Rate exceeded');
+    expect(made.count).toBe(3);
+  });
+  test('not once the function has less than its reserve left after the wait', async () => {
+    const { made, call } = failing(1);
+    await expect(repeatWhileTimeLasts(() => 40_200, 40_000, call)).rejects.toThrow('Rate exceeded');
+    expect(made.count).toBe(1);
+    expect(mockSleeps).toEqual([]);
+  });
+  test('never after an error that repeating cannot mend', async () => {
+    const { made, call } = failing(1, () => Object.assign(new Error('no such group'), { name: 'ValidationError', $metadata: { httpStatusCode: 400 } }));
+    await expect(repeatWhileTimeLasts(() => 300_000, 40_000, call)).rejects.toThrow('no such group');
+    expect(made.count).toBe(1);
   });
 });

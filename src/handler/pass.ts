@@ -7,16 +7,18 @@
  */
 import { errorName } from './aws-errors';
 import { allHookSettings, groupsWithTags, hookConfig, RuntimeSettings } from './hook-config';
-import { describeGroups, reconcile } from './reconcile';
+import { describeGroups, INSTANCE_RESERVE_MS, reconcile, repeatWhileTimeLasts } from './reconcile';
 
 /** Hooks passed at once; each passes up to PASS_CONCURRENCY instances at once. */
 export const HOOK_CONCURRENCY = 4;
 
 export async function passAllHooks(runtime: RuntimeSettings, remainingMs: () => number, requestId?: string): Promise<number> {
-  const all = await allHookSettings(runtime);
+  // Without these first calls the pass does nothing: throttled past the SDK's attempts, they are repeated while there is time.
+  const listing = <T>(call: () => Promise<T>) => repeatWhileTimeLasts(remainingMs, INSTANCE_RESERVE_MS, call);
+  const all = await listing(() => allHookSettings(runtime));
   if (all.length === 0) return 0;
   // Groups of the same app are known by the tag the construct placed on them: one call finds them all.
-  const tagged = await groupsWithTags(all.flatMap((h) => (h.groupName === undefined && h.groupTag ? [h.groupTag] : [])));
+  const tagged = await listing(() => groupsWithTags(all.flatMap((h) => (h.groupName === undefined && h.groupTag ? [h.groupTag] : []))));
   // A tagged hook serves every group that carries its tag: two while CloudFormation replaces the group.
   const hooks = all.flatMap((h) => {
     if (h.groupName !== undefined) return [{ ...h, groupName: h.groupName }];
@@ -24,7 +26,7 @@ export async function passAllHooks(runtime: RuntimeSettings, remainingMs: () => 
     return names.length > 0 ? names.map((groupName) => ({ ...h, groupName })) : [{ ...h, groupName: '' }];
   });
   // One DescribeAutoScalingGroups for up to 50 groups: an idle pass costs the same few calls whatever the number of hooks.
-  const groups = await describeGroups(hooks.flatMap((h) => (h.groupName ? [h.groupName] : [])));
+  const groups = await listing(() => describeGroups(hooks.flatMap((h) => (h.groupName ? [h.groupName] : []))));
   let next = 0;
   const worker = async () => {
     while (next < hooks.length) {

@@ -28,9 +28,11 @@
  * closest to its heartbeat timeout first; then actions without a command (or
  * without a record); then the rest, each by its heartbeat deadline.
  * Instances are handled a few at a time, and no new one is started once the
- * function's time runs short: the rest wait for the next pass. A heartbeat
- * that keeps a command's action alive is repeated past the SDK's attempts for
- * as long as the function has time.
+ * function's time runs short: the rest wait for the next pass. What throttling
+ * fails past the SDK's attempts is repeated while the function has time,
+ * rather than left to the next pass, which may come too late: a heartbeat that
+ * keeps a command's action alive, the handling of an instance (a few times),
+ * and the pass's listing of its hooks and groups (pass.ts).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -81,15 +83,21 @@ export const PASS_CONCURRENCY = 8;
 const READ_CONCURRENCY = 32;
 /** A heartbeat that keeps an action alive is not repeated once the function has less time than this left. */
 const HEARTBEAT_RESERVE_MS = 5_000;
-/** Longest wait between two repeats of such a heartbeat. */
-const HEARTBEAT_RETRY_CAP_MS = 4_000;
+/** Longest wait between two repeats of a call (or of an instance's handling) that failed. */
+const REPEAT_CAP_MS = 4_000;
+/**
+ * Times an instance is handled in one pass when its handling fails on a
+ * transient error (throttling past the SDK's attempts): a few, so that one
+ * instance whose calls keep failing does not hold up the others.
+ */
+const INSTANCE_ATTEMPTS = 3;
 /**
  * Passes that have a chance at each heartbeat before the action would time
  * out: should one pass fail, or not reach the action, the next still does.
  */
 const HEARTBEAT_PASSES = 2;
 /** No instance is started later than this before the function's end: room for one send and its lost-answer checks. */
-const INSTANCE_RESERVE_MS = 40_000;
+export const INSTANCE_RESERVE_MS = 40_000;
 /** How late a pass may start after its period (the schedule's own jitter, a cold start, a slow list). */
 const PASS_SLACK_MS = 180_000;
 
@@ -159,8 +167,15 @@ export async function reconcile(
     while (next < ordered.length) {
       if (remainingMs() < INSTANCE_RESERVE_MS) return;
       const { instance, records } = ordered[next++];
+      let read = records;
       try {
-        await reconcileInstance(ctx, instance, records);
+        // Handled again at once, its records read anew, should throttling outlast the SDK's attempts: an action
+        // without a record (its event lost) missed by this pass may have no pass left before its heartbeat timeout.
+        await repeatWhileTimeLasts(remainingMs, INSTANCE_RESERVE_MS, () => {
+          const attempt = reconcileInstance(ctx, instance, read);
+          read = undefined;
+          return attempt;
+        }, INSTANCE_ATTEMPTS);
       } catch (error) {
         // One instance's trouble (throttling that outlasted the retries) is the next pass's to repair.
         console.warn({ message: 'reconciliation of an instance failed; the next pass tries again', instanceId: instance.instanceId, error: errorName(error) });
@@ -581,21 +596,32 @@ export function heartbeatDue(config: HookConfig, lastBeatMs: number, nowMs: numb
 }
 
 /**
- * A heartbeat that keeps a running command's action alive: a throttled or
- * failed call is repeated past the SDK's attempts (RecordLifecycleActionHeartbeat
- * only restarts the action's timer, so repeating it is harmless), with a
- * growing wait, for as long as the function has time.
+ * A call the pass cannot do without, repeated past the SDK's attempts while
+ * it fails on a transient error (throttling), with a growing wait, for as long
+ * as the function has more than `reserveMs` left (and at most `attempts`
+ * times): the next pass may come too late for an action this one misses. A
+ * heartbeat that keeps a running command's action alive is one
+ * (RecordLifecycleActionHeartbeat only restarts the action's timer, so
+ * repeating it is harmless); the pass's listing of its hooks and groups, and
+ * the handling of one instance, are others.
  */
-async function keepAlive<T>(ctx: PassContext, beat: () => Promise<T>): Promise<T> {
+export async function repeatWhileTimeLasts<T>(
+  remainingMs: () => number, reserveMs: number, call: () => Promise<T>, attempts: number = Infinity,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await beat();
+      return await call();
     } catch (error) {
-      const waitMs = Math.min(HEARTBEAT_RETRY_CAP_MS, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      if (!isTransient(error) || ctx.remainingMs() - waitMs < HEARTBEAT_RESERVE_MS) throw error;
+      const waitMs = Math.min(REPEAT_CAP_MS, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      if (!isTransient(error) || attempt >= attempts || remainingMs() - waitMs < reserveMs) throw error;
       await sleep(waitMs);
     }
   }
+}
+
+/** A heartbeat that keeps a running command's action alive, repeated while the function has time. */
+function keepAlive<T>(ctx: PassContext, beat: () => Promise<T>): Promise<T> {
+  return repeatWhileTimeLasts(ctx.remainingMs, HEARTBEAT_RESERVE_MS, beat);
 }
 
 function hookOf(config: HookConfig): MetricHook {
