@@ -680,14 +680,17 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     check: (r) => {
       // Three invocations of three SDK attempts each, then the event is a dead letter; every pass
-      // (each 900 s) reads the command's status and tries three times more; the heartbeat timeout
-      // (300 s + 120 s + two periods) applies CONTINUE and nothing stays waiting.
+      // (each 900 s) handles the instance three times (reconcile.ts, INSTANCE_ATTEMPTS): it reads the
+      // command's status and tries three times more, each a repeat of the failed completion after the
+      // first; the heartbeat timeout (300 s + 120 s + two periods) applies CONTINUE and nothing stays waiting.
       const attempt = ['CompleteLifecycleAction(CONTINUE) Throttling', 'CompleteLifecycleAction(CONTINUE) Throttling (retry)', 'CompleteLifecycleAction(CONTINUE) Throttling (retry)'];
+      const repeated = Array.from({ length: 3 }, () => 'CompleteLifecycleAction(CONTINUE) Throttling (retry)');
       const calls = callsOf(r, 0);
       assert.deepEqual(calls.slice(0, 11), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', ...attempt, ...attempt, ...attempt]);
-      const passes = (calls.length - 11) / 4;
-      assert.ok(passes >= 2, `${passes} passes before the heartbeat timeout`);
-      assert.deepEqual(calls.slice(11), Array.from({ length: passes }, () => ['GetCommandInvocation ok', ...attempt]).flat());
+      const pass = ['GetCommandInvocation ok', ...attempt, 'GetCommandInvocation ok', ...repeated, 'GetCommandInvocation ok', ...repeated];
+      const passes = (calls.length - 11) / pass.length;
+      assert.ok(Number.isInteger(passes) && passes >= 2, `${passes} passes before the heartbeat timeout`);
+      assert.deepEqual(calls.slice(11), Array.from({ length: passes }, () => pass).flat());
       assert.deepEqual(outcomesOf(r, 0), ['command-sent', 'error', 'error', 'error']);
       assert.deepEqual(r.deadLetters.map((d) => [d.kind, d.instance, d.attempts]), [['command-status', 0, 3]]);
       assert.deepEqual(callsOf(r, 1), ['RecordLifecycleActionHeartbeat ok', 'SendCommand ok', 'CompleteLifecycleAction(CONTINUE) ok']);
