@@ -25,6 +25,8 @@ import { runTasks, serveTasks, WORKER_FLAG, workerCount } from './workers';
 
 const SWEEP = 'sweep';
 const LONG = '--long';
+/** A base run of the sweep weighs about as much as a scenario of this many instances. */
+const SWEEP_BASE_WEIGHT = 200;
 
 const COLUMNS: Array<[string, number, (s: ScenarioSummary) => string]> = [
   ['instances', 9, (s) => String(s.instances)],
@@ -103,13 +105,20 @@ async function main(): Promise<number> {
       for (const f of failures) out(`\n${f}`);
       sweepStarted = performance.now();
     }
-  });
+  }, weight);
   if (swept.length === 0) return failures.length === 0 ? 0 : 1;
   const report = mergeSweepReports(sweepReports);
   out('\nsweep of interleavings: every call of every path, with each fault (sweep.ts)');
   for (const l of sweepTable(report)) out(l);
   out(`swept in ${seconds(sweepStarted)} of real time${chosen.length > 0 && jobs > 1 ? ' after the scenarios (alongside them in the other processes)' : ''}`);
   return failures.length === 0 && report.findings.length === 0 ? 0 : 1;
+}
+
+/** A guess of a task's length: a scenario's instances (its baseline's too); a base run of the sweep is a few hundred short runs. */
+function weight(task: Task): number {
+  if (task.kind === 'sweep') return SWEEP_BASE_WEIGHT;
+  const { options, baseline } = scenarioNamed(task.name);
+  return (options.instances ?? 1) + (baseline?.instances ?? 0);
 }
 
 function seconds(since: number): string {

@@ -25,10 +25,13 @@ export function workerCount(args: readonly string[], tasks: number): number {
 /**
  * Runs `run` over `tasks` in `jobs` worker processes (or in this process when
  * `jobs` is 1); `done` hears of each result in the tasks' order, as soon as it
- * and every task before it have finished.
+ * and every task before it have finished. The workers take the tasks heaviest
+ * first by `weight` (a guess of their length), so that a long one does not
+ * start last while the other workers sit idle.
  */
 export async function runTasks<T, R>(
   tasks: readonly T[], jobs: number, script: string, run: (task: T) => Promise<R>, done: (result: R, index: number) => void,
+  weight: (task: T) => number = () => 0,
 ): Promise<void> {
   const results = new Map<number, R>();
   let next = 0;
@@ -44,6 +47,7 @@ export async function runTasks<T, R>(
     for (const [index, task] of tasks.entries()) settle(index, await run(task));
     return;
   }
+  const order = tasks.map((task, index) => ({ index, weight: weight(task) })).sort((a, b) => b.weight - a.weight).map((t) => t.index);
   let queued = 0;
   const worker = (): Promise<void> => new Promise((resolve, reject) => {
     const child: ChildProcess = fork(script, [WORKER_FLAG], {
@@ -59,7 +63,7 @@ export async function runTasks<T, R>(
         child.disconnect();
         return;
       }
-      current = queued++;
+      current = order[queued++];
       child.send({ index: current, task: tasks[current] });
     };
     child.on('message', (message: { index: number; result: R }) => {
