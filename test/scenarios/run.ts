@@ -20,13 +20,15 @@ import { assertRanClean } from './checks';
 import { SCENARIOS } from './scenarios';
 import type { Scenario } from './scenarios';
 import { mergeSweepReports, sweepBase, sweepBaseNames, sweepTable } from './sweep';
-import type { SweepReport } from './sweep';
+import type { SweepReport, SweepShard } from './sweep';
 import { runTasks, serveTasks, WORKER_FLAG, workerCount } from './workers';
 
 const SWEEP = 'sweep';
 const LONG = '--long';
-/** A base run of the sweep weighs about as much as a scenario of this many instances. */
-const SWEEP_BASE_WEIGHT = 200;
+/** Each base run of the sweep is split into this many tasks, a share of its call sites each, to spread over the workers. */
+const SWEEP_SHARDS = 4;
+/** A shard of a base run of the sweep weighs about as much as a scenario of this many instances. */
+const SWEEP_SHARD_WEIGHT = 50;
 
 const COLUMNS: Array<[string, number, (s: ScenarioSummary) => string]> = [
   ['instances', 9, (s) => String(s.instances)],
@@ -54,7 +56,7 @@ function line(nameWidth: number, cells: string[]): string {
 }
 
 /** What a worker runs: a scenario by name (and seed), or the sweep over one base run. */
-type Task = { readonly kind: 'scenario'; readonly name: string; readonly seed?: number; readonly width: number } | { readonly kind: 'sweep'; readonly base: string };
+type Task = { readonly kind: 'scenario'; readonly name: string; readonly seed?: number; readonly width: number } | { readonly kind: 'sweep'; readonly base: string; readonly shard: SweepShard };
 /** What it sends back: a scenario's lines and failure, or a part of the sweep's report. */
 type Outcome = { readonly kind: 'scenario'; readonly lines: string[]; readonly failure?: string } | { readonly kind: 'sweep'; readonly report: SweepReport };
 
@@ -79,7 +81,8 @@ async function main(): Promise<number> {
   const chosen: Task[] = picked.map((p) => ({ kind: 'scenario', ...p, width }));
   // The sweep runs with every scenario, or alone when the filter starts with "sweep".
   const swept: Task[] = sweepOnly || filter === ''
-    ? sweepBaseNames(sweepOnly ? filter.slice(SWEEP.length).trim() : '').map((base) => ({ kind: 'sweep' as const, base }))
+    ? sweepBaseNames(sweepOnly ? filter.slice(SWEEP.length).trim() : '')
+      .flatMap((base) => Array.from({ length: SWEEP_SHARDS }, (_, index) => ({ kind: 'sweep' as const, base, shard: { index, of: SWEEP_SHARDS } })))
     : [];
   if (chosen.length === 0 && swept.length === 0) {
     process.stderr.write(sweepOnly ? `no base run of the sweep matches "${filter.slice(SWEEP.length).trim()}"\n` : `no scenario matches "${filter}"\n`);
@@ -87,7 +90,7 @@ async function main(): Promise<number> {
   }
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const jobs = workerCount(args, chosen.length + swept.length);
-  out(`${chosen.length} scenario runs${swept.length > 0 ? ` and the sweep over ${swept.length} base runs` : ''}, in ${jobs} process${jobs === 1 ? '' : 'es'}`);
+  out(`${chosen.length} scenario runs${swept.length > 0 ? ` and the sweep over ${swept.length / SWEEP_SHARDS} base runs` : ''}, in ${jobs} process${jobs === 1 ? '' : 'es'}`);
   if (chosen.length > 0) out(line(width, ['  scenario', ...COLUMNS.map(([h]) => h)]));
   const failures: string[] = [];
   const sweepReports: SweepReport[] = [];
@@ -114,9 +117,9 @@ async function main(): Promise<number> {
   return failures.length === 0 && report.findings.length === 0 ? 0 : 1;
 }
 
-/** A guess of a task's length: a scenario's instances (its baseline's too); a base run of the sweep is a few hundred short runs. */
+/** A guess of a task's length: a scenario's instances (its baseline's too); a shard of the sweep is dozens of short runs. */
 function weight(task: Task): number {
-  if (task.kind === 'sweep') return SWEEP_BASE_WEIGHT;
+  if (task.kind === 'sweep') return SWEEP_SHARD_WEIGHT;
   const { options, baseline } = scenarioNamed(task.name);
   return (options.instances ?? 1) + (baseline?.instances ?? 0);
 }
@@ -137,7 +140,7 @@ function scenarioNamed(name: string): Scenario {
 
 /** Runs one task, here or in a worker; a scenario's failure is part of its outcome. */
 async function runTask(task: Task): Promise<Outcome> {
-  if (task.kind === 'sweep') return { kind: 'sweep', report: await sweepBase(task.base) };
+  if (task.kind === 'sweep') return { kind: 'sweep', report: await sweepBase(task.base, undefined, undefined, task.shard) };
   const scenario = scenarioNamed(task.name);
   const name = label(task);
   let failure: unknown;
