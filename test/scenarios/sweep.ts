@@ -194,17 +194,6 @@ export function sweepBaseNames(filter: string): string[] {
   return BASES.filter((b) => b.name.includes(filter)).map((b) => b.name);
 }
 
-/**
- * Runs the sweep over the bases whose name contains `filter`; `progress` hears
- * of each base as it starts, and of each finding. `handler`: another build of
- * the handler (to see what the sweep finds in an earlier one).
- */
-export async function runSweep(filter: string, progress: (line: string) => void = () => undefined, handler?: HandlerFactory): Promise<SweepReport> {
-  const reports: SweepReport[] = [];
-  for (const name of sweepBaseNames(filter)) reports.push(await sweepBase(name, progress, handler));
-  return mergeSweepReports(reports);
-}
-
 /** A part of a base run's call sites: every `of`-th one from the `index`-th. */
 export interface SweepShard {
   readonly index: number;
@@ -215,7 +204,9 @@ export interface SweepShard {
  * The sweep over one base run, named exactly, or over a shard of its call
  * sites: each run is independent of the others, so bases and shards may run
  * in separate processes (each shard runs the base without faults again, and
- * only the first checks that run).
+ * only the first checks that run). `progress` hears of the base as it starts,
+ * and of each finding; `handler`: another build of the handler (to see what
+ * the sweep finds in an earlier one).
  */
 export async function sweepBase(
   name: string, progress: (line: string) => void = () => undefined, handler?: HandlerFactory, shard: SweepShard = { index: 0, of: 1 },
